@@ -1,0 +1,33 @@
+// Two projects: `unit` (pure logic, fakes allowed, no services) and `integration`
+// (real Redis and the real OpenStack of infra/local; nothing mocked).
+import { defineConfig } from 'vitest/config';
+
+const unitFiles = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'];
+const integrationFiles = ['packages/*/test/**/*.int.test.ts', 'services/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: unitFiles,
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: integrationFiles,
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // one file at a time: the services share one small machine
+          fileParallelism: false,
+          globalSetup: ['test/support/integration-setup.ts'],
+        },
+      },
+    ],
+  },
+});
