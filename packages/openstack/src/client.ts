@@ -1,0 +1,57 @@
+// The entry point: one authenticated session per cloud, with its service clients.
+import { type CloudConfig, type ResolveOptions, resolveCloudConfig } from './cloud-config.ts';
+import { CinderClient } from './cinder.ts';
+import { GlanceClient } from './glance.ts';
+import type { Logger } from './logger.ts';
+import { NovaClient } from './nova.ts';
+import { Redactor } from './redact.ts';
+import type { RetryPolicy } from './retry.ts';
+import { Session, type SessionOptions } from './session.ts';
+import { Transport } from './transport.ts';
+
+export interface ConnectOptions extends ResolveOptions {
+  /** Use this configuration instead of resolving clouds.yaml / OS_* variables. */
+  config?: CloudConfig;
+  logger?: Logger;
+  retry?: Partial<RetryPolicy>;
+  session?: SessionOptions;
+  userAgent?: string;
+}
+
+export class OpenStackClient {
+  readonly session: Session;
+  readonly glance: GlanceClient;
+  readonly nova: NovaClient;
+  readonly cinder: CinderClient;
+  readonly redactor: Redactor;
+
+  private constructor(session: Session, redactor: Redactor) {
+    this.session = session;
+    this.redactor = redactor;
+    this.glance = new GlanceClient(session);
+    this.nova = new NovaClient(session);
+    this.cinder = new CinderClient(session);
+  }
+
+  /** Builds the client; no request is made until the first call needs a token. */
+  static connect(options: ConnectOptions = {}): OpenStackClient {
+    const config = options.config ?? resolveCloudConfig(options);
+    const redactor = new Redactor();
+    const transport = new Transport({
+      verify: config.verify,
+      cacert: config.cacert,
+      redactor,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+      userAgent: options.userAgent ?? 'imagecycle',
+    });
+    return new OpenStackClient(new Session(config, transport, options.session), redactor);
+  }
+
+  /** The project the session is scoped to (the owner of images it creates). */
+  async projectId(): Promise<string> {
+    const token = await this.session.token();
+    if (!token.projectId) throw new Error(`${this.session.config.source}: the token is not scoped to a project`);
+    return token.projectId;
+  }
+}

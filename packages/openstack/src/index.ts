@@ -1,0 +1,21 @@
+export { OpenStackClient, type ConnectOptions } from './client.ts';
+export { resolveCloudConfig, type CloudConfig, type Auth, type Interface, type ResolveOptions } from './cloud-config.ts';
+export {
+  OpenStackError,
+  OpenStackHttpError,
+  OpenStackConnectionError,
+  CloudConfigError,
+  AuthError,
+  WaitError,
+  type ServiceName,
+} from './errors.ts';
+export { GlanceClient, type UploadOptions, type UploadSource, type WaitOptions } from './glance.ts';
+export { imageProperty, type GlanceImage, type ImageFilters, type ImageStatus, type NewImage, type Visibility } from './glance-types.ts';
+export { diffImage, type DesiredImage, type PatchOperation } from './image-patch.ts';
+export { NovaClient, type Server, type NewServer } from './nova.ts';
+export { CinderClient, type Volume } from './cinder.ts';
+export { Redactor, REDACTED } from './redact.ts';
+export { decideRetry, parseRetryAfter, defaultRetryPolicy, type RetryPolicy } from './retry.ts';
+export { Session, selectEndpoint, type Token } from './session.ts';
+export { Transport } from './transport.ts';
+export { silentLogger, type Logger } from './logger.ts';

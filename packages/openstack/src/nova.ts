@@ -1,0 +1,177 @@
+// Nova: the server listings the usage check reads, and the server lifecycle a smoke test needs.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OpenStackHttpError, WaitError } from './errors.ts';
+import type { Session } from './session.ts';
+import { parseJson, type Query } from './transport.ts';
+
+export interface Server {
+  id: string;
+  name: string;
+  status: string;
+  tenant_id: string;
+  /** Empty string (not an object) for servers booted from a volume. */
+  image: { id: string } | '' | null;
+  flavor: unknown;
+  created: string;
+  [member: string]: unknown;
+}
+
+export interface ServerListOptions {
+  /** Every project's servers (needs the admin role). */
+  allTenants?: boolean;
+  /** Only servers booted from this image. */
+  image?: string;
+  /** Page size; the marker is the last server of the previous page. */
+  limit?: number;
+}
+
+export interface NewServer {
+  name: string;
+  imageRef: string;
+  flavorRef: string;
+  /** 'none' or 'auto' (2.37+), or explicit networks. */
+  networks?: 'none' | 'auto' | { uuid: string }[];
+  metadata?: Record<string, string>;
+}
+
+/** The microversion this client speaks when the cloud offers it (2.37 for networks: none). */
+const WANTED_MICROVERSION = '2.37';
+
+export function compareMicroversion(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
+
+export class NovaClient {
+  readonly #session: Session;
+  #microversion: Promise<string> | undefined;
+  requests = 0;
+
+  constructor(session: Session) {
+    this.#session = session;
+  }
+
+  async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
+    const base = await this.#session.endpoint('compute');
+    const microversion = await this.microversion();
+    this.requests += 1;
+    const { path, headers, ...rest } = spec;
+    return this.#session.request({
+      ...rest,
+      service: 'compute',
+      url: path.startsWith('http') ? path : `${base}${path}`,
+      headers: { ...headers, 'openstack-api-version': `compute ${microversion}`, 'x-openstack-nova-api-version': microversion },
+    });
+  }
+
+  /** The microversion used: the wanted one, or the cloud's maximum when that is lower. */
+  microversion(): Promise<string> {
+    this.#microversion ??= (async () => {
+      const base = await this.#session.endpoint('compute');
+      this.requests += 1;
+      const reply = await this.#session.request({ service: 'compute', method: 'GET', url: `${base}/`, expect: [200] });
+      const body = parseJson<{ version?: { version?: string } }>(reply, 'compute: GET /');
+      const max = body.version?.version || '2.1';
+      return compareMicroversion(max, WANTED_MICROVERSION) < 0 ? max : WANTED_MICROVERSION;
+    })();
+    return this.#microversion;
+  }
+
+  /** Every server (every status), page by page with markers. */
+  async *listServers(options: ServerListOptions = {}): AsyncGenerator<Server> {
+    const limit = options.limit ?? 1000;
+    let marker: string | undefined;
+    for (;;) {
+      const query: Query = {
+        all_tenants: options.allTenants ? 1 : undefined,
+        image: options.image,
+        limit,
+        marker,
+      };
+      const reply = await this.#call({ method: 'GET', path: '/servers/detail', query, expect: [200] });
+      const page = parseJson<{ servers: Server[]; servers_links?: { rel: string; href: string }[] }>(
+        reply,
+        'compute: GET /servers/detail',
+      );
+      yield* page.servers;
+      const last = page.servers.at(-1);
+      // Nova adds a `next` link when the page is full; an empty or short page is the end.
+      const hasNext = page.servers_links?.some((link) => link.rel === 'next') ?? page.servers.length === limit;
+      if (!last || !hasNext) return;
+      marker = last.id;
+    }
+  }
+
+  async listAllServers(options: ServerListOptions = {}): Promise<Server[]> {
+    const servers: Server[] = [];
+    for await (const server of this.listServers(options)) servers.push(server);
+    return servers;
+  }
+
+  async createServer(server: NewServer): Promise<Server> {
+    const reply = await this.#call({
+      method: 'POST',
+      path: '/servers',
+      json: { server: { networks: 'none', ...server } },
+      expect: [202],
+    });
+    return parseJson<{ server: Server }>(reply, 'compute: POST /servers').server;
+  }
+
+  async getServer(id: string): Promise<Server> {
+    const reply = await this.#call({ method: 'GET', path: `/servers/${encodeURIComponent(id)}`, expect: [200] });
+    return parseJson<{ server: Server }>(reply, `compute: GET /servers/${id}`).server;
+  }
+
+  /** Deletes a server; one already gone counts as deleted (returns false). */
+  async deleteServer(id: string): Promise<boolean> {
+    const reply = await this.#call({ method: 'DELETE', path: `/servers/${encodeURIComponent(id)}`, expect: [204, 404] });
+    return reply.status === 204;
+  }
+
+  async getConsoleOutput(id: string, lines?: number): Promise<string> {
+    const reply = await this.#call({
+      method: 'POST',
+      path: `/servers/${encodeURIComponent(id)}/action`,
+      json: { 'os-getConsoleOutput': lines ? { length: lines } : {} },
+      expect: [200],
+      repeatable: true,
+    });
+    return parseJson<{ output: string }>(reply, 'compute: os-getConsoleOutput').output;
+  }
+
+  /** Polls until the server reaches a target status; ERROR ends the wait at once. */
+  async waitForServerStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Server> {
+    const deadline = Date.now() + timeoutMs;
+    let interval = 250;
+    for (;;) {
+      const server = await this.getServer(id);
+      if (targets.includes(server.status)) return server;
+      if (server.status === 'ERROR') {
+        const fault = (server.fault as { message?: string } | undefined)?.message;
+        throw new WaitError(`server ${id} went to ERROR${fault ? `: ${fault}` : ''}`, server.status);
+      }
+      if (Date.now() + interval > deadline) {
+        throw new WaitError(`server ${id} still ${server.status} after ${Math.round(timeoutMs / 1000)} s`, server.status);
+      }
+      await sleep(interval);
+      interval = Math.min(3000, Math.round(interval * 1.5));
+    }
+  }
+
+  /** Waits until the server is gone (404). */
+  async waitForServerGone(id: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.getServer(id);
+      } catch (error) {
+        if (error instanceof OpenStackHttpError && error.status === 404) return;
+        throw error;
+      }
+      if (Date.now() > deadline) throw new WaitError(`server ${id} not gone after ${timeoutMs} ms`, undefined);
+      await sleep(300);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// One HTTP exchange with an OpenStack service: got underneath, JSON by default,
+// retries by the policy in retry.ts, typed errors, a debug line per request.
+// Knows nothing of tokens: the session adds them.
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import got, { type Got, type Progress, RequestError } from 'got';
+import {
+  OpenStackConnectionError,
+  OpenStackError,
+  OpenStackHttpError,
+  type RequestSummary,
+  type ServiceName,
+  serviceMessageOf,
+} from './errors.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import type { Redactor } from './redact.ts';
+import { decideRetry, defaultRetryPolicy, isRepeatableMethod, type Outcome, type RetryPolicy } from './retry.ts';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+export interface RequestSpec {
+  service: ServiceName;
+  method: Method;
+  url: string;
+  query?: Query | undefined;
+  json?: unknown;
+  /** A streamed body. It is sent once: never retried here, the caller restarts it. */
+  body?: Readable | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Statuses that count as success; anything else becomes an OpenStackHttpError. */
+  expect: readonly number[];
+  /** Defaults to true for GET/HEAD/PUT/DELETE without a streamed body. */
+  repeatable?: boolean | undefined;
+  onUploadProgress?: ((progress: { transferred: number; total: number | undefined }) => void) | undefined;
+  /** Milliseconds to wait for the response once the request is sent. */
+  responseTimeoutMs?: number | undefined;
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface TransportOptions {
+  verify?: boolean;
+  cacert?: string | undefined;
+  logger?: Logger;
+  redactor: Redactor;
+  retry?: Partial<RetryPolicy>;
+  userAgent?: string;
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+  /** For tests of the retry path: replaces the clock's sleep and the jitter source. */
+  sleep?: (ms: number) => Promise<unknown>;
+  random?: () => number;
+}
+
+export class Transport {
+  readonly #got: Got;
+  readonly #logger: Logger;
+  readonly #redactor: Redactor;
+  readonly #policy: RetryPolicy;
+  readonly #sleep: (ms: number) => Promise<unknown>;
+  readonly #random: () => number;
+  readonly #responseTimeoutMs: number;
+
+  constructor(options: TransportOptions) {
+    this.#logger = options.logger ?? silentLogger;
+    this.#redactor = options.redactor;
+    this.#policy = { ...defaultRetryPolicy, ...options.retry };
+    this.#sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.#random = options.random ?? Math.random;
+    this.#responseTimeoutMs = options.responseTimeoutMs ?? 120_000;
+    this.#got = got.extend({
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      decompress: true,
+      headers: {
+        accept: 'application/json',
+        'user-agent': options.userAgent ?? 'imagecycle',
+      },
+      timeout: { connect: options.connectTimeoutMs ?? 15_000 },
+      https: {
+        rejectUnauthorized: options.verify ?? true,
+        ...(options.cacert ? { certificateAuthority: readFileSync(options.cacert) } : {}),
+      },
+    });
+  }
+
+  get redactor(): Redactor {
+    return this.#redactor;
+  }
+
+  async request(spec: RequestSpec): Promise<Reply> {
+    const summary: RequestSummary = { service: spec.service, method: spec.method, url: this.#redactor.text(spec.url) };
+    const repeatable = spec.body === undefined && (spec.repeatable ?? isRepeatableMethod(spec.method));
+    for (let attempt = 1; ; attempt += 1) {
+      const started = performance.now();
+      let outcome: Outcome;
+      let failure: Error;
+      try {
+        const reply = await this.#send(spec);
+        const requestId = requestIdOf(reply.headers);
+        const ms = Math.round(performance.now() - started);
+        this.#logger.debug({ ...summary, status: reply.status, ms, requestId, attempt }, 'openstack request');
+        if (spec.expect.includes(reply.status)) return reply;
+        failure = new OpenStackHttpError({
+          status: reply.status,
+          requestId,
+          serviceMessage: this.#redactor.text(serviceMessageOf(reply.body) ?? '') || undefined,
+          request: summary,
+        });
+        outcome = { status: reply.status, retryAfter: headerOf(reply.headers, 'retry-after') };
+      } catch (error) {
+        if (!(error instanceof RequestError)) throw error;
+        const detail = this.#redactor.text(error.message);
+        failure = new OpenStackConnectionError(summary, error.code, detail);
+        outcome = { errorCode: error.code };
+      }
+      const decision = decideRetry({
+        policy: this.#policy,
+        attempt,
+        repeatable,
+        outcome,
+        random: this.#random,
+        now: Date.now(),
+      });
+      if (!decision.retry) throw failure;
+      this.#logger.warn({ ...summary, attempt, delayMs: decision.delayMs, reason: decision.reason }, 'openstack request retried');
+      await this.#sleep(decision.delayMs);
+    }
+  }
+
+  async #send(spec: RequestSpec): Promise<Reply> {
+    const searchParams = toSearchParams(spec.query);
+    const responseTimeout = spec.responseTimeoutMs ?? this.#responseTimeoutMs;
+    const pending = this.#got(spec.url, {
+      method: spec.method,
+      ...(searchParams ? { searchParams } : {}),
+      ...(spec.json !== undefined ? { json: spec.json } : {}),
+      ...(spec.body !== undefined ? { body: spec.body } : {}),
+      headers: spec.headers ?? {},
+      // A streamed upload may take long to send; the clock runs once it is sent.
+      timeout: { response: responseTimeout },
+      responseType: 'text',
+    });
+    if (spec.onUploadProgress) {
+      const report = spec.onUploadProgress;
+      void pending.on('uploadProgress', (progress: Progress) =>
+        report({ transferred: progress.transferred, total: progress.total }),
+      );
+    }
+    const response = await pending;
+    return { status: response.statusCode, headers: response.headers, body: response.body };
+  }
+}
+
+function toSearchParams(query: Query | undefined): URLSearchParams | undefined {
+  if (!query) return undefined;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    const values: readonly (string | number | boolean)[] = typeof value === 'object' ? value : [value];
+    for (const item of values) params.append(key, String(item));
+  }
+  return params;
+}
+
+export function headerOf(headers: Reply['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Glance and Keystone say x-openstack-request-id; Nova says x-compute-request-id too. */
+export function requestIdOf(headers: Reply['headers']): string | undefined {
+  return headerOf(headers, 'x-openstack-request-id') ?? headerOf(headers, 'x-compute-request-id');
+}
+
+export function parseJson<T>(reply: Reply, summary: string): T {
+  try {
+    return JSON.parse(reply.body) as T;
+  } catch {
+    throw new OpenStackError(`${summary}: answered ${reply.status} with a body that is not JSON`);
+  }
+}

@@ -1,0 +1,118 @@
+// The transport's retry and error behaviour against a local HTTP server that plays a
+// failing service. (The real services are exercised by the integration tests.)
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpenStackConnectionError, OpenStackHttpError, Redactor, Transport, type Logger } from '../src/index.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+let handler: Handler = (_req, res) => res.end();
+let server: Server;
+let url: string;
+let hits = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      hits += 1;
+      handler(req, res, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function transport(log: string[] = []) {
+  const logger: Logger = {
+    debug: (o, m) => log.push(JSON.stringify({ m, ...o })),
+    info: (o, m) => log.push(JSON.stringify({ m, ...o })),
+    warn: (o, m) => log.push(JSON.stringify({ m, ...o })),
+    error: (o, m) => log.push(JSON.stringify({ m, ...o })),
+  };
+  const slept: number[] = [];
+  const t = new Transport({ redactor: new Redactor(), logger, sleep: async (ms) => slept.push(ms), random: () => 1 });
+  return { t, slept };
+}
+
+describe('Transport', () => {
+  it('retries a GET through 503s and answers with the eventual success', async () => {
+    hits = 0;
+    handler = (_req, res) => {
+      if (hits < 3) {
+        res.statusCode = 503;
+        res.end('busy');
+      } else res.end('{"ok":true}');
+    };
+    const { t, slept } = transport();
+    const reply = await t.request({ service: 'image', method: 'GET', url: `${url}/v2/images`, expect: [200] });
+    expect(reply.body).toBe('{"ok":true}');
+    expect(hits).toBe(3);
+    expect(slept).toEqual([250, 500]);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    hits = 0;
+    handler = (_req, res) => {
+      if (hits === 1) {
+        res.writeHead(429, { 'retry-after': '3' });
+        res.end();
+      } else res.end('{}');
+    };
+    const { t, slept } = transport();
+    await t.request({ service: 'compute', method: 'GET', url, expect: [200] });
+    expect(slept).toEqual([3000]);
+  });
+
+  it('never repeats a streamed body or a POST', async () => {
+    hits = 0;
+    handler = (_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    };
+    const { t } = transport();
+    await expect(
+      t.request({ service: 'image', method: 'PUT', url, body: Readable.from([Buffer.from('bytes')]), expect: [204] }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(hits).toBe(1);
+    await expect(t.request({ service: 'image', method: 'POST', url, json: {}, expect: [201] })).rejects.toBeInstanceOf(
+      OpenStackHttpError,
+    );
+    expect(hits).toBe(2);
+  });
+
+  it('gives a typed error with the status, the request id and the service message - secrets masked', async () => {
+    handler = (_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json', 'x-openstack-request-id': 'req-1234' });
+      res.end(JSON.stringify({ message: 'Forbidden for password "pa55word-xyz"', code: 403, title: 'Forbidden' }));
+    };
+    const log: string[] = [];
+    const { t } = transport(log);
+    t.redactor.add('pa55word-xyz');
+    const error = await t
+      .request({ service: 'image', method: 'DELETE', url: `${url}/v2/images/x`, expect: [204], headers: { 'x-auth-token': 'tok-secret-1' } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenStackHttpError);
+    const http = error as OpenStackHttpError;
+    expect(http.status).toBe(403);
+    expect(http.requestId).toBe('req-1234');
+    expect(http.serviceMessage).toBe('Forbidden for password "[REDACTED]"');
+    expect(http.message).toContain(`image: DELETE ${url}/v2/images/x answered 403`);
+    expect(http.message).not.toContain('pa55word-xyz');
+    expect(log.join('\n')).not.toContain('tok-secret-1');
+    expect(log.join('\n')).toContain('req-1234');
+  });
+
+  it('reports a refused connection as a connection error after its retries', async () => {
+    const { t, slept } = transport();
+    const error = await t
+      .request({ service: 'identity', method: 'GET', url: 'http://127.0.0.1:1/v3', expect: [200] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenStackConnectionError);
+    expect((error as OpenStackConnectionError).code).toBe('ECONNREFUSED');
+    expect(slept).toHaveLength(4);
+  });
+});
