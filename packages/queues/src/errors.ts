@@ -1,0 +1,16 @@
+export class QueueConfigurationError extends Error {
+  override name = 'QueueConfigurationError';
+}
+
+/** A payload that does not match its queue's schema: names the queue and every bad field. */
+export class PayloadError extends Error {
+  override name = 'PayloadError';
+  readonly queue: string;
+  constructor(queue: string, issues: { path: PropertyKey[]; message: string }[]) {
+    super(
+      `payload for queue "${queue}" is invalid: ` +
+        issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; '),
+    );
+    this.queue = queue;
+  }
+}

@@ -1,0 +1,129 @@
+// The BullMQ side: producers for every declared queue, and workers for the queues this
+// process's run mode consumes. Any process may produce; the run mode decides who consumes.
+// Start-up fails loudly when a consumed queue has no handler, or when two handlers claim one.
+import { type ConnectionOptions, type JobsOptions, Queue, Worker } from 'bullmq';
+import type { Handler, PayloadOf, QueueDefinition } from './definition.ts';
+import { QueueConfigurationError } from './errors.ts';
+import { invokeHandler, parsePayload } from './invoke.ts';
+
+export interface QueueLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+export interface RuntimeOptions {
+  connection: ConnectionOptions;
+  /** Key prefix in Redis. For Redis Cluster use a hash tag, e.g. `{imagecycle}`. */
+  prefix?: string;
+  /** Every queue the system has; enqueueing to anything else is refused. */
+  queues: readonly QueueDefinition[];
+  logger?: QueueLogger;
+}
+
+export interface Registration {
+  queue: QueueDefinition;
+  handler: Handler<QueueDefinition>;
+  concurrency?: number;
+}
+
+/** Pairs a handler with its queue; the types make a mismatched payload a compile error. */
+export function handle<Q extends QueueDefinition>(queue: Q, handler: Handler<Q>, concurrency?: number): Registration {
+  return { queue, handler: handler, ...(concurrency ? { concurrency } : {}) };
+}
+
+export class QueueRuntime {
+  readonly prefix: string;
+  readonly #connection: ConnectionOptions;
+  readonly #definitions = new Map<string, QueueDefinition>();
+  readonly #queues = new Map<string, Queue>();
+  readonly #workers: Worker[] = [];
+  readonly #logger: QueueLogger | undefined;
+
+  constructor(options: RuntimeOptions) {
+    this.prefix = options.prefix ?? 'imagecycle';
+    this.#connection = options.connection;
+    this.#logger = options.logger;
+    for (const definition of options.queues) {
+      if (this.#definitions.has(definition.name)) {
+        throw new QueueConfigurationError(`queue "${definition.name}" is declared twice`);
+      }
+      this.#definitions.set(definition.name, definition);
+    }
+  }
+
+  get definitions(): QueueDefinition[] {
+    return [...this.#definitions.values()];
+  }
+
+  /** The BullMQ Queue of a declaration (for Bull Board, counts, schedulers). */
+  queue(definition: QueueDefinition): Queue {
+    const known = this.#definitions.get(definition.name);
+    if (known !== definition) throw new QueueConfigurationError(`queue "${definition.name}" is not declared in this runtime`);
+    let queue = this.#queues.get(definition.name);
+    if (!queue) {
+      queue = new Queue(definition.name, {
+        connection: this.#connection,
+        prefix: this.prefix,
+        defaultJobOptions: definition.defaultJobOptions,
+      });
+      this.#queues.set(definition.name, queue);
+    }
+    return queue;
+  }
+
+  /** Parses the payload, then adds the job (under its deterministic id when it has one). */
+  async enqueue<Q extends QueueDefinition>(definition: Q, payload: PayloadOf<Q>, options: JobsOptions = {}) {
+    const parsed = parsePayload(definition, payload);
+    const jobId = options.jobId ?? definition.jobId?.(parsed);
+    return this.queue(definition).add(definition.name, parsed, { ...options, ...(jobId ? { jobId } : {}) });
+  }
+
+  /**
+   * Starts one worker per consumed queue. `consume` lists the queues this process works on
+   * (its run mode); every one needs exactly one registration, and no registration may
+   * name a queue outside the runtime.
+   */
+  startWorkers(registrations: readonly Registration[], consume: readonly QueueDefinition[]): Worker[] {
+    const byQueue = new Map<string, Registration>();
+    for (const registration of registrations) {
+      const name = registration.queue.name;
+      if (!this.#definitions.has(name)) throw new QueueConfigurationError(`a handler is registered for undeclared queue "${name}"`);
+      if (byQueue.has(name)) throw new QueueConfigurationError(`queue "${name}" has two handlers`);
+      byQueue.set(name, registration);
+    }
+    const missing = consume.filter((definition) => !byQueue.has(definition.name)).map((d) => d.name);
+    if (missing.length > 0) throw new QueueConfigurationError(`no handler for consumed queue(s): ${missing.join(', ')}`);
+
+    const started = consume.map((definition) => {
+      const registration = byQueue.get(definition.name) as Registration;
+      const worker = new Worker(
+        definition.name,
+        async (job, _token, signal) =>
+          invokeHandler(definition, registration.handler, job.data, {
+            jobId: job.id ?? '',
+            attempt: job.attemptsMade + 1,
+            queue: definition.name,
+            progress: (value) => job.updateProgress(value),
+            signal: signal ?? new AbortController().signal,
+          }),
+        { connection: this.#connection, prefix: this.prefix, concurrency: registration.concurrency ?? 1 },
+      );
+      worker.on('failed', (job, error) =>
+        this.#logger?.warn({ queue: definition.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'),
+      );
+      worker.on('error', (error) => this.#logger?.error({ queue: definition.name, err: error.message }, 'worker error'));
+      return worker;
+    });
+    this.#workers.push(...started);
+    return started;
+  }
+
+  /** Stops taking jobs, waits for active ones to finish, closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((worker) => worker.close()));
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    this.#workers.length = 0;
+    this.#queues.clear();
+  }
+}
