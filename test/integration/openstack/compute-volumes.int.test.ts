@@ -1,0 +1,88 @@
+// Nova and Cinder through the client: the all-projects, paged listings the usage check
+// relies on, against servers and volumes really created by two tenants.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpenStackClient } from '@imagecycle/openstack';
+import { connect, runPrefix } from '../../support/clouds.ts';
+
+const prefix = runPrefix('nova');
+let service: OpenStackClient;
+let tenant: OpenStackClient;
+let tenant2: OpenStackClient;
+let imageId: string;
+const servers: { client: OpenStackClient; id: string }[] = [];
+const volumes: { client: OpenStackClient; id: string }[] = [];
+
+beforeAll(async () => {
+  service = connect('service');
+  tenant = connect('tenant');
+  tenant2 = connect('tenant2');
+  const image = await service.glance.createImage({
+    name: `${prefix}-image`,
+    disk_format: 'raw',
+    visibility: 'public',
+    properties: { imagecycle_series: prefix },
+  });
+  imageId = image.id;
+  await service.glance.uploadImageData(image.id, (await import('node:stream')).Readable.from([randomBytes(1 << 20)]), {
+    size: 1 << 20,
+  });
+  await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map(({ client, id }) => client.nova.deleteServer(id)));
+  await Promise.all(servers.map(({ client, id }) => client.nova.waitForServerGone(id, 60_000)));
+  await Promise.all(volumes.map(({ client, id }) => client.cinder.deleteVolume(id)));
+  await Promise.all(volumes.map(({ client, id }) => client.cinder.waitForVolumeGone(id, 60_000)));
+  if (imageId) await service.glance.deleteImage(imageId);
+});
+
+describe('Nova through the client', () => {
+  it('negotiates a microversion and boots and deletes a server', async () => {
+    expect(await tenant.nova.microversion()).toBe('2.37');
+    const server = await tenant.nova.createServer({ name: `${prefix}-boot`, imageRef: imageId, flavorRef: '1' });
+    servers.push({ client: tenant, id: server.id });
+    const active = await tenant.nova.waitForServerStatus(server.id, ['ACTIVE'], 90_000);
+    expect(active.image).toMatchObject({ id: imageId });
+  });
+
+  it('lists every server of every project across several pages', async () => {
+    const wanted = [
+      ...[1, 2, 3].map((i) => ({ client: tenant, name: `${prefix}-a${i}` })),
+      ...[1, 2].map((i) => ({ client: tenant2, name: `${prefix}-b${i}` })),
+    ];
+    for (const { client, name } of wanted) {
+      const server = await client.nova.createServer({ name, imageRef: imageId, flavorRef: '1' });
+      servers.push({ client, id: server.id });
+    }
+    for (const { client, id } of servers) await client.nova.waitForServerStatus(id, ['ACTIVE'], 90_000);
+
+    const before = service.nova.requests;
+    const all = await service.nova.listAllServers({ allTenants: true, image: imageId, limit: 2 });
+    const pages = service.nova.requests - before;
+    expect(all.map((s) => s.id).sort()).toEqual(servers.map((s) => s.id).sort());
+    expect(new Set(all.map((s) => s.tenant_id)).size).toBe(2);
+    expect(pages).toBeGreaterThanOrEqual(3); // 6 servers, 2 a page
+
+    // A tenant sees only its own, whatever it asks for.
+    const own = await tenant2.nova.listAllServers({ image: imageId });
+    expect(own.map((s) => s.name).sort()).toEqual([`${prefix}-b1`, `${prefix}-b2`]);
+  });
+});
+
+describe('Cinder through the client', () => {
+  it('lists volumes of every project with the image they were made from, page by page', async () => {
+    for (const client of [tenant, tenant2]) {
+      const volume = await client.cinder.createVolume({ size: 1, name: `${prefix}-vol`, imageRef: imageId });
+      volumes.push({ client, id: volume.id });
+    }
+    for (const { client, id } of volumes) await client.cinder.waitForVolumeStatus(id, ['available'], 90_000);
+
+    const all = await service.cinder.listAllVolumes({ allTenants: true, limit: 1 });
+    const ours = all.filter((volume) => volumes.some((v) => v.id === volume.id));
+    expect(ours).toHaveLength(2);
+    for (const volume of ours) expect(volume.volume_image_metadata?.image_id).toBe(imageId);
+    expect(new Set(ours.map((v) => v['os-vol-tenant-attr:tenant_id'])).size).toBe(2);
+  });
+});
