@@ -1,5 +1,4 @@
 // Glance v2: every call this system makes on images.
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,7 +102,10 @@ export class GlanceClient {
     return parseJson<GlanceImage>(reply, 'image: POST /v2/images');
   }
 
-  /** Streams data into a queued image (PUT /file). Never buffered; never retried here. */
+  /**
+   * Streams data into a queued image (PUT /file). Never buffered; never retried here. A file
+   * path goes through a fixed buffer pool (flat memory); a Readable is piped as it comes.
+   */
   async uploadImageData(id: string, source: UploadSource, options: UploadOptions = {}): Promise<void> {
     await this.#sendData(id, 'file', source, options);
   }
@@ -114,18 +116,12 @@ export class GlanceClient {
   }
 
   async #sendData(id: string, target: 'file' | 'stage', source: UploadSource, options: UploadOptions) {
-    let size = options.size;
-    let body: Readable;
-    if ('path' in source && typeof source.path === 'string' && !('pipe' in source)) {
-      size ??= (await stat(source.path)).size;
-      body = createReadStream(source.path, { highWaterMark: 1024 * 1024 });
-    } else {
-      body = source as Readable;
-    }
+    const fromFile = !('pipe' in source);
+    const size = options.size ?? (fromFile ? (await stat(source.path)).size : undefined);
     await this.#call({
       method: 'PUT',
       path: `/v2/images/${encodeURIComponent(id)}/${target}`,
-      body,
+      ...(fromFile ? { file: { path: source.path, size: size ?? 0 } } : { body: source }),
       headers: {
         'content-type': 'application/octet-stream',
         ...(size !== undefined ? { 'content-length': String(size) } : {}),

@@ -14,6 +14,7 @@ import {
   serviceMessageOf,
 } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { type FileBody, pumpFile } from './file-body.ts';
 import type { Redactor } from './redact.ts';
 import { decideRetry, defaultRetryPolicy, isRepeatableMethod, type Outcome, type RetryPolicy } from './retry.ts';
 
@@ -28,6 +29,8 @@ export interface RequestSpec {
   json?: unknown;
   /** A streamed body. It is sent once: never retried here, the caller restarts it. */
   body?: Readable | undefined;
+  /** A file sent as the body through a fixed buffer pool (see file-body.ts); never retried either. */
+  file?: FileBody | undefined;
   headers?: Record<string, string> | undefined;
   /** Statuses that count as success; anything else becomes an OpenStackHttpError. */
   expect: readonly number[];
@@ -97,7 +100,8 @@ export class Transport {
 
   async request(spec: RequestSpec): Promise<Reply> {
     const summary: RequestSummary = { service: spec.service, method: spec.method, url: this.#redactor.text(spec.url) };
-    const repeatable = spec.body === undefined && (spec.repeatable ?? isRepeatableMethod(spec.method));
+    const streamed = spec.body !== undefined || spec.file !== undefined;
+    const repeatable = !streamed && (spec.repeatable ?? isRepeatableMethod(spec.method));
     for (let attempt = 1; ; attempt += 1) {
       const started = performance.now();
       let outcome: Outcome;
@@ -138,6 +142,7 @@ export class Transport {
   async #send(spec: RequestSpec): Promise<Reply> {
     const searchParams = toSearchParams(spec.query);
     const responseTimeout = spec.responseTimeoutMs ?? this.#responseTimeoutMs;
+    if (spec.file) return this.#sendFile(spec, spec.file, searchParams, responseTimeout);
     const pending = this.#got(spec.url, {
       method: spec.method,
       ...(searchParams ? { searchParams } : {}),
@@ -156,6 +161,32 @@ export class Transport {
     }
     const response = await pending;
     return { status: response.statusCode, headers: response.headers, body: response.body };
+  }
+
+  async #sendFile(
+    spec: RequestSpec,
+    file: FileBody,
+    searchParams: URLSearchParams | undefined,
+    responseTimeout: number,
+  ): Promise<Reply> {
+    const stream = this.#got.stream(spec.url, {
+      method: spec.method,
+      ...(searchParams ? { searchParams } : {}),
+      headers: { ...spec.headers, 'content-length': String(file.size) },
+      timeout: { response: responseTimeout },
+    });
+    const answered = new Promise<{ statusCode: number; headers: Reply['headers'] }>((resolve, reject) => {
+      stream.once('response', resolve);
+      stream.once('error', reject);
+    });
+    const report = spec.onUploadProgress;
+    const [response] = await Promise.all([
+      answered,
+      pumpFile(file, stream, (transferred) => report?.({ transferred, total: file.size })),
+    ]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') };
   }
 }
 

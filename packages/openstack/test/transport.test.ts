@@ -34,7 +34,7 @@ function transport(log: string[] = []) {
     error: (o, m) => log.push(JSON.stringify({ m, ...o })),
   };
   const slept: number[] = [];
-  const t = new Transport({ redactor: new Redactor(), logger, sleep: async (ms) => slept.push(ms), random: () => 1 });
+  const t = new Transport({ redactor: new Redactor(), logger, sleep: (ms) => Promise.resolve(slept.push(ms)), random: () => 1 });
   return { t, slept };
 }
 
