@@ -1,2 +1,21 @@
 export { MANAGED_TAG, LIFECYCLE_STATES, PROPERTY, type LifecycleState } from './managed-image.ts';
 export { latestName, communityName } from './image-names.ts';
+export {
+  releaseSchema,
+  checksumSchema,
+  formatChecksum,
+  DISK_FORMATS,
+  COMPRESSIONS,
+  type Release,
+  type Checksum,
+} from './release.ts';
+export {
+  feedCheckQueue,
+  downloadQueue,
+  uploadQueue,
+  reconcileQueue,
+  usageCheckQueue,
+  reapQueue,
+  artifactSchema,
+  allQueues,
+} from './queues.ts';

@@ -1,0 +1,71 @@
+// Every stage's queue, declared once: name, payload schema, default job options, job id.
+// Deterministic ids keep one job per unit of work while it is queued or running; once it
+// completes it is removed, and Glance (the source of truth) says whether it is done.
+import { defineQueue, jobIdFrom } from '@imagecycle/queues';
+import { z } from 'zod';
+import { DISK_FORMATS, releaseSchema } from './release.ts';
+
+const retried = (attempts: number, delayMs: number) => ({
+  attempts,
+  backoff: { type: 'exponential', delay: delayMs },
+  removeOnComplete: { age: 24 * 3600, count: 1000 },
+  // A failed job stays visible for a day (Bull Board, "why was this rejected?").
+  removeOnFail: { age: 24 * 3600 },
+});
+
+export const feedCheckQueue = defineQueue({
+  name: 'feed-check',
+  description: 'Check one series upstream for a new release',
+  payload: z.object({ series: z.string().min(1), trigger: z.enum(['schedule', 'manual']).default('manual') }),
+  defaultJobOptions: retried(3, 30_000),
+});
+
+export const downloadQueue = defineQueue({
+  name: 'download',
+  description: 'Fetch, verify and decompress one release into staging',
+  payload: z.object({ release: releaseSchema }),
+  defaultJobOptions: { ...retried(5, 60_000), removeOnComplete: true },
+  jobId: ({ release }) => jobIdFrom('download', release.series, release.version),
+});
+
+export const artifactSchema = z.object({
+  /** Path in staging, derived from series and version. */
+  path: z.string().min(1),
+  size: z.number().int().positive(),
+  sha512: z.string().regex(/^[0-9a-f]{128}$/),
+  diskFormat: z.enum(DISK_FORMATS),
+  virtualSize: z.number().int().positive(),
+});
+
+export const uploadQueue = defineQueue({
+  name: 'upload',
+  description: 'Publish one verified artifact as a hidden candidate image',
+  payload: z.object({ release: releaseSchema, artifact: artifactSchema }),
+  defaultJobOptions: { ...retried(5, 60_000), removeOnComplete: true },
+  jobId: ({ release }) => jobIdFrom('upload', release.series, release.version),
+});
+
+export const reconcileQueue = defineQueue({
+  name: 'reconcile',
+  description: 'Converge the names and visibility of one series',
+  payload: z.object({ series: z.string().min(1), reason: z.string().default('requested') }),
+  defaultJobOptions: retried(5, 10_000),
+});
+
+export const usageCheckQueue = defineQueue({
+  name: 'usage-check',
+  description: 'One pass over every server and volume; mark community images used or unused',
+  payload: z.object({ trigger: z.enum(['schedule', 'manual']).default('manual') }),
+  defaultJobOptions: retried(3, 60_000),
+});
+
+export const reapQueue = defineQueue({
+  name: 'reap',
+  description: 'Delete one unused community image by the guarded protocol',
+  payload: z.object({ series: z.string().min(1), imageId: z.uuid() }),
+  defaultJobOptions: retried(3, 60_000),
+  jobId: ({ imageId }) => jobIdFrom('reap', imageId),
+});
+
+/** Every queue of the system, in pipeline order. */
+export const allQueues = [feedCheckQueue, downloadQueue, uploadQueue, reconcileQueue, usageCheckQueue, reapQueue] as const;
