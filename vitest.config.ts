@@ -3,7 +3,11 @@
 import { defineConfig } from 'vitest/config';
 
 const unitFiles = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'];
-const integrationFiles = ['packages/*/test/**/*.int.test.ts', 'services/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'];
+const integrationFiles = [
+  'packages/*/test/**/*.int.test.ts',
+  'services/*/test/**/*.int.test.ts',
+  'test/**/*.int.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -47,25 +47,38 @@ async function main(): Promise<void> {
       const token = (await client.session.token()).value;
       const t0 = performance.now();
       execFileSync('curl', [
-        '-sS', '--fail', '-X', 'PUT', '-T', file,
-        '-H', `X-Auth-Token: ${token}`, '-H', 'Content-Type: application/octet-stream',
+        '-sS',
+        '--fail',
+        '-X',
+        'PUT',
+        '-T',
+        file,
+        '-H',
+        `X-Auth-Token: ${token}`,
+        '-H',
+        'Content-Type: application/octet-stream',
         `${glanceRoot}/v2/images/${curlImage}/file`,
       ]);
       results.curl.push({ seconds: (performance.now() - t0) / 1000 });
 
       // the client, in a process of its own
       const clientImage = await newImage(`client-${round}`);
-      const child = spawnSync(process.execPath, [join(import.meta.dirname, 'glance-upload-child.ts'), clientImage, file], {
-        encoding: 'utf8',
-        env: process.env,
-      });
+      const child = spawnSync(
+        process.execPath,
+        [join(import.meta.dirname, 'glance-upload-child.ts'), clientImage, file],
+        {
+          encoding: 'utf8',
+          env: process.env,
+        },
+      );
       if (child.status !== 0) throw new Error(`client upload failed: ${child.stderr}`);
       results.client.push(JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as Run);
       process.stderr.write(`round ${round}/${rounds} done\n`);
     }
     for (const id of images) {
       const image = await client.glance.getImage(id);
-      if (image.status !== 'active' || image.size !== sizeMiB * MiB) throw new Error(`image ${id} is ${image.status}, size ${image.size}`);
+      if (image.status !== 'active' || image.size !== sizeMiB * MiB)
+        throw new Error(`image ${id} is ${image.status}, size ${image.size}`);
     }
   } finally {
     for (const id of images) await client.glance.deleteImage(id);
@@ -78,10 +91,14 @@ async function main(): Promise<void> {
   const peakRss = Math.max(...results.client.map((r) => r.maxRssMiB ?? 0));
   const ratio = curlS / clientS; // client throughput / curl throughput
   console.log(`glance upload of ${sizeMiB} MiB, best of ${rounds} round(s)`);
-  console.log(`  client  ${clientS.toFixed(2)} s  ${(sizeMiB / clientS).toFixed(1)} MiB/s  peak RSS ${peakRss.toFixed(1)} MiB`);
+  console.log(
+    `  client  ${clientS.toFixed(2)} s  ${(sizeMiB / clientS).toFixed(1)} MiB/s  peak RSS ${peakRss.toFixed(1)} MiB`,
+  );
   console.log(`  curl -T ${curlS.toFixed(2)} s  ${(sizeMiB / curlS).toFixed(1)} MiB/s`);
   console.log(`  throughput ratio client/curl: ${ratio.toFixed(3)} (expected >= 0.9)`);
-  console.log(`  every round: client ${results.client.map((r) => r.seconds.toFixed(2)).join(' ')} s; curl ${results.curl.map((r) => r.seconds.toFixed(2)).join(' ')} s`);
+  console.log(
+    `  every round: client ${results.client.map((r) => r.seconds.toFixed(2)).join(' ')} s; curl ${results.curl.map((r) => r.seconds.toFixed(2)).join(' ')} s`,
+  );
   const ok = ratio >= 0.9 && peakRss < 150;
   console.log(ok ? 'expectations met' : 'EXPECTATIONS NOT MET');
   process.exitCode = ok ? 0 : 1;

@@ -12,7 +12,10 @@ export const cloudNames = {
   admin: process.env.IMAGECYCLE_TEST_ADMIN_CLOUD ?? 'admin',
 };
 
-export function connect(cloud: keyof typeof cloudNames, options: ConnectOptions = {}): OpenStackClient {
+export function connect(
+  cloud: keyof typeof cloudNames,
+  options: ConnectOptions = {},
+): OpenStackClient {
   return OpenStackClient.connect({ ...options, cloud: cloudNames[cloud] });
 }
 

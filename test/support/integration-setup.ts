@@ -6,7 +6,8 @@
 export default function setup(): void {
   const missing: string[] = [];
   if (!process.env.REDIS_URL) missing.push('REDIS_URL');
-  if (!process.env.OS_CLOUD && !process.env.OS_CLIENT_CONFIG_FILE) missing.push('OS_CLOUD or OS_CLIENT_CONFIG_FILE');
+  if (!process.env.OS_CLOUD && !process.env.OS_CLIENT_CONFIG_FILE)
+    missing.push('OS_CLOUD or OS_CLIENT_CONFIG_FILE');
   if (missing.length > 0) {
     throw new Error(
       `integration tests need ${missing.join(' and ')}: run them through ./dev test, ` +

@@ -16,7 +16,10 @@ const retried = (attempts: number, delayMs: number) => ({
 export const feedCheckQueue = defineQueue({
   name: 'feed-check',
   description: 'Check one series upstream for a new release',
-  payload: z.object({ series: z.string().min(1), trigger: z.enum(['schedule', 'manual']).default('manual') }),
+  payload: z.object({
+    series: z.string().min(1),
+    trigger: z.enum(['schedule', 'manual']).default('manual'),
+  }),
   defaultJobOptions: retried(3, 30_000),
 });
 
@@ -68,4 +71,11 @@ export const reapQueue = defineQueue({
 });
 
 /** Every queue of the system, in pipeline order. */
-export const allQueues = [feedCheckQueue, downloadQueue, uploadQueue, reconcileQueue, usageCheckQueue, reapQueue] as const;
+export const allQueues = [
+  feedCheckQueue,
+  downloadQueue,
+  uploadQueue,
+  reconcileQueue,
+  usageCheckQueue,
+  reapQueue,
+] as const;

@@ -26,7 +26,9 @@ describe('stage queues', () => {
 
   it('reject a release whose checksum does not fit its algorithm, naming the field', () => {
     const bad = { ...release, checksum: { algorithm: 'sha512', value: 'a'.repeat(64) } };
-    expect(() => parsePayload(downloadQueue, { release: bad })).toThrow(/release\.checksum\.value: hex length/);
+    expect(() => parsePayload(downloadQueue, { release: bad })).toThrow(
+      /release\.checksum\.value: hex length/,
+    );
     expect(releaseSchema.safeParse({ ...release, url: 'not a url' }).success).toBe(false);
   });
 });

@@ -41,14 +41,20 @@ export class CinderClient {
     let marker: string | undefined;
     for (;;) {
       const query: Query = { all_tenants: options.allTenants ? 1 : undefined, limit, marker };
-      const reply = await this.#call({ method: 'GET', path: '/volumes/detail', query, expect: [200] });
-      const page = parseJson<{ volumes: Volume[]; volumes_links?: { rel: string; href: string }[] }>(
-        reply,
-        'block-storage: GET /volumes/detail',
-      );
+      const reply = await this.#call({
+        method: 'GET',
+        path: '/volumes/detail',
+        query,
+        expect: [200],
+      });
+      const page = parseJson<{
+        volumes: Volume[];
+        volumes_links?: { rel: string; href: string }[];
+      }>(reply, 'block-storage: GET /volumes/detail');
       yield* page.volumes;
       const last = page.volumes.at(-1);
-      const hasNext = page.volumes_links?.some((link) => link.rel === 'next') ?? page.volumes.length === limit;
+      const hasNext =
+        page.volumes_links?.some((link) => link.rel === 'next') ?? page.volumes.length === limit;
       if (!last || !hasNext) return;
       marker = last.id;
     }
@@ -61,29 +67,50 @@ export class CinderClient {
   }
 
   async createVolume(volume: { size: number; name?: string; imageRef?: string }): Promise<Volume> {
-    const reply = await this.#call({ method: 'POST', path: '/volumes', json: { volume }, expect: [202] });
+    const reply = await this.#call({
+      method: 'POST',
+      path: '/volumes',
+      json: { volume },
+      expect: [202],
+    });
     return parseJson<{ volume: Volume }>(reply, 'block-storage: POST /volumes').volume;
   }
 
   async getVolume(id: string): Promise<Volume> {
-    const reply = await this.#call({ method: 'GET', path: `/volumes/${encodeURIComponent(id)}`, expect: [200] });
+    const reply = await this.#call({
+      method: 'GET',
+      path: `/volumes/${encodeURIComponent(id)}`,
+      expect: [200],
+    });
     return parseJson<{ volume: Volume }>(reply, `block-storage: GET /volumes/${id}`).volume;
   }
 
   async deleteVolume(id: string): Promise<boolean> {
-    const reply = await this.#call({ method: 'DELETE', path: `/volumes/${encodeURIComponent(id)}`, expect: [202, 404] });
+    const reply = await this.#call({
+      method: 'DELETE',
+      path: `/volumes/${encodeURIComponent(id)}`,
+      expect: [202, 404],
+    });
     return reply.status === 202;
   }
 
-  async waitForVolumeStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Volume> {
+  async waitForVolumeStatus(
+    id: string,
+    targets: readonly string[],
+    timeoutMs: number,
+  ): Promise<Volume> {
     const deadline = Date.now() + timeoutMs;
     let interval = 250;
     for (;;) {
       const volume = await this.getVolume(id);
       if (targets.includes(volume.status)) return volume;
-      if (volume.status === 'error') throw new WaitError(`volume ${id} went to error`, volume.status);
+      if (volume.status === 'error')
+        throw new WaitError(`volume ${id} went to error`, volume.status);
       if (Date.now() + interval > deadline) {
-        throw new WaitError(`volume ${id} still ${volume.status} after ${Math.round(timeoutMs / 1000)} s`, volume.status);
+        throw new WaitError(
+          `volume ${id} still ${volume.status} after ${Math.round(timeoutMs / 1000)} s`,
+          volume.status,
+        );
       }
       await sleep(interval);
       interval = Math.min(3000, Math.round(interval * 1.5));
@@ -99,7 +126,8 @@ export class CinderClient {
         if (error instanceof OpenStackHttpError && error.status === 404) return;
         throw error;
       }
-      if (Date.now() > deadline) throw new WaitError(`volume ${id} not gone after ${timeoutMs} ms`, undefined);
+      if (Date.now() > deadline)
+        throw new WaitError(`volume ${id} not gone after ${timeoutMs} ms`, undefined);
       await sleep(300);
     }
   }

@@ -51,7 +51,8 @@ export class OpenStackClient {
   /** The project the session is scoped to (the owner of images it creates). */
   async projectId(): Promise<string> {
     const token = await this.session.token();
-    if (!token.projectId) throw new Error(`${this.session.config.source}: the token is not scoped to a project`);
+    if (!token.projectId)
+      throw new Error(`${this.session.config.source}: the token is not scoped to a project`);
     return token.projectId;
   }
 }

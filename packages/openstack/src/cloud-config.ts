@@ -52,9 +52,9 @@ export interface CloudConfig {
 }
 
 const str = z.union([z.string(), z.number()]).transform(String);
-const bool = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False', '1', '0', 'yes', 'no'])]).transform((v) =>
-  typeof v === 'boolean' ? v : ['true', 'True', '1', 'yes'].includes(v),
-);
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False', '1', '0', 'yes', 'no'])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['true', 'True', '1', 'yes'].includes(v)));
 
 const authSection = z.looseObject({
   auth_url: str.optional(),
@@ -81,7 +81,9 @@ const cloudEntry = z.looseObject({
   auth: authSection.optional(),
   region_name: str.optional(),
   interface: z.enum(['public', 'internal', 'admin']).optional(),
-  endpoint_type: z.enum(['public', 'internal', 'admin', 'publicURL', 'internalURL', 'adminURL']).optional(),
+  endpoint_type: z
+    .enum(['public', 'internal', 'admin', 'publicURL', 'internalURL', 'adminURL'])
+    .optional(),
   verify: bool.optional(),
   insecure: bool.optional(),
   cacert: z.string().optional(),
@@ -132,15 +134,24 @@ function parseCloudsFile(file: string): Record<string, Entry> {
   const result = cloudsFile.safeParse(readYaml(file));
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new CloudConfigError(`${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
+    throw new CloudConfigError(
+      `${file}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return result.data.clouds;
 }
 
-function fromCloudsYaml(name: string, env: NodeJS.ProcessEnv, options: ResolveOptions): CloudConfig {
+function fromCloudsYaml(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  options: ResolveOptions,
+): CloudConfig {
   const files = options.configFiles ?? candidateFiles(env, options.cwd ?? process.cwd());
   const file = files.find((candidate) => existsSync(candidate));
-  if (!file) throw new CloudConfigError(`cloud "${name}": no clouds.yaml found (looked at ${files.join(', ')})`);
+  if (!file)
+    throw new CloudConfigError(
+      `cloud "${name}": no clouds.yaml found (looked at ${files.join(', ')})`,
+    );
   const entry = parseCloudsFile(file)[name];
   if (!entry) throw new CloudConfigError(`${file}: has no cloud named "${name}"`);
 
@@ -186,7 +197,9 @@ function toConfig(entry: Entry, source: string): CloudConfig {
     throw new CloudConfigError(`${source}: ${what}`);
   };
   const authUrl = a.auth_url ?? fail('auth.auth_url is missing');
-  const type = (entry.auth_type ?? (a.application_credential_secret ? 'v3applicationcredential' : 'password')).toLowerCase();
+  const type = (
+    entry.auth_type ?? (a.application_credential_secret ? 'v3applicationcredential' : 'password')
+  ).toLowerCase();
   const user = {
     username: a.username,
     userId: a.user_id,
@@ -194,16 +207,26 @@ function toConfig(entry: Entry, source: string): CloudConfig {
     userDomainId: a.user_domain_id ?? a.domain_id,
   };
   let auth: Auth;
-  if (type === 'v3applicationcredential' || type === 'applicationcredential' || type === 'v3applicationcredentials') {
-    if (!a.application_credential_id && !(a.application_credential_name && (a.username || a.user_id))) {
-      fail('application-credential auth needs auth.application_credential_id, or a name with the user');
+  if (
+    type === 'v3applicationcredential' ||
+    type === 'applicationcredential' ||
+    type === 'v3applicationcredentials'
+  ) {
+    if (
+      !a.application_credential_id &&
+      !(a.application_credential_name && (a.username || a.user_id))
+    ) {
+      fail(
+        'application-credential auth needs auth.application_credential_id, or a name with the user',
+      );
     }
     auth = {
       type: 'application-credential',
       authUrl,
       id: a.application_credential_id,
       name: a.application_credential_name,
-      secret: a.application_credential_secret ?? fail('auth.application_credential_secret is missing'),
+      secret:
+        a.application_credential_secret ?? fail('auth.application_credential_secret is missing'),
       ...user,
     };
   } else if (type === 'password' || type === 'v3password') {
@@ -219,7 +242,9 @@ function toConfig(entry: Entry, source: string): CloudConfig {
       projectDomainId: a.project_domain_id ?? a.domain_id,
     };
   } else {
-    return fail(`auth_type "${entry.auth_type}" is not supported (password, v3applicationcredential)`);
+    return fail(
+      `auth_type "${entry.auth_type}" is not supported (password, v3applicationcredential)`,
+    );
   }
   const endpointType = entry.endpoint_type?.replace(/URL$/, '') as Interface | undefined;
   // `verify: false` and `insecure: true` both turn TLS verification off; nothing else does.

@@ -56,7 +56,9 @@ export class OpenStackConnectionError extends OpenStackError {
   readonly request: RequestSummary;
 
   constructor(request: RequestSummary, code: string | undefined, detail: string) {
-    super(`${request.service}: ${request.method} ${request.url} failed: ${code ?? 'error'}: ${detail}`);
+    super(
+      `${request.service}: ${request.method} ${request.url} failed: ${code ?? 'error'}: ${detail}`,
+    );
     this.code = code;
     this.request = request;
   }
@@ -88,7 +90,10 @@ export function serviceMessageOf(body: string): string | undefined {
   try {
     parsed = JSON.parse(body);
   } catch {
-    const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+    const text = body
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     return text ? text.slice(0, 500) : undefined;
   }
   if (!parsed || typeof parsed !== 'object') return undefined;
@@ -97,7 +102,11 @@ export function serviceMessageOf(body: string): string | undefined {
   // Nova / Cinder: {"itemNotFound": {"message", "code"}} (one member named by the fault)
   if (typeof record.message === 'string') return record.message;
   for (const member of Object.values(record)) {
-    if (member && typeof member === 'object' && typeof (member as Record<string, unknown>).message === 'string') {
+    if (
+      member &&
+      typeof member === 'object' &&
+      typeof (member as Record<string, unknown>).message === 'string'
+    ) {
       return (member as Record<string, string>).message;
     }
   }

@@ -29,11 +29,12 @@ export async function pumpFile(
     if (next) next(buffer);
     else free.push(buffer);
   };
-  const take = () => new Promise<Buffer>((resolve) => {
-    const buffer = free.pop();
-    if (buffer) resolve(buffer);
-    else waiting.push(resolve);
-  });
+  const take = () =>
+    new Promise<Buffer>((resolve) => {
+      const buffer = free.pop();
+      if (buffer) resolve(buffer);
+      else waiting.push(resolve);
+    });
   const onError = (error: Error) => {
     failure = error;
     // unblock a pump waiting for a buffer that will never come back
@@ -45,8 +46,14 @@ export async function pumpFile(
     while (position < file.size && !failure) {
       const buffer = await take();
       if (failure) break;
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, file.size - position), position);
-      if (bytesRead === 0) throw new Error(`${file.path}: ended at ${position} of ${file.size} bytes`);
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(CHUNK, file.size - position),
+        position,
+      );
+      if (bytesRead === 0)
+        throw new Error(`${file.path}: ended at ${position} of ${file.size} bytes`);
       position += bytesRead;
       sink.write(buffer.subarray(0, bytesRead), (error) => {
         if (error) return onError(error);

@@ -3,7 +3,13 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenStackHttpError, WaitError } from './errors.ts';
-import type { GlanceImage, ImageFilters, ImageStatus, ImportMethods, NewImage } from './glance-types.ts';
+import type {
+  GlanceImage,
+  ImageFilters,
+  ImageStatus,
+  ImportMethods,
+  NewImage,
+} from './glance-types.ts';
 import { type DesiredImage, diffImage, type PatchOperation } from './image-patch.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
@@ -61,9 +67,17 @@ export class GlanceClient {
     let path: string | undefined = '/v2/images';
     let first = true;
     while (path) {
-      const reply = await this.#call({ method: 'GET', path, query: first ? query : undefined, expect: [200] });
+      const reply = await this.#call({
+        method: 'GET',
+        path,
+        query: first ? query : undefined,
+        expect: [200],
+      });
       first = false;
-      const page = parseJson<{ images: GlanceImage[]; next?: string }>(reply, 'image: GET /v2/images');
+      const page = parseJson<{ images: GlanceImage[]; next?: string }>(
+        reply,
+        'image: GET /v2/images',
+      );
       yield* page.images;
       path = page.next; // relative, and already carries every filter and the marker
     }
@@ -76,7 +90,11 @@ export class GlanceClient {
   }
 
   async getImage(id: string): Promise<GlanceImage> {
-    const reply = await this.#call({ method: 'GET', path: `/v2/images/${encodeURIComponent(id)}`, expect: [200] });
+    const reply = await this.#call({
+      method: 'GET',
+      path: `/v2/images/${encodeURIComponent(id)}`,
+      expect: [200],
+    });
     return parseJson<GlanceImage>(reply, `image: GET /v2/images/${id}`);
   }
 
@@ -106,16 +124,29 @@ export class GlanceClient {
    * Streams data into a queued image (PUT /file). Never buffered; never retried here. A file
    * path goes through a fixed buffer pool (flat memory); a Readable is piped as it comes.
    */
-  async uploadImageData(id: string, source: UploadSource, options: UploadOptions = {}): Promise<void> {
+  async uploadImageData(
+    id: string,
+    source: UploadSource,
+    options: UploadOptions = {},
+  ): Promise<void> {
     await this.#sendData(id, 'file', source, options);
   }
 
   /** Streams data into the staging area, for a later glance-direct import. */
-  async stageImageData(id: string, source: UploadSource, options: UploadOptions = {}): Promise<void> {
+  async stageImageData(
+    id: string,
+    source: UploadSource,
+    options: UploadOptions = {},
+  ): Promise<void> {
     await this.#sendData(id, 'stage', source, options);
   }
 
-  async #sendData(id: string, target: 'file' | 'stage', source: UploadSource, options: UploadOptions) {
+  async #sendData(
+    id: string,
+    target: 'file' | 'stage',
+    source: UploadSource,
+    options: UploadOptions,
+  ) {
     const fromFile = !('pipe' in source);
     const size = options.size ?? (fromFile ? (await stat(source.path)).size : undefined);
     await this.#call({
@@ -134,7 +165,10 @@ export class GlanceClient {
   }
 
   /** Starts an interoperable import: glance-direct (after stage) or web-download. */
-  async importImage(id: string, method: { name: 'glance-direct' } | { name: 'web-download'; uri: string }): Promise<void> {
+  async importImage(
+    id: string,
+    method: { name: 'glance-direct' } | { name: 'web-download'; uri: string },
+  ): Promise<void> {
     await this.#call({
       method: 'POST',
       path: `/v2/images/${encodeURIComponent(id)}/import`,
@@ -164,7 +198,10 @@ export class GlanceClient {
   }
 
   /** Brings an image to the desired state with at most one PATCH; returns what it sent. */
-  async applyImage(actual: GlanceImage, desired: DesiredImage): Promise<{ image: GlanceImage; ops: PatchOperation[] }> {
+  async applyImage(
+    actual: GlanceImage,
+    desired: DesiredImage,
+  ): Promise<{ image: GlanceImage; ops: PatchOperation[] }> {
     const ops = diffImage(actual, desired);
     const updated = await this.patchImage(actual.id, ops);
     return { image: updated ?? actual, ops };
@@ -216,7 +253,11 @@ export class GlanceClient {
   }
 
   /** Polls until the image reaches one of the target statuses, with backoff. */
-  async waitForImageStatus(id: string, targets: readonly ImageStatus[], options: WaitOptions): Promise<GlanceImage> {
+  async waitForImageStatus(
+    id: string,
+    targets: readonly ImageStatus[],
+    options: WaitOptions,
+  ): Promise<GlanceImage> {
     const deadline = Date.now() + options.timeoutMs;
     let interval = options.initialIntervalMs ?? 200;
     let last: GlanceImage | undefined;
@@ -224,7 +265,10 @@ export class GlanceClient {
       last = await this.getImage(id);
       if (targets.includes(last.status)) return last;
       if (options.failOn?.includes(last.status)) {
-        throw new WaitError(`image ${id} reached status ${last.status} while waiting for ${targets.join('/')}`, last.status);
+        throw new WaitError(
+          `image ${id} reached status ${last.status} while waiting for ${targets.join('/')}`,
+          last.status,
+        );
       }
       if (Date.now() + interval > deadline) {
         throw new WaitError(

@@ -15,8 +15,7 @@ export interface DesiredImage {
 }
 
 export type PatchOperation =
-  | { op: 'add' | 'replace'; path: string; value: unknown }
-  | { op: 'remove'; path: string };
+  { op: 'add' | 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 /** RFC 6901: `~` and `/` inside a member name. */
 const pointer = (member: string): string => `/${member.replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -28,7 +27,14 @@ export function diffImage(actual: GlanceImage, desired: DesiredImage): PatchOper
     if (current === value) return;
     ops.push({ op: current === undefined ? 'add' : 'replace', path: pointer(member), value });
   };
-  for (const member of ['name', 'visibility', 'os_hidden', 'protected', 'min_disk', 'min_ram'] as const) {
+  for (const member of [
+    'name',
+    'visibility',
+    'os_hidden',
+    'protected',
+    'min_disk',
+    'min_ram',
+  ] as const) {
     if (desired[member] !== undefined) set(member, desired[member]);
   }
   for (const [member, value] of Object.entries(desired.properties ?? {})) {

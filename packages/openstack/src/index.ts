@@ -1,5 +1,11 @@
 export { OpenStackClient, type ConnectOptions } from './client.ts';
-export { resolveCloudConfig, type CloudConfig, type Auth, type Interface, type ResolveOptions } from './cloud-config.ts';
+export {
+  resolveCloudConfig,
+  type CloudConfig,
+  type Auth,
+  type Interface,
+  type ResolveOptions,
+} from './cloud-config.ts';
 export {
   OpenStackError,
   OpenStackHttpError,
@@ -10,7 +16,14 @@ export {
   type ServiceName,
 } from './errors.ts';
 export { GlanceClient, type UploadOptions, type UploadSource, type WaitOptions } from './glance.ts';
-export { imageProperty, type GlanceImage, type ImageFilters, type ImageStatus, type NewImage, type Visibility } from './glance-types.ts';
+export {
+  imageProperty,
+  type GlanceImage,
+  type ImageFilters,
+  type ImageStatus,
+  type NewImage,
+  type Visibility,
+} from './glance-types.ts';
 export { diffImage, type DesiredImage, type PatchOperation } from './image-patch.ts';
 export { NovaClient, type Server, type NewServer } from './nova.ts';
 export { CinderClient, type Volume } from './cinder.ts';

@@ -61,7 +61,11 @@ export class NovaClient {
       ...rest,
       service: 'compute',
       url: path.startsWith('http') ? path : `${base}${path}`,
-      headers: { ...headers, 'openstack-api-version': `compute ${microversion}`, 'x-openstack-nova-api-version': microversion },
+      headers: {
+        ...headers,
+        'openstack-api-version': `compute ${microversion}`,
+        'x-openstack-nova-api-version': microversion,
+      },
     });
   }
 
@@ -70,7 +74,12 @@ export class NovaClient {
     this.#microversion ??= (async () => {
       const base = await this.#session.endpoint('compute');
       this.requests += 1;
-      const reply = await this.#session.request({ service: 'compute', method: 'GET', url: `${base}/`, expect: [200] });
+      const reply = await this.#session.request({
+        service: 'compute',
+        method: 'GET',
+        url: `${base}/`,
+        expect: [200],
+      });
       const body = parseJson<{ version?: { version?: string } }>(reply, 'compute: GET /');
       const max = body.version?.version || '2.1';
       return compareMicroversion(max, WANTED_MICROVERSION) < 0 ? max : WANTED_MICROVERSION;
@@ -89,15 +98,21 @@ export class NovaClient {
         limit,
         marker,
       };
-      const reply = await this.#call({ method: 'GET', path: '/servers/detail', query, expect: [200] });
-      const page = parseJson<{ servers: Server[]; servers_links?: { rel: string; href: string }[] }>(
-        reply,
-        'compute: GET /servers/detail',
-      );
+      const reply = await this.#call({
+        method: 'GET',
+        path: '/servers/detail',
+        query,
+        expect: [200],
+      });
+      const page = parseJson<{
+        servers: Server[];
+        servers_links?: { rel: string; href: string }[];
+      }>(reply, 'compute: GET /servers/detail');
       yield* page.servers;
       const last = page.servers.at(-1);
       // Nova adds a `next` link when the page is full; an empty or short page is the end.
-      const hasNext = page.servers_links?.some((link) => link.rel === 'next') ?? page.servers.length === limit;
+      const hasNext =
+        page.servers_links?.some((link) => link.rel === 'next') ?? page.servers.length === limit;
       if (!last || !hasNext) return;
       marker = last.id;
     }
@@ -120,13 +135,21 @@ export class NovaClient {
   }
 
   async getServer(id: string): Promise<Server> {
-    const reply = await this.#call({ method: 'GET', path: `/servers/${encodeURIComponent(id)}`, expect: [200] });
+    const reply = await this.#call({
+      method: 'GET',
+      path: `/servers/${encodeURIComponent(id)}`,
+      expect: [200],
+    });
     return parseJson<{ server: Server }>(reply, `compute: GET /servers/${id}`).server;
   }
 
   /** Deletes a server; one already gone counts as deleted (returns false). */
   async deleteServer(id: string): Promise<boolean> {
-    const reply = await this.#call({ method: 'DELETE', path: `/servers/${encodeURIComponent(id)}`, expect: [204, 404] });
+    const reply = await this.#call({
+      method: 'DELETE',
+      path: `/servers/${encodeURIComponent(id)}`,
+      expect: [204, 404],
+    });
     return reply.status === 204;
   }
 
@@ -142,7 +165,11 @@ export class NovaClient {
   }
 
   /** Polls until the server reaches a target status; ERROR ends the wait at once. */
-  async waitForServerStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Server> {
+  async waitForServerStatus(
+    id: string,
+    targets: readonly string[],
+    timeoutMs: number,
+  ): Promise<Server> {
     const deadline = Date.now() + timeoutMs;
     let interval = 250;
     for (;;) {
@@ -150,10 +177,16 @@ export class NovaClient {
       if (targets.includes(server.status)) return server;
       if (server.status === 'ERROR') {
         const fault = (server.fault as { message?: string } | undefined)?.message;
-        throw new WaitError(`server ${id} went to ERROR${fault ? `: ${fault}` : ''}`, server.status);
+        throw new WaitError(
+          `server ${id} went to ERROR${fault ? `: ${fault}` : ''}`,
+          server.status,
+        );
       }
       if (Date.now() + interval > deadline) {
-        throw new WaitError(`server ${id} still ${server.status} after ${Math.round(timeoutMs / 1000)} s`, server.status);
+        throw new WaitError(
+          `server ${id} still ${server.status} after ${Math.round(timeoutMs / 1000)} s`,
+          server.status,
+        );
       }
       await sleep(interval);
       interval = Math.min(3000, Math.round(interval * 1.5));
@@ -170,7 +203,8 @@ export class NovaClient {
         if (error instanceof OpenStackHttpError && error.status === 404) return;
         throw error;
       }
-      if (Date.now() > deadline) throw new WaitError(`server ${id} not gone after ${timeoutMs} ms`, undefined);
+      if (Date.now() > deadline)
+        throw new WaitError(`server ${id} not gone after ${timeoutMs} ms`, undefined);
       await sleep(300);
     }
   }

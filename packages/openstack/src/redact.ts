@@ -5,13 +5,20 @@
 
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY = /^(password|secret|token|x-auth-token|x-subject-token|authorization|application_credential_secret|api[-_]?key|access[-_]?token)$/i;
+const SECRET_KEY =
+  /^(password|secret|token|x-auth-token|x-subject-token|authorization|application_credential_secret|api[-_]?key|access[-_]?token)$/i;
 
 const SHAPES: readonly [RegExp, string][] = [
   // JSON members: "password": "...", "secret": "..."
-  [/("(?:password|secret|token|application_credential_secret)"\s*:\s*")((?:[^"\\]|\\.)*)(")/gi, `$1${REDACTED}$3`],
+  [
+    /("(?:password|secret|token|application_credential_secret)"\s*:\s*")((?:[^"\\]|\\.)*)(")/gi,
+    `$1${REDACTED}$3`,
+  ],
   // HTTP headers written out as text
-  [/((?:x-auth-token|x-subject-token|authorization)\s*[:=]\s*)([^\s,;"']+(?:\s+[^\s,;"']+)?)/gi, `$1${REDACTED}`],
+  [
+    /((?:x-auth-token|x-subject-token|authorization)\s*[:=]\s*)([^\s,;"']+(?:\s+[^\s,;"']+)?)/gi,
+    `$1${REDACTED}`,
+  ],
   // query parameters and key=value pairs
   [/((?:password|secret|token)=)([^&\s"']+)/gi, `$1${REDACTED}`],
 ];

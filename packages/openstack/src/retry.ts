@@ -30,9 +30,11 @@ const RETRYABLE_ERROR_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-export type Outcome = { status: number; retryAfter?: string | undefined } | { errorCode: string | undefined };
+export type Outcome =
+  { status: number; retryAfter?: string | undefined } | { errorCode: string | undefined };
 
-export type RetryDecision = { retry: false; reason: string } | { retry: true; delayMs: number; reason: string };
+export type RetryDecision =
+  { retry: false; reason: string } | { retry: true; delayMs: number; reason: string };
 
 export function decideRetry(input: {
   policy: RetryPolicy;
@@ -45,18 +47,26 @@ export function decideRetry(input: {
   now: number;
 }): RetryDecision {
   const { policy, attempt, repeatable, outcome } = input;
-  const cause = 'status' in outcome ? `HTTP ${outcome.status}` : (outcome.errorCode ?? 'connection error');
+  const cause =
+    'status' in outcome ? `HTTP ${outcome.status}` : (outcome.errorCode ?? 'connection error');
   const transient =
-    'status' in outcome ? RETRYABLE_STATUS.has(outcome.status) : outcome.errorCode !== undefined && RETRYABLE_ERROR_CODES.has(outcome.errorCode);
+    'status' in outcome
+      ? RETRYABLE_STATUS.has(outcome.status)
+      : outcome.errorCode !== undefined && RETRYABLE_ERROR_CODES.has(outcome.errorCode);
   if (!transient) return { retry: false, reason: `${cause} is not transient` };
-  if (!repeatable) return { retry: false, reason: `${cause}, but the request cannot be repeated safely` };
-  if (attempt >= policy.maxAttempts) return { retry: false, reason: `${cause} after ${attempt} attempts` };
+  if (!repeatable)
+    return { retry: false, reason: `${cause}, but the request cannot be repeated safely` };
+  if (attempt >= policy.maxAttempts)
+    return { retry: false, reason: `${cause} after ${attempt} attempts` };
 
   if ('status' in outcome && outcome.retryAfter !== undefined) {
     const waitMs = parseRetryAfter(outcome.retryAfter, input.now);
     if (waitMs !== undefined) {
       if (waitMs > policy.maxRetryAfterMs) {
-        return { retry: false, reason: `${cause} asks to wait ${Math.round(waitMs / 1000)} s, longer than allowed` };
+        return {
+          retry: false,
+          reason: `${cause} asks to wait ${Math.round(waitMs / 1000)} s, longer than allowed`,
+        };
       }
       return { retry: true, delayMs: waitMs, reason: `${cause}, Retry-After` };
     }

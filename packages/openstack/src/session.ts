@@ -105,12 +105,15 @@ export class Session {
       });
     } catch (error) {
       if (error instanceof OpenStackHttpError && (error.status === 401 || error.status === 403)) {
-        throw new AuthError(`${this.config.source}: Keystone refused the credentials: ${error.message}`);
+        throw new AuthError(
+          `${this.config.source}: Keystone refused the credentials: ${error.message}`,
+        );
       }
       throw error;
     }
     const value = headerOf(reply.headers, 'x-subject-token');
-    if (!value) throw new AuthError(`${this.config.source}: Keystone answered without X-Subject-Token`);
+    if (!value)
+      throw new AuthError(`${this.config.source}: Keystone answered without X-Subject-Token`);
     this.#transport.redactor.add(value);
     const body = parseJson<TokenBody>(reply, `identity: POST ${url}`);
     const token: Token = {
@@ -131,23 +134,45 @@ export class Session {
     const auth = this.config.auth;
     const domain = (name: string | undefined, id: string | undefined) =>
       id ? { id } : name ? { name } : undefined;
-    const user = (a: { username?: string | undefined; userId?: string | undefined; userDomainName?: string | undefined; userDomainId?: string | undefined }) =>
-      a.userId ? { id: a.userId } : { name: a.username, domain: domain(a.userDomainName, a.userDomainId) ?? { id: 'default' } };
+    const user = (a: {
+      username?: string | undefined;
+      userId?: string | undefined;
+      userDomainName?: string | undefined;
+      userDomainId?: string | undefined;
+    }) =>
+      a.userId
+        ? { id: a.userId }
+        : {
+            name: a.username,
+            domain: domain(a.userDomainName, a.userDomainId) ?? { id: 'default' },
+          };
 
     if (auth.type === 'application-credential') {
       const credential = auth.id
         ? { id: auth.id, secret: auth.secret }
         : { name: auth.name, secret: auth.secret, user: user(auth) };
-      return { auth: { identity: { methods: ['application_credential'], application_credential: credential } } };
+      return {
+        auth: {
+          identity: { methods: ['application_credential'], application_credential: credential },
+        },
+      };
     }
     const scope = auth.projectId
       ? { project: { id: auth.projectId } }
       : auth.projectName
-        ? { project: { name: auth.projectName, domain: domain(auth.projectDomainName, auth.projectDomainId) ?? { id: 'default' } } }
+        ? {
+            project: {
+              name: auth.projectName,
+              domain: domain(auth.projectDomainName, auth.projectDomainId) ?? { id: 'default' },
+            },
+          }
         : undefined;
     return {
       auth: {
-        identity: { methods: ['password'], password: { user: { ...user(auth), password: auth.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { ...user(auth), password: auth.password } },
+        },
         ...(scope ? { scope } : {}),
       },
     };
@@ -156,7 +181,13 @@ export class Session {
   /** The endpoint URL of a service from the catalogue, for the configured region and interface. */
   async endpoint(service: ServiceName): Promise<string> {
     const token = await this.token();
-    return selectEndpoint(token.catalog, service, this.config.regionName, this.config.interface, this.config.source);
+    return selectEndpoint(
+      token.catalog,
+      service,
+      this.config.regionName,
+      this.config.interface,
+      this.config.source,
+    );
   }
 
   /** An authenticated request; a 401 re-authenticates once and repeats a repeatable request. */
@@ -198,13 +229,16 @@ export function selectEndpoint(
     if (!entry) continue;
     const match = entry.endpoints.find(
       (endpoint) =>
-        endpoint.interface === iface && (!region || (endpoint.region_id ?? endpoint.region) === region),
+        endpoint.interface === iface &&
+        (!region || (endpoint.region_id ?? endpoint.region) === region),
     );
     if (match) return match.url.replace(/\/+$/, '');
   }
   const offered = catalog
     .filter((entry) => types.includes(entry.type))
-    .flatMap((entry) => entry.endpoints.map((e) => `${entry.type}/${e.interface}/${e.region_id ?? e.region ?? '-'}`));
+    .flatMap((entry) =>
+      entry.endpoints.map((e) => `${entry.type}/${e.interface}/${e.region_id ?? e.region ?? '-'}`),
+    );
   throw new AuthError(
     `${source}: the catalogue has no ${service} endpoint for interface "${iface}"` +
       (region ? ` in region "${region}"` : '') +

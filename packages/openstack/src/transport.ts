@@ -16,7 +16,13 @@ import {
 import { type Logger, silentLogger } from './logger.ts';
 import { type FileBody, pumpFile } from './file-body.ts';
 import type { Redactor } from './redact.ts';
-import { decideRetry, defaultRetryPolicy, isRepeatableMethod, type Outcome, type RetryPolicy } from './retry.ts';
+import {
+  decideRetry,
+  defaultRetryPolicy,
+  isRepeatableMethod,
+  type Outcome,
+  type RetryPolicy,
+} from './retry.ts';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
@@ -36,7 +42,8 @@ export interface RequestSpec {
   expect: readonly number[];
   /** Defaults to true for GET/HEAD/PUT/DELETE without a streamed body. */
   repeatable?: boolean | undefined;
-  onUploadProgress?: ((progress: { transferred: number; total: number | undefined }) => void) | undefined;
+  onUploadProgress?:
+    ((progress: { transferred: number; total: number | undefined }) => void) | undefined;
   /** Milliseconds to wait for the response once the request is sent. */
   responseTimeoutMs?: number | undefined;
 }
@@ -99,7 +106,11 @@ export class Transport {
   }
 
   async request(spec: RequestSpec): Promise<Reply> {
-    const summary: RequestSummary = { service: spec.service, method: spec.method, url: this.#redactor.text(spec.url) };
+    const summary: RequestSummary = {
+      service: spec.service,
+      method: spec.method,
+      url: this.#redactor.text(spec.url),
+    };
     const streamed = spec.body !== undefined || spec.file !== undefined;
     const repeatable = !streamed && (spec.repeatable ?? isRepeatableMethod(spec.method));
     for (let attempt = 1; ; attempt += 1) {
@@ -110,7 +121,10 @@ export class Transport {
         const reply = await this.#send(spec);
         const requestId = requestIdOf(reply.headers);
         const ms = Math.round(performance.now() - started);
-        this.#logger.debug({ ...summary, status: reply.status, ms, requestId, attempt }, 'openstack request');
+        this.#logger.debug(
+          { ...summary, status: reply.status, ms, requestId, attempt },
+          'openstack request',
+        );
         if (spec.expect.includes(reply.status)) return reply;
         failure = new OpenStackHttpError({
           status: reply.status,
@@ -134,7 +148,10 @@ export class Transport {
         now: Date.now(),
       });
       if (!decision.retry) throw failure;
-      this.#logger.warn({ ...summary, attempt, delayMs: decision.delayMs, reason: decision.reason }, 'openstack request retried');
+      this.#logger.warn(
+        { ...summary, attempt, delayMs: decision.delayMs, reason: decision.reason },
+        'openstack request retried',
+      );
       await this.#sleep(decision.delayMs);
     }
   }
@@ -175,10 +192,12 @@ export class Transport {
       headers: { ...spec.headers, 'content-length': String(file.size) },
       timeout: { response: responseTimeout },
     });
-    const answered = new Promise<{ statusCode: number; headers: Reply['headers'] }>((resolve, reject) => {
-      stream.once('response', resolve);
-      stream.once('error', reject);
-    });
+    const answered = new Promise<{ statusCode: number; headers: Reply['headers'] }>(
+      (resolve, reject) => {
+        stream.once('response', resolve);
+        stream.once('error', reject);
+      },
+    );
     const report = spec.onUploadProgress;
     const [response] = await Promise.all([
       answered,
@@ -186,7 +205,11 @@ export class Transport {
     ]);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') };
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
   }
 }
 
@@ -195,7 +218,8 @@ function toSearchParams(query: Query | undefined): URLSearchParams | undefined {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
-    const values: readonly (string | number | boolean)[] = typeof value === 'object' ? value : [value];
+    const values: readonly (string | number | boolean)[] =
+      typeof value === 'object' ? value : [value];
     for (const item of values) params.append(key, String(item));
   }
   return params;

@@ -55,15 +55,23 @@ describe('resolveCloudConfig', () => {
 
   it('takes OS_CLOUD when no name is given, and reads application credentials', () => {
     const file = files(clouds);
-    const config = resolveCloudConfig({ env: { OS_CLOUD: 'appcred', OS_CLIENT_CONFIG_FILE: file } });
+    const config = resolveCloudConfig({
+      env: { OS_CLOUD: 'appcred', OS_CLIENT_CONFIG_FILE: file },
+    });
     expect(config.auth).toEqual(
-      expect.objectContaining({ type: 'application-credential', id: 'abc123', secret: 's3cr3t-value' }),
+      expect.objectContaining({
+        type: 'application-credential',
+        id: 'abc123',
+        secret: 's3cr3t-value',
+      }),
     );
   });
 
   it('turns TLS verification off only when the cloud says so', () => {
     const file = files(clouds);
-    expect(resolveCloudConfig({ cloud: 'lax', env: { OS_CLIENT_CONFIG_FILE: file } }).verify).toBe(false);
+    expect(resolveCloudConfig({ cloud: 'lax', env: { OS_CLIENT_CONFIG_FILE: file } }).verify).toBe(
+      false,
+    );
   });
 
   it('builds a cloud from OS_* variables', () => {
@@ -81,24 +89,33 @@ describe('resolveCloudConfig', () => {
       },
     });
     expect(config.source).toBe('OS_* variables');
-    expect(config.auth).toMatchObject({ type: 'password', username: 'demo', projectName: 'demo', userDomainId: 'default' });
+    expect(config.auth).toMatchObject({
+      type: 'password',
+      username: 'demo',
+      projectName: 'demo',
+      userDomainId: 'default',
+    });
     expect(config.interface).toBe('internal');
     expect(config.verify).toBe(false);
   });
 
   it('names the file and the cloud when something is wrong', () => {
     const file = files(clouds);
-    expect(() => resolveCloudConfig({ cloud: 'nope', env: { OS_CLIENT_CONFIG_FILE: file } })).toThrow(
-      `${file}: has no cloud named "nope"`,
-    );
+    expect(() =>
+      resolveCloudConfig({ cloud: 'nope', env: { OS_CLIENT_CONFIG_FILE: file } }),
+    ).toThrow(`${file}: has no cloud named "nope"`);
     const broken = files('clouds:\n  x:\n    auth:\n      username: u\n');
-    expect(() => resolveCloudConfig({ cloud: 'x', env: { OS_CLIENT_CONFIG_FILE: broken } })).toThrow(
-      `${broken}:x: auth.auth_url is missing`,
-    );
+    expect(() =>
+      resolveCloudConfig({ cloud: 'x', env: { OS_CLIENT_CONFIG_FILE: broken } }),
+    ).toThrow(`${broken}:x: auth.auth_url is missing`);
     const noPassword = files('clouds:\n  x:\n    auth: { auth_url: http://k, username: u }\n');
-    expect(() => resolveCloudConfig({ cloud: 'x', env: { OS_CLIENT_CONFIG_FILE: noPassword } })).toThrow(/auth.password is missing/);
+    expect(() =>
+      resolveCloudConfig({ cloud: 'x', env: { OS_CLIENT_CONFIG_FILE: noPassword } }),
+    ).toThrow(/auth.password is missing/);
     const badYaml = files('clouds: [unclosed\n');
-    expect(() => resolveCloudConfig({ cloud: 'x', env: { OS_CLIENT_CONFIG_FILE: badYaml } })).toThrow(CloudConfigError);
+    expect(() =>
+      resolveCloudConfig({ cloud: 'x', env: { OS_CLIENT_CONFIG_FILE: badYaml } }),
+    ).toThrow(CloudConfigError);
     expect(() => resolveCloudConfig({ env: {} })).toThrow(/no cloud configured/);
   });
 });

@@ -46,10 +46,14 @@ describe('pumpFile', () => {
       },
     });
     failing.on('error', () => undefined);
-    await expect(pumpFile({ path: fileOf(data), size: data.length }, failing, () => undefined)).rejects.toThrow('socket hang up');
+    await expect(
+      pumpFile({ path: fileOf(data), size: data.length }, failing, () => undefined),
+    ).rejects.toThrow('socket hang up');
 
     const short = fileOf(randomBytes(1000));
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
-    await expect(pumpFile({ path: short, size: 5000 }, sink, () => undefined)).rejects.toThrow('ended at 1000 of 5000 bytes');
+    await expect(pumpFile({ path: short, size: 5000 }, sink, () => undefined)).rejects.toThrow(
+      'ended at 1000 of 5000 bytes',
+    );
   });
 });

@@ -32,7 +32,12 @@ describe('diffImage', () => {
         name: 'Ubuntu 24.04 Noble Numbat - 2026-11-20',
         visibility: 'community',
         os_hidden: true,
-        properties: { imagecycle_state: 'community', imagecycle_unused_since: '2026-11-28', os_purpose: null, absent: null },
+        properties: {
+          imagecycle_state: 'community',
+          imagecycle_unused_since: '2026-11-28',
+          os_purpose: null,
+          absent: null,
+        },
       }),
     ).toEqual([
       { op: 'replace', path: '/name', value: 'Ubuntu 24.04 Noble Numbat - 2026-11-20' },

@@ -4,7 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenStackConnectionError, OpenStackHttpError, Redactor, Transport, type Logger } from '../src/index.ts';
+import {
+  OpenStackConnectionError,
+  OpenStackHttpError,
+  Redactor,
+  Transport,
+  type Logger,
+} from '../src/index.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 let handler: Handler = (_req, res) => res.end();
@@ -34,7 +40,12 @@ function transport(log: string[] = []) {
     error: (o, m) => log.push(JSON.stringify({ m, ...o })),
   };
   const slept: number[] = [];
-  const t = new Transport({ redactor: new Redactor(), logger, sleep: (ms) => Promise.resolve(slept.push(ms)), random: () => 1 });
+  const t = new Transport({
+    redactor: new Redactor(),
+    logger,
+    sleep: (ms) => Promise.resolve(slept.push(ms)),
+    random: () => 1,
+  });
   return { t, slept };
 }
 
@@ -48,7 +59,12 @@ describe('Transport', () => {
       } else res.end('{"ok":true}');
     };
     const { t, slept } = transport();
-    const reply = await t.request({ service: 'image', method: 'GET', url: `${url}/v2/images`, expect: [200] });
+    const reply = await t.request({
+      service: 'image',
+      method: 'GET',
+      url: `${url}/v2/images`,
+      expect: [200],
+    });
     expect(reply.body).toBe('{"ok":true}');
     expect(hits).toBe(3);
     expect(slept).toEqual([250, 500]);
@@ -75,25 +91,46 @@ describe('Transport', () => {
     };
     const { t } = transport();
     await expect(
-      t.request({ service: 'image', method: 'PUT', url, body: Readable.from([Buffer.from('bytes')]), expect: [204] }),
+      t.request({
+        service: 'image',
+        method: 'PUT',
+        url,
+        body: Readable.from([Buffer.from('bytes')]),
+        expect: [204],
+      }),
     ).rejects.toMatchObject({ status: 503 });
     expect(hits).toBe(1);
-    await expect(t.request({ service: 'image', method: 'POST', url, json: {}, expect: [201] })).rejects.toBeInstanceOf(
-      OpenStackHttpError,
-    );
+    await expect(
+      t.request({ service: 'image', method: 'POST', url, json: {}, expect: [201] }),
+    ).rejects.toBeInstanceOf(OpenStackHttpError);
     expect(hits).toBe(2);
   });
 
   it('gives a typed error with the status, the request id and the service message - secrets masked', async () => {
     handler = (_req, res) => {
-      res.writeHead(403, { 'content-type': 'application/json', 'x-openstack-request-id': 'req-1234' });
-      res.end(JSON.stringify({ message: 'Forbidden for password "pa55word-xyz"', code: 403, title: 'Forbidden' }));
+      res.writeHead(403, {
+        'content-type': 'application/json',
+        'x-openstack-request-id': 'req-1234',
+      });
+      res.end(
+        JSON.stringify({
+          message: 'Forbidden for password "pa55word-xyz"',
+          code: 403,
+          title: 'Forbidden',
+        }),
+      );
     };
     const log: string[] = [];
     const { t } = transport(log);
     t.redactor.add('pa55word-xyz');
     const error = await t
-      .request({ service: 'image', method: 'DELETE', url: `${url}/v2/images/x`, expect: [204], headers: { 'x-auth-token': 'tok-secret-1' } })
+      .request({
+        service: 'image',
+        method: 'DELETE',
+        url: `${url}/v2/images/x`,
+        expect: [204],
+        headers: { 'x-auth-token': 'tok-secret-1' },
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenStackHttpError);
     const http = error as OpenStackHttpError;

@@ -4,7 +4,10 @@
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 
-export interface QueueDefinition<Name extends string = string, Schema extends z.ZodType = z.ZodType> {
+export interface QueueDefinition<
+  Name extends string = string,
+  Schema extends z.ZodType = z.ZodType,
+> {
   readonly name: Name;
   readonly description: string;
   readonly payload: Schema;

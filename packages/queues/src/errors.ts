@@ -9,7 +9,9 @@ export class PayloadError extends Error {
   constructor(queue: string, issues: { path: PropertyKey[]; message: string }[]) {
     super(
       `payload for queue "${queue}" is invalid: ` +
-        issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; '),
+        issues
+          .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+          .join('; '),
     );
     this.queue = queue;
   }

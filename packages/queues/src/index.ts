@@ -1,4 +1,17 @@
-export { defineQueue, jobIdFrom, type QueueDefinition, type PayloadOf, type Handler, type HandlerContext } from './definition.ts';
+export {
+  defineQueue,
+  jobIdFrom,
+  type QueueDefinition,
+  type PayloadOf,
+  type Handler,
+  type HandlerContext,
+} from './definition.ts';
 export { QueueConfigurationError, PayloadError } from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
-export { QueueRuntime, handle, type Registration, type RuntimeOptions, type QueueLogger } from './runtime.ts';
+export {
+  QueueRuntime,
+  handle,
+  type Registration,
+  type RuntimeOptions,
+  type QueueLogger,
+} from './runtime.ts';

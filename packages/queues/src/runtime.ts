@@ -28,7 +28,11 @@ export interface Registration {
 }
 
 /** Pairs a handler with its queue; the types make a mismatched payload a compile error. */
-export function handle<Q extends QueueDefinition>(queue: Q, handler: Handler<Q>, concurrency?: number): Registration {
+export function handle<Q extends QueueDefinition>(
+  queue: Q,
+  handler: Handler<Q>,
+  concurrency?: number,
+): Registration {
   return { queue, handler: handler, ...(concurrency ? { concurrency } : {}) };
 }
 
@@ -59,7 +63,10 @@ export class QueueRuntime {
   /** The BullMQ Queue of a declaration (for Bull Board, counts, schedulers). */
   queue(definition: QueueDefinition): Queue {
     const known = this.#definitions.get(definition.name);
-    if (known !== definition) throw new QueueConfigurationError(`queue "${definition.name}" is not declared in this runtime`);
+    if (known !== definition)
+      throw new QueueConfigurationError(
+        `queue "${definition.name}" is not declared in this runtime`,
+      );
     let queue = this.#queues.get(definition.name);
     if (!queue) {
       queue = new Queue(definition.name, {
@@ -73,10 +80,17 @@ export class QueueRuntime {
   }
 
   /** Parses the payload, then adds the job (under its deterministic id when it has one). */
-  async enqueue<Q extends QueueDefinition>(definition: Q, payload: PayloadOf<Q>, options: JobsOptions = {}) {
+  async enqueue<Q extends QueueDefinition>(
+    definition: Q,
+    payload: PayloadOf<Q>,
+    options: JobsOptions = {},
+  ) {
     const parsed = parsePayload(definition, payload);
     const jobId = options.jobId ?? definition.jobId?.(parsed);
-    return this.queue(definition).add(definition.name, parsed, { ...options, ...(jobId ? { jobId } : {}) });
+    return this.queue(definition).add(definition.name, parsed, {
+      ...options,
+      ...(jobId ? { jobId } : {}),
+    });
   }
 
   /**
@@ -84,16 +98,23 @@ export class QueueRuntime {
    * (its run mode); every one needs exactly one registration, and no registration may
    * name a queue outside the runtime.
    */
-  startWorkers(registrations: readonly Registration[], consume: readonly QueueDefinition[]): Worker[] {
+  startWorkers(
+    registrations: readonly Registration[],
+    consume: readonly QueueDefinition[],
+  ): Worker[] {
     const byQueue = new Map<string, Registration>();
     for (const registration of registrations) {
       const name = registration.queue.name;
-      if (!this.#definitions.has(name)) throw new QueueConfigurationError(`a handler is registered for undeclared queue "${name}"`);
+      if (!this.#definitions.has(name))
+        throw new QueueConfigurationError(`a handler is registered for undeclared queue "${name}"`);
       if (byQueue.has(name)) throw new QueueConfigurationError(`queue "${name}" has two handlers`);
       byQueue.set(name, registration);
     }
-    const missing = consume.filter((definition) => !byQueue.has(definition.name)).map((d) => d.name);
-    if (missing.length > 0) throw new QueueConfigurationError(`no handler for consumed queue(s): ${missing.join(', ')}`);
+    const missing = consume
+      .filter((definition) => !byQueue.has(definition.name))
+      .map((d) => d.name);
+    if (missing.length > 0)
+      throw new QueueConfigurationError(`no handler for consumed queue(s): ${missing.join(', ')}`);
 
     const started = consume.map((definition) => {
       const registration = byQueue.get(definition.name) as Registration;
@@ -107,12 +128,26 @@ export class QueueRuntime {
             progress: (value) => job.updateProgress(value),
             signal: signal ?? new AbortController().signal,
           }),
-        { connection: this.#connection, prefix: this.prefix, concurrency: registration.concurrency ?? 1 },
+        {
+          connection: this.#connection,
+          prefix: this.prefix,
+          concurrency: registration.concurrency ?? 1,
+        },
       );
       worker.on('failed', (job, error) =>
-        this.#logger?.warn({ queue: definition.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'),
+        this.#logger?.warn(
+          {
+            queue: definition.name,
+            jobId: job?.id,
+            attempt: job?.attemptsMade,
+            err: error.message,
+          },
+          'job failed',
+        ),
       );
-      worker.on('error', (error) => this.#logger?.error({ queue: definition.name, err: error.message }, 'worker error'));
+      worker.on('error', (error) =>
+        this.#logger?.error({ queue: definition.name, err: error.message }, 'worker error'),
+      );
       return worker;
     });
     this.#workers.push(...started);

@@ -3,9 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineQueue, handle, jobIdFrom, PayloadError, QueueConfigurationError, QueueRuntime } from '../src/index.ts';
+import {
+  defineQueue,
+  handle,
+  jobIdFrom,
+  PayloadError,
+  QueueConfigurationError,
+  QueueRuntime,
+} from '../src/index.ts';
 
-const connection = { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', maxRetriesPerRequest: null };
+const connection = {
+  url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  maxRetriesPerRequest: null,
+};
 
 const check = defineQueue({
   name: 'check',
@@ -23,7 +33,11 @@ const other = defineQueue({
 
 const runtimes: QueueRuntime[] = [];
 function runtime(): QueueRuntime {
-  const r = new QueueRuntime({ connection, prefix: `test-${randomBytes(4).toString('hex')}`, queues: [check, other] });
+  const r = new QueueRuntime({
+    connection,
+    prefix: `test-${randomBytes(4).toString('hex')}`,
+    queues: [check, other],
+  });
   runtimes.push(r);
   return r;
 }
@@ -49,7 +63,9 @@ describe('QueueRuntime', () => {
   it('refuses a payload that does not match the schema, naming queue and field', async () => {
     const r = runtime();
     await expect(r.enqueue(check, { series: '', version: 'x' })).rejects.toThrow(PayloadError);
-    await expect(r.enqueue(check, { series: '', version: 'x' })).rejects.toThrow(/queue "check".*series/);
+    await expect(r.enqueue(check, { series: '', version: 'x' })).rejects.toThrow(
+      /queue "check".*series/,
+    );
     expect(await r.queue(check).count()).toBe(0);
   });
 
@@ -59,7 +75,9 @@ describe('QueueRuntime', () => {
     expect(() => r.startWorkers([handle(check, noop)], [check, other])).toThrow(
       new QueueConfigurationError('no handler for consumed queue(s): other'),
     );
-    expect(() => r.startWorkers([handle(check, noop), handle(check, noop)], [check])).toThrow('queue "check" has two handlers');
+    expect(() => r.startWorkers([handle(check, noop), handle(check, noop)], [check])).toThrow(
+      'queue "check" has two handlers',
+    );
   });
 
   it('runs the handler with the parsed payload, reports progress, and returns its result', async () => {

@@ -24,9 +24,13 @@ beforeAll(async () => {
     properties: { imagecycle_series: prefix },
   });
   imageId = image.id;
-  await service.glance.uploadImageData(image.id, (await import('node:stream')).Readable.from([randomBytes(1 << 20)]), {
-    size: 1 << 20,
-  });
+  await service.glance.uploadImageData(
+    image.id,
+    (await import('node:stream')).Readable.from([randomBytes(1 << 20)]),
+    {
+      size: 1 << 20,
+    },
+  );
   await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
 });
 
@@ -41,7 +45,11 @@ afterAll(async () => {
 describe('Nova through the client', () => {
   it('negotiates a microversion and boots and deletes a server', async () => {
     expect(await tenant.nova.microversion()).toBe('2.37');
-    const server = await tenant.nova.createServer({ name: `${prefix}-boot`, imageRef: imageId, flavorRef: '1' });
+    const server = await tenant.nova.createServer({
+      name: `${prefix}-boot`,
+      imageRef: imageId,
+      flavorRef: '1',
+    });
     servers.push({ client: tenant, id: server.id });
     const active = await tenant.nova.waitForServerStatus(server.id, ['ACTIVE'], 90_000);
     expect(active.image).toMatchObject({ id: imageId });
@@ -56,7 +64,8 @@ describe('Nova through the client', () => {
       const server = await client.nova.createServer({ name, imageRef: imageId, flavorRef: '1' });
       servers.push({ client, id: server.id });
     }
-    for (const { client, id } of servers) await client.nova.waitForServerStatus(id, ['ACTIVE'], 90_000);
+    for (const { client, id } of servers)
+      await client.nova.waitForServerStatus(id, ['ACTIVE'], 90_000);
 
     const before = service.nova.requests;
     const all = await service.nova.listAllServers({ allTenants: true, image: imageId, limit: 2 });
@@ -74,10 +83,15 @@ describe('Nova through the client', () => {
 describe('Cinder through the client', () => {
   it('lists volumes of every project with the image they were made from, page by page', async () => {
     for (const client of [tenant, tenant2]) {
-      const volume = await client.cinder.createVolume({ size: 1, name: `${prefix}-vol`, imageRef: imageId });
+      const volume = await client.cinder.createVolume({
+        size: 1,
+        name: `${prefix}-vol`,
+        imageRef: imageId,
+      });
       volumes.push({ client, id: volume.id });
     }
-    for (const { client, id } of volumes) await client.cinder.waitForVolumeStatus(id, ['available'], 90_000);
+    for (const { client, id } of volumes)
+      await client.cinder.waitForVolumeStatus(id, ['available'], 90_000);
 
     const all = await service.cinder.listAllVolumes({ allTenants: true, limit: 1 });
     const ours = all.filter((volume) => volumes.some((v) => v.id === volume.id));

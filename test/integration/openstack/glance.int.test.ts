@@ -26,14 +26,22 @@ afterAll(async () => {
   for (const id of created) {
     await service.glance.findImage(id).then(async (image) => {
       if (!image) return;
-      if (image.protected) await service.glance.patchImage(id, [{ op: 'replace', path: '/protected', value: false }]);
+      if (image.protected)
+        await service.glance.patchImage(id, [{ op: 'replace', path: '/protected', value: false }]);
       await service.glance.deleteImage(id);
     });
   }
 });
 
-async function newImage(suffix: string, extra: Partial<Parameters<OpenStackClient['glance']['createImage']>[0]> = {}) {
-  const image = await service.glance.createImage({ name: `${prefix}-${suffix}`, disk_format: 'raw', ...extra });
+async function newImage(
+  suffix: string,
+  extra: Partial<Parameters<OpenStackClient['glance']['createImage']>[0]> = {},
+) {
+  const image = await service.glance.createImage({
+    name: `${prefix}-${suffix}`,
+    disk_format: 'raw',
+    ...extra,
+  });
   created.push(image.id);
   return image;
 }
@@ -45,13 +53,29 @@ describe('Glance through the client', () => {
       os_hidden: true,
       min_disk: 1,
       tags: ['imagecycle'],
-      properties: { imagecycle_series: 'itest', imagecycle_version: '20261128', os_distro: 'ubuntu' },
+      properties: {
+        imagecycle_series: 'itest',
+        imagecycle_version: '20261128',
+        os_distro: 'ubuntu',
+      },
     });
-    expect(image).toMatchObject({ status: 'queued', os_hidden: true, imagecycle_series: 'itest', tags: ['imagecycle'] });
+    expect(image).toMatchObject({
+      status: 'queued',
+      os_hidden: true,
+      imagecycle_series: 'itest',
+      tags: ['imagecycle'],
+    });
 
     const progress: number[] = [];
-    await service.glance.uploadImageData(image.id, { path: file }, { onProgress: (p) => progress.push(p.transferred) });
-    const active = await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000, failOn: ['killed'] });
+    await service.glance.uploadImageData(
+      image.id,
+      { path: file },
+      { onProgress: (p) => progress.push(p.transferred) },
+    );
+    const active = await service.glance.waitForImageStatus(image.id, ['active'], {
+      timeoutMs: 60_000,
+      failOn: ['killed'],
+    });
 
     expect(active.size).toBe(data.length);
     expect(active.os_hash_algo).toBe('sha512');
@@ -60,20 +84,33 @@ describe('Glance through the client', () => {
   });
 
   it('patches name, visibility, os_hidden and properties with one PATCH, and a second apply sends none', async () => {
-    const image = await newImage('patch', { properties: { imagecycle_state: 'candidate', drop_me: 'x' } });
+    const image = await newImage('patch', {
+      properties: { imagecycle_state: 'candidate', drop_me: 'x' },
+    });
     await service.glance.uploadImageData(image.id, { path: file });
-    const active = await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
+    const active = await service.glance.waitForImageStatus(image.id, ['active'], {
+      timeoutMs: 60_000,
+    });
     const desired = {
       name: `${prefix}-patch - 2026-11-28`,
       visibility: 'community' as const,
       os_hidden: true,
-      properties: { imagecycle_state: 'community', imagecycle_unused_since: '2026-11-28', drop_me: null },
+      properties: {
+        imagecycle_state: 'community',
+        imagecycle_unused_since: '2026-11-28',
+        drop_me: null,
+      },
     };
     const requestsBefore = service.glance.requests;
     const first = await service.glance.applyImage(active, desired);
     expect(service.glance.requests - requestsBefore).toBe(1);
     expect(first.ops).toHaveLength(6);
-    expect(first.image).toMatchObject({ name: desired.name, visibility: 'community', os_hidden: true, imagecycle_state: 'community' });
+    expect(first.image).toMatchObject({
+      name: desired.name,
+      visibility: 'community',
+      os_hidden: true,
+      imagecycle_state: 'community',
+    });
     expect(first.image.drop_me).toBeUndefined();
 
     const again = await service.glance.applyImage(await service.glance.getImage(image.id), desired);
@@ -83,11 +120,20 @@ describe('Glance through the client', () => {
 
   it('lists community and hidden images only when asked, and filters by tag and property', async () => {
     const series = `${prefix}-series`;
-    const visible = await newImage('community-visible', { tags: ['imagecycle'], properties: { imagecycle_series: series } });
-    const hidden = await newImage('community-hidden', { tags: ['imagecycle'], os_hidden: true, properties: { imagecycle_series: series } });
+    const visible = await newImage('community-visible', {
+      tags: ['imagecycle'],
+      properties: { imagecycle_series: series },
+    });
+    const hidden = await newImage('community-hidden', {
+      tags: ['imagecycle'],
+      os_hidden: true,
+      properties: { imagecycle_series: series },
+    });
     const untagged = await newImage('untagged', { properties: { imagecycle_series: series } });
     for (const image of [visible, hidden]) {
-      await service.glance.patchImage(image.id, [{ op: 'replace', path: '/visibility', value: 'community' }]);
+      await service.glance.patchImage(image.id, [
+        { op: 'replace', path: '/visibility', value: 'community' },
+      ]);
     }
     const ids = (images: GlanceImage[]) => images.map((image) => image.id).sort();
     const byProperty = { properties: { imagecycle_series: series } };
@@ -97,19 +143,45 @@ describe('Glance through the client', () => {
     expect(ids(await service.glance.listAllImages(byProperty))).toEqual(ids([visible, untagged]));
     const tenantView = await connect('tenant').glance.listAllImages(byProperty);
     expect(tenantView).toEqual([]);
-    expect(ids(await connect('tenant').glance.listAllImages({ ...byProperty, visibility: 'community' }))).toEqual([visible.id]);
-    expect(ids(await service.glance.listAllImages({ ...byProperty, visibility: 'community' }))).toEqual([visible.id]);
-    expect(ids(await service.glance.listAllImages({ ...byProperty, visibility: 'community', os_hidden: true }))).toEqual([hidden.id]);
-    expect(ids(await service.glance.listAllImages({ ...byProperty, visibility: 'all', tags: ['imagecycle'] }))).toEqual([visible.id]);
-    expect(ids(await service.glance.listAllImages({ ...byProperty, visibility: 'all' }))).toEqual(ids([visible, untagged]));
+    expect(
+      ids(await connect('tenant').glance.listAllImages({ ...byProperty, visibility: 'community' })),
+    ).toEqual([visible.id]);
+    expect(
+      ids(await service.glance.listAllImages({ ...byProperty, visibility: 'community' })),
+    ).toEqual([visible.id]);
+    expect(
+      ids(
+        await service.glance.listAllImages({
+          ...byProperty,
+          visibility: 'community',
+          os_hidden: true,
+        }),
+      ),
+    ).toEqual([hidden.id]);
+    expect(
+      ids(
+        await service.glance.listAllImages({
+          ...byProperty,
+          visibility: 'all',
+          tags: ['imagecycle'],
+        }),
+      ),
+    ).toEqual([visible.id]);
+    expect(ids(await service.glance.listAllImages({ ...byProperty, visibility: 'all' }))).toEqual(
+      ids([visible, untagged]),
+    );
   });
 
   it('follows every page of a listing', async () => {
     const series = `${prefix}-paged`;
     const images = [];
-    for (let i = 0; i < 5; i += 1) images.push(await newImage(`page-${i}`, { properties: { imagecycle_series: series } }));
+    for (let i = 0; i < 5; i += 1)
+      images.push(await newImage(`page-${i}`, { properties: { imagecycle_series: series } }));
     const before = service.glance.requests;
-    const listed = await service.glance.listAllImages({ properties: { imagecycle_series: series }, limit: 2 });
+    const listed = await service.glance.listAllImages({
+      properties: { imagecycle_series: series },
+      limit: 2,
+    });
     expect(listed.map((image) => image.id).sort()).toEqual(images.map((image) => image.id).sort());
     expect(service.glance.requests - before).toBe(3);
   });
@@ -131,7 +203,9 @@ describe('Glance through the client', () => {
 
     await service.glance.patchImage(image.id, [{ op: 'replace', path: '/protected', value: true }]);
     await expect(service.glance.deleteImage(image.id)).rejects.toMatchObject({ status: 403 });
-    await service.glance.patchImage(image.id, [{ op: 'replace', path: '/protected', value: false }]);
+    await service.glance.patchImage(image.id, [
+      { op: 'replace', path: '/protected', value: false },
+    ]);
     expect(await service.glance.deleteImage(image.id)).toBe(true);
     expect(await service.glance.deleteImage(image.id)).toBe(false);
     expect(await service.glance.findImage(image.id)).toBeUndefined();
@@ -139,12 +213,17 @@ describe('Glance through the client', () => {
 
   it('stages and imports with glance-direct, and imports by web-download', async () => {
     const info = await service.glance.getImportInfo();
-    expect(info['import-methods'].value).toEqual(expect.arrayContaining(['glance-direct', 'web-download']));
+    expect(info['import-methods'].value).toEqual(
+      expect.arrayContaining(['glance-direct', 'web-download']),
+    );
 
     const direct = await newImage('glance-direct');
     await service.glance.stageImageData(direct.id, { path: file });
     await service.glance.importImage(direct.id, { name: 'glance-direct' });
-    const imported = await service.glance.waitForImageStatus(direct.id, ['active'], { timeoutMs: 60_000, failOn: ['killed'] });
+    const imported = await service.glance.waitForImageStatus(direct.id, ['active'], {
+      timeoutMs: 60_000,
+      failOn: ['killed'],
+    });
     expect(imported.os_hash_value).toBe(createHash('sha512').update(data).digest('hex'));
 
     const server: Server = createServer((_req, res) => res.end(data));
@@ -152,8 +231,14 @@ describe('Glance through the client', () => {
     try {
       const web = await newImage('web-download');
       const port = (server.address() as AddressInfo).port;
-      await service.glance.importImage(web.id, { name: 'web-download', uri: `http://127.0.0.1:${port}/disk.raw` });
-      const done = await service.glance.waitForImageStatus(web.id, ['active'], { timeoutMs: 60_000, failOn: ['killed'] });
+      await service.glance.importImage(web.id, {
+        name: 'web-download',
+        uri: `http://127.0.0.1:${port}/disk.raw`,
+      });
+      const done = await service.glance.waitForImageStatus(web.id, ['active'], {
+        timeoutMs: 60_000,
+        failOn: ['killed'],
+      });
       expect(done.size).toBe(data.length);
     } finally {
       server.close();
@@ -161,7 +246,9 @@ describe('Glance through the client', () => {
   });
 
   it('surfaces a Glance error as a typed error carrying the request id', async () => {
-    const error = await service.glance.getImage('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
+    const error = await service.glance
+      .getImage('00000000-0000-4000-8000-000000000000')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenStackHttpError);
     const http = error as OpenStackHttpError;
     expect(http.status).toBe(404);
@@ -170,7 +257,11 @@ describe('Glance through the client', () => {
     expect(http.message).toContain(http.requestId);
 
     const bad = await service.glance
-      .createImage({ name: `${prefix}-bad`, disk_format: 'raw', properties: { os_glance_forbidden: 'x' } })
+      .createImage({
+        name: `${prefix}-bad`,
+        disk_format: 'raw',
+        properties: { os_glance_forbidden: 'x' },
+      })
       .catch((e: unknown) => e);
     expect(bad).toMatchObject({ status: 403 });
     expect((bad as OpenStackHttpError).serviceMessage).toBeTruthy();

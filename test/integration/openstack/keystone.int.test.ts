@@ -5,7 +5,8 @@ import { AuthError, type Logger, OpenStackClient, resolveCloudConfig } from '@im
 import { cloudNames, connect } from '../../support/clouds.ts';
 
 function capturingLogger(lines: string[]): Logger {
-  const push = (level: string) => (object: object, message?: string) => lines.push(JSON.stringify({ level, message, ...object }));
+  const push = (level: string) => (object: object, message?: string) =>
+    lines.push(JSON.stringify({ level, message, ...object }));
   return { debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
 }
 
@@ -40,10 +41,16 @@ describe('Keystone through the client', () => {
     const doomed = await client.session.token();
     // Revoke the token before Glance has ever seen it (so no cache can still accept it).
     const adminToken = await connect('admin').session.token();
-    const authUrl = resolveCloudConfig({ cloud: cloudNames.admin }).auth.authUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
+    const authUrl = resolveCloudConfig({ cloud: cloudNames.admin })
+      .auth.authUrl.replace(/\/+$/, '')
+      .replace(/\/v3$/, '');
     const revoked = await fetch(`${authUrl}/v3/auth/tokens`, {
       method: 'DELETE',
-      headers: { 'x-auth-token': adminToken.value, 'x-subject-token': doomed.value, connection: 'close' },
+      headers: {
+        'x-auth-token': adminToken.value,
+        'x-subject-token': doomed.value,
+        connection: 'close',
+      },
     });
     expect(revoked.status).toBe(204);
 
@@ -61,7 +68,10 @@ describe('Keystone through the client', () => {
     const password = 'wrong-password-8c1f2e';
     const lines: string[] = [];
     const client = OpenStackClient.connect({
-      config: { ...config, auth: { ...config.auth, type: 'password', password } as typeof config.auth },
+      config: {
+        ...config,
+        auth: { ...config.auth, type: 'password', password } as typeof config.auth,
+      },
       logger: capturingLogger(lines),
     });
     const error = await client.glance.listAllImages().catch((e: unknown) => e);
