@@ -1,0 +1,1 @@
+export { listManagedImages, type ManagedImageQuery } from './managed-images.ts';
