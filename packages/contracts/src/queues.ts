@@ -1,6 +1,8 @@
 // Every stage's queue, declared once: name, payload schema, default job options, job id.
-// Deterministic ids keep one job per unit of work while it is queued or running; once it
-// completes it is removed, and Glance (the source of truth) says whether it is done.
+// Deterministic ids keep one job per unit of work: enqueueing it again is a no-op while
+// the job is queued, running, or finished less than a day ago (which covers the gap
+// between a finished download and the candidate image the uploader creates). After that,
+// Glance - the source of truth - says whether the work is done.
 import { defineQueue, jobIdFrom } from '@imagecycle/queues';
 import { z } from 'zod';
 import { DISK_FORMATS, releaseSchema } from './release.ts';
@@ -27,7 +29,7 @@ export const downloadQueue = defineQueue({
   name: 'download',
   description: 'Fetch, verify and decompress one release into staging',
   payload: z.object({ release: releaseSchema }),
-  defaultJobOptions: { ...retried(5, 60_000), removeOnComplete: true },
+  defaultJobOptions: retried(5, 60_000),
   jobId: ({ release }) => jobIdFrom('download', release.series, release.version),
 });
 
@@ -44,7 +46,7 @@ export const uploadQueue = defineQueue({
   name: 'upload',
   description: 'Publish one verified artifact as a hidden candidate image',
   payload: z.object({ release: releaseSchema, artifact: artifactSchema }),
-  defaultJobOptions: { ...retried(5, 60_000), removeOnComplete: true },
+  defaultJobOptions: retried(5, 60_000),
   jobId: ({ release }) => jobIdFrom('upload', release.series, release.version),
 });
 
