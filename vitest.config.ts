@@ -2,7 +2,11 @@
 // (real Redis and the real OpenStack of infra/local; nothing mocked).
 import { defineConfig } from 'vitest/config';
 
-const unitFiles = ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'];
+const unitFiles = [
+  'packages/*/test/**/*.test.ts',
+  'services/*/test/**/*.test.ts',
+  'test/mirror/test/**/*.test.ts',
+];
 const integrationFiles = [
   'packages/*/test/**/*.int.test.ts',
   'services/*/test/**/*.int.test.ts',

@@ -1,0 +1,108 @@
+"""Keystone content for the imagecycle test stack; writes clouds.yaml.
+
+usage: /usr/bin/python3 bootstrap.py <stack_dir>
+
+Creates the catalog (image, compute, placement, network stand-in, volumev3),
+the service users, the project identities and an application credential for
+the imagecycle user, then writes <stack_dir>/clouds.yaml and
+<stack_dir>/appcred.json.
+"""
+import json
+import os
+import sys
+
+import openstack
+import yaml
+
+AUTH_URL = 'http://127.0.0.1:5000/v3'
+REGION = 'RegionOne'
+STACK_DIR = sys.argv[1]
+
+SERVICES = [  # name, type, url
+    ('glance', 'image', 'http://127.0.0.1:9292'),
+    ('nova', 'compute', 'http://127.0.0.1:8774/v2.1'),
+    ('placement', 'placement', 'http://127.0.0.1:8778'),
+    ('neutron-stub', 'network', 'http://127.0.0.1:9696'),
+    ('cinderv3', 'volumev3', 'http://127.0.0.1:8776/v3/$(project_id)s'),
+]
+SERVICE_USERS = ['glance', 'nova', 'placement', 'cinder']
+# cloud name -> (user, password, project, role)
+CLOUDS = {
+    'imagecycle': ('imagecycle', 'imagecyclepass', 'imagecycle', 'admin'),
+    'tenant': ('demo', 'demopass', 'demo', 'member'),
+    'tenant2': ('demo2', 'demo2pass', 'demo2', 'member'),
+    'admin': ('admin', 'adminpass', 'admin', 'admin'),
+}
+
+
+def connect(user, password, project):
+    return openstack.connect(
+        auth_url=AUTH_URL, username=user, password=password,
+        project_name=project, user_domain_name='Default',
+        project_domain_name='Default', region_name=REGION,
+        identity_api_version='3')
+
+
+def main():
+    idn = connect('admin', 'adminpass', 'admin').identity
+    for name, typ, url in SERVICES:
+        svc = idn.create_service(name=name, type=typ)
+        for iface in ('public', 'internal', 'admin'):
+            idn.create_endpoint(service_id=svc.id, interface=iface, url=url,
+                                region_id=REGION)
+    # list by name (find_role would first GET /roles/<name> and log a 404 traceback)
+    roles = {r.name: r for r in idn.roles() if r.name in ('admin', 'member')}
+    service = idn.create_project(name='service', domain_id='default')
+    for u in SERVICE_USERS:
+        user = idn.create_user(name=u, password=u + 'pass', domain_id='default')
+        idn.assign_project_role_to_user(service, user, roles['admin'])
+
+    ids = {}
+    for cloud, (uname, pw, pname, role) in CLOUDS.items():
+        if uname == 'admin':  # made by keystone-manage bootstrap
+            ids[cloud] = next(idn.projects(name='admin')).id
+            continue
+        project = idn.create_project(name=pname, domain_id='default',
+                                     description='imagecycle test stack')
+        user = idn.create_user(name=uname, password=pw, domain_id='default',
+                               default_project_id=project.id)
+        idn.assign_project_role_to_user(project, user, roles[role])
+        ids[cloud] = project.id
+
+    # application credential, created by the imagecycle user for itself
+    ic = connect('imagecycle', 'imagecyclepass', 'imagecycle')
+    ac = ic.identity.create_application_credential(
+        user=ic.current_user_id, name='imagecycle-local', unrestricted=False,
+        description='imagecycle test stack')
+
+    common = {'region_name': REGION, 'interface': 'public',
+              'identity_api_version': 3}
+    clouds = {}
+    for cloud, (uname, pw, pname, _role) in CLOUDS.items():
+        clouds[cloud] = {
+            'auth_type': 'password',
+            'auth': {'auth_url': AUTH_URL, 'username': uname, 'password': pw,
+                     'project_name': pname, 'user_domain_name': 'Default',
+                     'project_domain_name': 'Default'},
+            **common}
+        if cloud == 'imagecycle':
+            clouds['imagecycle-appcred'] = {
+                'auth_type': 'v3applicationcredential',
+                'auth': {'auth_url': AUTH_URL,
+                         'application_credential_id': ac.id,
+                         'application_credential_secret': ac.secret},
+                **common}
+    path = os.path.join(STACK_DIR, 'clouds.yaml')
+    with open(path + '.tmp', 'w') as f:
+        f.write('# written by infra/local/stack up -- local test stack only\n')
+        yaml.safe_dump({'clouds': clouds}, f, default_flow_style=False, sort_keys=False)
+    os.replace(path + '.tmp', path)
+    with open(os.path.join(STACK_DIR, 'appcred.json'), 'w') as f:
+        json.dump({'id': ac.id, 'secret': ac.secret, 'name': ac.name,
+                   'user': 'imagecycle', 'project': 'imagecycle'}, f, indent=2)
+    json.dump({'project_ids': ids, 'appcred_id': ac.id}, sys.stdout)
+    print()
+
+
+if __name__ == '__main__':
+    main()

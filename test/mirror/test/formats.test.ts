@@ -1,0 +1,558 @@
+// Every feed is served in its upstream's real format: parse it, check each checksum line
+// against the bytes it describes, verify each signature against the exported test keys.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as openpgp from 'openpgp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decompress,
+  KEY_NAMES,
+  startMirror,
+  type Mirror,
+  type PublishedRelease,
+} from '../index.ts';
+import { debianDigestOf } from './digests.ts';
+import {
+  dirOf,
+  getJson,
+  getOk,
+  getText,
+  md5,
+  parseBsdSums,
+  parseGnuSums,
+  readQcow2Header,
+  sha256,
+  sha512,
+  verifyClearsigned,
+  verifyDetached,
+} from './helpers.ts';
+
+let mirror: Mirror;
+let seeded: PublishedRelease[];
+const extra: Record<string, PublishedRelease> = {};
+
+beforeAll(async () => {
+  mirror = await startMirror();
+  seeded = await mirror.seed('2026-11-01');
+  // a respin and a next-day release: the Ubuntu versions map now has three keys
+  extra.ubuntuRespin = await mirror.publish('ubuntu-24.04', { respin: true });
+  extra.ubuntuNext = await mirror.publish('ubuntu-24.04');
+  extra.debianNext = await mirror.publish('debian-12');
+  extra.streamRespin = await mirror.publish('centos-stream-9', { respin: true });
+  extra.almaNext = await mirror.publish('almalinux-9');
+  extra.rockyNext = await mirror.publish('rocky-9');
+}, 30_000);
+afterAll(() => mirror.stop());
+
+const keyOf = (name: (typeof KEY_NAMES)[number]) => mirror.keys[name];
+const subkeyId = (name: (typeof KEY_NAMES)[number]) => keyOf(name).subkeyFingerprint.slice(-16);
+
+describe('every published release', () => {
+  it('serves its pinned image with the stated checksum, and a disk image inside', async () => {
+    expect(seeded.length).toBe(21);
+    for (const r of mirror.releases()) {
+      const body = await getOk(r.image.url);
+      const hex = r.checksum.algorithm === 'sha256' ? sha256(body) : sha512(body);
+      expect(hex, `${r.distro} ${r.version}`).toBe(r.checksum.hex);
+      expect(body.length).toBe(r.image.size);
+      const inner = r.image.container ? null : await decompress(body, r.image.compression);
+      if (inner) {
+        expect(sha256(inner)).toBe(r.image.uncompressed.sha256);
+        expect(readQcow2Header(inner).magic, r.distro).toBe('QFI\xfb');
+        expect(readQcow2Header(inner).size).toBe(BigInt(r.image.virtualSize));
+      }
+      expect(r.image.url).not.toMatch(/\/(latest|current|release)\//);
+    }
+  });
+
+  it('has distinct bytes per release', () => {
+    const hashes = mirror.releases().map((r) => r.image.sha256);
+    expect(new Set(hashes).size).toBe(hashes.length);
+  });
+});
+
+describe('keys', () => {
+  it('exports one keyring with every upstream key and not the forger', async () => {
+    const keys = await openpgp.readKeys({ armoredKeys: mirror.keyring });
+    const fingerprints = keys.map((k) => k.getFingerprint().toUpperCase()).sort();
+    expect(fingerprints).toEqual(KEY_NAMES.map((n) => keyOf(n).fingerprint).sort());
+    expect(fingerprints).not.toContain(mirror.forger.fingerprint);
+    for (const k of keys)
+      expect(k.subkeys.map((s) => s.getFingerprint().toUpperCase())).toHaveLength(1);
+    expect(mirror.trust('ubuntu-24.04')?.fingerprints).toEqual([
+      keyOf('ubuntu-images').fingerprint,
+      keyOf('ubuntu-images').subkeyFingerprint,
+    ]);
+    expect(mirror.trust('debian-12')).toBeUndefined();
+  });
+});
+
+describe('Ubuntu simplestreams', () => {
+  interface Item {
+    ftype: string;
+    path: string;
+    sha256: string;
+    md5: string;
+    size: number;
+  }
+  interface Products {
+    format: string;
+    datatype: string;
+    content_id: string;
+    products: Record<
+      string,
+      {
+        release: string;
+        version: string;
+        supported: boolean;
+        support_eol: string;
+        versions: Record<string, { items: Record<string, Item> }>;
+      }
+    >;
+  }
+  const releases = () => mirror.url('/cloud-images.ubuntu.com/releases/');
+
+  it('index.json points at the products file, products.json lists every version with disk1.img', async () => {
+    const index = await getJson<{
+      format: string;
+      index: Record<string, { path: string; products: string[]; format: string }>;
+    }>(mirror.feedUrl('ubuntu-24.04'));
+    expect(index.format).toBe('index:1.0');
+    const entry = index.index['com.ubuntu.cloud:released:download'];
+    expect(entry?.format).toBe('products:1.0');
+    expect(entry?.products).toEqual([
+      'com.ubuntu.cloud:server:20.04:amd64',
+      'com.ubuntu.cloud:server:22.04:amd64',
+      'com.ubuntu.cloud:server:24.04:amd64',
+    ]);
+    const products = await getJson<Products>(releases() + (entry?.path ?? ''));
+    expect(products).toMatchObject({
+      format: 'products:1.0',
+      datatype: 'image-downloads',
+      content_id: 'com.ubuntu.cloud:released:download',
+    });
+    const noble = products.products['com.ubuntu.cloud:server:24.04:amd64'];
+    expect(noble).toMatchObject({
+      release: 'noble',
+      version: '24.04',
+      support_eol: '2029-05-31',
+      supported: true,
+    });
+    expect(products.products['com.ubuntu.cloud:server:20.04:amd64']?.supported).toBe(false);
+    expect(Object.keys(noble?.versions ?? {}).sort()).toEqual([
+      '20261101',
+      '20261101.1',
+      '20261102',
+    ]);
+    for (const [serial, v] of Object.entries(noble?.versions ?? {})) {
+      const disk = v.items['disk1.img'] as Item;
+      expect(disk.ftype).toBe('disk1.img');
+      expect(disk.path).toBe(
+        `server/releases/noble/release-${serial}/ubuntu-24.04-server-cloudimg-amd64.img`,
+      );
+      const bytes = await getOk(releases() + disk.path);
+      expect([sha256(bytes), md5(bytes), bytes.length]).toEqual([disk.sha256, disk.md5, disk.size]);
+      expect(v.items['disk-kvm.img']?.sha256).not.toBe(disk.sha256);
+    }
+  });
+
+  it('writes the version keys unsorted in the file itself', async () => {
+    const text = await getText(
+      mirror.url(
+        '/cloud-images.ubuntu.com/releases/streams/v1/com.ubuntu.cloud:released:download.json',
+      ),
+    );
+    const block = text.slice(text.indexOf('"com.ubuntu.cloud:server:24.04:amd64"'));
+    const order = [...block.matchAll(/^ {4}"(\d{8}(?:\.\d+)?)": \{/gm)].map((m) => m[1]);
+    expect(order).toHaveLength(3);
+    expect(order).not.toEqual(['20261101', '20261101.1', '20261102']);
+    expect(order.at(-1)).not.toBe('20261102');
+    expect(order[0]).not.toBe('20261102');
+  });
+
+  it('has release-<serial>/ dirs with SHA256SUMS (`<hex> *<file>`) and a detached SHA256SUMS.gpg', async () => {
+    for (const r of [extra.ubuntuRespin, extra.ubuntuNext] as PublishedRelease[]) {
+      expect(r.image.url).toContain(`/noble/release-${r.version}/`);
+      const sums = await getText(dirOf(r.image.url) + 'SHA256SUMS');
+      expect(sums).toMatch(/^[0-9a-f]{64} \*ubuntu-24\.04-server-cloudimg-amd64\.img$/m);
+      const parsed = parseGnuSums(sums, 64);
+      expect(parsed.size).toBe(3);
+      for (const [file, hex] of parsed)
+        expect(sha256(await getOk(dirOf(r.image.url) + file))).toBe(hex);
+      const sig = await getOk(dirOf(r.image.url) + 'SHA256SUMS.gpg');
+      expect(sig.toString().startsWith('-----BEGIN PGP SIGNATURE-----')).toBe(true);
+      expect(await verifyDetached(Buffer.from(sums), sig, mirror.keyring)).toBe(
+        subkeyId('ubuntu-images'),
+      );
+    }
+    expect(extra.ubuntuRespin?.version).toBe('20261101.1');
+  });
+
+  it('clearsigns the .sjson twins with the stream key', async () => {
+    const base = mirror.url('/cloud-images.ubuntu.com/releases/streams/v1/');
+    for (const name of ['index', 'com.ubuntu.cloud:released:download']) {
+      const { text, keyId } = await verifyClearsigned(
+        await getText(`${base}${name}.sjson`),
+        keyOf('ubuntu-streams').armoredPublic,
+      );
+      expect(keyId).toBe(subkeyId('ubuntu-streams'));
+      expect(JSON.parse(text)).toEqual(JSON.parse(await getText(`${base}${name}.json`)));
+    }
+  });
+
+  it('moves the release/ link to the newest serial', async () => {
+    const viaAlias = await getOk(
+      mirror.url(
+        '/cloud-images.ubuntu.com/releases/noble/release/ubuntu-24.04-server-cloudimg-amd64.img',
+      ),
+    );
+    expect(sha256(viaAlias)).toBe(extra.ubuntuNext?.image.sha256);
+  });
+
+  it('serves Minimal under minimal/releases with paths without the server/ prefix', async () => {
+    const index = await getJson<{ index: Record<string, { path: string }> }>(
+      mirror.feedUrl('ubuntu-minimal-24.04'),
+    );
+    const base = mirror.url('/cloud-images.ubuntu.com/minimal/releases/');
+    const products = await getJson<Products>(
+      base + (index.index['com.ubuntu.cloud:released:download']?.path ?? ''),
+    );
+    expect(Object.keys(products.products).sort()).toEqual([
+      'com.ubuntu.cloud:minimal:22.04:amd64',
+      'com.ubuntu.cloud:minimal:24.04:amd64',
+    ]);
+    const disk = products.products['com.ubuntu.cloud:minimal:24.04:amd64']?.versions['20261101']
+      ?.items['disk1.img'] as Item;
+    expect(disk.path).toBe('noble/release-20261101/ubuntu-24.04-minimal-cloudimg-amd64.img');
+    expect(sha256(await getOk(base + disk.path))).toBe(disk.sha256);
+  });
+});
+
+describe('Debian', () => {
+  interface Manifest {
+    kind: string;
+    items: Array<{
+      kind: string;
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      data: { info?: Record<string, string>; ref?: string };
+    }>;
+  }
+
+  it('lists dated directories and latest/ in an HTML index', async () => {
+    const html = await getText(mirror.feedUrl('debian-12'));
+    expect(html).toContain('<title>Index of /images/cloud/bookworm</title>');
+    const dirs = [...html.matchAll(/href="([^"]+)\/"/g)].map((m) => m[1]);
+    expect(dirs).toEqual(
+      expect.arrayContaining(['20261101-1501', extra.debianNext?.version, 'latest']),
+    );
+    expect(extra.debianNext?.version).toMatch(/^20261102-\d{4}$/);
+  });
+
+  it('has a JSON List manifest whose Upload refs and sha512 digests match the files', async () => {
+    const r = extra.debianNext as PublishedRelease;
+    const manifest = await getJson<Manifest>(
+      dirOf(r.image.url) + `debian-12-genericcloud-amd64-${r.version}.json`,
+    );
+    expect(manifest.kind).toBe('List');
+    const build = manifest.items.find((i) => i.kind === 'Build');
+    expect(build?.data.info).toMatchObject({
+      version: r.version,
+      release: 'bookworm',
+      release_id: '12',
+      arch: 'amd64',
+      vendor: 'genericcloud',
+    });
+    const uploads = manifest.items.filter((i) => i.kind === 'Upload');
+    expect(
+      uploads.map((u) => u.metadata.labels['upload.cloud.debian.org/image-format']).sort(),
+    ).toEqual(['internal', 'qcow2', 'raw']);
+    for (const u of uploads) {
+      expect(u.metadata.labels['cloud.debian.org/version']).toBe(r.version);
+      const digest = u.metadata.annotations?.['cloud.debian.org/digest'] ?? '';
+      expect(digest).toMatch(/^sha512:[A-Za-z0-9+/]{86}$/);
+      const bytes = await getOk(mirror.url('/cloud.debian.org/images/cloud/') + (u.data.ref ?? ''));
+      expect(digest).toBe(debianDigestOf(bytes));
+    }
+  });
+
+  it('has SHA512SUMS (two spaces) matching every file, a raw inside the tar.xz, and latest/ on the newest', async () => {
+    const r = extra.debianNext as PublishedRelease;
+    const sums = parseGnuSums(await getText(dirOf(r.image.url) + 'SHA512SUMS'), 128);
+    expect([...sums.keys()].sort()).toEqual(
+      ['.json', '.qcow2', '.raw', '.tar.xz']
+        .map((s) => `debian-12-genericcloud-amd64-${r.version}${s}`)
+        .concat([
+          `debian-12-generic-amd64-${r.version}.qcow2`,
+          `debian-12-genericcloud-arm64-${r.version}.qcow2`,
+        ])
+        .sort(),
+    );
+    for (const [file, hex] of sums)
+      expect(sha512(await getOk(dirOf(r.image.url) + file))).toBe(hex);
+    const tar = await decompress(
+      await getOk(dirOf(r.image.url) + `debian-12-genericcloud-amd64-${r.version}.tar.xz`),
+      'xz',
+    );
+    expect(tar.subarray(0, 8).toString()).toBe('disk.raw');
+    const raw = await getOk(dirOf(r.image.url) + `debian-12-genericcloud-amd64-${r.version}.raw`);
+    expect(sha256(tar.subarray(512, 512 + raw.length))).toBe(sha256(raw));
+    const latest = await getOk(
+      mirror.url(`/cloud.debian.org/images/cloud/bookworm/latest/${r.image.name}`),
+    );
+    expect(sha512(latest)).toBe(r.checksum.hex);
+  });
+
+  it('keeps buster frozen at its last build', () => {
+    expect(mirror.latest('debian-10')?.version).toBe('20240703-1797');
+  });
+});
+
+describe('CentOS', () => {
+  it('7: unsorted GNU sha256sum.txt with look-alikes, matching bytes, clearsigned .asc', async () => {
+    const url = mirror.feedUrl('centos-7');
+    const text = await getText(url);
+    const sums = parseGnuSums(text, 64);
+    const names = text
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(66));
+    expect(names).not.toEqual([...names].sort());
+    expect([...sums.keys()]).toEqual(
+      expect.arrayContaining([
+        'CentOS-7-x86_64-GenericCloud-2211.qcow2',
+        'CentOS-7-x86_64-GenericCloud-2211.qcow2c',
+        'CentOS-7-x86_64-GenericCloud-2211.qcow2.xz',
+        'CentOS-7-x86_64-GenericCloud-2211.raw.tar.gz',
+        'CentOS-7-x86_64-GenericCloud-2009.qcow2',
+        'CentOS-7-x86_64-GenericCloud.qcow2',
+      ]),
+    );
+    for (const [file, hex] of sums) expect(sha256(await getOk(dirOf(url) + file)), file).toBe(hex);
+    expect(sums.get('CentOS-7-x86_64-GenericCloud.qcow2')).toBe(
+      sums.get('CentOS-7-x86_64-GenericCloud-2211.qcow2'),
+    );
+    const { text: signed, keyId } = await verifyClearsigned(
+      await getText(`${url}.asc`),
+      mirror.keyring,
+    );
+    expect(keyId).toBe(subkeyId('centos'));
+    expect(signed.trim()).toBe(text.trim());
+    const xz = await decompress(
+      await getOk(dirOf(url) + 'CentOS-7-x86_64-GenericCloud-2211.qcow2.xz'),
+      'xz',
+    );
+    expect(sha256(xz)).toBe(sums.get('CentOS-7-x86_64-GenericCloud-2211.qcow2'));
+  });
+
+  it('8: frozen BSD CHECKSUM with sizes in K', async () => {
+    const sums = parseBsdSums(await getText(mirror.feedUrl('centos-8')));
+    const name = 'CentOS-8-GenericCloud-8.4.2105-20210603.0.x86_64.qcow2';
+    expect(sums.get(name)?.comment).toMatch(/^\d+K bytes$/);
+    expect(sha256(await getOk(dirOf(mirror.feedUrl('centos-8')) + name))).toBe(sums.get(name)?.hex);
+    expect(mirror.latest('centos-8')?.version).toBe('8.4.2105-20210603.0');
+  });
+
+  it('Stream 9: BSD CHECKSUM with byte sizes, a -latest alias on the newest and anchored-pattern look-alikes', async () => {
+    const url = mirror.feedUrl('centos-stream-9');
+    const sums = parseBsdSums(await getText(url));
+    for (const [file, { hex, comment }] of sums) {
+      const bytes = await getOk(dirOf(url) + file);
+      expect(sha256(bytes), file).toBe(hex);
+      expect(comment).toBe(`${bytes.length} bytes`);
+    }
+    expect(extra.streamRespin?.version).toBe('9-20261101.1');
+    expect(sums.get('CentOS-Stream-GenericCloud-9-latest.x86_64.qcow2')?.hex).toBe(
+      extra.streamRespin?.image.sha256,
+    );
+    expect([...sums.keys()]).toContain(
+      'CentOS-Stream-GenericCloud-x86_64-9-20261101.1.x86_64.qcow2',
+    );
+  });
+});
+
+describe('AlmaLinux and Rocky', () => {
+  it('Alma: GNU CHECKSUM with -ext4- and -latest look-alikes, clearsigned CHECKSUM.asc', async () => {
+    const url = mirror.feedUrl('almalinux-9');
+    const text = await getText(url);
+    const sums = parseGnuSums(text, 64);
+    expect([...sums.keys()].sort()).toEqual(
+      [
+        'AlmaLinux-9-GenericCloud-9.6-20261101.x86_64.qcow2',
+        'AlmaLinux-9-GenericCloud-9.6-20261102.x86_64.qcow2',
+        'AlmaLinux-9-GenericCloud-ext4-9.6-20261101.x86_64.qcow2',
+        'AlmaLinux-9-GenericCloud-ext4-9.6-20261102.x86_64.qcow2',
+        'AlmaLinux-9-GenericCloud-latest.x86_64.qcow2',
+      ].sort(),
+    );
+    for (const [file, hex] of sums) expect(sha256(await getOk(dirOf(url) + file))).toBe(hex);
+    expect(sums.get('AlmaLinux-9-GenericCloud-latest.x86_64.qcow2')).toBe(
+      extra.almaNext?.image.sha256,
+    );
+    const { text: signed, keyId } = await verifyClearsigned(
+      await getText(`${url}.asc`),
+      mirror.keyring,
+    );
+    expect(keyId).toBe(subkeyId('almalinux'));
+    expect(signed.trim()).toBe(text.trim());
+  });
+
+  it('Rocky: per-file BSD .CHECKSUM and a directory CHECKSUM, -LVM- and .latest look-alikes', async () => {
+    const r = extra.rockyNext as PublishedRelease;
+    const own = parseBsdSums(await getText(`${r.image.url}.CHECKSUM`));
+    expect([...own.keys()]).toEqual([r.image.name]);
+    expect(own.get(r.image.name)?.hex).toBe(sha256(await getOk(r.image.url)));
+    const all = parseBsdSums(await getText(mirror.feedUrl('rocky-9')));
+    expect([...all.keys()]).toEqual(
+      expect.arrayContaining([
+        'Rocky-9-GenericCloud-Base.latest.x86_64.qcow2',
+        `Rocky-9-GenericCloud-LVM-${r.version}.x86_64.qcow2`,
+        r.image.name,
+      ]),
+    );
+    expect(all.get('Rocky-9-GenericCloud-Base.latest.x86_64.qcow2')?.hex).toBe(r.image.sha256);
+    expect(r.version).toBe('9.6-20261102.0');
+  });
+});
+
+describe('Fedora CoreOS', () => {
+  it('stable.json: openstack qcow2.xz with sha256 of the xz, uncompressed-sha256 and a detached binary signature', async () => {
+    interface Disk {
+      location: string;
+      signature: string;
+      sha256: string;
+      'uncompressed-sha256': string;
+    }
+    const stream = await getJson<{
+      stream: string;
+      metadata: { 'last-modified': string };
+      architectures: {
+        x86_64: {
+          artifacts: Record<string, { release: string; formats: Record<string, { disk: Disk }> }>;
+        };
+      };
+    }>(mirror.feedUrl('fedora-coreos-stable'));
+    const r = mirror.latest('fedora-coreos-stable') as PublishedRelease;
+    expect(stream.stream).toBe('stable');
+    expect(stream.metadata['last-modified']).toBe('2026-11-01T11:00:00Z');
+    const openstack = stream.architectures.x86_64.artifacts.openstack;
+    expect(openstack?.release).toBe(r.version);
+    expect(r.version).toMatch(/^44\.20261018\.3\.0$/);
+    const disk = openstack?.formats['qcow2.xz']?.disk as Disk;
+    const xz = await getOk(disk.location);
+    expect(sha256(xz)).toBe(disk.sha256);
+    expect(sha256(await decompress(xz, 'xz'))).toBe(disk['uncompressed-sha256']);
+    const sig = await getOk(disk.signature);
+    expect(sig[0]).not.toBe('-'.charCodeAt(0));
+    expect(await verifyDetached(xz, sig, mirror.keyring)).toBe(subkeyId('fedora'));
+  });
+});
+
+describe('Flatcar', () => {
+  it('version.txt names the pinned dir; DIGESTS (SHA512 section), .DIGESTS.asc and .sig all check out', async () => {
+    const vars = Object.fromEntries(
+      (await getText(mirror.feedUrl('flatcar-stable')))
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=') as [string, string]),
+    );
+    const r = mirror.latest('flatcar-stable') as PublishedRelease;
+    expect(vars.FLATCAR_VERSION_ID).toBe(r.version);
+    expect(vars.FLATCAR_VERSION).toBe(r.version);
+    const dir = mirror.url(
+      `/stable.release.flatcar-linux.net/amd64-usr/${vars.FLATCAR_VERSION_ID}/`,
+    );
+    for (const [suffix, kind] of [
+      ['.bz2', 'bz2'],
+      ['.gz', 'gz'],
+      ['', 'none'],
+    ] as const) {
+      const name = `flatcar_production_openstack_image.img${suffix}`;
+      const bytes = await getOk(dir + name);
+      const digests = await getText(dir + name + '.DIGESTS');
+      const sections = digests.split(/^# (\w+) HASH\n/m).slice(1);
+      expect(sections.filter((_, i) => i % 2 === 0)).toEqual(['MD5', 'SHA1', 'SHA512']);
+      expect(parseGnuSums(sections[5] ?? '', 128).get(name)).toBe(sha512(bytes));
+      const { text } = await verifyClearsigned(
+        await getText(dir + name + '.DIGESTS.asc'),
+        mirror.keyring,
+      );
+      expect(text.trim()).toBe(digests.trim());
+      expect(
+        await verifyDetached(
+          bytes,
+          await getOk(dir + name + '.sig'),
+          keyOf('flatcar').armoredPublic,
+        ),
+      ).toBe(subkeyId('flatcar'));
+      expect(readQcow2Header(await decompress(bytes, kind)).version).toBe(3);
+    }
+    const releases = await getJson<Record<string, { release_date: string }>>(
+      mirror.url('/www.flatcar.org/releases-json/releases-stable.json'),
+    );
+    expect(releases[r.version]?.release_date).toMatch(/^2026-11-01 \d\d:\d\d:\d\d \+0000$/);
+  });
+});
+
+describe('Windows build manifest', () => {
+  it('lists every build with a pinned URL, checksum and Windows properties, signed by the builds key', async () => {
+    interface Build {
+      product: string;
+      version: string;
+      build_date: string;
+      url: string;
+      disk_format: string;
+      compression: string;
+      size: number;
+      checksum: { algorithm: string; value: string };
+      properties: Record<string, string>;
+    }
+    const url = mirror.feedUrl('windows-2019-gui');
+    const text = await getText(url);
+    const manifest = JSON.parse(text) as { format: string; builds: Build[] };
+    expect(manifest.format).toBe('imagecycle-build-manifest/1');
+    expect(manifest.builds.map((b) => b.product).sort()).toEqual([
+      'windows-server-2019-core',
+      'windows-server-2019-gui',
+    ]);
+    for (const b of manifest.builds) {
+      const bytes = await getOk(b.url);
+      expect(b.checksum).toEqual({ algorithm: 'sha256', value: sha256(bytes) });
+      expect(b.size).toBe(bytes.length);
+      expect(b).toMatchObject({ disk_format: 'qcow2', compression: 'none', version: '20261101' });
+      expect(b.properties).toMatchObject({
+        os_type: 'windows',
+        os_distro: 'windows',
+        os_version: '2019',
+      });
+    }
+    expect(await verifyDetached(Buffer.from(text), await getOk(`${url}.asc`), mirror.keyring)).toBe(
+      subkeyId('imagecycle-builds'),
+    );
+  });
+});
+
+describe('real-world tooling', () => {
+  it('gpg verifies the clearsigned and detached signatures against the exported keyring', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mirror-gpg-'));
+    try {
+      const gpg = (...args: string[]) =>
+        spawnSync('gpg', ['--homedir', home, '--batch', ...args], { encoding: 'utf8' });
+      writeFileSync(join(home, 'keyring.asc'), mirror.keyring);
+      const imported = gpg('--import', join(home, 'keyring.asc'));
+      expect(imported.status, imported.stderr).toBe(0);
+      writeFileSync(join(home, 'sums.asc'), await getText(`${mirror.feedUrl('centos-7')}.asc`));
+      const clear = gpg('--verify', join(home, 'sums.asc'));
+      expect(clear.status, clear.stderr).toBe(0);
+      expect(clear.stderr).toContain(keyOf('centos').subkeyFingerprint);
+      const r = mirror.latest('fedora-coreos-stable') as PublishedRelease;
+      writeFileSync(join(home, 'image.xz'), await getOk(r.image.url));
+      writeFileSync(join(home, 'image.xz.sig'), await getOk(`${r.image.url}.sig`));
+      const detached = gpg('--verify', join(home, 'image.xz.sig'), join(home, 'image.xz'));
+      expect(detached.status, detached.stderr).toBe(0);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
