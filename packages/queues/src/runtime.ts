@@ -94,6 +94,35 @@ export class QueueRuntime {
   }
 
   /**
+   * Makes the set of repeating jobs of a queue exactly `schedules` (by id): creates or updates
+   * each (BullMQ job schedulers are upserts, so every process may call this at start-up), and
+   * removes the ones whose id starts with `idPrefix` but is no longer wanted.
+   */
+  async syncSchedules<Q extends QueueDefinition>(
+    definition: Q,
+    idPrefix: string,
+    schedules: readonly { id: string; cron: string; timezone: string; payload: PayloadOf<Q> }[],
+  ): Promise<void> {
+    const queue = this.queue(definition);
+    for (const schedule of schedules) {
+      if (!schedule.id.startsWith(idPrefix))
+        throw new QueueConfigurationError(
+          `schedule id "${schedule.id}" lacks prefix "${idPrefix}"`,
+        );
+      await queue.upsertJobScheduler(
+        schedule.id,
+        { pattern: schedule.cron, tz: schedule.timezone },
+        { name: definition.name, data: parsePayload(definition, schedule.payload) },
+      );
+    }
+    const wanted = new Set(schedules.map((schedule) => schedule.id));
+    for (const existing of await queue.getJobSchedulers(0, -1)) {
+      const id = existing.key;
+      if (id.startsWith(idPrefix) && !wanted.has(id)) await queue.removeJobScheduler(id);
+    }
+  }
+
+  /**
    * Starts one worker per consumed queue. `consume` lists the queues this process works on
    * (its run mode); every one needs exactly one registration, and no registration may
    * name a queue outside the runtime.

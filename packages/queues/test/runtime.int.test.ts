@@ -102,4 +102,27 @@ describe('QueueRuntime', () => {
     expect(seen).toEqual([{ series: 'debian-12', version: '20261101-1234' }]);
     expect((await r.queue(check).getJob(job.id ?? ''))?.progress).toEqual({ done: 5, total: 10 });
   });
+
+  it('syncs repeating jobs idempotently: upserts wanted ones, removes dropped ones, keeps foreign ones', async () => {
+    const r = runtime();
+    const queue = r.queue(check);
+    await queue.upsertJobScheduler('other-thing', { every: 60_000 }, { name: 'x', data: {} });
+    const daily = (series: string, cron = '0 4 * * *') => ({
+      id: `check--${series}`,
+      cron,
+      timezone: 'Europe/Berlin',
+      payload: { series, version: 'any' },
+    });
+    await r.syncSchedules(check, 'check--', [daily('a'), daily('b')]);
+    await r.syncSchedules(check, 'check--', [daily('a'), daily('b')]);
+    await r.syncSchedules(check, 'check--', [daily('a', '30 5 * * *')]);
+    const schedulers = await queue.getJobSchedulers(0, -1);
+    expect(schedulers.map((s) => [s.key, s.pattern, s.tz]).sort()).toEqual([
+      ['check--a', '30 5 * * *', 'Europe/Berlin'],
+      ['other-thing', undefined, undefined],
+    ]);
+    await expect(
+      r.syncSchedules(check, 'check--', [{ ...daily('c'), payload: { series: '', version: 'x' } }]),
+    ).rejects.toThrow(PayloadError);
+  });
 });
