@@ -1,0 +1,44 @@
+// imagecycle's Prometheus metrics, registered once per process on its own registry.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'imagecycle_process_' });
+  return {
+    registry,
+    releaseRejections: new Counter({
+      name: 'imagecycle_release_rejections_total',
+      help: 'Upstream releases rejected before download or publication, by series and reason',
+      labelNames: ['series', 'reason'] as const,
+      registers: [registry],
+    }),
+    feedChecks: new Counter({
+      name: 'imagecycle_feed_checks_total',
+      help: 'Feed checks by series and outcome',
+      labelNames: ['series', 'outcome'] as const,
+      registers: [registry],
+    }),
+    lastSuccessfulCheck: new Gauge({
+      name: 'imagecycle_last_successful_check_timestamp_seconds',
+      help: 'When each series was last checked successfully (unix seconds)',
+      labelNames: ['series'] as const,
+      registers: [registry],
+    }),
+    upstreamAge: new Gauge({
+      name: 'imagecycle_upstream_newest_build_timestamp_seconds',
+      help: "Build date of each series' newest upstream release (unix seconds)",
+      labelNames: ['series'] as const,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'imagecycle_job_duration_seconds',
+      help: 'Job duration by queue and result',
+      labelNames: ['queue', 'result'] as const,
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
