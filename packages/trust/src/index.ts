@@ -1,0 +1,26 @@
+export {
+  SIGNATURE_FAILURE_REASONS,
+  SignatureError,
+  TrustConfigError,
+  isSignatureError,
+  type SignatureFailureReason,
+} from './errors.ts';
+export {
+  ARMORED_SIGNATURE_HEADER,
+  CLEARSIGN_HEADER,
+  sniffSignature,
+  type SignatureKind,
+} from './sniff.ts';
+export {
+  loadTrust,
+  normalizeFingerprint,
+  type LoadTrustOptions,
+  type TrustAnchor,
+} from './trust.ts';
+export {
+  verifyClearsigned,
+  verifyDetached,
+  type VerifiedSignature,
+  type VerifyClearsignedOptions,
+  type VerifyDetachedOptions,
+} from './verify.ts';
