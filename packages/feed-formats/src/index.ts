@@ -1,0 +1,36 @@
+export { FeedError } from './errors.ts';
+export type { ParsedRelease, SignatureRef } from './types.ts';
+export { decodeDocument, MAX_DOCUMENT_BYTES } from './text.ts';
+export { compareVersions, newestFirst } from './version-order.ts';
+export {
+  parseSimplestreamsIndex,
+  parseSimplestreamsProducts,
+  type SimplestreamsOptions,
+} from './simplestreams.ts';
+export {
+  parseDirectoryListing,
+  parseDebianManifest,
+  crossCheckSha512Sums,
+  type DebianOptions,
+} from './debian.ts';
+export {
+  parseChecksumEntries,
+  parseChecksumList,
+  anchored,
+  FILE_PATTERNS,
+  type ChecksumEntry,
+  type ChecksumListOptions,
+} from './checksum-list.ts';
+export { parseCoreosStream } from './coreos.ts';
+export {
+  parseFlatcarVersion,
+  parseFlatcarDigests,
+  flatcarRelease,
+  flatcarImageUrl,
+  type FlatcarOptions,
+} from './flatcar.ts';
+export {
+  parseBuildManifest,
+  buildManifestSchema,
+  BUILD_MANIFEST_FORMAT,
+} from './build-manifest.ts';
