@@ -1,0 +1,41 @@
+// imagecycle validate [path]: checks a catalogue, with ${VARS} from the environment.
+// Exit codes: 0 valid, 1 invalid, 2 unreadable (missing file, permissions, not UTF-8 text...).
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CatalogueError } from '../errors.ts';
+import { parseCatalogue } from '../parse.ts';
+import { DEFAULT_CATALOGUE_PATH } from '../paths.ts';
+import { seriesStatus } from '../status.ts';
+
+export async function validateCommand(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  out: (line: string) => void = (l) => console.log(l),
+  err: (line: string) => void = (l) => console.error(l),
+  now: Date = new Date(),
+): Promise<number> {
+  const file = args[0] ?? DEFAULT_CATALOGUE_PATH;
+  let text: string;
+  try {
+    text = await readFile(resolve(file), 'utf8');
+  } catch (e) {
+    err(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+  try {
+    const catalogue = parseCatalogue(text, file, { vars: env });
+    const eol = catalogue.series.filter((s) => seriesStatus(s, now) === 'end-of-life');
+    out(`ok: ${catalogue.series.length} series (${eol.length} past end of life)`);
+    return 0;
+  } catch (e) {
+    if (e instanceof CatalogueError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await validateCommand(process.argv.slice(2), process.env);
+}

@@ -1,0 +1,18 @@
+export { parseCatalogue, loadCatalogue, type CatalogueOptions } from './parse.ts';
+export { CatalogueError, formatIssue, type CatalogueIssue } from './errors.ts';
+export { seriesStatus, findSeries } from './status.ts';
+export { substituteVars, type Vars, type Substitution } from './vars.ts';
+export { anchorPattern } from './resolve.ts';
+export { catalogueJsonSchema, catalogueJsonSchemaText } from './json-schema.ts';
+export {
+  catalogueSchema,
+  seriesSchema,
+  feedSchema,
+  signatureSchema,
+  propertiesSchema,
+  FEED_KINDS,
+  SERIES_ID_PATTERN,
+  type CatalogueInput,
+} from './schema.ts';
+export { DEFAULT_CATALOGUE_PATH } from './paths.ts';
+export type * from './types.ts';

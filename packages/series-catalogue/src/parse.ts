@@ -1,0 +1,288 @@
+// parseCatalogue / loadCatalogue: YAML (with source positions) -> variable substitution ->
+// zod validation -> cross-series rules -> the resolved Catalogue. Every problem is
+// collected and thrown at once as a CatalogueError naming file, line, column, path, rule.
+import { readFile } from 'node:fs/promises';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
+import type { z } from 'zod';
+import { CatalogueError, formatPath, type CatalogueIssue } from './errors.ts';
+import { resolveCatalogue } from './resolve.ts';
+import { catalogueSchema, type CatalogueOutput } from './schema.ts';
+import type { Catalogue } from './types.ts';
+import { substituteVars, type Vars } from './vars.ts';
+
+export interface CatalogueOptions {
+  /** values for `${NAME}` references (e.g. `process.env`); none by default */
+  readonly vars?: Vars;
+}
+
+type Segment = string | number;
+
+interface Located {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Source positions for paths of one parsed document. */
+class Locator {
+  readonly #doc: Document;
+  readonly #lines: LineCounter;
+
+  constructor(doc: Document, lines: LineCounter) {
+    this.#doc = doc;
+    this.#lines = lines;
+  }
+
+  at(offset: number): Located {
+    const { line, col } = this.#lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  /**
+   * Position of the node at `path`; when the path does not exist (a missing key), the
+   * key of the deepest existing ancestor. `key` points at a map key instead of its value.
+   */
+  locate(path: readonly PropertyKey[], key = false): Located {
+    let node: unknown = this.#doc.contents;
+    let anchor: { range?: readonly number[] | null | undefined } | null = node as YamlNode | null;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      if (isAlias(node)) node = node.resolve(this.#doc);
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg),
+        );
+        if (pair === undefined) break;
+        const last = i === path.length - 1;
+        anchor =
+          last && !key && pair.value !== null ? (pair.value as YamlNode) : (pair.key as YamlNode);
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+        node = node.items[seg];
+        anchor = node as YamlNode;
+      } else {
+        break;
+      }
+    }
+    const offset = anchor?.range?.[0] ?? 0;
+    return this.at(offset);
+  }
+}
+
+function issueAt(
+  file: string,
+  where: Located,
+  path: readonly PropertyKey[],
+  message: string,
+): CatalogueIssue {
+  return { file, line: where.line, column: where.column, path: formatPath(path), message };
+}
+
+/** Drops YAML's " at line X, column Y:" tail and the source excerpt from a parser message. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function zodMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key' && issue.issues[0] !== undefined) return issue.issues[0].message;
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown key${issue.keys.length === 1 ? '' : 's'}: ${issue.keys.join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input: expected')) {
+    // zod's default "Invalid input: expected string, received number" -> "must be a string, got number"
+    const m = /expected (\w+), received (\w+)/.exec(issue.message);
+    if (m !== null) {
+      return m[2] === 'undefined' ? `required (${m[1]})` : `must be a ${m[1]}, got ${m[2]}`;
+    }
+  }
+  return issue.message;
+}
+
+export function parseCatalogue(
+  text: string,
+  fileName: string,
+  options: CatalogueOptions = {},
+): Catalogue {
+  const vars = options.vars ?? {};
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  const locator = new Locator(doc, lines);
+
+  if (doc.errors.length > 0) {
+    throw new CatalogueError(
+      fileName,
+      doc.errors.map((e) =>
+        issueAt(fileName, locator.at(e.pos[0]), [], `YAML syntax: ${yamlMessage(e.message)}`),
+      ),
+    );
+  }
+
+  const issues: CatalogueIssue[] = [];
+  const varPaths = new Set<string>();
+  const varPositions = new Set<string>();
+  visit(doc, {
+    Scalar(key, node, path) {
+      if (key === 'key' || typeof node.value !== 'string') return;
+      const result = substituteVars(node.value, vars);
+      if (result.errors.length === 0) {
+        node.value = result.value;
+        return;
+      }
+      const segments = scalarPath(path, node);
+      const where = locator.at(node.range?.[0] ?? 0);
+      varPaths.add(formatPath(segments));
+      varPositions.add(`${where.line}:${where.column}`);
+      for (const message of result.errors) issues.push(issueAt(fileName, where, segments, message));
+      node.value = result.value;
+    },
+  });
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new CatalogueError(fileName, [
+      issueAt(
+        fileName,
+        locator.at(0),
+        [],
+        `YAML: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    ]);
+  }
+
+  const parsed = catalogueSchema.safeParse(raw ?? undefined);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const pathText = formatPath(issue.path);
+      const onKey = issue.code === 'invalid_key' || issue.code === 'unrecognized_keys';
+      let path: PropertyKey[] = issue.path;
+      if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined)
+        path = [...issue.path, issue.keys[0]];
+      const where = locator.locate(path, onKey);
+      // an undefined variable already explains why the value is wrong (also through aliases)
+      if (varPaths.has(pathText) || varPositions.has(`${where.line}:${where.column}`)) continue;
+      issues.push(
+        issueAt(
+          fileName,
+          where,
+          issue.path,
+          raw === null || raw === undefined
+            ? 'the catalogue is empty: expected a mapping with `series`'
+            : zodMessage(issue),
+        ),
+      );
+    }
+  }
+
+  issues.push(...duplicateTitles(raw, fileName, locator));
+
+  if (issues.length > 0 || !parsed.success) {
+    throw new CatalogueError(fileName, sortIssues(issues));
+  }
+  const catalogue = resolveCatalogue(parsed.data, fileName);
+  const retentionIssues = retentionFloor(catalogue, parsed.data, fileName, locator);
+  if (retentionIssues.length > 0) throw new CatalogueError(fileName, sortIssues(retentionIssues));
+  return catalogue;
+}
+
+export async function loadCatalogue(
+  path: string,
+  options: CatalogueOptions = {},
+): Promise<Catalogue> {
+  const text = await readFile(path, 'utf8');
+  return parseCatalogue(text, path, options);
+}
+
+function duplicateTitles(raw: unknown, file: string, locator: Locator): CatalogueIssue[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  const series = (raw as { series?: unknown }).series;
+  if (typeof series !== 'object' || series === null) return [];
+  const seen = new Map<string, string>();
+  const issues: CatalogueIssue[] = [];
+  for (const [id, value] of Object.entries(series)) {
+    const title: unknown =
+      typeof value === 'object' && value !== null
+        ? (value as { title?: unknown }).title
+        : undefined;
+    if (typeof title !== 'string') continue;
+    const key = title.trim().toLowerCase();
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, id);
+      continue;
+    }
+    const path = ['series', id, 'title'];
+    issues.push(
+      issueAt(
+        file,
+        locator.locate(path),
+        path,
+        `duplicate title "${title}": already used by series ${first} (titles name the public images and must be unique)`,
+      ),
+    );
+  }
+  return issues;
+}
+
+/** `uuid_validity: last-N` promises N valid images: the Latest plus N-1 community ones. */
+function retentionFloor(
+  catalogue: Catalogue,
+  data: CatalogueOutput,
+  file: string,
+  locator: Locator,
+): CatalogueIssue[] {
+  const issues: CatalogueIssue[] = [];
+  for (const series of catalogue.series) {
+    const m = /^last-(\d+)$/.exec(series.properties.uuid_validity ?? '');
+    if (m === null) continue;
+    const n = Number(m[1]);
+    if (series.retention.keepLast >= n - 1) continue;
+    const own = data.series[series.id]?.properties.uuid_validity !== undefined;
+    const path = own
+      ? ['series', series.id, 'properties', 'uuid_validity']
+      : ['defaults', 'properties', 'uuid_validity'];
+    issues.push(
+      issueAt(
+        file,
+        locator.locate(path),
+        path,
+        `uuid_validity last-${n} promises the last ${n} images stay valid, but series ${series.id} keeps only ${series.retention.keepLast} community image(s): set retention.keepLast to at least ${n - 1}`,
+      ),
+    );
+  }
+  return issues;
+}
+
+function sortIssues(issues: CatalogueIssue[]): CatalogueIssue[] {
+  return issues.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** The document path of a scalar reached by `visit` (ancestors: Document, maps, pairs, seqs). */
+function scalarPath(ancestors: readonly unknown[], node: unknown): Segment[] {
+  const out: Segment[] = [];
+  const chain = [...ancestors.slice(1), node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isPair(parent)) {
+      const k = parent.key;
+      out.push(String(isScalar(k) ? k.value : k));
+    } else if (isSeq(parent)) {
+      const index = parent.items.indexOf(child);
+      out.push(index);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+// From the validated zod output to the resolved Catalogue: defaults merged into each series.
+import type { CatalogueOutput } from './schema.ts';
+import type { Catalogue, FeedConfig, GlanceProperties, Series } from './types.ts';
+
+type SeriesOutput = CatalogueOutput['series'][string];
+
+/** `filePattern` anchored: the whole file name must match. */
+export function anchorPattern(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`);
+}
+
+function resolveFeed(feed: SeriesOutput['feed'], id: string): FeedConfig {
+  switch (feed.kind) {
+    case 'checksum-list':
+      return { ...feed, fileRegExp: anchorPattern(feed.filePattern) };
+    case 'build-manifest':
+      return { ...feed, product: feed.product ?? id };
+    default:
+      return feed;
+  }
+}
+
+export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue {
+  const defaults = data.defaults;
+  const series: Series[] = Object.entries(data.series).map(([id, s]): Series => {
+    const properties: GlanceProperties = { ...defaults.properties, ...s.properties };
+    return {
+      id,
+      title: s.title,
+      latestName: `${s.title} - Latest`,
+      feed: resolveFeed(s.feed, id),
+      signature: {
+        policy: s.signature.policy,
+        keyring: s.signature.keyring,
+        fingerprints: s.signature.fingerprints ?? [],
+      },
+      properties,
+      minDisk: s.minDisk,
+      minRam: s.minRam,
+      retention: {
+        keepLast: s.retention?.keepLast ?? defaults.retention.keepLast,
+        minimumAgeDays: s.retention?.minimumAgeDays ?? defaults.retention.minimumAgeDays,
+      },
+      schedule: {
+        cron: s.schedule?.cron ?? defaults.schedule.cron,
+        timezone: s.schedule?.timezone ?? defaults.schedule.timezone,
+      },
+      gracePeriodDays: s.gracePeriodDays ?? defaults.gracePeriodDays,
+      endOfLife: s.endOfLife,
+      retired: s.retired,
+      communityHidden: s.communityHidden,
+      smokeTest: s.smokeTest,
+    };
+  });
+  return {
+    file,
+    defaults: {
+      schedule: defaults.schedule,
+      gracePeriodDays: defaults.gracePeriodDays,
+      retention: defaults.retention,
+      properties: defaults.properties,
+    },
+    series,
+  };
+}

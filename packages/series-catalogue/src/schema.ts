@@ -1,0 +1,431 @@
+// The catalogue's zod 4 schemas. The *input* side (what a person writes in YAML) is what
+// the JSON Schema export describes; the *output* side (after defaults and normalisation)
+// is refined into the resolved types of types.ts by resolve.ts.
+import { z } from 'zod';
+
+export const SERIES_ID_PATTERN = /^[a-z0-9][a-z0-9.-]*$/;
+
+/** Prefix Glance reserves for itself: such properties cannot be set by a client. */
+export const GLANCE_RESERVED_PREFIX = 'os_glance_';
+/** Prefix of the properties the lifecycle system writes itself (imagecycle_series, ...). */
+export const IMAGECYCLE_RESERVED_PREFIX = 'imagecycle_';
+
+/** A zod error map: `message`, or "required: message" when the value is missing. */
+function rule(message: string) {
+  return (iss: { input?: unknown }) =>
+    iss.input === undefined ? `required: ${message.replace(/^must be /, '')}` : message;
+}
+
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: rule('must be an absolute http(s) URL'),
+});
+
+const isoDate = z.iso.date({ error: rule('must be an ISO date YYYY-MM-DD') });
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const nonNegativeInt = z
+  .number({ error: rule('must be a number') })
+  .int('must be a whole number')
+  .min(0, 'must be >= 0');
+
+/** Compiles as a JavaScript RegExp; returns the error text, or undefined when it does. */
+function regexError(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+const regexString = z.string().superRefine((s, ctx) => {
+  const err = regexError(s);
+  if (err !== undefined)
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${err}` });
+});
+
+// ---------------------------------------------------------------------------------------
+// schedule, retention
+
+export const scheduleSchema = z.strictObject({
+  cron: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression of 5 (or 6, with seconds) fields')
+    .default('0 4 * * *'),
+  timezone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone (e.g. UTC, Europe/Berlin)')
+    .default('UTC'),
+});
+
+export const retentionSchema = z.strictObject({
+  keepLast: nonNegativeInt
+    .default(1)
+    .describe('community images of the series kept regardless of usage (newest first)'),
+  minimumAgeDays: nonNegativeInt
+    .default(0)
+    .describe('community images younger than this are never reaped'),
+});
+
+/** Per-series override: every field optional, merged over defaults.retention. */
+export const retentionOverrideSchema = z.strictObject({
+  keepLast: nonNegativeInt.optional(),
+  minimumAgeDays: nonNegativeInt.optional(),
+});
+
+// ---------------------------------------------------------------------------------------
+// Glance properties
+
+const PROPERTY_STRING_RULE =
+  'Glance properties must be strings: quote the value (e.g. "True" or "20")';
+
+const propertyValue = z.string({
+  error: (iss) => (iss.input === undefined ? undefined : PROPERTY_STRING_RULE),
+});
+
+function enumProperty<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (iss) =>
+      typeof iss.input === 'string'
+        ? `must be one of: ${values.join(', ')}`
+        : `${PROPERTY_STRING_RULE}; one of: ${values.join(', ')}`,
+  });
+}
+
+function patternProperty(pattern: RegExp, rule: string) {
+  return z
+    .string({ error: (iss) => (iss.input === undefined ? undefined : PROPERTY_STRING_RULE) })
+    .regex(pattern, rule);
+}
+
+const trueFalse = enumProperty(['True', 'False']);
+
+/** Glance image attributes: set through the API's own fields, never as properties. */
+export const GLANCE_IMAGE_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'id',
+  'name',
+  'status',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'owner',
+  'tags',
+  'min_disk',
+  'min_ram',
+  'disk_format',
+  'container_format',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'size',
+  'virtual_size',
+  'created_at',
+  'updated_at',
+  'locations',
+  'direct_url',
+  'self',
+  'file',
+  'schema',
+]);
+
+/** Run a refinement even when other fields already failed, as long as the value is an object. */
+const evenWithOtherIssues = {
+  when: (payload: { value: unknown }) =>
+    typeof payload.value === 'object' && payload.value !== null,
+};
+
+/** The SCS image metadata (scs-0102) plus the recommended hardware properties; free extras allowed. */
+export const propertiesSchema = z
+  .object({
+    image_source: propertyValue.optional().describe('URL of the upstream source'),
+    image_original_user: propertyValue.optional().describe('default login user'),
+    image_description: propertyValue.optional(),
+    replace_frequency: enumProperty([
+      'yearly',
+      'quarterly',
+      'monthly',
+      'weekly',
+      'daily',
+      'critical_bug',
+      'never',
+    ]).optional(),
+    uuid_validity: patternProperty(
+      /^(none|forever|last-[1-9][0-9]*|\d{4}-\d{2}-\d{2})$/,
+      'must be none, last-N, forever or a date YYYY-MM-DD',
+    ).optional(),
+    provided_until: patternProperty(
+      /^(none|notice|\d{4}-\d{2}-\d{2})$/,
+      'must be none, notice or a date YYYY-MM-DD',
+    ).optional(),
+    os_distro: propertyValue.optional(),
+    os_version: propertyValue.optional(),
+    os_purpose: enumProperty([
+      'generic',
+      'minimal',
+      'k8snode',
+      'gpu',
+      'network',
+      'custom',
+    ]).optional(),
+    architecture: propertyValue.optional(),
+    hw_disk_bus: enumProperty(['virtio', 'scsi', 'ide', 'sata', 'usb']).optional(),
+    hw_scsi_model: propertyValue.optional(),
+    hw_qemu_guest_agent: trueFalse.optional(),
+    os_require_quiesce: trueFalse.optional(),
+  })
+  .catchall(propertyValue)
+  .superRefine((props, ctx) => {
+    for (const key of Object.keys(props)) {
+      if (key.startsWith(GLANCE_RESERVED_PREFIX)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `property names starting with "${GLANCE_RESERVED_PREFIX}" are reserved by Glance`,
+        });
+      } else if (GLANCE_IMAGE_ATTRIBUTES.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" is a Glance image attribute, not a property${key === 'min_disk' || key === 'min_ram' ? " (use the series' minDisk / minRam)" : ''}`,
+        });
+      } else if (key.startsWith(IMAGECYCLE_RESERVED_PREFIX)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `property names starting with "${IMAGECYCLE_RESERVED_PREFIX}" are set by imagecycle itself`,
+        });
+      } else if (!/^[A-Za-z0-9_:.-]{1,255}$/.test(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'property names may hold only letters, digits, "_", ":", "." and "-"',
+        });
+      }
+    }
+  }, evenWithOtherIssues);
+
+// ---------------------------------------------------------------------------------------
+// feeds
+
+const arch = z.enum(['amd64', 'arm64', 'x86_64', 'aarch64'], {
+  error: rule('must be one of: amd64, arm64, x86_64, aarch64'),
+});
+
+const compression = z.enum(['xz', 'bz2', 'gz', 'none'], {
+  error: rule('must be one of: xz, bz2, gz, none'),
+});
+
+export const ubuntuSimplestreamsFeedSchema = z.strictObject({
+  kind: z.literal('ubuntu-simplestreams'),
+  indexUrl: httpUrl.describe('streams/v1/index.json'),
+  productId: z
+    .string()
+    .regex(
+      /^com\.ubuntu\.cloud:[a-z0-9.:-]+$/,
+      'must be a simplestreams product id (com.ubuntu.cloud:...)',
+    ),
+  releasesUrl: httpUrl.describe('root that item paths are relative to'),
+});
+
+export const debianFeedSchema = z.strictObject({
+  kind: z.literal('debian'),
+  imagesUrl: httpUrl.describe('the .../images/cloud/<codename>/ directory listing'),
+  major: z
+    .number({ error: rule('must be a number') })
+    .int('must be a whole number')
+    .positive(),
+  arch,
+});
+
+export const checksumListFeedSchema = z.strictObject({
+  kind: z.literal('checksum-list'),
+  url: httpUrl,
+  style: z.enum(['gnu', 'bsd'], { error: rule('must be gnu or bsd') }),
+  filePattern: z
+    .string()
+    .min(1, 'must not be empty')
+    .superRefine((s, ctx) => {
+      const err = regexError(s);
+      if (err !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${err}` });
+      } else if (!/\(\?<version>/.test(s)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must contain a named group (?<version>...) capturing the release version',
+        });
+      }
+    })
+    .describe('RegExp over file names, anchored automatically, with a named group `version`'),
+  algorithm: z.enum(['sha256', 'sha512'], { error: rule('must be sha256 or sha512') }),
+  compression: compression.optional(),
+});
+
+export const fedoraCoreosFeedSchema = z.strictObject({
+  kind: z.literal('fedora-coreos'),
+  streamUrl: httpUrl,
+  arch,
+});
+
+export const flatcarFeedSchema = z.strictObject({
+  kind: z.literal('flatcar'),
+  baseUrl: httpUrl.describe('.../amd64-usr/ (holding current/version.txt)'),
+  compression: z.enum(['bz2', 'gz', 'none'], { error: rule('must be bz2, gz or none') }),
+  releasesUrl: httpUrl.optional().describe('releases-stable.json, for release dates'),
+});
+
+export const buildManifestFeedSchema = z.strictObject({
+  kind: z.literal('build-manifest'),
+  url: httpUrl,
+  product: nonEmpty
+    .optional()
+    .describe('product of the manifest to follow; default: the series id'),
+});
+
+export const FEED_KINDS = [
+  'ubuntu-simplestreams',
+  'debian',
+  'checksum-list',
+  'fedora-coreos',
+  'flatcar',
+  'build-manifest',
+] as const;
+
+export const feedSchema = z.discriminatedUnion(
+  'kind',
+  [
+    ubuntuSimplestreamsFeedSchema,
+    debianFeedSchema,
+    checksumListFeedSchema,
+    fedoraCoreosFeedSchema,
+    flatcarFeedSchema,
+    buildManifestFeedSchema,
+  ],
+  {
+    error: (iss) => {
+      if (iss.code !== 'invalid_union') return undefined;
+      const kind: unknown =
+        typeof iss.input === 'object' && iss.input !== null
+          ? (iss.input as { kind?: unknown }).kind
+          : undefined;
+      return kind === undefined
+        ? `required: the feed kind, one of ${FEED_KINDS.join(', ')}`
+        : `unknown feed kind: must be one of ${FEED_KINDS.join(', ')}`;
+    },
+  },
+);
+
+// ---------------------------------------------------------------------------------------
+// signature
+
+export const fingerprintSchema = z
+  .string()
+  .regex(
+    /^\s*(?:[0-9A-Fa-f]\s*){40}$/,
+    'must be an OpenPGP v4 fingerprint: 40 hex digits (spaces allowed)',
+  )
+  .transform((s) => s.replace(/\s+/g, '').toLowerCase());
+
+export const signatureSchema = z
+  .strictObject({
+    policy: z.enum(['required', 'optional', 'none'], {
+      error: rule('must be required, optional or none'),
+    }),
+    keyring: nonEmpty.optional().describe('armored OpenPGP keyring file'),
+    fingerprints: z
+      .array(fingerprintSchema)
+      .optional()
+      .describe('primary or subkey fingerprints to trust'),
+  })
+  .superRefine((sig, ctx) => {
+    if (sig.policy !== 'required') return;
+    if (sig.keyring === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keyring'],
+        message: 'policy "required" needs a keyring',
+      });
+    }
+    if (!Array.isArray(sig.fingerprints) || sig.fingerprints.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fingerprints'],
+        message: 'policy "required" needs at least one fingerprint',
+      });
+    }
+  }, evenWithOtherIssues);
+
+// ---------------------------------------------------------------------------------------
+// series, catalogue
+
+export const smokeTestSchema = z.strictObject({
+  project: nonEmpty,
+  flavor: nonEmpty,
+  timeoutSeconds: z
+    .number({ error: rule('must be a number') })
+    .int()
+    .positive()
+    .default(600),
+  consoleLogPattern: regexString.optional().describe('RegExp the console log must match'),
+});
+
+export const seriesSchema = z.strictObject({
+  title: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(240, 'must be at most 240 characters (Glance names are limited to 255)')
+    .refine((t) => t.trim() === t, 'must not start or end with white space')
+    .refine((t) => !/ - Latest$/.test(t), 'must not end with " - Latest" (added by imagecycle)')
+    .describe('the public image is named "<title> - Latest"'),
+  feed: feedSchema,
+  signature: signatureSchema,
+  properties: propertiesSchema.default({}),
+  minDisk: z
+    .number({ error: rule('must be a number (GiB)') })
+    .int('must be a whole number')
+    .min(0)
+    .default(0),
+  minRam: z
+    .number({ error: rule('must be a number (MiB)') })
+    .int('must be a whole number')
+    .min(0)
+    .default(0),
+  retention: retentionOverrideSchema.optional(),
+  schedule: scheduleSchema.partial().optional().describe('overrides defaults.schedule'),
+  gracePeriodDays: nonNegativeInt.optional().describe('overrides defaults.gracePeriodDays'),
+  endOfLife: isoDate.optional(),
+  retired: z.boolean({ error: rule('must be true or false') }).default(false),
+  communityHidden: z.boolean({ error: rule('must be true or false') }).default(false),
+  smokeTest: smokeTestSchema.optional(),
+});
+
+export const defaultsSchema = z.strictObject({
+  schedule: scheduleSchema.prefault({}),
+  gracePeriodDays: nonNegativeInt
+    .default(7)
+    .describe('days a community image must stay unused before it is reaped'),
+  retention: retentionSchema.prefault({}),
+  properties: propertiesSchema.default({}).describe("merged under each series' own properties"),
+});
+
+export const catalogueSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    defaults: defaultsSchema.prefault({}),
+    series: z.record(
+      z.string().regex(SERIES_ID_PATTERN, 'series ids must match ^[a-z0-9][a-z0-9.-]*$'),
+      seriesSchema,
+    ),
+  })
+  .describe('imagecycle series catalogue');
+
+export type CatalogueInput = z.input<typeof catalogueSchema>;
+export type CatalogueOutput = z.output<typeof catalogueSchema>;

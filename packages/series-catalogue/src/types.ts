@@ -1,0 +1,110 @@
+// The resolved catalogue: defaults applied, properties and retention merged, fingerprints
+// normalised, file patterns compiled. This is what the services consume.
+import type { z } from 'zod';
+import type {
+  buildManifestFeedSchema,
+  checksumListFeedSchema,
+  debianFeedSchema,
+  fedoraCoreosFeedSchema,
+  flatcarFeedSchema,
+  propertiesSchema,
+  smokeTestSchema,
+  ubuntuSimplestreamsFeedSchema,
+} from './schema.ts';
+
+export interface Schedule {
+  /** cron expression (5 fields, or 6 with seconds) */
+  readonly cron: string;
+  /** IANA time zone the cron expression is read in */
+  readonly timezone: string;
+}
+
+export interface Retention {
+  /** community images kept regardless of usage, newest first */
+  readonly keepLast: number;
+  /** community images younger than this are never reaped */
+  readonly minimumAgeDays: number;
+}
+
+/** Glance properties: every value a string (the SCS keys are typed, extras are free). */
+export type GlanceProperties = Readonly<z.output<typeof propertiesSchema>>;
+
+export type UbuntuSimplestreamsFeed = Readonly<z.output<typeof ubuntuSimplestreamsFeedSchema>>;
+export type DebianFeed = Readonly<z.output<typeof debianFeedSchema>>;
+export type ChecksumListFeed = Readonly<
+  z.output<typeof checksumListFeedSchema> & {
+    /** `filePattern` compiled and anchored (`^(?:...)$`); has the named group `version` */
+    fileRegExp: RegExp;
+  }
+>;
+export type FedoraCoreosFeed = Readonly<z.output<typeof fedoraCoreosFeedSchema>>;
+export type FlatcarFeed = Readonly<z.output<typeof flatcarFeedSchema>>;
+export type BuildManifestFeed = Readonly<
+  z.output<typeof buildManifestFeedSchema> & {
+    /** product of the manifest this series follows (defaults to the series id) */
+    product: string;
+  }
+>;
+
+export type FeedConfig =
+  | UbuntuSimplestreamsFeed
+  | DebianFeed
+  | ChecksumListFeed
+  | FedoraCoreosFeed
+  | FlatcarFeed
+  | BuildManifestFeed;
+
+export type FeedKind = FeedConfig['kind'];
+
+export type SignaturePolicyName = 'required' | 'optional' | 'none';
+
+export interface SignatureConfig {
+  readonly policy: SignaturePolicyName;
+  /** armored OpenPGP keyring file */
+  readonly keyring?: string | undefined;
+  /** trusted fingerprints (primary or subkey), 40 lowercase hex digits, no spaces */
+  readonly fingerprints: readonly string[];
+}
+
+export type SmokeTest = Readonly<z.output<typeof smokeTestSchema>>;
+
+export interface Series {
+  /** catalogue key, e.g. `ubuntu-24.04` */
+  readonly id: string;
+  readonly title: string;
+  /** `<title> - Latest`: the name of the public image */
+  readonly latestName: string;
+  readonly feed: FeedConfig;
+  readonly signature: SignatureConfig;
+  /** defaults.properties merged under the series' own */
+  readonly properties: GlanceProperties;
+  /** GiB */
+  readonly minDisk: number;
+  /** MiB */
+  readonly minRam: number;
+  readonly retention: Retention;
+  readonly schedule: Schedule;
+  readonly gracePeriodDays: number;
+  /** ISO date YYYY-MM-DD: the last day upstream supports the series */
+  readonly endOfLife?: string | undefined;
+  readonly retired: boolean;
+  readonly communityHidden: boolean;
+  readonly smokeTest?: SmokeTest | undefined;
+}
+
+export interface CatalogueDefaults {
+  readonly schedule: Schedule;
+  readonly gracePeriodDays: number;
+  readonly retention: Retention;
+  readonly properties: GlanceProperties;
+}
+
+export interface Catalogue {
+  /** the file it was read from (as given) */
+  readonly file: string;
+  readonly defaults: CatalogueDefaults;
+  /** in file order */
+  readonly series: readonly Series[];
+}
+
+export type SeriesStatus = 'supported' | 'end-of-life';

@@ -1,0 +1,567 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  CatalogueError,
+  catalogueJsonSchemaText,
+  DEFAULT_CATALOGUE_PATH,
+  loadCatalogue,
+  parseCatalogue,
+  seriesStatus,
+  substituteVars,
+  type CatalogueIssue,
+} from '../src/index.ts';
+
+const FPR = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567';
+/** The variables the default catalogue needs (fingerprints nobody may guess). */
+const NEEDED_VARS = {
+  CENTOS7_KEY_FPR: FPR,
+  CENTOS_KEY_FPR: FPR,
+  FEDORA_KEY_FPR: FPR,
+  ALMALINUX_KEY_FPR: FPR,
+  ROCKY_KEY_FPR: FPR,
+  WINDOWS_BUILD_KEY_FPR: FPR,
+};
+
+const BASE = `defaults:
+  properties:
+    hw_disk_bus: scsi
+    architecture: x86_64
+series:
+  debian-12:
+    title: Debian 12 Bookworm
+    feed:
+      kind: debian
+      imagesUrl: https://cloud.debian.org/images/cloud/bookworm/
+      major: 12
+      arch: amd64
+    signature:
+      policy: none
+    properties:
+      os_distro: debian
+      os_version: '12'
+    minDisk: 8
+  centos-7:
+    title: CentOS 7
+    feed:
+      kind: checksum-list
+      url: https://cloud.centos.org/centos/7/images/sha256sum.txt
+      style: gnu
+      algorithm: sha256
+      filePattern: 'CentOS-7-x86_64-GenericCloud-(?<version>\\d{4})\\.qcow2'
+    signature:
+      policy: required
+      keyring: /etc/keys/centos.asc
+      fingerprints:
+        - ${FPR}
+    retention:
+      keepLast: 3
+`;
+
+/** 1-based line of the first line containing `needle`. */
+function lineOf(text: string, needle: string): number {
+  const index = text.split('\n').findIndex((l) => l.includes(needle));
+  if (index === -1) throw new Error(`not in text: ${needle}`);
+  return index + 1;
+}
+
+function issuesOf(text: string, vars: Record<string, string> = {}): readonly CatalogueIssue[] {
+  try {
+    parseCatalogue(text, 'cat.yaml', { vars });
+  } catch (e) {
+    expect(e).toBeInstanceOf(CatalogueError);
+    return (e as CatalogueError).issues;
+  }
+  throw new Error('expected the catalogue to be rejected');
+}
+
+/** Exactly one issue at `needle`'s line, with `path` and a message matching `rule`. */
+function expectIssue(text: string, needle: string, path: string, rule: RegExp): CatalogueIssue {
+  const issues = issuesOf(text);
+  expect(issues).toHaveLength(1);
+  const issue = issues[0] as CatalogueIssue;
+  expect(issue).toMatchObject({ file: 'cat.yaml', path });
+  if (needle !== '') expect(issue.line).toBe(lineOf(text, needle));
+  expect(issue.message).toMatch(rule);
+  expect(issue.column).toBeGreaterThan(0);
+  return issue;
+}
+
+describe('the default catalogue', () => {
+  it('validates with the variables it needs, every series and title', async () => {
+    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+    expect(c.series.map((s) => s.title)).toEqual([
+      'Ubuntu 24.04 Noble Numbat',
+      'Ubuntu Minimal 24.04',
+      'Ubuntu 22.04 Jammy Jellyfish',
+      'Ubuntu Minimal 22.04',
+      'Ubuntu 20.04 Focal Fossa',
+      'Debian 12 Bookworm',
+      'Debian 11 Bullseye',
+      'Debian 10 Buster',
+      'CentOS 8',
+      'CentOS 7',
+      'CentOS Stream 9',
+      'AlmaLinux 9',
+      'Rocky 9',
+      'Fedora CoreOS stable',
+      'Flatcar Container Linux stable',
+      'Windows Server 2019 (GUI)',
+      'Windows Server 2019 (Core)',
+    ]);
+    const byId = new Map(c.series.map((s) => [s.id, s]));
+    expect(byId.get('ubuntu-24.04')?.latestName).toBe('Ubuntu 24.04 Noble Numbat - Latest');
+    expect(byId.get('ubuntu-24.04')?.signature).toEqual({
+      policy: 'required',
+      keyring: '/etc/imagecycle/keys/ubuntu.asc',
+      fingerprints: ['d2eb44626fddc30b513d5bb71a5d6c4c7db87c81'],
+    });
+    expect(byId.get('flatcar-stable')?.signature.fingerprints).toEqual([
+      'f88cfedeff29a5b4d9523864e25d9aed0593b34a',
+    ]);
+    expect(byId.get('debian-12')?.signature.policy).toBe('none');
+    for (const s of c.series) {
+      expect(Object.values(s.properties).every((v) => typeof v === 'string')).toBe(true);
+      expect(s.properties.architecture).toBe('x86_64');
+      expect(s.properties.hw_qemu_guest_agent).toBe('True');
+      expect(s.properties.os_distro).toBeTruthy();
+      expect(s.properties.image_original_user).toBeTruthy();
+      if (s.signature.policy === 'required')
+        expect(s.signature.fingerprints.length).toBeGreaterThan(0);
+    }
+    const now = new Date('2026-01-15T00:00:00Z');
+    const eol = c.series.filter((s) => seriesStatus(s, now) === 'end-of-life').map((s) => s.id);
+    expect(eol.sort()).toEqual(['centos-7', 'centos-8', 'debian-10', 'ubuntu-20.04']);
+  });
+
+  it('points every feed URL at UPSTREAM_MIRROR when it is set, at the real upstream otherwise', async () => {
+    const urls = (c: Awaited<ReturnType<typeof loadCatalogue>>) =>
+      c.series.flatMap((s) =>
+        Object.entries(s.feed)
+          .filter(([k]) => k.endsWith('Url') || k === 'url')
+          .map(([, v]) => String(v)),
+      );
+    const mirrored = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
+      vars: { ...NEEDED_VARS, UPSTREAM_MIRROR: 'http://127.0.0.1:8780' },
+    });
+    expect(urls(mirrored).length).toBeGreaterThanOrEqual(20);
+    for (const u of urls(mirrored)) expect(u).toMatch(/^http:\/\/127\.0\.0\.1:8780\/[a-z]/);
+    const real = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+    for (const u of urls(real)) expect(u).toMatch(/^https:\/\/[a-z]/);
+    const ubuntu = real.series.find((s) => s.id === 'ubuntu-24.04');
+    expect(ubuntu?.feed).toMatchObject({
+      indexUrl: 'https://cloud-images.ubuntu.com/releases/streams/v1/index.json',
+    });
+  });
+
+  it('names the variables that are missing, each with its line', async () => {
+    const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8');
+    const issues = issuesOf(text);
+    const names = new Set(issues.map((i) => /\$\{(\w+)\}/.exec(i.message)?.[1]));
+    expect([...names].sort()).toEqual(Object.keys(NEEDED_VARS).sort());
+    for (const i of issues) expect(text.split('\n')[i.line - 1]).toContain('${');
+    await expect(loadCatalogue(DEFAULT_CATALOGUE_PATH)).rejects.toBeInstanceOf(CatalogueError);
+  });
+
+  it('starts with the yaml-language-server schema comment', () => {
+    const first = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8').split('\n')[0];
+    expect(first).toBe('# yaml-language-server: $schema=./schema/catalogue.schema.json');
+  });
+});
+
+describe('resolution', () => {
+  it('merges defaults under each series', () => {
+    const c = parseCatalogue(BASE, 'cat.yaml');
+    const [debian, centos] = c.series;
+    expect(c.defaults.schedule).toEqual({ cron: '0 4 * * *', timezone: 'UTC' });
+    expect(c.defaults.gracePeriodDays).toBe(7);
+    expect(debian?.properties).toEqual({
+      hw_disk_bus: 'scsi',
+      architecture: 'x86_64',
+      os_distro: 'debian',
+      os_version: '12',
+    });
+    expect(debian?.retention).toEqual({ keepLast: 1, minimumAgeDays: 0 });
+    expect(centos?.retention).toEqual({ keepLast: 3, minimumAgeDays: 0 });
+    expect(debian?.schedule).toEqual({ cron: '0 4 * * *', timezone: 'UTC' });
+    expect(debian).toMatchObject({ minDisk: 8, minRam: 0, retired: false, communityHidden: false });
+    expect(centos?.signature.fingerprints).toEqual(['0123456789abcdef0123456789abcdef01234567']);
+  });
+
+  it('lets a series override a default property and the schedule', () => {
+    const text = BASE.replace(
+      '    minDisk: 8',
+      "      hw_disk_bus: virtio\n    minDisk: 8\n    schedule:\n      cron: '30 2 * * *'\n    gracePeriodDays: 2",
+    );
+    const debian = parseCatalogue(text, 'cat.yaml').series[0];
+    expect(debian?.properties.hw_disk_bus).toBe('virtio');
+    expect(debian?.schedule).toEqual({ cron: '30 2 * * *', timezone: 'UTC' });
+    expect(debian?.gracePeriodDays).toBe(2);
+  });
+
+  it('anchors the file pattern', () => {
+    const centos = parseCatalogue(BASE, 'cat.yaml').series[1];
+    if (centos?.feed.kind !== 'checksum-list') throw new Error('expected checksum-list');
+    const re = centos.feed.fileRegExp;
+    expect(re.exec('CentOS-7-x86_64-GenericCloud-2211.qcow2')?.groups?.version).toBe('2211');
+    expect(re.test('CentOS-7-x86_64-GenericCloud-2211.qcow2.xz')).toBe(false);
+    expect(re.test('x-CentOS-7-x86_64-GenericCloud-2211.qcow2')).toBe(false);
+  });
+
+  it('reports seriesStatus by the end-of-life day', () => {
+    expect(seriesStatus({ endOfLife: undefined }, new Date('2099-01-01'))).toBe('supported');
+    expect(seriesStatus({ endOfLife: '2024-06-30' }, new Date('2024-06-30T23:59:59Z'))).toBe(
+      'supported',
+    );
+    expect(seriesStatus({ endOfLife: '2024-06-30' }, new Date('2024-07-01T00:00:00Z'))).toBe(
+      'end-of-life',
+    );
+  });
+});
+
+describe('variables', () => {
+  it('substitutes ${NAME} and ${NAME:-default}, keeps $${ literal', () => {
+    expect(substituteVars('${A}/x', { A: 'a' }).value).toBe('a/x');
+    expect(substituteVars('${A:-https:/}/h', {}).value).toBe('https://h');
+    expect(substituteVars('${A:-d}', { A: '' }).value).toBe('d');
+    expect(substituteVars('$${A}', { A: 'a' }).value).toBe('${A}');
+    expect(substituteVars('${A}', {}).errors[0]).toMatch(/undefined variable \$\{A\}/);
+    expect(substituteVars('${A', {}).errors[0]).toMatch(/unterminated/);
+    expect(substituteVars('${1A}', {}).errors[0]).toMatch(/invalid variable reference/);
+  });
+
+  it('reports an undefined variable with file, line and path', () => {
+    const text = BASE.replace(
+      'imagesUrl: https://cloud.debian.org/images/cloud/bookworm/',
+      'imagesUrl: ${DEBIAN_MIRROR}/images/cloud/bookworm/',
+    );
+    expectIssue(
+      text,
+      'DEBIAN_MIRROR',
+      'series.debian-12.feed.imagesUrl',
+      /undefined variable \$\{DEBIAN_MIRROR\}/,
+    );
+    const ok = parseCatalogue(text, 'cat.yaml', {
+      vars: { DEBIAN_MIRROR: 'http://127.0.0.1:8780/debian' },
+    });
+    expect(ok.series[0]?.feed).toMatchObject({
+      imagesUrl: 'http://127.0.0.1:8780/debian/images/cloud/bookworm/',
+    });
+  });
+
+  it('keeps $${ as a literal ${ in a value', () => {
+    const text = BASE.replace(
+      '      os_distro: debian',
+      () => "      os_distro: debian\n      image_description: 'see $${DOCS}'",
+    );
+    expect(parseCatalogue(text, 'cat.yaml').series[0]?.properties.image_description).toBe(
+      'see ${DOCS}',
+    );
+  });
+});
+
+describe('each broken rule is reported with file, line, path and rule', () => {
+  it('wrong type', () => {
+    const text = BASE.replace('minDisk: 8', 'minDisk: big');
+    expectIssue(text, 'minDisk: big', 'series.debian-12.minDisk', /must be a number/);
+  });
+
+  it('unknown feed kind', () => {
+    const text = BASE.replace('kind: debian', 'kind: gentoo');
+    expectIssue(
+      text,
+      'kind: gentoo',
+      'series.debian-12.feed.kind',
+      /unknown feed kind.*checksum-list/,
+    );
+  });
+
+  it('missing required field points at its parent', () => {
+    const text = BASE.replace('      major: 12\n', '');
+    const issue = expectIssue(text, '    feed:', 'series.debian-12.feed.major', /required/);
+    expect(issue.column).toBe(5);
+  });
+
+  it('invalid URL', () => {
+    const text = BASE.replace(
+      'url: https://cloud.centos.org/centos/7/images/sha256sum.txt',
+      'url: cloud.centos.org/x',
+    );
+    expectIssue(
+      text,
+      'url: cloud.centos.org/x',
+      'series.centos-7.feed.url',
+      /absolute http\(s\) URL/,
+    );
+  });
+
+  it('a file pattern that is not a RegExp', () => {
+    const text = BASE.replace(/filePattern: .*/, "filePattern: 'CentOS-(?<version>\\d+'");
+    expectIssue(
+      text,
+      'filePattern:',
+      'series.centos-7.feed.filePattern',
+      /not a valid regular expression/,
+    );
+  });
+
+  it('a file pattern without a version group', () => {
+    const text = BASE.replace(/filePattern: .*/, "filePattern: 'CentOS-7-(\\d{4})\\.qcow2'");
+    expectIssue(
+      text,
+      'filePattern:',
+      'series.centos-7.feed.filePattern',
+      /named group \(\?<version>/,
+    );
+  });
+
+  it('a numeric property', () => {
+    const text = BASE.replace("os_version: '12'", 'os_version: 12');
+    expectIssue(
+      text,
+      'os_version: 12',
+      'series.debian-12.properties.os_version',
+      /must be strings: quote/,
+    );
+  });
+
+  it('a boolean extra property', () => {
+    const text = BASE.replace(
+      '    hw_disk_bus: scsi',
+      '    hw_disk_bus: scsi\n    hw_vif_multiqueue_enabled: true',
+    );
+    expectIssue(
+      text,
+      'hw_vif_multiqueue_enabled',
+      'defaults.properties.hw_vif_multiqueue_enabled',
+      /must be strings: quote/,
+    );
+  });
+
+  it('an os_glance_ property', () => {
+    const text = BASE.replace(
+      "os_version: '12'",
+      "os_version: '12'\n      os_glance_import_method: web",
+    );
+    expectIssue(
+      text,
+      'os_glance_import_method',
+      'series.debian-12.properties.os_glance_import_method',
+      /reserved by Glance/,
+    );
+  });
+
+  it('a Glance image attribute as a property', () => {
+    const text = BASE.replace("os_version: '12'", "os_version: '12'\n      min_disk: '8'");
+    expectIssue(
+      text,
+      "min_disk: '8'",
+      'series.debian-12.properties.min_disk',
+      /image attribute.*minDisk/,
+    );
+  });
+
+  it('property names are checked even when a value is wrong too', () => {
+    const text = BASE.replace("os_version: '12'", "os_version: 12\n      os_glance_x: 'y'");
+    expect(issuesOf(text).map((i) => [i.line, i.path])).toEqual([
+      [lineOf(text, 'os_version: 12'), 'series.debian-12.properties.os_version'],
+      [lineOf(text, 'os_glance_x'), 'series.debian-12.properties.os_glance_x'],
+    ]);
+  });
+
+  it('a bad SCS value', () => {
+    const text = BASE.replace(
+      "os_version: '12'",
+      "os_version: '12'\n      uuid_validity: sometimes",
+    );
+    expectIssue(text, 'uuid_validity', 'series.debian-12.properties.uuid_validity', /last-N/);
+  });
+
+  it('a bad fingerprint', () => {
+    const text = BASE.replace(`- ${FPR}`, '- 0123 4567 89AB');
+    expectIssue(
+      text,
+      '- 0123 4567 89AB',
+      'series.centos-7.signature.fingerprints[0]',
+      /40 hex digits/,
+    );
+  });
+
+  it('a required signature without fingerprints', () => {
+    const text = BASE.replace(`      fingerprints:\n        - ${FPR}\n`, '');
+    const issue = expectIssue(
+      text,
+      '',
+      'series.centos-7.signature.fingerprints',
+      /needs at least one fingerprint/,
+    );
+    // a missing key is reported at its parent's key: `signature:` of centos-7
+    expect(issue.line).toBe(lineOf(text, 'policy: required') - 1);
+  });
+
+  it('a required signature with an empty fingerprint list', () => {
+    const text = BASE.replace(
+      `      fingerprints:\n        - ${FPR}\n`,
+      '      fingerprints: []\n',
+    );
+    expectIssue(
+      text,
+      'fingerprints: []',
+      'series.centos-7.signature.fingerprints',
+      /needs at least one fingerprint/,
+    );
+  });
+
+  it('a duplicate title', () => {
+    const text = BASE.replace('title: CentOS 7', 'title: Debian 12 Bookworm');
+    const issue = expectIssue(text, '', 'series.centos-7.title', /duplicate title.*debian-12/);
+    expect(issue.line).toBe(lineOf(BASE, 'title: CentOS 7'));
+    expect(issue.column).toBe(12);
+  });
+
+  it('a bad series id', () => {
+    const text = BASE.replace('  debian-12:', '  Debian_12:');
+    expectIssue(text, 'Debian_12:', 'series.Debian_12', /series ids must match/);
+  });
+
+  it('an unknown key', () => {
+    const text = BASE.replace('    minDisk: 8', '    minDisc: 8');
+    expectIssue(text, 'minDisc', 'series.debian-12', /unknown key: minDisc/);
+  });
+
+  it('a retention floor below uuid_validity last-N', () => {
+    const text = BASE.replace("os_version: '12'", "os_version: '12'\n      uuid_validity: last-3");
+    expectIssue(
+      text,
+      'uuid_validity: last-3',
+      'series.debian-12.properties.uuid_validity',
+      /keepLast to at least 2/,
+    );
+  });
+
+  it('all problems at once, in line order, in a readable message', () => {
+    const text = BASE.replace('minDisk: 8', 'minDisk: big')
+      .replace('kind: checksum-list', 'kind: nope')
+      .replace("os_version: '12'", 'os_version: 12');
+    let error: unknown;
+    try {
+      parseCatalogue(text, 'cat.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CatalogueError);
+    const e = error as CatalogueError;
+    expect(e.issues.map((i) => i.path)).toEqual([
+      'series.debian-12.properties.os_version',
+      'series.debian-12.minDisk',
+      'series.centos-7.feed.kind',
+    ]);
+    const lines = e.message.split('\n');
+    expect(lines[0]).toBe('cat.yaml: 3 problems in the catalogue');
+    expect(lines[2]).toBe(
+      `  cat.yaml:${lineOf(text, 'minDisk: big')}:14: series.debian-12.minDisk: must be a number (GiB)`,
+    );
+  });
+});
+
+describe('YAML errors', () => {
+  it('a syntax error with its line', () => {
+    const text = BASE.replace('      major: 12', '      major: [12');
+    const issues = issuesOf(text);
+    expect(issues.length).toBeGreaterThanOrEqual(1);
+    expect(issues[0]?.message).toMatch(/^YAML syntax/);
+    expect(issues[0]?.file).toBe('cat.yaml');
+    expect(issues[0]?.line).toBeGreaterThanOrEqual(lineOf(text, 'major: [12'));
+  });
+
+  it('a bad indentation on its own line', () => {
+    const text = BASE.replace('    title: CentOS 7', '   title: CentOS 7');
+    const issues = issuesOf(text);
+    expect(issues[0]?.message).toMatch(/^YAML syntax/);
+    expect(issues[0]?.line).toBe(lineOf(text, '   title: CentOS 7'));
+  });
+
+  it('a duplicate key', () => {
+    const text = BASE.replace('    minDisk: 8', '    minDisk: 8\n    minDisk: 9');
+    const issues = issuesOf(text);
+    expect(issues[0]?.message).toMatch(/YAML syntax.*unique/i);
+    expect(issues[0]?.line).toBe(lineOf(text, 'minDisk: 9'));
+  });
+
+  it('an empty document', () => {
+    const issues = issuesOf('# nothing\n');
+    expect(issues[0]).toMatchObject({ file: 'cat.yaml', line: 1, path: '' });
+  });
+});
+
+describe('JSON Schema', () => {
+  it('the committed schema is what scripts/write-schema.ts generates', () => {
+    const committed = readFileSync(
+      fileURLToPath(new URL('../schema/catalogue.schema.json', import.meta.url)),
+      'utf8',
+    );
+    expect(committed).toBe(catalogueJsonSchemaText());
+  });
+
+  it('describes the feed kinds and the string-only properties', () => {
+    const schema = JSON.parse(catalogueJsonSchemaText()) as Record<string, unknown>;
+    const text = JSON.stringify(schema);
+    for (const kind of [
+      'ubuntu-simplestreams',
+      'debian',
+      'checksum-list',
+      'fedora-coreos',
+      'flatcar',
+      'build-manifest',
+    ]) {
+      expect(text).toContain(`"const":"${kind}"`);
+    }
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+  });
+});
+
+describe('validate CLI', () => {
+  const cli = fileURLToPath(new URL('../src/cli/validate.ts', import.meta.url));
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [cli, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+  const dir = mkdtempSync(join(tmpdir(), 'series-catalogue-'));
+
+  it('exits 0 and counts the series for a valid catalogue', () => {
+    const r = run([], NEEDED_VARS);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^ok: 17 series \(\d+ past end of life\)$/);
+    expect(r.status).toBe(0);
+  });
+
+  it('exits 1 with every problem for an invalid one', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      BASE.replace('minDisk: 8', 'minDisk: big').replace('kind: debian', 'kind: gentoo'),
+    );
+    const r = run([file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `${file}:${lineOf(BASE, 'minDisk: 8')}:14: series.debian-12.minDisk`,
+    );
+    expect(r.stderr).toContain('series.debian-12.feed.kind: unknown feed kind');
+  });
+
+  it('exits 1 when the default catalogue lacks its variables', () => {
+    const r = run([]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/undefined variable \$\{CENTOS7_KEY_FPR\}/);
+  });
+
+  it('exits 2 for an unreadable file', () => {
+    const r = run([join(dir, 'missing.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot read/);
+  });
+});
