@@ -32,11 +32,16 @@ export const releaseSchema = z.object({
   checksum: checksumSchema,
   /** Checksum of the decompressed disk image, where the upstream publishes one. */
   uncompressedChecksum: checksumSchema.optional(),
-  /** How the checksum was authenticated before the release was accepted. */
-  signature: z.object({
-    status: z.enum(['verified', 'not-required']),
-    signedBy: z.string().optional(),
-  }),
+  /**
+   * How the checksum was authenticated before the release was accepted: verified over the
+   * checksum list, not required by the series' policy, or - where the upstream signs the
+   * image file itself (Fedora CoreOS) - to be verified by the downloader over the bytes.
+   */
+  signature: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('verified'), signedBy: z.string() }),
+    z.object({ status: z.literal('not-required') }),
+    z.object({ status: z.literal('verify-on-download'), signatureUrl: z.url() }),
+  ]),
   size: z.number().int().positive().optional(),
   /** Extra Glance properties the feed supplies (e.g. a build manifest's). */
   properties: z.record(z.string(), z.string()).default({}),

@@ -10,7 +10,7 @@ const release: Release = {
   diskFormat: 'qcow2',
   compression: 'none',
   checksum: { algorithm: 'sha256', value: 'a'.repeat(64) },
-  signature: { status: 'verified', signedBy: 'D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81' },
+  signature: { status: 'verified', signedBy: 'd2eb44626fddc30b513d5bb71a5d6c4c7db87c81' },
   properties: {},
 };
 

@@ -94,6 +94,6 @@ export function flatcarRelease(input: {
     compression: input.options.compression,
     checksum: { algorithm: 'sha512', value },
     properties: {},
-    signatureRef: { kind: 'detached', signedUrl: url, signatureUrl: `${url}.sig` },
+    signatureRef: { kind: 'clearsigned', url: `${url}.DIGESTS.asc` },
   };
 }

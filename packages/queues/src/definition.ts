@@ -13,12 +13,21 @@ export interface QueueDefinition<
   readonly payload: Schema;
   readonly defaultJobOptions: JobsOptions;
   /** A deterministic id: two producers enqueueing the same work get one job. */
-  readonly jobId?: (payload: z.output<Schema>) => string;
+  jobId?(payload: z.output<Schema>): string;
 }
 
+/** A declaration whose jobs always have a deterministic id. */
+export type KeyedQueueDefinition<Name extends string, Schema extends z.ZodType> = QueueDefinition<Name, Schema> & {
+  jobId(payload: z.output<Schema>): string;
+};
+
+export function defineQueue<const Name extends string, Schema extends z.ZodType>(
+  definition: KeyedQueueDefinition<Name, Schema>,
+): KeyedQueueDefinition<Name, Schema>;
 export function defineQueue<const Name extends string, Schema extends z.ZodType>(
   definition: QueueDefinition<Name, Schema>,
-): QueueDefinition<Name, Schema> {
+): QueueDefinition<Name, Schema>;
+export function defineQueue(definition: QueueDefinition): QueueDefinition {
   return definition;
 }
 

@@ -20,11 +20,13 @@ export interface CheckSeriesDeps {
   glance: GlanceClient;
   /** The service project: owner of every managed image. */
   owner: string;
-  enqueueDownload(release: Release): Promise<{ jobId: string }>;
+  /** Enqueues the download; `created` is false when the same job already existed. */
+  enqueueDownload(release: Release): Promise<{ jobId: string; created: boolean }>;
 }
 
 export type CheckOutcome =
   | { series: string; outcome: 'new-release'; version: string; jobId: string }
+  | { series: string; outcome: 'in-flight'; version: string; jobId: string }
   | { series: string; outcome: 'nothing-new'; version: string; imageId: string }
   | { series: string; outcome: 'retired' }
   | { series: string; outcome: 'no-releases' };
@@ -58,6 +60,11 @@ export async function checkSeries(
       imageId: known.id,
     };
 
-  const { jobId } = await deps.enqueueDownload(newest);
-  return { series: series.id, outcome: 'new-release', version: newest.version, jobId };
+  const { jobId, created } = await deps.enqueueDownload(newest);
+  return {
+    series: series.id,
+    outcome: created ? 'new-release' : 'in-flight',
+    version: newest.version,
+    jobId,
+  };
 }

@@ -1,2 +1,16 @@
-/** Checks each series' upstream feed (daily and on demand), picks the newest release by the f... */
-export const serviceName = 'feed-watcher';
+export {
+  FeedWatcher,
+  SCHEDULE_PREFIX,
+  type FeedWatcherOptions,
+  type FeedCheckResult,
+} from './feed-watcher.ts';
+export {
+  checkSeries,
+  UnknownSeriesError,
+  type CheckOutcome,
+  type CheckSeriesDeps,
+} from './check-series.ts';
+export { DocumentFetcher, FetchError, type FetcherOptions } from './document-fetcher.ts';
+export { RedisDocumentCache, MemoryDocumentCache, type DocumentCache } from './document-cache.ts';
+export { readNewestRelease } from './read-feed.ts';
+export { ReleaseRejected, type RejectionReason } from './rejection.ts';

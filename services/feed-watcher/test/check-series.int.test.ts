@@ -42,9 +42,15 @@ beforeAll(async () => {
     readReleases: () => Promise.resolve(upstream),
     glance: service.glance,
     owner: await service.projectId(),
-    enqueueDownload: async (r) => ({
-      jobId: (await runtime.enqueue(downloadQueue, { release: r })).id ?? '',
-    }),
+    enqueueDownload: async (r) => {
+      const existed = await runtime
+        .queue(downloadQueue)
+        .getJob(downloadQueue.jobId({ release: r }));
+      return {
+        jobId: (await runtime.enqueue(downloadQueue, { release: r })).id ?? '',
+        created: !existed,
+      };
+    },
   };
 });
 
@@ -65,7 +71,7 @@ describe('checkSeries', () => {
       version: '20261120',
       jobId: `download--${seriesId}--20261120`,
     });
-    expect(second).toEqual(first);
+    expect(second).toEqual({ ...first, outcome: 'in-flight' });
     expect(await runtime.queue(downloadQueue).count()).toBe(1);
   });
 

@@ -1,0 +1,142 @@
+// The feed-watcher assembled: the feed-check handler over the catalogue, the fetcher, the
+// series' trust anchors, Glance and the download queue; and its daily schedules.
+import { readFile } from 'node:fs/promises';
+import { downloadQueue, feedCheckQueue, type Release } from '@imagecycle/contracts';
+import type { Logger, Metrics } from '@imagecycle/observability';
+import type { GlanceClient } from '@imagecycle/openstack';
+import type { HandlerContext, QueueRuntime } from '@imagecycle/queues';
+import type { Catalogue, Series } from '@imagecycle/series-catalogue';
+import { loadTrust, type TrustAnchor } from '@imagecycle/trust';
+import { type CheckOutcome, checkSeries } from './check-series.ts';
+import type { DocumentFetcher } from './document-fetcher.ts';
+import { readNewestRelease } from './read-feed.ts';
+import { ReleaseRejected } from './rejection.ts';
+
+export const SCHEDULE_PREFIX = 'feed-check--';
+
+export interface FeedWatcherOptions {
+  catalogue: Catalogue;
+  fetcher: DocumentFetcher;
+  glance: GlanceClient;
+  /** The service project (owner of managed images). */
+  owner: string;
+  runtime: QueueRuntime;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export type FeedCheckResult =
+  | CheckOutcome
+  | {
+      series: string;
+      outcome: 'rejected';
+      reason: ReleaseRejected['reason'];
+      version?: string;
+      message: string;
+    };
+
+export class FeedWatcher {
+  readonly #options: FeedWatcherOptions;
+  readonly #trust = new Map<string, Promise<TrustAnchor | undefined>>();
+
+  constructor(options: FeedWatcherOptions) {
+    this.#options = options;
+  }
+
+  /** The feed-check queue's handler. */
+  readonly handle = async (
+    payload: { series: string },
+    _context?: HandlerContext,
+  ): Promise<FeedCheckResult> => {
+    const { catalogue, logger, metrics } = this.#options;
+    const log = logger.child({ series: payload.series });
+    let result: FeedCheckResult;
+    try {
+      result = await checkSeries(payload, {
+        findSeries: (id) => catalogue.series.find((s) => s.id === id),
+        readReleases: async (series) => {
+          const full = catalogue.series.find((s) => s.id === series.id) as Series;
+          const release = await readNewestRelease({
+            series: full,
+            fetcher: this.#options.fetcher,
+            trust: await this.trustFor(full),
+          });
+          if (release)
+            metrics.upstreamAge.set({ series: series.id }, Date.parse(release.buildDate) / 1000);
+          return release ? [release] : [];
+        },
+        glance: this.#options.glance,
+        owner: this.#options.owner,
+        enqueueDownload: (release: Release) => this.#enqueueDownload(release),
+      });
+    } catch (error) {
+      if (!(error instanceof ReleaseRejected)) throw error;
+      metrics.releaseRejections.inc({ series: error.series, reason: error.reason });
+      metrics.feedChecks.inc({ series: error.series, outcome: 'rejected' });
+      log.warn(
+        { event: 'rejected', reason: error.reason, version: error.version, err: error.message },
+        'release rejected',
+      );
+      return {
+        series: error.series,
+        outcome: 'rejected',
+        reason: error.reason,
+        ...(error.version ? { version: error.version } : {}),
+        message: error.message,
+      };
+    }
+    metrics.feedChecks.inc({ series: result.series, outcome: result.outcome });
+    metrics.lastSuccessfulCheck.set({ series: result.series }, Date.now() / 1000);
+    if (result.outcome === 'new-release') {
+      log.info(
+        { event: 'discovered', version: result.version, jobId: result.jobId },
+        'new release: download enqueued',
+      );
+    } else {
+      log.info({ event: 'checked', ...result }, 'nothing new');
+    }
+    return result;
+  };
+
+  async #enqueueDownload(release: Release): Promise<{ jobId: string; created: boolean }> {
+    const { runtime } = this.#options;
+    const jobId = downloadQueue.jobId({ release });
+    // Two watchers racing here both add; BullMQ keeps one job for the id either way.
+    const existing = await runtime.queue(downloadQueue).getJob(jobId);
+    if (existing) return { jobId, created: false };
+    const job = await runtime.enqueue(downloadQueue, { release });
+    return { jobId: job.id ?? jobId, created: true };
+  }
+
+  /** The series' pinned keys, loaded once; undefined when its policy is none. */
+  trustFor(series: Series): Promise<TrustAnchor | undefined> {
+    let anchor = this.#trust.get(series.id);
+    if (!anchor) {
+      anchor = (async () => {
+        const { policy, keyring, fingerprints } = series.signature;
+        if (policy === 'none' || !keyring || fingerprints.length === 0) return undefined;
+        return loadTrust({
+          armoredKeys: [await readFile(keyring, 'utf8')],
+          fingerprints: [...fingerprints],
+        });
+      })();
+      this.#trust.set(series.id, anchor);
+    }
+    return anchor;
+  }
+
+  /** One repeating check per series, on the series' cron and time zone; dropped series lose theirs. */
+  async syncSchedules(): Promise<void> {
+    const { catalogue, runtime } = this.#options;
+    await runtime.syncSchedules(
+      feedCheckQueue,
+      SCHEDULE_PREFIX,
+      catalogue.series.map((series) => ({
+        id: `${SCHEDULE_PREFIX}${series.id}`,
+        cron: series.schedule.cron,
+        timezone: series.schedule.timezone,
+        payload: { series: series.id, trigger: 'schedule' as const },
+      })),
+    );
+  }
+}
