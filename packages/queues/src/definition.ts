@@ -17,7 +17,10 @@ export interface QueueDefinition<
 }
 
 /** A declaration whose jobs always have a deterministic id. */
-export type KeyedQueueDefinition<Name extends string, Schema extends z.ZodType> = QueueDefinition<Name, Schema> & {
+export type KeyedQueueDefinition<Name extends string, Schema extends z.ZodType> = QueueDefinition<
+  Name,
+  Schema
+> & {
   jobId(payload: z.output<Schema>): string;
 };
 
