@@ -1,0 +1,103 @@
+// The feed-watcher as operators run it: real processes, the mirror, Redis and Glance.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allQueues, downloadQueue, feedCheckQueue } from '@imagecycle/contracts';
+import { QueueRuntime } from '@imagecycle/queues';
+import { type Mirror, startMirror } from '@imagecycle/test/mirror';
+import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
+import { cloudNames } from '@imagecycle/test/support/clouds';
+
+const main = join(import.meta.dirname, '..', 'src', 'main.ts');
+const prefix = `test-${randomBytes(4).toString('hex')}`;
+const runtime = new QueueRuntime({
+  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
+  prefix,
+  queues: allQueues,
+});
+let mirror: Mirror;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  mirror = await startMirror({ seed: '2026-11-01' });
+  env = {
+    ...process.env,
+    ...mirrorCatalogueVars(mirror),
+    OS_CLOUD: cloudNames.service,
+    IMAGECYCLE_QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
+});
+afterAll(async () => {
+  for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
+  await runtime.close();
+  await mirror.stop();
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('feed-watcher process', () => {
+  it('upserts the schedules at start-up, checks on demand, and stops cleanly on SIGTERM', async () => {
+    const worker = spawn(process.execPath, [main, 'worker'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    worker.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
+    try {
+      const schedulers = await until(async () => {
+        const found = await runtime.queue(feedCheckQueue).getJobSchedulers(0, -1);
+        return found.length === 17 ? found : undefined;
+      }, 30_000);
+      expect(schedulers.map((s) => s.key)).toContain('feed-check--ubuntu-24.04');
+
+      const trigger = spawnSync(
+        process.execPath,
+        [main, 'trigger', 'debian-12', 'flatcar-stable'],
+        { env, encoding: 'utf8' },
+      );
+      expect(trigger.status).toBe(0);
+      const jobs = await until(async () => {
+        const waiting = await runtime.queue(downloadQueue).getJobs(['waiting']);
+        return waiting.length === 2 ? waiting : undefined;
+      }, 30_000);
+      expect(jobs.map((j) => j.id).sort()).toEqual([
+        `download--debian-12--${mirror.latest('debian-12')?.version}`,
+        `download--flatcar-stable--${mirror.latest('flatcar-stable')?.version}`,
+      ]);
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+  });
+
+  it('refuses to start on a broken catalogue, naming file and line', () => {
+    const broken = join(tmpdir(), `catalogue-${prefix}.yaml`);
+    writeFileSync(broken, 'series:\n  x:\n    title: 42\n');
+    const run = spawnSync(process.execPath, [main, 'worker'], {
+      env: { ...env, IMAGECYCLE_CATALOGUE: broken },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${broken}:3:12: series.x.title: must be a string, got number`);
+  });
+
+  it('refuses to trigger a series the catalogue does not have', () => {
+    const run = spawnSync(process.execPath, [main, 'trigger', 'nope-1'], { env, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('nope-1');
+  });
+});
