@@ -34,11 +34,17 @@ beforeAll(async () => {
   await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
 });
 
+// One server or volume at a time: the local cloud keeps Nova's and Cinder's databases in
+// SQLite, which answers "database is locked" when several builds or deletes overlap.
 afterAll(async () => {
-  await Promise.all(servers.map(({ client, id }) => client.nova.deleteServer(id)));
-  await Promise.all(servers.map(({ client, id }) => client.nova.waitForServerGone(id, 60_000)));
-  await Promise.all(volumes.map(({ client, id }) => client.cinder.deleteVolume(id)));
-  await Promise.all(volumes.map(({ client, id }) => client.cinder.waitForVolumeGone(id, 60_000)));
+  for (const { client, id } of servers) {
+    await client.nova.deleteServer(id);
+    await client.nova.waitForServerGone(id, 60_000);
+  }
+  for (const { client, id } of volumes) {
+    await client.cinder.deleteVolume(id);
+    await client.cinder.waitForVolumeGone(id, 60_000);
+  }
   if (imageId) await service.glance.deleteImage(imageId);
 });
 
@@ -63,9 +69,8 @@ describe('Nova through the client', () => {
     for (const { client, name } of wanted) {
       const server = await client.nova.createServer({ name, imageRef: imageId, flavorRef: '1' });
       servers.push({ client, id: server.id });
+      await client.nova.waitForServerStatus(server.id, ['ACTIVE'], 90_000);
     }
-    for (const { client, id } of servers)
-      await client.nova.waitForServerStatus(id, ['ACTIVE'], 90_000);
 
     const before = service.nova.requests;
     const all = await service.nova.listAllServers({ allTenants: true, image: imageId, limit: 2 });
@@ -89,9 +94,8 @@ describe('Cinder through the client', () => {
         imageRef: imageId,
       });
       volumes.push({ client, id: volume.id });
+      await client.cinder.waitForVolumeStatus(volume.id, ['available'], 90_000);
     }
-    for (const { client, id } of volumes)
-      await client.cinder.waitForVolumeStatus(id, ['available'], 90_000);
 
     const all = await service.cinder.listAllVolumes({ allTenants: true, limit: 1 });
     const ours = all.filter((volume) => volumes.some((v) => v.id === volume.id));
