@@ -1,7 +1,6 @@
 // Cinder v3: the volume listings the usage check reads (volume_image_metadata tells which
 // image a volume was made from), and volume create/delete for tests.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { OpenStackHttpError, WaitError } from './errors.ts';
+import { markerPages, pollUntil, pollUntilGone } from './poll.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
 
@@ -36,10 +35,9 @@ export class CinderClient {
     return this.#session.request({ ...rest, service: 'block-storage', url: `${base}${path}` });
   }
 
-  async *listVolumes(options: VolumeListOptions = {}): AsyncGenerator<Volume> {
+  listVolumes(options: VolumeListOptions = {}): AsyncGenerator<Volume> {
     const limit = options.limit ?? 1000;
-    let marker: string | undefined;
-    for (;;) {
+    return markerPages(async (marker) => {
       const query: Query = { all_tenants: options.allTenants ? 1 : undefined, limit, marker };
       const reply = await this.#call({
         method: 'GET',
@@ -47,17 +45,15 @@ export class CinderClient {
         query,
         expect: [200],
       });
-      const page = parseJson<{
-        volumes: Volume[];
-        volumes_links?: { rel: string; href: string }[];
-      }>(reply, 'block-storage: GET /volumes/detail');
-      yield* page.volumes;
-      const last = page.volumes.at(-1);
-      const hasNext =
-        page.volumes_links?.some((link) => link.rel === 'next') ?? page.volumes.length === limit;
-      if (!last || !hasNext) return;
-      marker = last.id;
-    }
+      const page = parseJson<{ volumes: Volume[]; volumes_links?: { rel: string }[] }>(
+        reply,
+        'block-storage: GET /volumes/detail',
+      );
+      return {
+        items: page.volumes,
+        hasNextLink: page.volumes_links?.some((link) => link.rel === 'next'),
+      };
+    }, limit);
   }
 
   async listAllVolumes(options: VolumeListOptions = {}): Promise<Volume[]> {
@@ -94,41 +90,18 @@ export class CinderClient {
     return reply.status === 202;
   }
 
-  async waitForVolumeStatus(
-    id: string,
-    targets: readonly string[],
-    timeoutMs: number,
-  ): Promise<Volume> {
-    const deadline = Date.now() + timeoutMs;
-    let interval = 250;
-    for (;;) {
-      const volume = await this.getVolume(id);
-      if (targets.includes(volume.status)) return volume;
-      if (volume.status === 'error')
-        throw new WaitError(`volume ${id} went to error`, volume.status);
-      if (Date.now() + interval > deadline) {
-        throw new WaitError(
-          `volume ${id} still ${volume.status} after ${Math.round(timeoutMs / 1000)} s`,
-          volume.status,
-        );
-      }
-      await sleep(interval);
-      interval = Math.min(3000, Math.round(interval * 1.5));
-    }
+  waitForVolumeStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Volume> {
+    return pollUntil({
+      what: `volume ${id}`,
+      probe: () => this.getVolume(id),
+      status: (volume) => volume.status,
+      targets,
+      failed: (volume) => volume.status === 'error',
+      timeoutMs,
+    });
   }
 
-  async waitForVolumeGone(id: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.getVolume(id);
-      } catch (error) {
-        if (error instanceof OpenStackHttpError && error.status === 404) return;
-        throw error;
-      }
-      if (Date.now() > deadline)
-        throw new WaitError(`volume ${id} not gone after ${timeoutMs} ms`, undefined);
-      await sleep(300);
-    }
+  waitForVolumeGone(id: string, timeoutMs: number): Promise<void> {
+    return pollUntilGone(`volume ${id}`, () => this.getVolume(id), timeoutMs);
   }
 }

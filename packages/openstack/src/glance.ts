@@ -1,8 +1,8 @@
 // Glance v2: every call this system makes on images.
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { OpenStackHttpError, WaitError } from './errors.ts';
+import { OpenStackHttpError } from './errors.ts';
+import { pollUntil } from './poll.ts';
 import type {
   GlanceImage,
   ImageFilters,
@@ -253,31 +253,20 @@ export class GlanceClient {
   }
 
   /** Polls until the image reaches one of the target statuses, with backoff. */
-  async waitForImageStatus(
+  waitForImageStatus(
     id: string,
     targets: readonly ImageStatus[],
     options: WaitOptions,
   ): Promise<GlanceImage> {
-    const deadline = Date.now() + options.timeoutMs;
-    let interval = options.initialIntervalMs ?? 200;
-    let last: GlanceImage | undefined;
-    for (;;) {
-      last = await this.getImage(id);
-      if (targets.includes(last.status)) return last;
-      if (options.failOn?.includes(last.status)) {
-        throw new WaitError(
-          `image ${id} reached status ${last.status} while waiting for ${targets.join('/')}`,
-          last.status,
-        );
-      }
-      if (Date.now() + interval > deadline) {
-        throw new WaitError(
-          `image ${id} still ${last.status} after ${Math.round(options.timeoutMs / 1000)} s waiting for ${targets.join('/')}`,
-          last.status,
-        );
-      }
-      await sleep(interval);
-      interval = Math.min(options.maxIntervalMs ?? 5000, Math.round(interval * 1.5));
-    }
+    return pollUntil({
+      what: `image ${id}`,
+      probe: () => this.getImage(id),
+      status: (image) => image.status,
+      targets,
+      failed: (image) => options.failOn?.includes(image.status) ?? false,
+      timeoutMs: options.timeoutMs,
+      initialIntervalMs: options.initialIntervalMs ?? 200,
+      maxIntervalMs: options.maxIntervalMs ?? 5000,
+    });
   }
 }

@@ -1,6 +1,5 @@
 // Nova: the server listings the usage check reads, and the server lifecycle a smoke test needs.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { OpenStackHttpError, WaitError } from './errors.ts';
+import { markerPages, pollUntil, pollUntilGone } from './poll.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
 
@@ -88,10 +87,9 @@ export class NovaClient {
   }
 
   /** Every server (every status), page by page with markers. */
-  async *listServers(options: ServerListOptions = {}): AsyncGenerator<Server> {
+  listServers(options: ServerListOptions = {}): AsyncGenerator<Server> {
     const limit = options.limit ?? 1000;
-    let marker: string | undefined;
-    for (;;) {
+    return markerPages(async (marker) => {
       const query: Query = {
         all_tenants: options.allTenants ? 1 : undefined,
         image: options.image,
@@ -104,18 +102,15 @@ export class NovaClient {
         query,
         expect: [200],
       });
-      const page = parseJson<{
-        servers: Server[];
-        servers_links?: { rel: string; href: string }[];
-      }>(reply, 'compute: GET /servers/detail');
-      yield* page.servers;
-      const last = page.servers.at(-1);
-      // Nova adds a `next` link when the page is full; an empty or short page is the end.
-      const hasNext =
-        page.servers_links?.some((link) => link.rel === 'next') ?? page.servers.length === limit;
-      if (!last || !hasNext) return;
-      marker = last.id;
-    }
+      const page = parseJson<{ servers: Server[]; servers_links?: { rel: string }[] }>(
+        reply,
+        'compute: GET /servers/detail',
+      );
+      return {
+        items: page.servers,
+        hasNextLink: page.servers_links?.some((link) => link.rel === 'next'),
+      };
+    }, limit);
   }
 
   async listAllServers(options: ServerListOptions = {}): Promise<Server[]> {
@@ -165,47 +160,20 @@ export class NovaClient {
   }
 
   /** Polls until the server reaches a target status; ERROR ends the wait at once. */
-  async waitForServerStatus(
-    id: string,
-    targets: readonly string[],
-    timeoutMs: number,
-  ): Promise<Server> {
-    const deadline = Date.now() + timeoutMs;
-    let interval = 250;
-    for (;;) {
-      const server = await this.getServer(id);
-      if (targets.includes(server.status)) return server;
-      if (server.status === 'ERROR') {
-        const fault = (server.fault as { message?: string } | undefined)?.message;
-        throw new WaitError(
-          `server ${id} went to ERROR${fault ? `: ${fault}` : ''}`,
-          server.status,
-        );
-      }
-      if (Date.now() + interval > deadline) {
-        throw new WaitError(
-          `server ${id} still ${server.status} after ${Math.round(timeoutMs / 1000)} s`,
-          server.status,
-        );
-      }
-      await sleep(interval);
-      interval = Math.min(3000, Math.round(interval * 1.5));
-    }
+  waitForServerStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Server> {
+    return pollUntil({
+      what: `server ${id}`,
+      probe: () => this.getServer(id),
+      status: (server) => server.status,
+      targets,
+      failed: (server) => server.status === 'ERROR',
+      detail: (server) => (server.fault as { message?: string } | undefined)?.message,
+      timeoutMs,
+    });
   }
 
   /** Waits until the server is gone (404). */
-  async waitForServerGone(id: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.getServer(id);
-      } catch (error) {
-        if (error instanceof OpenStackHttpError && error.status === 404) return;
-        throw error;
-      }
-      if (Date.now() > deadline)
-        throw new WaitError(`server ${id} not gone after ${timeoutMs} ms`, undefined);
-      await sleep(300);
-    }
+  waitForServerGone(id: string, timeoutMs: number): Promise<void> {
+    return pollUntilGone(`server ${id}`, () => this.getServer(id), timeoutMs);
   }
 }
