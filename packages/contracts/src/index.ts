@@ -17,5 +17,6 @@ export {
   usageCheckQueue,
   reapQueue,
   artifactSchema,
+  type Artifact,
   allQueues,
 } from './queues.ts';

@@ -42,6 +42,8 @@ export const artifactSchema = z.object({
   virtualSize: z.number().int().positive(),
 });
 
+export type Artifact = z.infer<typeof artifactSchema>;
+
 export const uploadQueue = defineQueue({
   name: 'upload',
   description: 'Publish one verified artifact as a hidden candidate image',

@@ -1,2 +1,4 @@
-/** Creates the hidden candidate image in Glance with every property in one request, streams t... */
-export const serviceName = 'uploader';
+export { upload, type UploadDeps, type UploadResult } from './upload.ts';
+export { UploadRejected } from './errors.ts';
+export { candidateImage, candidateName, type Artifact } from './candidate.ts';
+export { smokeTest, type SmokeTester } from './smoke-test.ts';

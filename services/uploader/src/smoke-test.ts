@@ -1,0 +1,54 @@
+// The optional smoke test: boot a server from the candidate in the configured project and
+// flavor, wait for ACTIVE within the deadline, match the console log when a pattern is
+// given - and always delete the server, whatever happened.
+import type { NovaClient } from '@imagecycle/openstack';
+import type { SmokeTest } from '@imagecycle/series-catalogue';
+import { UploadRejected } from './errors.ts';
+
+export interface SmokeTester {
+  /** Nova, authenticated in the project the smoke test runs in. */
+  nova: NovaClient;
+  /** Resolves the catalogue's flavor name or id to a flavor id. */
+  flavorRef(flavor: string): Promise<string> | string;
+}
+
+export async function smokeTest(
+  tester: SmokeTester,
+  imageId: string,
+  config: SmokeTest,
+  what: string,
+): Promise<void> {
+  const server = await tester.nova.createServer({
+    name: `imagecycle-smoke-${imageId.slice(0, 8)}`,
+    imageRef: imageId,
+    flavorRef: await tester.flavorRef(config.flavor),
+  });
+  try {
+    await tester.nova
+      .waitForServerStatus(server.id, ['ACTIVE'], config.timeoutSeconds * 1000)
+      .catch((error: unknown) => {
+        throw new UploadRejected(
+          'smoke-test-failed',
+          `${what}: the smoke-test server did not become ACTIVE: ${(error as Error).message}`,
+        );
+      });
+    if (config.consoleLogPattern) {
+      const pattern = new RegExp(config.consoleLogPattern);
+      const deadline = Date.now() + config.timeoutSeconds * 1000;
+      for (;;) {
+        const log = await tester.nova.getConsoleOutput(server.id, 200);
+        if (pattern.test(log)) break;
+        if (Date.now() > deadline) {
+          throw new UploadRejected(
+            'smoke-test-failed',
+            `${what}: the console log never matched /${config.consoleLogPattern}/`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  } finally {
+    await tester.nova.deleteServer(server.id);
+    await tester.nova.waitForServerGone(server.id, 120_000);
+  }
+}

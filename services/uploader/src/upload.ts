@@ -1,0 +1,139 @@
+// The uploader's handler: a verified artifact becomes a hidden candidate image, its bytes
+// checked by Glance's own hash, optionally smoke-booted, then handed to the renamer.
+// Idempotent: a rerun for the same version finds the candidate and continues or replaces
+// it; a failure never leaves a queued or saving image behind.
+import { rm } from 'node:fs/promises';
+import { PROPERTY, type Release } from '@imagecycle/contracts';
+import { listManagedImages } from '@imagecycle/inventory';
+import { type GlanceClient, type GlanceImage, imageProperty } from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+import { type Artifact, candidateImage } from './candidate.ts';
+import { UploadRejected } from './errors.ts';
+import { type SmokeTester, smokeTest } from './smoke-test.ts';
+
+export interface UploadDeps {
+  glance: GlanceClient;
+  owner: string;
+  findSeries(id: string): Series | undefined;
+  enqueueReconcile(series: string, reason: string): Promise<unknown>;
+  /** Boots a server from the candidate when the series asks for a smoke test. */
+  smokeTester?: SmokeTester | undefined;
+  now?: () => Date;
+  /** Waiting for Glance to finish ingesting (default 30 minutes). */
+  activeTimeoutMs?: number;
+}
+
+export interface UploadProgress {
+  progress(value: Record<string, number | string>): Promise<void>;
+}
+
+export interface UploadResult {
+  imageId: string;
+  reused: boolean;
+}
+
+export async function upload(
+  payload: { release: Release; artifact: Artifact },
+  ctx: UploadProgress,
+  deps: UploadDeps,
+): Promise<UploadResult> {
+  const { release, artifact } = payload;
+  const series = deps.findSeries(release.series);
+  if (!series) throw new Error(`series "${release.series}" is not in the catalogue`);
+  const what = `series ${series.id} version ${release.version}`;
+
+  const existing = await listManagedImages(deps.glance, {
+    owner: deps.owner,
+    series: series.id,
+    version: release.version,
+  });
+  let image = await settleExisting(deps.glance, existing, artifact);
+  const reused = image !== undefined;
+
+  if (!image) {
+    const created = await deps.glance.createImage(
+      candidateImage(series, release, artifact, deps.now?.() ?? new Date()),
+    );
+    try {
+      let last = 0;
+      await deps.glance.uploadImageData(
+        created.id,
+        { path: artifact.path },
+        {
+          size: artifact.size,
+          onProgress: ({ transferred }) => {
+            if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
+            last = transferred;
+            void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });
+          },
+        },
+      );
+      image = await deps.glance.waitForImageStatus(created.id, ['active'], {
+        timeoutMs: deps.activeTimeoutMs ?? 30 * 60_000,
+        failOn: ['killed', 'deleted'],
+      });
+    } catch (error) {
+      await deps.glance.deleteImage(created.id); // no queued/saving candidate left behind
+      throw error;
+    }
+  }
+
+  try {
+    verifyStored(image, artifact, what);
+    if (series.smokeTest && deps.smokeTester)
+      await smokeTest(deps.smokeTester, image.id, series.smokeTest, what);
+  } catch (error) {
+    if (imageProperty(image, PROPERTY.state) === 'candidate')
+      await deps.glance.deleteImage(image.id);
+    throw error;
+  }
+
+  await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
+  await rm(artifact.path, { force: true }); // published: staging no longer needs it
+  return { imageId: image.id, reused };
+}
+
+/**
+ * What to do with images already there for this version: an active one is kept (it is
+ * checked like a fresh one); a candidate that never became active (queued, saving, killed -
+ * left by a crash) is deleted so it can be made again.
+ */
+async function settleExisting(
+  glance: GlanceClient,
+  images: GlanceImage[],
+  artifact: Artifact,
+): Promise<GlanceImage | undefined> {
+  let keep: GlanceImage | undefined;
+  for (const image of images) {
+    if (image.status === 'active' && image.os_hash_value === artifact.sha512 && !keep) keep = image;
+    else if (imageProperty(image, PROPERTY.state) === 'candidate')
+      await glance.deleteImage(image.id);
+  }
+  return keep;
+}
+
+/** Glance's own hash of what it stored must be the artifact's; the format must be what was sniffed. */
+function verifyStored(image: GlanceImage, artifact: Artifact, what: string): void {
+  if (image.os_hash_algo !== 'sha512' || image.os_hash_value !== artifact.sha512) {
+    throw new UploadRejected(
+      'hash-mismatch',
+      `${what}: Glance stored ${image.os_hash_algo}:${image.os_hash_value?.slice(0, 16)}..., the artifact is sha512:${artifact.sha512.slice(0, 16)}...`,
+    );
+  }
+  if (image.size !== artifact.size || image.disk_format !== artifact.diskFormat) {
+    throw new UploadRejected(
+      'incompatible',
+      `${what}: Glance has ${image.size} bytes of ${image.disk_format}, the artifact ${artifact.size} of ${artifact.diskFormat}`,
+    );
+  }
+  if (
+    image.virtual_size !== null &&
+    image.virtual_size !== undefined &&
+    image.virtual_size !== artifact.virtualSize
+  ) {
+    throw new UploadRejected(
+      'incompatible',
+      `${what}: Glance reads a virtual size of ${image.virtual_size}, the artifact ${artifact.virtualSize}`,
+    );
+  }
+}

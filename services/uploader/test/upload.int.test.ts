@@ -1,0 +1,197 @@
+// The uploader against the real Glance (and Nova for the smoke test).
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Artifact, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/contracts';
+import { listManagedImages } from '@imagecycle/inventory';
+import type { Series } from '@imagecycle/series-catalogue';
+import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { makeQcow2 } from '@imagecycle/test/mirror';
+import { upload, type UploadDeps, UploadRejected } from '../src/index.ts';
+
+const service = connect('service');
+const seriesId = runPrefix('upload');
+let owner: string;
+const reconciles: string[] = [];
+const progress: Record<string, number | string>[] = [];
+const ctx = {
+  progress: (value: Record<string, number | string>) => Promise.resolve(void progress.push(value)),
+};
+
+const series = (extra: Partial<Series> = {}): Series =>
+  ({
+    id: seriesId,
+    title: `Test OS ${seriesId}`,
+    latestName: `Test OS ${seriesId} - Latest`,
+    properties: {
+      os_distro: 'testos',
+      os_version: '1',
+      hw_disk_bus: 'scsi',
+      image_original_user: 'test',
+    },
+    minDisk: 1,
+    minRam: 128,
+    retired: false,
+    communityHidden: false,
+    ...extra,
+  }) as unknown as Series;
+
+let currentSeries = series();
+let deps: UploadDeps;
+
+function artifactFor(
+  version: string,
+  bytes = makeQcow2({ seed: `${seriesId}-${version}`, virtualSize: 64 * 1024 * 1024 }),
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'artifact-'));
+  const path = join(dir, 'disk.img');
+  writeFileSync(path, bytes);
+  const artifact: Artifact = {
+    path,
+    size: bytes.length,
+    sha512: createHash('sha512').update(bytes).digest('hex'),
+    diskFormat: 'qcow2',
+    virtualSize: 64 * 1024 * 1024,
+  };
+  const release: Release = {
+    series: seriesId,
+    version,
+    buildDate: '2026-11-20',
+    url: `https://example.test/${version}/disk.qcow2`,
+    diskFormat: 'qcow2',
+    compression: 'none',
+    checksum: { algorithm: 'sha256', value: createHash('sha256').update(bytes).digest('hex') },
+    signature: { status: 'not-required' },
+    properties: {},
+  };
+  return { artifact, release };
+}
+
+beforeAll(async () => {
+  owner = await service.projectId();
+  deps = {
+    glance: service.glance,
+    owner,
+    findSeries: (id) => (id === seriesId ? currentSeries : undefined),
+    enqueueReconcile: (s) => Promise.resolve(void reconciles.push(s)),
+  };
+});
+
+afterAll(async () => {
+  for (const image of await listManagedImages(service.glance, { owner, series: seriesId }))
+    await service.glance.deleteImage(image.id);
+});
+
+describe('upload', () => {
+  it('creates a hidden private candidate with every property, streams the bytes, checks Glance hash, hands over to the renamer', async () => {
+    const { artifact, release } = artifactFor('20261120');
+    const result = await upload({ release, artifact }, ctx, deps);
+    const image = await service.glance.getImage(result.imageId);
+    expect(image).toMatchObject({
+      status: 'active',
+      visibility: 'private',
+      os_hidden: true,
+      owner,
+      tags: [MANAGED_TAG],
+      disk_format: 'qcow2',
+      min_disk: 1,
+      min_ram: 128,
+      os_hash_value: artifact.sha512,
+      virtual_size: artifact.virtualSize,
+      [PROPERTY.series]: seriesId,
+      [PROPERTY.version]: '20261120',
+      [PROPERTY.state]: 'candidate',
+      [PROPERTY.upstreamChecksum]: `sha256:${release.checksum.value}`,
+      os_distro: 'testos',
+      image_source: release.url,
+      image_build_date: '2026-11-20',
+    });
+    expect(reconciles).toEqual([seriesId]);
+    expect(existsSync(artifact.path)).toBe(false);
+    expect(progress.at(-1)).toMatchObject({ bytes: artifact.size, total: artifact.size });
+  });
+
+  it('a rerun for the same version reuses the candidate instead of making another', async () => {
+    const { artifact, release } = artifactFor('20261121');
+    const first = await upload({ release, artifact }, ctx, deps);
+    writeFileSync(artifact.path, Buffer.alloc(0)); // even the staging file may be gone or different by now
+    const second = await upload({ release, artifact }, ctx, deps);
+    expect(second).toEqual({ imageId: first.imageId, reused: true });
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20261121' }),
+    ).toHaveLength(1);
+  });
+
+  it('replaces a candidate a crash left queued, and leaves nothing when Glance stored other bytes', async () => {
+    const { artifact, release } = artifactFor('20261122');
+    const left = await service.glance.createImage({
+      name: 'left by a crash',
+      disk_format: 'qcow2',
+      os_hidden: true,
+      tags: [MANAGED_TAG],
+      properties: {
+        [PROPERTY.series]: seriesId,
+        [PROPERTY.version]: '20261122',
+        [PROPERTY.state]: 'candidate',
+      },
+    });
+    const result = await upload({ release, artifact }, ctx, deps);
+    expect(result.imageId).not.toBe(left.id);
+    expect(await service.glance.findImage(left.id)).toBeUndefined();
+
+    const bad = artifactFor('20261123');
+    const wrong = { ...bad.artifact, sha512: 'f'.repeat(128) };
+    await expect(upload({ release: bad.release, artifact: wrong }, ctx, deps)).rejects.toThrow(
+      UploadRejected,
+    );
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20261123' }),
+    ).toEqual([]);
+  });
+
+  it('smoke-boots the candidate when the series asks, and always deletes the server', async () => {
+    currentSeries = series({
+      smokeTest: {
+        project: 'imagecycle',
+        flavor: 'm1.small',
+        timeoutSeconds: 60,
+        consoleLogPattern: 'FAKE CONSOLE',
+      },
+    });
+    const flavors: string[] = [];
+    const tester = { nova: service.nova, flavorRef: (f: string) => (flavors.push(f), '2') };
+    const { artifact, release } = artifactFor('20261124');
+    await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester });
+    expect(flavors).toEqual(['m1.small']);
+    const left = await service.nova.listAllServers({ allTenants: true });
+    expect(left.filter((s) => s.name.startsWith('imagecycle-smoke-'))).toEqual([]);
+
+    currentSeries = series({
+      smokeTest: {
+        project: 'imagecycle',
+        flavor: 'm1.small',
+        timeoutSeconds: 5,
+        consoleLogPattern: 'never printed',
+      },
+    });
+    const other = artifactFor('20261125');
+    await expect(
+      upload({ release: other.release, artifact: other.artifact }, ctx, {
+        ...deps,
+        smokeTester: tester,
+      }),
+    ).rejects.toMatchObject({
+      reason: 'smoke-test-failed',
+    });
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
+    ).toEqual([]);
+    const after = await service.nova.listAllServers({ allTenants: true });
+    expect(
+      after.filter((s) => s.name.startsWith('imagecycle-smoke-') && s.status !== 'DELETED'),
+    ).toEqual([]);
+    currentSeries = series();
+  });
+});
