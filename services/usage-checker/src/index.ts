@@ -1,2 +1,3 @@
-/** Daily, one paged pass over every server and volume of every project; records on each commu... */
-export const serviceName = 'usage-checker';
+export { checkUsage, type UsageDeps, type UsageReport } from './check-usage.ts';
+export { decideUsage, type UsageDecision } from './decide.ts';
+export { scanUsage, type UsageScan } from './usage.ts';

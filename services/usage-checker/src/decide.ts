@@ -1,0 +1,63 @@
+// What the usage pass means for each community image: when it was last seen in use or since
+// when it is unused, and whether it may now be reaped. Pure: the clock is a parameter.
+import { PROPERTY } from '@imagecycle/contracts';
+import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+
+const DAY = 24 * 3600 * 1000;
+
+export interface UsageDecision {
+  image: GlanceImage;
+  desired: DesiredImage;
+  /** Set when the image may be reaped now; otherwise why it is kept. */
+  reap: boolean;
+  keptBecause?: string;
+}
+
+/** Newest first by created_at: the order the retention floor counts in. */
+function newestFirst(images: GlanceImage[]): GlanceImage[] {
+  return [...images].sort(
+    (a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id),
+  );
+}
+
+export function decideUsage(
+  series: Series,
+  images: GlanceImage[],
+  usedBy: Map<string, string[]>,
+  now: Date,
+): UsageDecision[] {
+  const community = newestFirst(
+    images.filter((image) => imageProperty(image, PROPERTY.state) === 'community'),
+  );
+  const stamp = now.toISOString();
+  return community.map((image, index): UsageDecision => {
+    const users = usedBy.get(image.id);
+    if (users?.length) {
+      return {
+        image,
+        desired: { properties: { [PROPERTY.lastUsedAt]: stamp, [PROPERTY.unusedSince]: null } },
+        reap: false,
+        keptBecause: `in use by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` and ${users.length - 3} more` : ''}`,
+      };
+    }
+    const unusedSince = imageProperty(image, PROPERTY.unusedSince) ?? stamp;
+    const desired: DesiredImage = { properties: { [PROPERTY.unusedSince]: unusedSince } };
+    const unusedDays = (now.getTime() - Date.parse(unusedSince)) / DAY;
+    const ageDays = (now.getTime() - Date.parse(image.created_at)) / DAY;
+    let keptBecause: string | undefined;
+    if (image.protected) keptBecause = 'protected';
+    else if (index < series.retention.keepLast)
+      keptBecause = `retention floor: one of the newest ${series.retention.keepLast}`;
+    else if (ageDays < series.retention.minimumAgeDays)
+      keptBecause = `retention floor: younger than ${series.retention.minimumAgeDays} days`;
+    else if (unusedDays < series.gracePeriodDays)
+      keptBecause = `unused for ${unusedDays.toFixed(1)} of ${series.gracePeriodDays} grace days`;
+    return {
+      image,
+      desired,
+      reap: keptBecause === undefined,
+      ...(keptBecause ? { keptBecause } : {}),
+    };
+  });
+}

@@ -1,0 +1,156 @@
+// The usage pass over simulated days against the real Nova, Cinder and Glance: an image a
+// tenant's server runs from and one a volume was made from are kept; an unused one is
+// reaped after the grace period; a protected one never; deleting the server and the volume
+// starts their grace period.
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
+import type { Series } from '@imagecycle/series-catalogue';
+import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { checkUsage, type UsageDeps } from '../src/index.ts';
+
+const DAY = 24 * 3600 * 1000;
+const service = connect('service');
+const tenant = connect('tenant');
+const seriesId = runPrefix('usage');
+const series = {
+  id: seriesId,
+  title: 'Usage OS',
+  retention: { keepLast: 0, minimumAgeDays: 0 },
+  gracePeriodDays: 7,
+} as unknown as Series;
+const images: Record<'server' | 'volume' | 'unused' | 'protected', string> = {
+  server: '',
+  volume: '',
+  unused: '',
+  protected: '',
+};
+let serverId = '';
+let volumeId = '';
+let reaped: string[] = [];
+let clock = Date.parse('2026-12-01T04:00:00Z');
+let deps: UsageDeps;
+
+async function communityImage(label: string, protect = false): Promise<string> {
+  const image = await service.glance.createImage({
+    name: `Usage OS - ${label}`,
+    disk_format: 'raw',
+    visibility: 'community',
+    protected: protect,
+    tags: [MANAGED_TAG],
+    properties: {
+      [PROPERTY.series]: seriesId,
+      [PROPERTY.version]: label,
+      [PROPERTY.state]: 'community',
+    },
+  });
+  await service.glance.uploadImageData(image.id, Readable.from([randomBytes(1 << 20)]), {
+    size: 1 << 20,
+  });
+  await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
+  return image.id;
+}
+
+beforeAll(async () => {
+  images.server = await communityImage('server');
+  images.volume = await communityImage('volume');
+  images.unused = await communityImage('unused');
+  images.protected = await communityImage('protected', true);
+  const server = await tenant.nova.createServer({
+    name: `${seriesId}-vm`,
+    imageRef: images.server,
+    flavorRef: '1',
+  });
+  serverId = server.id;
+  await tenant.nova.waitForServerStatus(serverId, ['ACTIVE'], 90_000);
+  const volume = await tenant.cinder.createVolume({
+    size: 1,
+    name: `${seriesId}-vol`,
+    imageRef: images.volume,
+  });
+  volumeId = volume.id;
+  await tenant.cinder.waitForVolumeStatus(volumeId, ['available'], 90_000);
+  deps = {
+    glance: service.glance,
+    nova: service.nova,
+    cinder: service.cinder,
+    owner: await service.projectId(),
+    series: [series],
+    enqueueReap: (_s, id) => Promise.resolve(void reaped.push(id)),
+    now: () => new Date(clock),
+    pageSize: 2,
+  };
+});
+
+afterAll(async () => {
+  if (serverId) {
+    await tenant.nova.deleteServer(serverId);
+    await tenant.nova.waitForServerGone(serverId, 60_000);
+  }
+  if (volumeId) {
+    await tenant.cinder.deleteVolume(volumeId);
+    await tenant.cinder.waitForVolumeGone(volumeId, 60_000);
+  }
+  await service.glance.patchImage(images.protected, [
+    { op: 'replace', path: '/protected', value: false },
+  ]);
+  for (const id of Object.values(images)) await service.glance.deleteImage(id);
+});
+
+const prop = async (id: string, name: string) => (await service.glance.getImage(id))[name];
+
+describe('checkUsage', () => {
+  it('day 0: records who uses what, starts the unused clock, reaps nothing', async () => {
+    const report = await checkUsage(deps);
+    expect(reaped).toEqual([]);
+    expect(await prop(images.server, PROPERTY.lastUsedAt)).toBe('2026-12-01T04:00:00.000Z');
+    expect(await prop(images.volume, PROPERTY.lastUsedAt)).toBe('2026-12-01T04:00:00.000Z');
+    expect(await prop(images.unused, PROPERTY.unusedSince)).toBe('2026-12-01T04:00:00.000Z');
+    expect(report.kept.find((k) => k.imageId === images.server)?.because).toContain(
+      `server ${serverId}`,
+    );
+    expect(report.kept.find((k) => k.imageId === images.volume)?.because).toContain(
+      `volume ${volumeId}`,
+    );
+  });
+
+  it('day 8: the unused image is reaped; the used ones and the protected one are kept', async () => {
+    clock += 8 * DAY;
+    const report = await checkUsage(deps);
+    expect(reaped).toEqual([images.unused]);
+    expect(report.kept.find((k) => k.imageId === images.protected)?.because).toBe('protected');
+    expect(await prop(images.unused, PROPERTY.unusedSince)).toBe('2026-12-01T04:00:00.000Z');
+  });
+
+  it('the server and the volume go: their grace starts; reaped once it has passed', async () => {
+    await tenant.nova.deleteServer(serverId);
+    await tenant.nova.waitForServerGone(serverId, 60_000);
+    serverId = '';
+    await tenant.cinder.deleteVolume(volumeId);
+    await tenant.cinder.waitForVolumeGone(volumeId, 60_000);
+    volumeId = '';
+    reaped = [];
+    clock += DAY;
+    await checkUsage(deps);
+    expect(reaped).toEqual([images.unused]);
+    expect(await prop(images.server, PROPERTY.unusedSince)).toBe('2026-12-10T04:00:00.000Z');
+    expect(await prop(images.server, PROPERTY.lastUsedAt)).toBe('2026-12-09T04:00:00.000Z');
+
+    reaped = [];
+    clock += 8 * DAY;
+    await checkUsage(deps);
+    expect(reaped.sort()).toEqual([images.server, images.volume, images.unused].sort());
+  });
+
+  it('a second pass on the same day sends no PATCH, and the usage lookups do not grow with images', async () => {
+    const before = { nova: service.nova.requests, cinder: service.cinder.requests };
+    const report = await checkUsage(deps);
+    expect(report.patched).toBe(0);
+    const novaCalls = service.nova.requests - before.nova;
+    const cinderCalls = service.cinder.requests - before.cinder;
+    // pages of 2: calls follow servers and volumes of the whole cloud, not the 4 images
+    expect(novaCalls).toBe(Math.floor(report.servers / 2) + 1);
+    expect(cinderCalls).toBe(Math.floor(report.volumes / 2) + 1);
+  });
+});
