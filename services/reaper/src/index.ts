@@ -1,2 +1,1 @@
-/** Deletes one community image by a guarded protocol: re-check usage, deactivate, settle, re-... */
-export const serviceName = 'reaper';
+export { reap, usersOf, type ReapDeps, type ReapOutcome } from './reap.ts';
