@@ -1,0 +1,8 @@
+export {
+  Events,
+  eventSchema,
+  EVENT_TYPES,
+  type LifecycleEvent,
+  type EventsOptions,
+  type EventLogger,
+} from './events.ts';
