@@ -52,6 +52,19 @@ export async function usersOf(
   return users;
 }
 
+/**
+ * Newest first: by first upload, then (Glance's timestamps have one-second resolution) by
+ * version, numeric segments compared as numbers.
+ */
+function newestFirst(a: GlanceImage, b: GlanceImage): number {
+  const version = (image: GlanceImage) => imageProperty(image, PROPERTY.version) ?? '';
+  return (
+    b.created_at.localeCompare(a.created_at) ||
+    version(b).localeCompare(version(a), 'en', { numeric: true }) ||
+    b.id.localeCompare(a.id)
+  );
+}
+
 /** Why this image must never be reaped, or undefined when it may be. */
 async function guard(
   deps: ReapDeps,
@@ -70,7 +83,7 @@ async function guard(
   if (!series) return `series ${seriesId} is not in the catalogue`;
   const community = (await listManagedImages(deps.glance, { owner: deps.owner, series: seriesId }))
     .filter((i) => ['community', 'retiring'].includes(imageProperty(i, PROPERTY.state) ?? ''))
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id));
+    .sort(newestFirst);
   const rank = community.findIndex((i) => i.id === image.id);
   if (rank >= 0 && rank < series.retention.keepLast)
     return `retention floor: one of the newest ${series.retention.keepLast}`;

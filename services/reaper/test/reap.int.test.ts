@@ -155,12 +155,16 @@ describe('reap', () => {
       expect((await service.glance.getImage(id)).status).toBe('active');
     }
     keepLast = 1;
-    const newest = await image('newest');
-    expect(await reap({ series: seriesId, imageId: newest }, deps)).toMatchObject({
-      outcome: 'refused',
-      because: 'retention floor: one of the newest 1',
-    });
-    keepLast = 0;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second than every other image
+      const newest = await image('newest');
+      expect(await reap({ series: seriesId, imageId: newest }, deps)).toMatchObject({
+        outcome: 'refused',
+        because: 'retention floor: one of the newest 1',
+      });
+    } finally {
+      keepLast = 0;
+    }
   });
 
   it('in dry-run mode says what it would delete and changes nothing', async () => {
