@@ -23,6 +23,7 @@ fi
 service_table() {
   cat <<EOF
 epmd 4369 tcp
+postgres 5432 tcp
 rabbitmq 5672 tcp
 memcached 11211 tcp
 redis $REDIS_PORT redis
@@ -82,7 +83,7 @@ live_in_sessions() { # comma-separated sids -> true if any non-zombie process is
   [ -n "$1" ] && ps -o stat= --sid "$1" 2>/dev/null | grep -qv '^Z'
 }
 
-BACKING_SERVICES="redis memcached rabbitmq epmd"
+BACKING_SERVICES="redis memcached rabbitmq postgres epmd"
 
 stop_group() { # names... : TERM each recorded service (whole session), wait <= 10 s, then KILL
   local name pid sids="" i p
@@ -110,6 +111,16 @@ stop_all() { # OpenStack services first (they talk to RabbitMQ while stopping), 
   stop_group $BACKING_SERVICES      # (a shared epmd has no pid file and is left alone)
   rm -f "$RUN/epmd.shared"
   return 0
+}
+
+# --- databases -------------------------------------------------------------
+# Every OpenStack service keeps its database in the stack's own PostgreSQL (SQLite fails
+# overlapping writes with "database is locked", which no busy timeout cures).
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+OS_DATABASES="keystone glance placement nova_api nova nova_cell0 cinder"
+db_url() { echo "postgresql+psycopg2://postgres@127.0.0.1:5432/$1"; }
+psql_q() { # db query -> rows, unaligned
+  psql -h 127.0.0.1 -p 5432 -U postgres -d "$1" -tAXqc "$2"
 }
 
 # --- probes ----------------------------------------------------------------

@@ -6,8 +6,8 @@
 STACK_PKGS="python3-keystone python3-glance python3-nova python3-placement python3-cinder
   python3-openstacksdk python3-yaml uwsgi-core uwsgi-plugin-python3
   rabbitmq-server memcached redis-server
-  jq curl sqlite3 qemu-utils iproute2 procps
-  xz-utils bzip2 gnupg"
+  jq curl qemu-utils iproute2 procps
+  xz-utils bzip2 gnupg postgresql python3-psycopg2"
 
 missing_pkgs() {
   local p

@@ -1,17 +1,37 @@
 # shellcheck shell=bash
 # `stack up`: fresh state dir, configs, DB syncs, start everything, bootstrap identities.
 
-OUR_PORTS="5672 11211 5000 9696 9292 8778 8774 8776"
+OUR_PORTS="5432 5672 11211 5000 9696 9292 8778 8774 8776"
 
-db_wal() { sqlite3 "$1" 'PRAGMA journal_mode=WAL;' >/dev/null; }  # or a 2nd worker hits "database is locked"
+start_postgres() { # fresh|restart -- a throw-away cluster tuned for tests, in the state dir
+  local S=$STACK_DIR d
+  [ -n "$PG_BIN" ] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+  if [ "$1" = fresh ] || [ ! -s "$S/pgdata/PG_VERSION" ]; then
+    rm -rf "$S/pgdata"; install -d -o postgres -g postgres "$S/pgdata" "$S/pgsock"
+    setpriv --reuid=postgres --regid=postgres --init-groups "$PG_BIN/initdb" -D "$S/pgdata" \
+      --auth=trust --username=postgres --encoding=UTF8 --no-instructions > "$LOG/initdb.out" 2>&1 \
+      || { tail -20 "$LOG/initdb.out" >&2; die "initdb failed"; }
+  fi
+  install -d -o postgres -g postgres "$S/pgsock"
+  start_svc postgres setpriv --reuid=postgres --regid=postgres --init-groups "$PG_BIN/postgres" -D "$S/pgdata" \
+    -c listen_addresses=127.0.0.1 -c port=5432 -c unix_socket_directories="$S/pgsock" \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=400 -c shared_buffers=64MB -c logging_collector=off
+  wait_tcp 5432 30
+  local i; for i in $(seq 50); do psql_q postgres 'select 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  if [ "$1" = fresh ]; then
+    for d in $OS_DATABASES; do psql_q postgres "CREATE DATABASE $d" >/dev/null; done
+  fi
+}
 
-start_backing_services() {
+start_backing_services() { # fresh|restart
   local S=$STACK_DIR
   if port_in_use 4369; then
     touch "$RUN/epmd.shared"          # an Erlang port mapper already runs: share it, never stop it
   else
     start_svc epmd epmd -address 127.0.0.1 -port 4369
   fi
+  start_postgres "$1"
   start_svc rabbitmq env HOME="$S/rabbitmq/home" RABBITMQ_CONF_ENV_FILE="$S/etc/rabbitmq-env.conf" \
     ERL_EPMD_ADDRESS=127.0.0.1 /usr/lib/rabbitmq/bin/rabbitmq-server
   start_svc memcached memcached -u memcache -l 127.0.0.1 -p 11211 -m 64 -U 0
@@ -21,7 +41,7 @@ start_backing_services() {
 
 keystone_setup() { # db, keys, bootstrap (admin/adminpass, RegionOne, keystone endpoints)
   local KM="keystone-manage --config-file $STACK_DIR/etc/keystone.conf"
-  $KM db_sync; db_wal "$STACK_DIR/db/keystone.sqlite"
+  $KM db_sync
   $KM fernet_setup --keystone-user root --keystone-group root
   $KM credential_setup --keystone-user root --keystone-group root
   $KM bootstrap --bootstrap-password adminpass --bootstrap-region-id RegionOne \
@@ -33,17 +53,16 @@ keystone_setup() { # db, keys, bootstrap (admin/adminpass, RegionOne, keystone e
 nova_db_setup() {
   local S=$STACK_DIR NM="$STACK_DIR/bin/nova-manage --config-file $STACK_DIR/etc/nova/nova.conf" d
   $NM api_db sync
-  $NM cell_v2 map_cell0 --database_connection "sqlite:///$S/db/nova_cell0.sqlite?timeout=30"
+  $NM cell_v2 map_cell0 --database_connection "$(db_url nova_cell0)"
   $NM cell_v2 create_cell --name cell1
   $NM db sync
-  for d in nova_api nova nova_cell0; do db_wal "$S/db/$d.sqlite"; done
 }
 
 other_db_setup() {
   local S=$STACK_DIR
-  "$S/bin/glance-manage" --config-file "$S/etc/glance-api.conf" db_sync ; db_wal "$S/db/glance.sqlite"
-  placement-manage --config-file "$S/etc/placement/placement.conf" db sync ; db_wal "$S/db/placement.sqlite"
-  "$S/bin/cinder-manage" --config-file "$S/etc/cinder/cinder.conf" db sync ; db_wal "$S/db/cinder.sqlite"
+  "$S/bin/glance-manage" --config-file "$S/etc/glance-api.conf" db_sync
+  placement-manage --config-file "$S/etc/placement/placement.conf" db sync
+  "$S/bin/cinder-manage" --config-file "$S/etc/cinder/cinder.conf" db sync
 }
 
 admin_token() {
@@ -68,7 +87,7 @@ create_flavors() {
 wait_sql() { # db query min_count timeout_s what
   local i n=0
   for i in $(seq $(( $4 * 4 ))); do
-    n=$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)
+    n=$(psql_q "$1" "$2" 2>/dev/null || echo 0)
     [ "${n:-0}" -ge "$3" ] && return 0
     sleep 0.25
   done
@@ -79,11 +98,11 @@ wait_sql() { # db query min_count timeout_s what
 # (first report ~5 s after the service consumes from RabbitMQ); a boot cast to
 # nova-compute before its queue exists would be lost.
 wait_agents() { # utc-timestamp
-  wait_sql "$STACK_DIR/db/nova.sqlite" "select count(distinct binary) from services where deleted=0 and updated_at >= '$1'
-    and binary in ('nova-conductor','nova-scheduler','nova-compute')" 3 90 \
+  wait_sql nova "select count(distinct \"binary\") from services where deleted=0 and updated_at >= '$1'
+    and \"binary\" in ('nova-conductor','nova-scheduler','nova-compute')" 3 90 \
     "nova conductor/scheduler/compute did not report (see $LOG/nova-*.log)"
-  wait_sql "$STACK_DIR/db/cinder.sqlite" "select count(distinct binary) from services where deleted=0 and updated_at >= '$1'
-    and binary in ('cinder-scheduler','cinder-volume')" 2 90 \
+  wait_sql cinder "select count(distinct \"binary\") from services where not deleted and updated_at >= '$1'
+    and \"binary\" in ('cinder-scheduler','cinder-volume')" 2 90 \
     "cinder scheduler/volume did not report (see $LOG/cinder-*.log)"
 }
 
@@ -135,9 +154,9 @@ start_openstack() { # fresh|restart   -- after start_backing_services
   wait_http http://127.0.0.1:8774/ 60
   say "APIs answering"
   [ "$mode" = fresh ] && create_flavors
-  wait_sql db/nova_api.sqlite 'select count(*) from host_mappings' 1 60 \
+  wait_sql nova_api 'select count(*) from host_mappings' 1 60 \
     "nova-compute never got mapped to cell1 (see $LOG/nova-compute.log)"
-  wait_sql db/placement.sqlite 'select count(*) from inventories' 3 30 \
+  wait_sql placement 'select count(*) from inventories' 3 30 \
     "no compute inventory in placement (see $LOG/nova-compute.log)"
   wait_agents "$T_START_UTC"
   say "nova-compute in placement + cell1; nova and cinder agents reporting"
@@ -181,7 +200,7 @@ stack_up() { # [--fresh]
   configure_all
   cd "$STACK_DIR"
 
-  start_backing_services
+  start_backing_services $mode
   if [ $mode = fresh ]; then
     keystone_setup > "$LOG/keystone-manage.out" 2>&1 & KS=$!
     nova_db_setup > "$LOG/db-sync-nova.out" 2>&1 & NDB=$!
