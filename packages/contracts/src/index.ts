@@ -1,5 +1,6 @@
 export { MANAGED_TAG, LIFECYCLE_STATES, PROPERTY, type LifecycleState } from './managed-image.ts';
 export { latestName, communityName } from './image-names.ts';
+export { compareVersions, newestFirst } from './version-order.ts';
 export {
   releaseSchema,
   checksumSchema,
