@@ -1,2 +1,2 @@
-/** A reconciler: from a series' managed images it derives the desired names and visibility (n... */
-export const serviceName = 'renamer';
+export { desiredState, type DesiredEntry, type Role } from './desired-state.ts';
+export { reconcile, type ReconcileDeps, type ReconcileResult } from './reconcile.ts';

@@ -1,0 +1,131 @@
+// The renamer against the real Glance: one Latest, dated community images, only the
+// difference applied, a crash between promote and demote healed, tenants untouched.
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
+import { listManagedImages } from '@imagecycle/inventory';
+import type { OpenStackClient } from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { reconcile, type ReconcileDeps } from '../src/index.ts';
+
+const service = connect('service');
+const tenant = connect('tenant');
+const seriesId = runPrefix('rename');
+const title = `Rename OS ${seriesId}`;
+let retired = false;
+const series = () =>
+  ({
+    id: seriesId,
+    title,
+    retired,
+    communityHidden: false,
+    properties: { os_purpose: 'generic' },
+  }) as unknown as Series;
+const made: { client: OpenStackClient; id: string }[] = [];
+let deps: ReconcileDeps;
+
+async function candidate(version: string, client: OpenStackClient = service) {
+  const image = await client.glance.createImage({
+    name: `${title} - ${version} (candidate)`,
+    disk_format: 'raw',
+    visibility: 'private',
+    os_hidden: true,
+    tags: [MANAGED_TAG],
+    properties: {
+      [PROPERTY.series]: seriesId,
+      [PROPERTY.version]: version,
+      [PROPERTY.state]: 'candidate',
+    },
+  });
+  made.push({ client, id: image.id });
+  await client.glance.uploadImageData(image.id, Readable.from([randomBytes(1 << 16)]), {
+    size: 1 << 16,
+  });
+  await client.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
+  return image.id;
+}
+
+const byLatestName = async () =>
+  (await service.glance.listAllImages({ name: `${title} - Latest`, visibility: 'all' })).filter(
+    (i) => i.owner === deps.owner,
+  );
+
+beforeAll(async () => {
+  deps = {
+    glance: service.glance,
+    owner: await service.projectId(),
+    findSeries: (id) => (id === seriesId ? series() : undefined),
+  };
+});
+afterAll(async () => {
+  for (const { client, id } of made) await client.glance.deleteImage(id);
+});
+
+describe('reconcile', () => {
+  it('day 1: the only candidate becomes the public Latest; a second run sends nothing', async () => {
+    const first = await candidate('20261101');
+    const result = await reconcile({ series: seriesId }, deps);
+    expect(result.patches).toBe(1);
+    const latest = await service.glance.getImage(first);
+    expect(latest).toMatchObject({
+      name: `${title} - Latest`,
+      visibility: 'public',
+      os_hidden: false,
+      [PROPERTY.state]: 'latest',
+      os_purpose: 'generic',
+    });
+    const before = service.glance.requests;
+    expect((await reconcile({ series: seriesId }, deps)).patches).toBe(0);
+    expect(service.glance.requests - before).toBe(2); // the two listings, no PATCH
+  });
+
+  it('day 2: a new release is promoted first, the old Latest becomes a dated community image', async () => {
+    const old = (await byLatestName())[0]?.id ?? '';
+    const fresh = await candidate('20261120');
+    const result = await reconcile({ series: seriesId }, deps);
+    expect(result.changes.map((c) => [c.imageId, c.role])).toEqual([
+      [fresh, 'latest'],
+      [old, 'community'],
+    ]);
+    expect((await byLatestName()).map((i) => i.id)).toEqual([fresh]);
+    const demoted = await service.glance.getImage(old);
+    expect(demoted).toMatchObject({
+      name: `${title} - ${demoted.created_at.slice(0, 10)}`,
+      visibility: 'community',
+      [PROPERTY.state]: 'community',
+    });
+  });
+
+  it('heals a crash between promotion and demotion: two Latest names become one', async () => {
+    const newer = await candidate('20261125');
+    // the promotion alone, as a renamer that died before its second PATCH would leave it
+    await service.glance.patchImage(newer, [
+      { op: 'replace', path: '/name', value: `${title} - Latest` },
+      { op: 'replace', path: '/visibility', value: 'public' },
+      { op: 'replace', path: '/os_hidden', value: false },
+      { op: 'replace', path: `/${PROPERTY.state}`, value: 'latest' },
+    ]);
+    expect(await byLatestName()).toHaveLength(2);
+    await reconcile({ series: seriesId }, deps);
+    expect((await byLatestName()).map((i) => i.id)).toEqual([newer]);
+    const community = (
+      await listManagedImages(service.glance, { owner: deps.owner, series: seriesId })
+    ).filter((i) => i[PROPERTY.state] === 'community');
+    expect(community).toHaveLength(2);
+    expect(new Set(community.map((i) => i.name)).size).toBe(2); // same-day uploads get distinct names
+  });
+
+  it('never touches a tenant image that claims the series, and a retired series keeps no Latest', async () => {
+    const foreign = await candidate('29991231', tenant);
+    const before = await tenant.glance.getImage(foreign);
+    await reconcile({ series: seriesId }, deps);
+    expect(await tenant.glance.getImage(foreign)).toEqual(before);
+
+    retired = true;
+    await reconcile({ series: seriesId }, deps);
+    expect(await byLatestName()).toEqual([]);
+    retired = false;
+  });
+});
