@@ -20,6 +20,7 @@ export {
 export {
   verifyClearsigned,
   verifyDetached,
+  verifyDetachedFile,
   type VerifiedSignature,
   type VerifyClearsignedOptions,
   type VerifyDetachedOptions,

@@ -1,3 +1,5 @@
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { ReadableStream } from 'node:stream/web';
 import {
   createMessage,
   readCleartextMessage,
@@ -289,6 +291,55 @@ export async function verifyDetached(options: VerifyDetachedOptions): Promise<Ve
       });
       return signatures;
     });
+  });
+}
+
+/**
+ * Verifies a detached signature over a file of any size (an image the upstream signs
+ * itself): the file is streamed through openpgp's hash, never held in memory.
+ */
+export async function verifyDetachedFile(
+  options: Omit<VerifyDetachedOptions, 'data'> & { path: string },
+): Promise<VerifiedSignature> {
+  const { source, trust } = options;
+  const date = options.date ?? new Date();
+  return guard(source, async () => {
+    if (isEmpty(options.signature)) throw fail('missing', source, 'empty signature');
+    if ((await stat(options.path)).size === 0) throw fail('missing', source, 'empty signed file');
+    const signature = await parseDetachedSignature(options.signature, source);
+    return verifyWith(signature.getSigningKeyIDs(), trust, source, date, async (keys) => {
+      const file = await open(options.path, 'r');
+      try {
+        const message = await createMessage({ binary: fileStream(file) });
+        const result = await verify({
+          message,
+          signature,
+          verificationKeys: keys,
+          date,
+          format: 'binary',
+        });
+        // Reading the data through is what feeds the hash; only then can `verified` settle.
+        const reader = (result.data as ReadableStream<Uint8Array>).getReader();
+        while (!(await reader.read()).done) {
+          /* drain */
+        }
+        return result.signatures;
+      } finally {
+        await file.close();
+      }
+    });
+  });
+}
+
+/** A web stream over a file, pulled 1 MiB at a time. */
+function fileStream(file: FileHandle): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buffer = new Uint8Array(1 << 20);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) controller.close();
+      else controller.enqueue(buffer.subarray(0, bytesRead));
+    },
   });
 }
 
