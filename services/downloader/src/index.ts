@@ -1,2 +1,6 @@
-/** Streams a release's pinned URL into staging, resuming with HTTP Range, hashing while strea... */
-export const serviceName = 'downloader';
+export { download, type DownloadDeps, type DownloadContext } from './download.ts';
+export { DownloadRejected, type DownloadRejectReason } from './errors.ts';
+export { sniffDisk, sniffHeader, type SniffedDisk } from './disk-format.ts';
+export { stagingPaths, cleanStaging, type StagingPaths } from './staging.ts';
+export { fetchFile } from './fetch-file.ts';
+export { decompress } from './decompress.ts';

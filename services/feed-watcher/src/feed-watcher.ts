@@ -112,14 +112,7 @@ export class FeedWatcher {
   trustFor(series: Series): Promise<TrustAnchor | undefined> {
     let anchor = this.#trust.get(series.id);
     if (!anchor) {
-      anchor = (async () => {
-        const { policy, keyring, fingerprints } = series.signature;
-        if (policy === 'none' || !keyring || fingerprints.length === 0) return undefined;
-        return loadTrust({
-          armoredKeys: [await readFile(keyring, 'utf8')],
-          fingerprints: [...fingerprints],
-        });
-      })();
+      anchor = loadSeriesTrust(series);
       this.#trust.set(series.id, anchor);
     }
     return anchor;
@@ -139,4 +132,14 @@ export class FeedWatcher {
       })),
     );
   }
+}
+
+/** A series' pinned keys from its catalogue entry; undefined when its policy is none. */
+export async function loadSeriesTrust(series: Series): Promise<TrustAnchor | undefined> {
+  const { policy, keyring, fingerprints } = series.signature;
+  if (policy === 'none' || !keyring || fingerprints.length === 0) return undefined;
+  return loadTrust({
+    armoredKeys: [await readFile(keyring, 'utf8')],
+    fingerprints: [...fingerprints],
+  });
 }

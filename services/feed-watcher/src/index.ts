@@ -1,5 +1,6 @@
 export {
   FeedWatcher,
+  loadSeriesTrust,
   SCHEDULE_PREFIX,
   type FeedWatcherOptions,
   type FeedCheckResult,

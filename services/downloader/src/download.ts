@@ -1,0 +1,171 @@
+// The downloader's handler: one release in, one verified artifact in staging out.
+//   fetch the pinned URL (resumable, hashed while streaming) -> compare with the upstream
+//   checksum -> verify the image signature where the upstream signs the file itself ->
+//   decompress (hashed) -> sniff the disk format and virtual size -> mark verified.
+// Any mismatch deletes what was fetched. A rerun after success returns the marked artifact
+// without touching the network; after a crash it resumes the partial download.
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { type Artifact, artifactSchema, type Release } from '@imagecycle/contracts';
+import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycle/trust';
+import got from 'got';
+import { decompress } from './decompress.ts';
+import { sniffDisk } from './disk-format.ts';
+import { DownloadRejected } from './errors.ts';
+import { fetchFile } from './fetch-file.ts';
+import { ensureDir, stagingPaths } from './staging.ts';
+
+export interface DownloadDeps {
+  stagingDir: string;
+  trustFor(series: string): Promise<TrustAnchor | undefined>;
+  fetchAttempts?: number;
+  timeoutMs?: number;
+  verifyTls?: boolean;
+}
+
+export interface DownloadContext {
+  progress(value: Record<string, number | string>): Promise<void>;
+}
+
+function throttled(ctx: DownloadContext, phase: string) {
+  let last = 0;
+  let lastAt = 0;
+  return (bytes: number, total?: number) => {
+    const now = Date.now();
+    if (bytes === total || now - lastAt >= 500 || (total && bytes - last >= total / 100)) {
+      last = bytes;
+      lastAt = now;
+      void ctx.progress({
+        phase,
+        bytes,
+        ...(total ? { total, percent: Math.floor((bytes / total) * 100) } : {}),
+      });
+    }
+  };
+}
+
+export async function download(
+  payload: { release: Release },
+  ctx: DownloadContext,
+  deps: DownloadDeps,
+): Promise<Artifact> {
+  const { release } = payload;
+  const what = `series ${release.series} version ${release.version}`;
+  const paths = stagingPaths(deps.stagingDir, release.series, release.version);
+
+  const done = await readFile(paths.marker, 'utf8').then(
+    (text) => artifactSchema.safeParse(JSON.parse(text)),
+    () => undefined,
+  );
+  if (done?.success) return done.data;
+
+  await ensureDir(paths);
+  const compressed = release.compression !== 'none';
+  const algorithms = [
+    release.checksum.algorithm,
+    ...(compressed || release.checksum.algorithm === 'sha512' ? [] : ['sha512']),
+  ];
+  const fetched = await fetchFile(release.url, paths.part, {
+    algorithms,
+    onProgress: throttled(ctx, 'download'),
+    ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
+    ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
+    ...(deps.verifyTls === false ? { verifyTls: false } : {}),
+  });
+
+  const reject = async (error: DownloadRejected): Promise<never> => {
+    await rm(paths.dir, { recursive: true, force: true });
+    throw error;
+  };
+  const actual = fetched.digests[release.checksum.algorithm];
+  if (actual !== release.checksum.value) {
+    return reject(
+      new DownloadRejected(
+        'checksum-mismatch',
+        `${what}: ${release.url} hashes to ${release.checksum.algorithm}:${actual?.slice(0, 16)}..., the upstream says ${release.checksum.value.slice(0, 16)}...`,
+      ),
+    );
+  }
+
+  if (release.signature.status === 'verify-on-download') {
+    const trust = await deps.trustFor(release.series);
+    if (!trust)
+      return reject(
+        new DownloadRejected(
+          'signature-invalid',
+          `${what}: no keys to verify ${release.signature.signatureUrl}`,
+        ),
+      );
+    try {
+      const signature = (
+        await got(release.signature.signatureUrl, {
+          responseType: 'buffer',
+          timeout: { request: 30_000 },
+        })
+      ).body;
+      await verifyDetachedFile({
+        path: paths.part,
+        signature,
+        trust,
+        source: `${release.series} ${release.signature.signatureUrl}`,
+      });
+    } catch (error) {
+      const detail =
+        error instanceof SignatureError
+          ? error.message
+          : `signature not fetched: ${(error as Error).message}`;
+      return reject(new DownloadRejected('signature-invalid', `${what}: ${detail}`));
+    }
+  }
+
+  let sha512: string;
+  let size: number;
+  if (compressed) {
+    const inner = release.uncompressedChecksum;
+    const innerAlgorithms = [
+      'sha512',
+      ...(inner && inner.algorithm !== 'sha512' ? [inner.algorithm] : []),
+    ];
+    const out = await decompress(
+      release.compression as 'xz' | 'bz2' | 'gz',
+      paths.part,
+      paths.disk,
+      innerAlgorithms,
+      (b) => throttled(ctx, 'decompress')(b),
+    ).catch((error: unknown) =>
+      reject(new DownloadRejected('not-a-disk-image', `${what}: ${(error as Error).message}`)),
+    );
+    if (inner && out.digests[inner.algorithm] !== inner.value) {
+      return reject(
+        new DownloadRejected(
+          'uncompressed-checksum-mismatch',
+          `${what}: the decompressed image does not match ${inner.algorithm}:${inner.value.slice(0, 16)}...`,
+        ),
+      );
+    }
+    await rm(paths.part, { force: true });
+    sha512 = out.digests.sha512 ?? '';
+    size = out.size;
+  } else {
+    await rename(paths.part, paths.disk);
+    sha512 = fetched.digests.sha512 ?? '';
+    size = fetched.size;
+  }
+
+  let disk;
+  try {
+    disk = await sniffDisk(paths.disk, release.diskFormat, what);
+  } catch (error) {
+    if (error instanceof DownloadRejected) return reject(error);
+    throw error;
+  }
+  const artifact: Artifact = {
+    path: paths.disk,
+    size,
+    sha512,
+    diskFormat: disk.format,
+    virtualSize: disk.virtualSize,
+  };
+  await writeFile(paths.marker, JSON.stringify(artifact));
+  await ctx.progress({ phase: 'verified', bytes: size, total: size, percent: 100 });
+  return artifact;
+}

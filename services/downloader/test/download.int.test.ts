@@ -1,0 +1,131 @@
+// The downloader against the local upstream mirror: every compression, the checksum and
+// signature checks, resuming a cut download, riding out 503s, and idempotency.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Release } from '@imagecycle/contracts';
+import {
+  DocumentFetcher,
+  loadSeriesTrust,
+  MemoryDocumentCache,
+  readNewestRelease,
+} from '@imagecycle/feed-watcher';
+import type { Catalogue, Series } from '@imagecycle/series-catalogue';
+import { type Distro, type Mirror, startMirror } from '@imagecycle/test/mirror';
+import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
+import { download, type DownloadDeps, DownloadRejected } from '../src/index.ts';
+
+let mirror: Mirror;
+let catalogue: Catalogue;
+const progress: Record<string, number | string>[] = [];
+const ctx = {
+  progress: (v: Record<string, number | string>) => Promise.resolve(void progress.push(v)),
+};
+const deps = (): DownloadDeps => ({
+  stagingDir: mkdtempSync(join(tmpdir(), 'staging-')),
+  trustFor: (id) => loadSeriesTrust(seriesOf(id)),
+  fetchAttempts: 4,
+});
+
+beforeAll(async () => {
+  mirror = await startMirror({ seed: '2026-11-01' });
+  catalogue = await loadMirrorCatalogue(mirror);
+});
+afterAll(() => mirror.stop());
+
+function seriesOf(id: string): Series {
+  const series = catalogue.series.find((s: Series) => s.id === id);
+  if (!series) throw new Error(`no series ${id}`);
+  return series;
+}
+
+/** The release as the real feed-watcher reads it from the mirror. */
+async function releaseOf(seriesId: string): Promise<Release> {
+  const series = seriesOf(seriesId);
+  const release = await readNewestRelease({
+    series,
+    fetcher: new DocumentFetcher({ cache: new MemoryDocumentCache() }),
+    trust: await loadSeriesTrust(series),
+  });
+  if (!release) throw new Error(`no release for ${seriesId}`);
+  return release;
+}
+
+const uncompressed = (distro: Distro) => {
+  const image = mirror.latest(distro)?.image;
+  return image?.uncompressed?.sha512 ?? image?.sha512;
+};
+
+describe('download', () => {
+  it.each([
+    ['ubuntu-24.04', 'none'],
+    ['fedora-coreos-stable', 'xz'],
+    ['flatcar-stable', 'bz2'],
+    ['debian-12', 'none'],
+  ] as const)(
+    '%s (%s): verified, decompressed, sniffed, with progress',
+    async (seriesId, compression) => {
+      progress.length = 0;
+      const release = await releaseOf(seriesId);
+      expect(release.compression).toBe(compression);
+      const artifact = await download({ release }, ctx, deps());
+      const bytes = readFileSync(artifact.path);
+      expect(artifact.sha512).toBe(createHash('sha512').update(bytes).digest('hex'));
+      expect(artifact.sha512).toBe(uncompressed(seriesId));
+      expect(artifact).toMatchObject({
+        diskFormat: 'qcow2',
+        virtualSize: 64 * 1024 * 1024,
+        size: bytes.length,
+      });
+      expect(progress.at(-1)).toMatchObject({ phase: 'verified', percent: 100 });
+    },
+  );
+
+  it('rejects corrupted bytes and leaves nothing in staging', async () => {
+    const release = await releaseOf('ubuntu-22.04');
+    const fault = mirror.faults.corrupt(release.url);
+    const d = deps();
+    const error = await download({ release }, ctx, d).catch((e: unknown) => e);
+    fault.remove();
+    expect(error).toBeInstanceOf(DownloadRejected);
+    expect((error as DownloadRejected).reason).toBe('checksum-mismatch');
+    expect(existsSync(join(d.stagingDir, 'ubuntu-22.04', release.version))).toBe(false);
+  });
+
+  it('resumes a cut download with Range, and rides out 503s', async () => {
+    const release = await releaseOf('ubuntu-20.04');
+    const cut = mirror.faults.truncate(release.url, { times: 1 });
+    const busy = mirror.faults.fail(release.url, { status: 503, times: 1 });
+    mirror.requests.reset();
+    const artifact = await download({ release }, ctx, deps());
+    cut.remove();
+    busy.remove();
+    expect(artifact.sha512).toBe(uncompressed('ubuntu-20.04'));
+    const path = new URL(release.url).pathname;
+    expect(mirror.requests.log.some((entry) => entry.path === path && entry.range)).toBe(true);
+  });
+
+  it('rejects a Fedora CoreOS image whose signature is forged', async () => {
+    const release = await releaseOf('fedora-coreos-stable');
+    expect(release.signature.status).toBe('verify-on-download');
+    const fault = mirror.faults.forgeSignature(
+      { prefix: mirror.url('/builds.coreos.fedoraproject.org/') },
+      { mode: 'other-key' },
+    );
+    const error = await download({ release }, ctx, deps()).catch((e: unknown) => e);
+    fault.remove();
+    expect((error as DownloadRejected).reason).toBe('signature-invalid');
+  });
+
+  it('returns a verified artifact again without touching the network', async () => {
+    const release = await releaseOf('debian-11');
+    const d = deps();
+    const first = await download({ release }, ctx, d);
+    mirror.requests.reset();
+    const second = await download({ release }, ctx, d);
+    expect(second).toEqual(first);
+    expect(mirror.requests.total).toBe(0);
+  });
+});
