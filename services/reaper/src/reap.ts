@@ -6,7 +6,7 @@
 // imagecycle tag or of another owner, or one inside the retention floor.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
-import { listManagedImages } from '@imagecycle/inventory';
+import { listManagedImages, newestUploadFirst } from '@imagecycle/inventory';
 import {
   type CinderClient,
   type GlanceClient,
@@ -52,19 +52,6 @@ export async function usersOf(
   return users;
 }
 
-/**
- * Newest first: by first upload, then (Glance's timestamps have one-second resolution) by
- * version, numeric segments compared as numbers.
- */
-function newestFirst(a: GlanceImage, b: GlanceImage): number {
-  const version = (image: GlanceImage) => imageProperty(image, PROPERTY.version) ?? '';
-  return (
-    b.created_at.localeCompare(a.created_at) ||
-    version(b).localeCompare(version(a), 'en', { numeric: true }) ||
-    b.id.localeCompare(a.id)
-  );
-}
-
 /** Why this image must never be reaped, or undefined when it may be. */
 async function guard(
   deps: ReapDeps,
@@ -83,7 +70,7 @@ async function guard(
   if (!series) return `series ${seriesId} is not in the catalogue`;
   const community = (await listManagedImages(deps.glance, { owner: deps.owner, series: seriesId }))
     .filter((i) => ['community', 'retiring'].includes(imageProperty(i, PROPERTY.state) ?? ''))
-    .sort(newestFirst);
+    .sort(newestUploadFirst);
   const rank = community.findIndex((i) => i.id === image.id);
   if (rank >= 0 && rank < series.retention.keepLast)
     return `retention floor: one of the newest ${series.retention.keepLast}`;

@@ -1,6 +1,7 @@
 // What the usage pass means for each community image: when it was last seen in use or since
 // when it is unused, and whether it may now be reaped. Pure: the clock is a parameter.
 import { PROPERTY } from '@imagecycle/contracts';
+import { newestUploadFirst } from '@imagecycle/inventory';
 import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 
@@ -14,22 +15,15 @@ export interface UsageDecision {
   keptBecause?: string;
 }
 
-/** Newest first by created_at: the order the retention floor counts in. */
-function newestFirst(images: GlanceImage[]): GlanceImage[] {
-  return [...images].sort(
-    (a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id),
-  );
-}
-
 export function decideUsage(
   series: Series,
   images: GlanceImage[],
   usedBy: Map<string, string[]>,
   now: Date,
 ): UsageDecision[] {
-  const community = newestFirst(
-    images.filter((image) => imageProperty(image, PROPERTY.state) === 'community'),
-  );
+  const community = images
+    .filter((image) => imageProperty(image, PROPERTY.state) === 'community')
+    .sort(newestUploadFirst);
   const stamp = now.toISOString();
   return community.map((image, index): UsageDecision => {
     const users = usedBy.get(image.id);
