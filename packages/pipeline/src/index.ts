@@ -1,0 +1,2 @@
+export { stageRegistrations, type PipelineDeps } from './stages.ts';
+export { waitUntilIdle } from './drain.ts';

@@ -1,0 +1,162 @@
+// Every stage's handler on its queue. Each handler does its stage's work, hands the result
+// to the next stage by enqueueing (never by calling it), and records what happened as an
+// event. Which of these a process consumes is its run mode's choice.
+import {
+  downloadQueue,
+  feedCheckQueue,
+  reapQueue,
+  reconcileQueue,
+  uploadQueue,
+  usageCheckQueue,
+} from '@imagecycle/contracts';
+import { download, DownloadRejected } from '@imagecycle/downloader';
+import type { Events } from '@imagecycle/events';
+import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
+import type { OpenStackClient } from '@imagecycle/openstack';
+import { handle, type QueueRuntime, type Registration } from '@imagecycle/queues';
+import { reap } from '@imagecycle/reaper';
+import { reconcile } from '@imagecycle/renamer';
+import type { Catalogue, Series } from '@imagecycle/series-catalogue';
+import { upload, UploadRejected } from '@imagecycle/uploader';
+import { checkUsage } from '@imagecycle/usage-checker';
+
+export interface PipelineDeps {
+  catalogue: Catalogue;
+  cloud: OpenStackClient;
+  owner: string;
+  runtime: QueueRuntime;
+  watcher: FeedWatcher;
+  events: Events;
+  stagingDir: string;
+  /** The clock of usage checks and reaps (tests and the demo move it forward). */
+  now?: () => Date;
+  reapSettleMs?: number;
+  reapDryRun?: boolean;
+}
+
+export function stageRegistrations(deps: PipelineDeps): Registration[] {
+  const { catalogue, cloud, owner, runtime, events } = deps;
+  const findSeries = (id: string): Series | undefined => catalogue.series.find((s) => s.id === id);
+  const now = () => deps.now?.() ?? new Date();
+
+  return [
+    handle(feedCheckQueue, async (payload) => {
+      const result = await deps.watcher.handle(payload);
+      if (result.outcome === 'new-release')
+        await events.record({ type: 'discovered', series: result.series, version: result.version });
+      if (result.outcome === 'rejected') {
+        await events.record({
+          type: 'rejected',
+          series: result.series,
+          ...(result.version ? { version: result.version } : {}),
+          detail: result.message,
+        });
+      }
+      return result;
+    }),
+
+    handle(downloadQueue, async ({ release }, ctx) => {
+      try {
+        const artifact = await download({ release }, ctx, {
+          stagingDir: deps.stagingDir,
+          trustFor: async (id) => {
+            const series = findSeries(id);
+            return series ? loadSeriesTrust(series) : undefined;
+          },
+        });
+        await events.record({
+          type: 'downloaded',
+          series: release.series,
+          version: release.version,
+        });
+        await runtime.enqueue(uploadQueue, { release, artifact });
+        return artifact;
+      } catch (error) {
+        if (!(error instanceof DownloadRejected)) throw error;
+        await events.record({
+          type: 'rejected',
+          series: release.series,
+          version: release.version,
+          detail: error.message,
+        });
+        return { rejected: error.reason, message: error.message };
+      }
+    }),
+
+    handle(uploadQueue, async ({ release, artifact }, ctx) => {
+      try {
+        const result = await upload({ release, artifact }, ctx, {
+          glance: cloud.glance,
+          owner,
+          findSeries,
+          enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
+          now,
+        });
+        await events.record({
+          type: 'uploaded',
+          series: release.series,
+          version: release.version,
+          imageId: result.imageId,
+        });
+        return result;
+      } catch (error) {
+        if (!(error instanceof UploadRejected)) throw error;
+        await events.record({
+          type: 'rejected',
+          series: release.series,
+          version: release.version,
+          detail: error.message,
+        });
+        return { rejected: error.reason, message: error.message };
+      }
+    }),
+
+    handle(reconcileQueue, async ({ series }) => {
+      const result = await reconcile({ series }, { glance: cloud.glance, owner, findSeries });
+      for (const change of result.changes) {
+        await events.record({
+          type: change.role === 'latest' ? 'promoted' : 'demoted',
+          series,
+          imageId: change.imageId,
+        });
+      }
+      return result;
+    }),
+
+    handle(usageCheckQueue, async () => {
+      const report = await checkUsage({
+        glance: cloud.glance,
+        nova: cloud.nova,
+        cinder: cloud.cinder,
+        owner,
+        series: catalogue.series,
+        now,
+        enqueueReap: async (series, imageId) => {
+          await events.record({ type: 'unused', series, imageId });
+          return runtime.enqueue(reapQueue, { series, imageId });
+        },
+      });
+      return report;
+    }),
+
+    handle(reapQueue, async ({ series, imageId }) => {
+      const outcome = await reap(
+        { series, imageId },
+        {
+          glance: cloud.glance,
+          nova: cloud.nova,
+          cinder: cloud.cinder,
+          owner,
+          findSeries,
+          now,
+          ...(deps.reapSettleMs !== undefined ? { settleMs: deps.reapSettleMs } : {}),
+          ...(deps.reapDryRun ? { dryRun: true } : {}),
+        },
+      );
+      if (outcome.outcome === 'deleted') await events.record({ type: 'reaped', series, imageId });
+      if (outcome.outcome === 'kept')
+        await events.record({ type: 'kept-in-use', series, imageId, detail: outcome.because });
+      return outcome;
+    }),
+  ];
+}

@@ -1,0 +1,183 @@
+// The lifecycle end to end: real BullMQ workers for every stage, a real Redis, the real
+// OpenStack of the local stack, and the local upstream mirror.
+//   day 1: every series of the catalogue is published as "<Title> - Latest"
+//   day 2: new Ubuntu 24.04 and Debian 12 releases: new Latest, previous one dated community,
+//          every other series untouched
+//   the same day again: no duplicate image, no write
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  allQueues,
+  feedCheckQueue,
+  latestName,
+  MANAGED_TAG,
+  PROPERTY,
+} from '@imagecycle/contracts';
+import { Events } from '@imagecycle/events';
+import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
+import { listManagedImages } from '@imagecycle/inventory';
+import { createLogger, createMetrics } from '@imagecycle/observability';
+import type { GlanceImage } from '@imagecycle/openstack';
+import { stageRegistrations, waitUntilIdle } from '@imagecycle/pipeline';
+import { QueueRuntime } from '@imagecycle/queues';
+import type { Catalogue } from '@imagecycle/series-catalogue';
+import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
+import { connect } from '../support/clouds.ts';
+import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
+
+const service = connect('service');
+const prefix = `e2e-${randomBytes(4).toString('hex')}`;
+const redis = new Redis(process.env.REDIS_URL ?? '');
+const runtime = new QueueRuntime({
+  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
+  prefix,
+  queues: allQueues,
+});
+const quiet = createLogger({
+  name: 'e2e',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
+const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
+let mirror: Mirror;
+let catalogue: Catalogue;
+let owner: string;
+
+async function managedOf(series: string): Promise<GlanceImage[]> {
+  return listManagedImages(service.glance, { owner, series });
+}
+
+/** The test cloud keeps images between runs: start from none for the catalogue's series. */
+async function removeManagedImages(): Promise<void> {
+  for (const series of catalogue.series) {
+    for (const image of await managedOf(series.id)) {
+      if (image.protected)
+        await service.glance.patchImage(image.id, [
+          { op: 'replace', path: '/protected', value: false },
+        ]);
+      await service.glance.deleteImage(image.id);
+    }
+  }
+}
+
+async function runDay(): Promise<void> {
+  for (const series of catalogue.series)
+    await runtime.enqueue(feedCheckQueue, { series: series.id, trigger: 'manual' });
+  await waitUntilIdle(runtime, allQueues, 240_000);
+}
+
+beforeAll(async () => {
+  mirror = await startMirror({ seed: '2026-11-01' });
+  catalogue = await loadMirrorCatalogue(mirror);
+  owner = await service.projectId();
+  await removeManagedImages();
+  const watcher = new FeedWatcher({
+    catalogue,
+    fetcher: new DocumentFetcher({
+      cache: new RedisDocumentCache(redis, { prefix: `${prefix}:cache:` }),
+    }),
+    glance: service.glance,
+    owner,
+    runtime,
+    logger: quiet,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  runtime.startWorkers(
+    stageRegistrations({
+      catalogue,
+      cloud: service,
+      owner,
+      runtime,
+      watcher,
+      events,
+      stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
+    }),
+    allQueues,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await runtime.close();
+  for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
+  await runtime.close();
+  await removeManagedImages();
+  await redis.del(`${prefix}:events`);
+  redis.disconnect();
+  await mirror.stop();
+}, 120_000);
+
+let day1: Map<string, GlanceImage>;
+
+describe('the image lifecycle', () => {
+  it('day 1: every series is published as "<Title> - Latest", public, with its properties', async () => {
+    await runDay();
+    day1 = new Map();
+    for (const series of catalogue.series) {
+      const images = await managedOf(series.id);
+      expect(images, series.id).toHaveLength(1);
+      const [latest] = images as [GlanceImage];
+      expect(latest).toMatchObject({
+        name: latestName(series.title),
+        visibility: 'public',
+        os_hidden: false,
+        status: 'active',
+        tags: [MANAGED_TAG],
+        [PROPERTY.state]: 'latest',
+        [PROPERTY.version]: mirror.latest(series.id as Distro)?.version,
+        os_distro: series.properties.os_distro,
+      });
+      day1.set(series.id, latest);
+    }
+  }, 300_000);
+
+  it('day 2: new Ubuntu 24.04 and Debian 12 releases become Latest; the previous ones are dated community images; the rest is untouched', async () => {
+    const ubuntu = await mirror.publish('ubuntu-24.04', { date: '2026-11-20' });
+    const debian = await mirror.publish('debian-12', { date: '2026-11-20' });
+    await runDay();
+    for (const [seriesId, published] of [
+      ['ubuntu-24.04', ubuntu],
+      ['debian-12', debian],
+    ] as const) {
+      const series = catalogue.series.find((s) => s.id === seriesId);
+      const images = await managedOf(seriesId);
+      expect(images).toHaveLength(2);
+      const latest = images.find((i) => i[PROPERTY.state] === 'latest');
+      const previous = images.find((i) => i[PROPERTY.state] === 'community');
+      expect(latest).toMatchObject({
+        name: latestName(series?.title ?? ''),
+        visibility: 'public',
+        [PROPERTY.version]: published.version,
+      });
+      expect(previous?.id).toBe(day1.get(seriesId)?.id);
+      expect(previous).toMatchObject({
+        name: `${series?.title} - ${previous?.created_at.slice(0, 10)}`,
+        visibility: 'community',
+      });
+    }
+    for (const series of catalogue.series.filter(
+      (s) => !['ubuntu-24.04', 'debian-12'].includes(s.id),
+    )) {
+      expect(await managedOf(series.id), series.id).toEqual([day1.get(series.id)]);
+    }
+    const recorded = await events.recent(50);
+    expect(recorded.filter((e) => e.series === 'ubuntu-24.04').map((e) => e.type)).toEqual(
+      expect.arrayContaining(['discovered', 'downloaded', 'uploaded', 'promoted', 'demoted']),
+    );
+  }, 300_000);
+
+  it('running the same day again makes no image and no write', async () => {
+    const before = new Map<string, GlanceImage[]>();
+    for (const series of catalogue.series) before.set(series.id, await managedOf(series.id));
+    await runDay();
+    for (const series of catalogue.series) {
+      const after = await managedOf(series.id);
+      expect(after.map((i) => [i.id, i.updated_at]).sort(), series.id).toEqual(
+        (before.get(series.id) ?? []).map((i) => [i.id, i.updated_at]).sort(),
+      );
+    }
+  }, 300_000);
+});
