@@ -17,6 +17,7 @@ import {
   latestName,
   MANAGED_TAG,
   PROPERTY,
+  usageCheckQueue,
 } from '@imagecycle/contracts';
 import { Events } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
@@ -43,6 +44,9 @@ const quiet = createLogger({
   destination: new Writable({ write: (_c, _e, cb) => cb() }),
 });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
+const tenant = connect('tenant');
+const DAY = 24 * 3600 * 1000;
+let clock = Date.now();
 let mirror: Mirror;
 let catalogue: Catalogue;
 let owner: string;
@@ -95,6 +99,8 @@ beforeAll(async () => {
       watcher,
       events,
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
+      now: () => new Date(clock),
+      reapSettleMs: 0,
     }),
     allQueues,
   );
@@ -179,5 +185,76 @@ describe('the image lifecycle', () => {
         (before.get(series.id) ?? []).map((i) => [i.id, i.updated_at]).sort(),
       );
     }
+  }, 300_000);
+
+  it('days 10 and 18: an image a server or a volume uses is kept; once unused past the grace period it is reaped', async () => {
+    // A third release, so the day-1 images leave the retention floor (the newest community image).
+    await mirror.publish('ubuntu-24.04', { date: '2026-11-25' });
+    await mirror.publish('debian-12', { date: '2026-11-25' });
+    await runDay();
+    const oldUbuntu = day1.get('ubuntu-24.04')?.id ?? '';
+    const oldDebian = day1.get('debian-12')?.id ?? '';
+    const privateImage = await tenant.glance.createImage({
+      name: `${prefix}-private`,
+      disk_format: 'raw',
+      visibility: 'private',
+    });
+
+    const usageDay = async (offsetDays: number) => {
+      clock = Date.now() + offsetDays * DAY;
+      await runtime.enqueue(usageCheckQueue, { trigger: 'manual' });
+      await waitUntilIdle(runtime, allQueues, 120_000);
+    };
+    const exists = async (id: string) => (await service.glance.findImage(id)) !== undefined;
+    let serverId = '';
+    let volumeId = '';
+    try {
+      const server = await tenant.nova.createServer({
+        name: `${prefix}-vm`,
+        imageRef: oldUbuntu,
+        flavorRef: '3', // m1.medium: Ubuntu's min_disk is 8 GiB
+      });
+      serverId = server.id;
+      await tenant.nova.waitForServerStatus(serverId, ['ACTIVE'], 90_000);
+      const volume = await tenant.cinder.createVolume({
+        size: 10,
+        name: `${prefix}-vol`,
+        imageRef: oldDebian,
+      });
+      volumeId = volume.id;
+      await tenant.cinder.waitForVolumeStatus(volumeId, ['available'], 90_000);
+      await usageDay(0);
+      await usageDay(8); // day 10
+      expect(await exists(oldUbuntu)).toBe(true);
+      expect(await exists(oldDebian)).toBe(true);
+      expect((await service.glance.getImage(oldUbuntu))[PROPERTY.lastUsedAt]).toBeDefined();
+      expect((await service.glance.getImage(oldDebian))[PROPERTY.lastUsedAt]).toBeDefined();
+    } finally {
+      if (serverId) {
+        await tenant.nova.deleteServer(serverId);
+        await tenant.nova.waitForServerGone(serverId, 60_000);
+      }
+      if (volumeId) {
+        await tenant.cinder.deleteVolume(volumeId);
+        await tenant.cinder.waitForVolumeGone(volumeId, 60_000);
+      }
+    }
+    await usageDay(9); // the day they are first seen unused
+    await usageDay(17); // day 18: past the 7-day grace period
+    expect(await exists(oldUbuntu)).toBe(false);
+    expect(await exists(oldDebian)).toBe(false);
+    for (const seriesId of ['ubuntu-24.04', 'debian-12']) {
+      const left = await managedOf(seriesId);
+      expect(left.map((i) => i[PROPERTY.state]).sort(), seriesId).toEqual(['community', 'latest']);
+    }
+    expect(await tenant.glance.findImage(privateImage.id)).toMatchObject({
+      visibility: 'private',
+      status: 'queued',
+    });
+    await tenant.glance.deleteImage(privateImage.id);
+    const reaped = (await events.recent(200))
+      .filter((e) => e.type === 'reaped')
+      .map((e) => e.imageId);
+    expect(reaped.sort()).toEqual([oldUbuntu, oldDebian].sort());
   }, 300_000);
 });
