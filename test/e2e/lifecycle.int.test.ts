@@ -257,4 +257,38 @@ describe('the image lifecycle', () => {
       .map((e) => e.imageId);
     expect(reaped.sort()).toEqual([oldUbuntu, oldDebian].sort());
   }, 300_000);
+
+  it.each([
+    ['a corrupted image', 'ubuntu-22.04', (url: string) => mirror.faults.corrupt({ prefix: url })],
+    [
+      'a swapped, re-signed checksum',
+      'ubuntu-20.04',
+      (url: string) => mirror.faults.swapChecksum({ prefix: url }, { resign: true }),
+    ],
+    [
+      'a forged signature',
+      'ubuntu-minimal-24.04',
+      (url: string) => mirror.faults.forgeSignature({ prefix: url }, { mode: 'other-key' }),
+    ],
+  ] as const)(
+    '%s: nothing is published, an event says why, the Latest stays as it was',
+    async (_label, seriesId, fault) => {
+      const before = await managedOf(seriesId);
+      const published = await mirror.publish(seriesId);
+      const handle = fault(mirror.url('/cloud-images.ubuntu.com/'));
+      try {
+        await runtime.enqueue(feedCheckQueue, { series: seriesId, trigger: 'manual' });
+        await waitUntilIdle(runtime, allQueues, 120_000);
+      } finally {
+        handle.remove();
+      }
+      expect((await managedOf(seriesId)).map((i) => [i.id, i.name, i.updated_at])).toEqual(
+        before.map((i) => [i.id, i.name, i.updated_at]),
+      );
+      const rejected = (await events.recent(100, seriesId)).find((e) => e.type === 'rejected');
+      expect(rejected?.version).toBe(published.version);
+      expect(rejected?.detail).toBeTruthy();
+    },
+    120_000,
+  );
 });

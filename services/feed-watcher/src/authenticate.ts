@@ -27,9 +27,11 @@ export interface AuthenticateContext {
   trust: TrustAnchor | undefined;
 }
 
+/** `version`, when the release is already known, goes into a rejection. */
 export async function authenticate(
   ctx: AuthenticateContext,
   document: SignedDocument,
+  version?: string,
 ): Promise<Authenticated> {
   const { series, fetcher } = ctx;
   const policy = series.signature.policy;
@@ -46,6 +48,7 @@ export async function authenticate(
         series.id,
         'signature-missing',
         `${signatureUrl} is not published (policy: required)`,
+        version,
       );
     }
     const plain = await fetcher.fetch(series.id, plainUrl);
@@ -76,7 +79,7 @@ export async function authenticate(
     };
   } catch (error) {
     if (error instanceof SignatureError)
-      throw new ReleaseRejected(series.id, 'signature-invalid', error.message);
+      throw new ReleaseRejected(series.id, 'signature-invalid', error.message, version);
     throw error;
   }
 }

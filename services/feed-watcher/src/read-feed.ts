@@ -58,7 +58,7 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
       });
       if (!newest || newest.signatureRef.kind !== 'detached') return undefined;
       // The products file is not what Ubuntu signs: SHA256SUMS in the dated directory is.
-      const sums = await authenticate(ctx, newest.signatureRef);
+      const sums = await authenticate(ctx, newest.signatureRef, newest.version);
       requireListed(series, newest, sums, 'sha256');
       return toRelease(series, newest, sums.signature);
     }
