@@ -28,9 +28,14 @@ export function decideUsage(
   return community.map((image, index): UsageDecision => {
     const users = usedBy.get(image.id);
     if (users?.length) {
+      // Last use is recorded per day: a second check the same day writes nothing.
+      const recorded = imageProperty(image, PROPERTY.lastUsedAt);
+      const lastUsedAt = recorded?.slice(0, 10) === stamp.slice(0, 10) ? recorded : stamp;
       return {
         image,
-        desired: { properties: { [PROPERTY.lastUsedAt]: stamp, [PROPERTY.unusedSince]: null } },
+        desired: {
+          properties: { [PROPERTY.lastUsedAt]: lastUsedAt, [PROPERTY.unusedSince]: null },
+        },
         reap: false,
         keptBecause: `in use by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` and ${users.length - 3} more` : ''}`,
       };

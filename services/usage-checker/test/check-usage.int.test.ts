@@ -144,6 +144,7 @@ describe('checkUsage', () => {
   });
 
   it('a second pass on the same day sends no PATCH, and the usage lookups do not grow with images', async () => {
+    clock += 3600 * 1000; // later the same day: nothing new to record
     const before = { nova: service.nova.requests, cinder: service.cinder.requests };
     const report = await checkUsage(deps);
     expect(report.patched).toBe(0);
