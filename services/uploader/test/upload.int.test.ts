@@ -163,10 +163,19 @@ describe('upload', () => {
     const flavors: string[] = [];
     const tester = { nova: service.nova, flavorRef: (f: string) => (flavors.push(f), '2') };
     const { artifact, release } = artifactFor('20261124');
-    await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester });
+    const booted = await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester });
     expect(flavors).toEqual(['m1.small']);
-    const left = await service.nova.listAllServers({ allTenants: true });
-    expect(left.filter((s) => s.name.startsWith('imagecycle-smoke-'))).toEqual([]);
+    // no server left that was booted from this candidate
+    expect(await service.nova.listAllServers({ allTenants: true, image: booted.imageId })).toEqual(
+      [],
+    );
+    const smokeServers = async () =>
+      new Set(
+        (await service.nova.listAllServers({ allTenants: true }))
+          .filter((s) => s.name.startsWith('imagecycle-smoke-'))
+          .map((s) => s.id),
+      );
+    const before = await smokeServers();
 
     currentSeries = series({
       smokeTest: {
@@ -188,10 +197,8 @@ describe('upload', () => {
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
     ).toEqual([]);
-    const after = await service.nova.listAllServers({ allTenants: true });
-    expect(
-      after.filter((s) => s.name.startsWith('imagecycle-smoke-') && s.status !== 'DELETED'),
-    ).toEqual([]);
+    // the failed smoke test left no new server behind either
+    expect([...(await smokeServers())].filter((id) => !before.has(id))).toEqual([]);
     currentSeries = series();
   });
 });
