@@ -159,6 +159,27 @@ export class NovaClient {
     return parseJson<{ output: string }>(reply, 'compute: os-getConsoleOutput').output;
   }
 
+  /** The id of a flavor given by id or by name; an unknown one is an error naming it. */
+  async resolveFlavor(flavor: string): Promise<string> {
+    const reply = await this.#call({
+      method: 'GET',
+      path: '/flavors',
+      query: { is_public: 'None' },
+      expect: [200],
+      repeatable: true,
+    });
+    const { flavors } = parseJson<{ flavors: { id: string; name: string }[] }>(
+      reply,
+      'compute: GET /flavors',
+    );
+    const found = flavors.find((f) => f.id === flavor) ?? flavors.find((f) => f.name === flavor);
+    if (!found)
+      throw new Error(
+        `compute: no flavor "${flavor}" (known: ${flavors.map((f) => f.name).join(', ')})`,
+      );
+    return found.id;
+  }
+
   /** Polls until the server reaches a target status; ERROR ends the wait at once. */
   waitForServerStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Server> {
     return pollUntil({

@@ -17,7 +17,8 @@ import { handle, type QueueRuntime, type Registration } from '@imagecycle/queues
 import { reap } from '@imagecycle/reaper';
 import { reconcile } from '@imagecycle/renamer';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
-import { upload, UploadRejected } from '@imagecycle/uploader';
+import type { Metrics } from '@imagecycle/observability';
+import { type SmokeTester, upload, UploadRejected } from '@imagecycle/uploader';
 import { checkUsage } from '@imagecycle/usage-checker';
 
 export interface PipelineDeps {
@@ -32,6 +33,10 @@ export interface PipelineDeps {
   now?: () => Date;
   reapSettleMs?: number;
   reapDryRun?: boolean;
+  /** Counts rejections by reason (the feed-watcher counts its own). */
+  metrics?: Pick<Metrics, 'releaseRejections'>;
+  /** Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`). */
+  smokeTesterFor?: (project: string) => SmokeTester;
 }
 
 export function stageRegistrations(deps: PipelineDeps): Registration[] {
@@ -73,6 +78,7 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
         return artifact;
       } catch (error) {
         if (!(error instanceof DownloadRejected)) throw error;
+        deps.metrics?.releaseRejections.inc({ series: release.series, reason: error.reason });
         await events.record({
           type: 'rejected',
           series: release.series,
@@ -84,6 +90,7 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
     }),
 
     handle(uploadQueue, async ({ release, artifact }, ctx) => {
+      const smoke = findSeries(release.series)?.smokeTest;
       try {
         const result = await upload({ release, artifact }, ctx, {
           glance: cloud.glance,
@@ -91,6 +98,7 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
           findSeries,
           enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
           now,
+          smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
         });
         await events.record({
           type: 'uploaded',
@@ -101,6 +109,7 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
         return result;
       } catch (error) {
         if (!(error instanceof UploadRejected)) throw error;
+        deps.metrics?.releaseRejections.inc({ series: release.series, reason: error.reason });
         await events.record({
           type: 'rejected',
           series: release.series,

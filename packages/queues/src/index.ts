@@ -14,4 +14,5 @@ export {
   type Registration,
   type RuntimeOptions,
   type QueueLogger,
+  type WorkerTuning,
 } from './runtime.ts';

@@ -19,6 +19,17 @@ export interface RuntimeOptions {
   /** Every queue the system has; enqueueing to anything else is refused. */
   queues: readonly QueueDefinition[];
   logger?: QueueLogger;
+  /** How workers hold and recover jobs (a worker that dies loses its lock after lockDurationMs). */
+  worker?: WorkerTuning;
+}
+
+export interface WorkerTuning {
+  /** How long a job's lock lasts without renewal; a killed worker's job is recovered after it. */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose lock expired (default: lockDurationMs). */
+  stalledIntervalMs?: number;
+  /** How many times a job may be recovered from a dead worker before it fails. */
+  maxStalledCount?: number;
 }
 
 export interface Registration {
@@ -43,11 +54,13 @@ export class QueueRuntime {
   readonly #queues = new Map<string, Queue>();
   readonly #workers: Worker[] = [];
   readonly #logger: QueueLogger | undefined;
+  readonly #tuning: WorkerTuning;
 
   constructor(options: RuntimeOptions) {
     this.prefix = options.prefix ?? 'imagecycle';
     this.#connection = options.connection;
     this.#logger = options.logger;
+    this.#tuning = options.worker ?? {};
     for (const definition of options.queues) {
       if (this.#definitions.has(definition.name)) {
         throw new QueueConfigurationError(`queue "${definition.name}" is declared twice`);
@@ -161,6 +174,10 @@ export class QueueRuntime {
           connection: this.#connection,
           prefix: this.prefix,
           concurrency: registration.concurrency ?? 1,
+          lockDuration: this.#tuning.lockDurationMs ?? 30_000,
+          stalledInterval: this.#tuning.stalledIntervalMs ?? this.#tuning.lockDurationMs ?? 30_000,
+          // A node drain or an OOM kill may interrupt the same long upload more than once.
+          maxStalledCount: this.#tuning.maxStalledCount ?? 3,
         },
       );
       worker.on('failed', (job, error) =>
@@ -183,11 +200,31 @@ export class QueueRuntime {
     return started;
   }
 
-  /** Stops taking jobs, waits for active ones to finish, closes every connection. */
-  async close(): Promise<void> {
-    await Promise.all(this.#workers.map((worker) => worker.close()));
+  /**
+   * Stops taking jobs, waits for active ones to finish, closes every connection. With a
+   * deadline, a worker whose jobs are still running when it passes is left behind and
+   * counted: the caller exits the process, the jobs' locks expire and another worker
+   * recovers them (never lost; the handlers are idempotent).
+   */
+  async close(deadlineMs?: number): Promise<{ abandoned: number }> {
+    let abandoned = 0;
+    await Promise.all(
+      this.#workers.map(async (worker) => {
+        const closing = worker.close();
+        if (deadlineMs === undefined) return closing;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), deadlineMs);
+        });
+        const first = await Promise.race([closing.then(() => 'closed' as const), timedOut]);
+        clearTimeout(timer);
+        if (first === 'timeout') abandoned += 1;
+      }),
+    );
+    if (abandoned > 0) return { abandoned };
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
     this.#workers.length = 0;
     this.#queues.clear();
+    return { abandoned: 0 };
   }
 }

@@ -16,3 +16,4 @@ export {
 } from './schema.ts';
 export { DEFAULT_CATALOGUE_PATH } from './paths.ts';
 export type * from './types.ts';
+export { validateCommand } from './cli/validate.ts';

@@ -8,6 +8,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { type Artifact, artifactSchema, type Release } from '@imagecycle/contracts';
 import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycle/trust';
 import got from 'got';
+import { failpoint } from '@imagecycle/failpoints';
 import { decompress } from './decompress.ts';
 import { sniffDisk } from './disk-format.ts';
 import { DownloadRejected } from './errors.ts';
@@ -30,6 +31,8 @@ function throttled(ctx: DownloadContext, phase: string) {
   let last = 0;
   let lastAt = 0;
   return (bytes: number, total?: number) => {
+    if (phase === 'download' && total && bytes * 2 >= total && bytes < total)
+      failpoint('downloader:mid-download');
     const now = Date.now();
     if (bytes === total || now - lastAt >= 500 || (total && bytes - last >= total / 100)) {
       last = bytes;

@@ -6,6 +6,7 @@
 // imagecycle tag or of another owner, or one inside the retention floor.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
+import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages, newestUploadFirst } from '@imagecycle/inventory';
 import {
   type CinderClient,
@@ -116,6 +117,7 @@ export async function reap(
 
   await deps.glance.applyImage(image, { properties: { [PROPERTY.state]: 'retiring' } });
   if (image.status !== 'deactivated') await deps.glance.deactivateImage(imageId);
+  failpoint('reaper:after-deactivate');
   await (deps.wait ?? sleep)(deps.settleMs ?? 10 * 60_000);
 
   const after = await usersOf(deps, imageId);

@@ -6,6 +6,7 @@
 // writes two images carry the Latest name - a lookup by name still finds one (and the newest
 // is also the one users want). The other order would leave a moment where the name finds
 // nothing. A crash in between leaves two; the next reconcile demotes the older.
+import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import type { GlanceClient, PatchOperation } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
@@ -41,6 +42,7 @@ export async function reconcile(
     if (ops.length === 0) continue;
     result.patches += 1;
     result.changes.push({ imageId: entry.image.id, role: entry.role, ops });
+    if (entry.role === 'latest') failpoint('renamer:after-promote');
   }
   return result;
 }

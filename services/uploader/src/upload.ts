@@ -4,6 +4,7 @@
 // it; a failure never leaves a queued or saving image behind.
 import { rm } from 'node:fs/promises';
 import { PROPERTY, type Release } from '@imagecycle/contracts';
+import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import { type GlanceClient, type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
@@ -62,6 +63,8 @@ export async function upload(
         {
           size: artifact.size,
           onProgress: ({ transferred }) => {
+            if (transferred * 2 >= artifact.size && transferred < artifact.size)
+              failpoint('uploader:mid-upload');
             if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
             last = transferred;
             void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });

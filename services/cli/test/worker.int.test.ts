@@ -1,4 +1,4 @@
-// The feed-watcher as operators run it: real processes, the mirror, Redis and Glance.
+// `imagecycle worker` as operators run it: real processes, the mirror, Redis and Glance.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -47,9 +47,9 @@ async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promis
   }
 }
 
-describe('feed-watcher process', () => {
+describe('imagecycle worker feed-watcher', () => {
   it('upserts the schedules at start-up, checks on demand, and stops cleanly on SIGTERM', async () => {
-    const worker = spawn(process.execPath, [main, 'worker'], {
+    const worker = spawn(process.execPath, [main, 'worker', 'feed-watcher'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,7 +65,7 @@ describe('feed-watcher process', () => {
 
       const trigger = spawnSync(
         process.execPath,
-        [main, 'trigger', 'debian-12', 'flatcar-stable'],
+        [main, 'run', '--series', 'debian-12', '--series', 'flatcar-stable'],
         { env, encoding: 'utf8' },
       );
       expect(trigger.status).toBe(0);
@@ -87,17 +87,40 @@ describe('feed-watcher process', () => {
   it('refuses to start on a broken catalogue, naming file and line', () => {
     const broken = join(tmpdir(), `catalogue-${prefix}.yaml`);
     writeFileSync(broken, 'series:\n  x:\n    title: 42\n');
-    const run = spawnSync(process.execPath, [main, 'worker'], {
+    const run = spawnSync(process.execPath, [main, 'worker', 'feed-watcher'], {
       env: { ...env, IMAGECYCLE_CATALOGUE: broken },
       encoding: 'utf8',
     });
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(3);
     expect(run.stderr).toContain(`${broken}:3:12: series.x.title: must be a string, got number`);
   });
 
-  it('refuses to trigger a series the catalogue does not have', () => {
-    const run = spawnSync(process.execPath, [main, 'trigger', 'nope-1'], { env, encoding: 'utf8' });
-    expect(run.status).toBe(1);
+  it('refuses to run a series the catalogue does not have (usage, exit 2)', () => {
+    const run = spawnSync(process.execPath, [main, 'run', '--series', 'nope-1'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
     expect(run.stderr).toContain('nope-1');
+  });
+
+  it('names every wrong setting and exits 3 before connecting to anything', () => {
+    const run = spawnSync(process.execPath, [main, 'worker', 'downloader'], {
+      env: { ...env, REDIS_URL: 'localhost:6379', IMAGECYCLE_CONCURRENCY: 'download=zero' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
+    expect(run.stderr).toContain(
+      'IMAGECYCLE_CONCURRENCY: "download=zero" is not <queue>=<positive integer>',
+    );
+  });
+
+  it('refuses an unknown worker name, listing the known ones (usage, exit 2)', () => {
+    const run = spawnSync(process.execPath, [main, 'worker', 'uploadr'], { env, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'unknown worker uploadr; known: feed-watcher, downloader, uploader',
+    );
   });
 });

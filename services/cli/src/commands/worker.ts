@@ -1,0 +1,53 @@
+// imagecycle worker <name...> | imagecycle all
+// Consumes the queues of the named workers until SIGTERM/SIGINT, then drains: no new jobs,
+// active ones get IMAGECYCLE_DRAIN_SECONDS to finish; what is cut off is recovered by
+// another worker once its lock expires. The process that runs the feed-watcher or the
+// usage-checker also upserts the daily schedules (an upsert: any number may do it).
+import {
+  type App,
+  consumedQueues,
+  isWorkerName,
+  WORKER_NAMES,
+  type WorkerName,
+} from '@imagecycle/app';
+import { CliError, EXIT } from '../exit-codes.ts';
+
+export function parseWorkerNames(args: readonly string[]): WorkerName[] {
+  if (args.length === 0)
+    throw new CliError(EXIT.usage, `worker: name at least one of ${WORKER_NAMES.join(', ')}`);
+  const unknown = args.filter((name) => !isWorkerName(name));
+  if (unknown.length > 0)
+    throw new CliError(
+      EXIT.usage,
+      `worker: unknown worker ${unknown.join(', ')}; known: ${WORKER_NAMES.join(', ')}`,
+    );
+  return args as WorkerName[];
+}
+
+export async function runWorkers(
+  app: App,
+  names: readonly (WorkerName | 'all')[],
+): Promise<number> {
+  const consume = consumedQueues(names);
+  const schedules =
+    names.includes('all') || names.includes('feed-watcher') || names.includes('usage-checker');
+  if (schedules) await app.syncSchedules();
+  app.start(consume);
+  app.logger.info(
+    { workers: names, queues: consume.map((q) => q.name), series: app.catalogue.series.length },
+    'workers started',
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  app.logger.info(
+    { signal, drainSeconds: app.settings.IMAGECYCLE_DRAIN_SECONDS },
+    'stopping: no new jobs; waiting for active ones',
+  );
+  const { abandoned } = await app.stop();
+  if (abandoned > 0)
+    app.logger.warn({ abandoned }, 'drain deadline passed: active jobs left for another worker');
+  else app.logger.info('stopped');
+  return EXIT.ok;
+}

@@ -1,0 +1,2 @@
+export { EXIT, CliError } from './exit-codes.ts';
+export { renderBar } from './progress.ts';

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// imagecycle: the one command operators run. See `imagecycle --help`.
+import { parseArgs } from 'node:util';
+import { App, loadSettings, SettingsError } from '@imagecycle/app';
+import { createLogger } from '@imagecycle/observability';
+import { CatalogueError, validateCommand } from '@imagecycle/series-catalogue';
+import { runCommand } from './commands/run.ts';
+import { parseWorkerNames, runWorkers } from './commands/worker.ts';
+import { CliError, EXIT } from './exit-codes.ts';
+
+const HELP = `imagecycle - keeps a cloud's public images fresh, and removes old ones nobody uses
+
+Usage: imagecycle <command> [options]
+
+Commands:
+  validate [FILE]          check the series catalogue (default: IMAGECYCLE_CATALOGUE or the packaged one)
+  run [--series ID]...     check the series upstream now (all when none named)
+        --wait             follow the pipeline until it is at rest, with progress bars
+        --timeout SECONDS  give up waiting after this long (default 3600)
+  worker NAME...           consume the queues of these workers until SIGTERM:
+                           feed-watcher, downloader, uploader, renamer, usage-checker, reaper
+  all                      every worker and the schedules in one process (small clouds, development)
+
+Options:
+  --json                   machine-readable output on stdout
+  -h, --help               this text
+
+Settings come from the environment (REDIS_URL, IMAGECYCLE_*, LOG_LEVEL) and the cloud from
+clouds.yaml / OS_CLOUD; the README lists them all.
+
+Exit codes: 0 ok, 1 something failed or was rejected, 2 usage, 3 configuration,
+            4 a dependency unreachable or a wait timed out.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      series: { type: 'string', multiple: true },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? EXIT.ok : EXIT.usage;
+  }
+  if (command === 'validate') {
+    const code = await validateCommand(args, process.env);
+    return code === 0 ? EXIT.ok : code === 1 ? EXIT.config : EXIT.config;
+  }
+  const known = ['run', 'worker', 'all'];
+  if (!known.includes(command))
+    throw new CliError(EXIT.usage, `unknown command "${command}"; see imagecycle --help`);
+  const workers = command === 'worker' ? parseWorkerNames(args) : undefined;
+  const timeoutSeconds = Number(values.timeout ?? 3600);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+    throw new CliError(
+      EXIT.usage,
+      `--timeout: "${values.timeout}" is not a positive number of seconds`,
+    );
+
+  const settings = loadSettings();
+  const logger = createLogger({ name: `imagecycle-${command}`, level: settings.LOG_LEVEL });
+  const app = await App.create({ settings, logger });
+  try {
+    if (command === 'run')
+      return await runCommand(app, {
+        series: values.series ?? [],
+        wait: values.wait ?? false,
+        timeoutSeconds,
+        json: values.json ?? false,
+      });
+    return await runWorkers(app, workers ?? ['all']);
+  } finally {
+    if (command === 'run') await app.stop();
+  }
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CliError) return error.code;
+  if (error instanceof SettingsError || error instanceof CatalogueError) return EXIT.config;
+  if (
+    error instanceof TypeError &&
+    'code' in error &&
+    String(error.code).startsWith('ERR_PARSE_ARGS')
+  )
+    return EXIT.usage;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT')
+    return EXIT.unavailable;
+  return EXIT.failed;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`imagecycle: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(exitCodeOf(error));
+  },
+);

@@ -1,0 +1,86 @@
+// Follows the pipeline until it is at rest: counts the jobs finished since the run began and,
+// on a terminal, redraws one line per active job with a progress bar (downloads, uploads).
+import type { App } from '@imagecycle/app';
+import type { QueueDefinition } from '@imagecycle/queues';
+
+export interface FollowOptions {
+  /** Jobs finished before this (ms since epoch) belong to earlier runs. */
+  since: number;
+  timeoutMs: number;
+  /** Draw bars on stderr (a terminal); otherwise stay silent until the end. */
+  bar: boolean;
+}
+
+export interface FollowOutcome {
+  completed: number;
+  failed: number;
+  timedOut: boolean;
+}
+
+const WIDTH = 28;
+
+/** `[#########-------------]  37%  412.0/1100.0 MiB` */
+export function renderBar(done: number, total: number): string {
+  const ratio = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(ratio * WIDTH);
+  const mib = (n: number) => (n / 1048576).toFixed(1);
+  return `[${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%  ${mib(done)}/${mib(total)} MiB`;
+}
+
+interface ProgressShape {
+  bytes?: number;
+  total?: number;
+  phase?: string;
+}
+
+export async function followPipeline(
+  app: App,
+  queues: readonly QueueDefinition[],
+  options: FollowOptions,
+): Promise<FollowOutcome> {
+  const deadline = Date.now() + options.timeoutMs;
+  let quiet = 0;
+  let drawn = 0;
+  const draw = (lines: string[]) => {
+    if (!options.bar) return;
+    let out = drawn > 0 ? `\x1b[${drawn}A` : '';
+    for (const line of lines) out += `\x1b[2K${line}\n`;
+    for (let i = lines.length; i < drawn; i += 1) out += '\x1b[2K\n';
+    if (lines.length < drawn) out += `\x1b[${drawn - lines.length}A`;
+    process.stderr.write(out);
+    drawn = lines.length;
+  };
+  for (;;) {
+    let busy = 0;
+    const lines: string[] = [];
+    for (const definition of queues) {
+      const queue = app.runtime.queue(definition);
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      busy += Object.values(counts).reduce((sum, n) => sum + n, 0);
+      if (!options.bar || !counts.active) continue;
+      for (const job of await queue.getJobs(['active'])) {
+        const progress = (typeof job.progress === 'object' ? job.progress : {}) as ProgressShape;
+        const label = `${definition.name.padEnd(11)} ${(job.id ?? '').slice(0, 44).padEnd(44)}`;
+        lines.push(
+          progress.total
+            ? `${label} ${(progress.phase ?? '').padEnd(10)} ${renderBar(progress.bytes ?? 0, progress.total)}`
+            : `${label} running`,
+        );
+      }
+    }
+    draw(lines);
+    quiet = busy === 0 ? quiet + 1 : 0;
+    if (quiet >= 2 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  let completed = 0;
+  let failed = 0;
+  for (const definition of queues) {
+    const queue = app.runtime.queue(definition);
+    for (const job of await queue.getJobs(['completed']))
+      if ((job.finishedOn ?? 0) >= options.since) completed += 1;
+    for (const job of await queue.getJobs(['failed']))
+      if ((job.finishedOn ?? 0) >= options.since) failed += 1;
+  }
+  return { completed, failed, timedOut: quiet < 2 };
+}
