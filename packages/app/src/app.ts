@@ -133,6 +133,7 @@ export class App {
       watcher: this.watcher,
       events: this.events,
       metrics: this.metrics,
+      logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,
       now: () => this.now(),
       reapSettleMs: this.settings.IMAGECYCLE_REAP_SETTLE_SECONDS * 1000,

@@ -1,5 +1,21 @@
-// Waits until no queue has work waiting, delayed or running: the pipeline is at rest.
+// Waits until no queue has work waiting, running or retrying: the pipeline is at rest.
+// The next occurrence of a schedule (a delayed job a job scheduler keeps ready) is not work.
 import type { QueueDefinition, QueueRuntime } from '@imagecycle/queues';
+
+export async function pendingJobs(
+  runtime: QueueRuntime,
+  queues: readonly QueueDefinition[],
+): Promise<number> {
+  let busy = 0;
+  for (const definition of queues) {
+    const queue = runtime.queue(definition);
+    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
+    busy += Object.values(counts).reduce((sum, n) => sum + n, 0);
+    if ((await queue.getDelayedCount()) > 0)
+      busy += (await queue.getDelayed()).filter((job) => !job.repeatJobKey).length;
+  }
+  return busy;
+}
 
 export async function waitUntilIdle(
   runtime: QueueRuntime,
@@ -9,13 +25,7 @@ export async function waitUntilIdle(
   const deadline = Date.now() + timeoutMs;
   let quietRounds = 0;
   for (;;) {
-    let busy = 0;
-    for (const queue of queues) {
-      const counts = await runtime
-        .queue(queue)
-        .getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-      busy += Object.values(counts).reduce((sum, n) => sum + n, 0);
-    }
+    const busy = await pendingJobs(runtime, queues);
     // twice in a row: a job may enqueue its successor just as the counts are read
     quietRounds = busy === 0 ? quietRounds + 1 : 0;
     if (quietRounds >= 2) return;

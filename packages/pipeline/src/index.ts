@@ -1,2 +1,2 @@
 export { stageRegistrations, type PipelineDeps } from './stages.ts';
-export { waitUntilIdle } from './drain.ts';
+export { pendingJobs, waitUntilIdle } from './drain.ts';

@@ -9,7 +9,7 @@ import {
   uploadQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
-import { download, DownloadRejected } from '@imagecycle/downloader';
+import { cleanStaging, download, DownloadRejected } from '@imagecycle/downloader';
 import type { Events } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
@@ -20,6 +20,8 @@ import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import type { Metrics } from '@imagecycle/observability';
 import { type SmokeTester, upload, UploadRejected } from '@imagecycle/uploader';
 import { checkUsage } from '@imagecycle/usage-checker';
+
+const ABANDONED_AFTER_MS = 3 * 24 * 3600 * 1000;
 
 export interface PipelineDeps {
   catalogue: Catalogue;
@@ -33,6 +35,7 @@ export interface PipelineDeps {
   now?: () => Date;
   reapSettleMs?: number;
   reapDryRun?: boolean;
+  logger?: { info(object: object, message?: string): void };
   /** Counts rejections by reason (the feed-watcher counts its own). */
   metrics?: Pick<Metrics, 'releaseRejections'>;
   /** Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`). */
@@ -61,6 +64,13 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
     }),
 
     handle(downloadQueue, async ({ release }, ctx) => {
+      // Directories nobody wrote to for three days belong to abandoned releases.
+      const removed = await cleanStaging(
+        deps.stagingDir,
+        new Set([`${release.series}/${release.version}`]),
+        ABANDONED_AFTER_MS,
+      );
+      if (removed.length > 0) deps.logger?.info({ removed }, 'abandoned staging removed');
       try {
         const artifact = await download({ release }, ctx, {
           stagingDir: deps.stagingDir,

@@ -1,6 +1,7 @@
 // Follows the pipeline until it is at rest: counts the jobs finished since the run began and,
 // on a terminal, redraws one line per active job with a progress bar (downloads, uploads).
 import type { App } from '@imagecycle/app';
+import { pendingJobs } from '@imagecycle/pipeline';
 import type { QueueDefinition } from '@imagecycle/queues';
 
 export interface FollowOptions {
@@ -51,13 +52,10 @@ export async function followPipeline(
     drawn = lines.length;
   };
   for (;;) {
-    let busy = 0;
+    const busy = await pendingJobs(app.runtime, queues);
     const lines: string[] = [];
-    for (const definition of queues) {
+    for (const definition of options.bar ? queues : []) {
       const queue = app.runtime.queue(definition);
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      busy += Object.values(counts).reduce((sum, n) => sum + n, 0);
-      if (!options.bar || !counts.active) continue;
       for (const job of await queue.getJobs(['active'])) {
         const progress = (typeof job.progress === 'object' ? job.progress : {}) as ProgressShape;
         const label = `${definition.name.padEnd(11)} ${(job.id ?? '').slice(0, 44).padEnd(44)}`;

@@ -74,6 +74,39 @@ describe('desiredState', () => {
     ]);
   });
 
+  it('keeps every given name: reaping the first image of a day renames none, and a demoted Latest is numbered after them all', () => {
+    const day = '2026-11-01';
+    const title = 'Ubuntu 24.04 Noble Numbat';
+    // the first image of the day (plain name) was reaped; "#2" and "#3" are left
+    const second = image('2', `${day}T10:00:00Z`, { name: `${title} - ${day} #2` });
+    const third = image('3', `${day}T11:00:00Z`, { name: `${title} - ${day} #3` });
+    const demoted = image('4', `${day}T12:00:00Z`, {
+      name: `${title} - Latest`,
+      imagecycle_state: 'latest',
+    });
+    const newest = image('5', `${day}T13:00:00Z`, { imagecycle_state: 'candidate' });
+    expect(names(desiredState(series, [second, third, demoted, newest]))).toEqual([
+      ['5', `${title} - Latest`],
+      ['2', `${title} - ${day} #2`],
+      ['3', `${title} - ${day} #3`],
+      ['4', `${title} - ${day} #4`],
+    ]);
+  });
+
+  it('does not keep a dated name of another day, nor one two images claim', () => {
+    const title = 'Ubuntu 24.04 Noble Numbat';
+    const wrongDay = image('1', '2026-11-01T10:00:00Z', { name: `${title} - 2026-10-31` });
+    const first = image('2', '2026-11-02T10:00:00Z', { name: `${title} - 2026-11-02` });
+    const copy = image('3', '2026-11-02T11:00:00Z', { name: `${title} - 2026-11-02` });
+    const latest = image('4', '2026-11-03T10:00:00Z', { imagecycle_state: 'latest' });
+    expect(names(desiredState(series, [wrongDay, first, copy, latest]))).toEqual([
+      ['4', `${title} - Latest`],
+      ['1', `${title} - 2026-11-01`],
+      ['2', `${title} - 2026-11-02`],
+      ['3', `${title} - 2026-11-02 #2`],
+    ]);
+  });
+
   it('leaves out images that are not active, retiring, or of another series; hides community images when asked', () => {
     const entries = desiredState({ ...series, communityHidden: true }, [
       image('5', '2026-11-05T00:00:00Z', { status: 'queued', imagecycle_state: 'candidate' }),

@@ -3,6 +3,7 @@
 // Idempotent: a rerun for the same version finds the candidate and continues or replaces
 // it; a failure never leaves a queued or saving image behind.
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { PROPERTY, type Release } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
@@ -92,7 +93,8 @@ export async function upload(
   }
 
   await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
-  await rm(artifact.path, { force: true }); // published: staging no longer needs it
+  // Published: staging no longer needs the artifact's directory (disk image and marker).
+  await rm(dirname(artifact.path), { recursive: true, force: true });
   return { imageId: image.id, reused };
 }
 

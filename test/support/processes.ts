@@ -1,0 +1,75 @@
+// imagecycle processes as operators run them, for tests that stop, kill and restart them.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export const IMAGECYCLE_MAIN = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  'services',
+  'cli',
+  'src',
+  'main.ts',
+);
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly label: string;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  readonly exited: Promise<Exit>;
+  /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<Exit>;
+}
+
+export function startImagecycle(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  label = args.join(' '),
+): RunningProcess {
+  const child = spawn(process.execPath, [IMAGECYCLE_MAIN, ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    label,
+    stderr: () => stderr,
+    exited,
+    async stop(graceMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const exit = await exited;
+      clearTimeout(timer);
+      return exit;
+    },
+  };
+}
+
+/** Waits for a process to end, failing with its stderr when it takes longer than `ms`. */
+export async function exitOf(proc: RunningProcess, ms: number): Promise<Exit> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${proc.label} still running after ${ms} ms; stderr:\n${proc.stderr()}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([proc.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
