@@ -66,6 +66,10 @@ export class App {
       queues: allQueues,
       logger,
       worker: { lockDurationMs: lockMs, stalledIntervalMs: lockMs },
+      retryDelayMs:
+        settings.IMAGECYCLE_RETRY_DELAY_SECONDS === undefined
+          ? undefined
+          : settings.IMAGECYCLE_RETRY_DELAY_SECONDS * 1000,
     });
     const fakeNow = settings.IMAGECYCLE_FAKE_NOW;
     if (fakeNow)

@@ -26,6 +26,8 @@ export const settingsSchema = z.object({
   IMAGECYCLE_INSECURE_FEEDS: flag,
   /** How long a job's lock lasts: a dead worker's job is recovered after about this long. */
   IMAGECYCLE_JOB_LOCK_SECONDS: seconds(30),
+  /** The first retry delay of a failed job (backoff doubles from it); unset: per queue. */
+  IMAGECYCLE_RETRY_DELAY_SECONDS: z.coerce.number().positive().optional(),
   /** SIGTERM: how long active jobs may run before the process leaves them to another worker. */
   IMAGECYCLE_DRAIN_SECONDS: seconds(300),
   /** Jobs a worker runs at once, per queue, e.g. "download=2,upload=2". */

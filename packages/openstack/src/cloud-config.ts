@@ -49,6 +49,8 @@ export interface CloudConfig {
   verify: boolean;
   /** PEM file of extra certificate authorities. */
   cacert: string | undefined;
+  /** Endpoints used instead of the catalogue's (`image_endpoint_override`, ...). */
+  endpointOverrides: Partial<Record<'image' | 'compute' | 'block-storage', string>>;
 }
 
 const str = z.union([z.string(), z.number()]).transform(String);
@@ -88,6 +90,9 @@ const cloudEntry = z.looseObject({
   insecure: bool.optional(),
   cacert: z.string().optional(),
   identity_api_version: str.optional(),
+  image_endpoint_override: z.url().optional(),
+  compute_endpoint_override: z.url().optional(),
+  block_storage_endpoint_override: z.url().optional(),
 });
 
 const cloudsFile = z.object({ clouds: z.record(z.string(), cloudEntry) });
@@ -187,6 +192,9 @@ function fromEnv(env: NodeJS.ProcessEnv): CloudConfig {
     endpoint_type: env.OS_ENDPOINT_TYPE,
     insecure: env.OS_INSECURE,
     cacert: env.OS_CACERT,
+    image_endpoint_override: env.OS_IMAGE_ENDPOINT_OVERRIDE,
+    compute_endpoint_override: env.OS_COMPUTE_ENDPOINT_OVERRIDE,
+    block_storage_endpoint_override: env.OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE,
   });
   return toConfig(entry, 'OS_* variables');
 }
@@ -256,5 +264,12 @@ function toConfig(entry: Entry, source: string): CloudConfig {
     interface: entry.interface ?? endpointType ?? 'public',
     verify,
     cacert: entry.cacert,
+    endpointOverrides: {
+      ...(entry.image_endpoint_override ? { image: entry.image_endpoint_override } : {}),
+      ...(entry.compute_endpoint_override ? { compute: entry.compute_endpoint_override } : {}),
+      ...(entry.block_storage_endpoint_override
+        ? { 'block-storage': entry.block_storage_endpoint_override }
+        : {}),
+    },
   };
 }

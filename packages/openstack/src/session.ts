@@ -180,6 +180,8 @@ export class Session {
 
   /** The endpoint URL of a service from the catalogue, for the configured region and interface. */
   async endpoint(service: ServiceName): Promise<string> {
+    const override = service === 'identity' ? undefined : this.config.endpointOverrides?.[service];
+    if (override) return override.replace(/\/+$/, '');
     const token = await this.token();
     return selectEndpoint(
       token.catalog,

@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   logger?: QueueLogger;
   /** How workers hold and recover jobs (a worker that dies loses its lock after lockDurationMs). */
   worker?: WorkerTuning;
+  /** Overrides the first retry delay of every queue (the backoff grows from it). */
+  retryDelayMs?: number | undefined;
 }
 
 export interface WorkerTuning {
@@ -55,12 +57,14 @@ export class QueueRuntime {
   readonly #workers: Worker[] = [];
   readonly #logger: QueueLogger | undefined;
   readonly #tuning: WorkerTuning;
+  readonly #retryDelayMs: number | undefined;
 
   constructor(options: RuntimeOptions) {
     this.prefix = options.prefix ?? 'imagecycle';
     this.#connection = options.connection;
     this.#logger = options.logger;
     this.#tuning = options.worker ?? {};
+    this.#retryDelayMs = options.retryDelayMs;
     for (const definition of options.queues) {
       if (this.#definitions.has(definition.name)) {
         throw new QueueConfigurationError(`queue "${definition.name}" is declared twice`);
@@ -85,11 +89,17 @@ export class QueueRuntime {
       queue = new Queue(definition.name, {
         connection: this.#connection,
         prefix: this.prefix,
-        defaultJobOptions: definition.defaultJobOptions,
+        defaultJobOptions: this.#withRetryDelay(definition.defaultJobOptions),
       });
       this.#queues.set(definition.name, queue);
     }
     return queue;
+  }
+
+  #withRetryDelay(options: JobsOptions | undefined): JobsOptions | undefined {
+    const backoff = options?.backoff;
+    if (this.#retryDelayMs === undefined || !backoff || typeof backoff === 'number') return options;
+    return { ...options, backoff: { ...backoff, delay: this.#retryDelayMs } };
   }
 
   /** Parses the payload, then adds the job (under its deterministic id when it has one). */

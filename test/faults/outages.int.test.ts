@@ -1,0 +1,256 @@
+// Outages during a run, with `imagecycle all` as a real process: Glance answering 503 for a
+// while (a fault-injecting proxy in front of the real Glance), Redis restarting in the middle
+// of a download, and the mirror cutting a download halfway. Each time the release is
+// published exactly once and nothing is left behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import {
+  allQueues,
+  downloadQueue,
+  feedCheckQueue,
+  PROPERTY,
+  uploadQueue,
+} from '@imagecycle/contracts';
+import { listManagedImages } from '@imagecycle/inventory';
+import { waitUntilIdle } from '@imagecycle/pipeline';
+import { QueueRuntime } from '@imagecycle/queues';
+import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
+import { cloudNames, connect } from '../support/clouds.ts';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+import { type RunningProcess, startImagecycle } from '../support/processes.ts';
+
+const service = connect('service');
+let mirror: Mirror;
+let owner: string;
+let baseEnv: NodeJS.ProcessEnv;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+const imagesOf = (series: string) => listManagedImages(service.glance, { owner, series });
+
+async function removeImages(series: string): Promise<void> {
+  for (const image of await imagesOf(series)) await service.glance.deleteImage(image.id);
+}
+
+async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A pipeline of its own: a queue prefix, a staging directory, `imagecycle all`. */
+function pipeline(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const prefix = `outage-${randomBytes(4).toString('hex')}`;
+  const staging = mkdtempSync(join(tmpdir(), 'outage-staging-'));
+  const runtime = new QueueRuntime({
+    connection: { url: redisUrl, maxRetriesPerRequest: null },
+    prefix,
+    queues: allQueues,
+  });
+  const proc: RunningProcess = startImagecycle(['all'], {
+    ...baseEnv,
+    REDIS_URL: redisUrl,
+    IMAGECYCLE_QUEUE_PREFIX: prefix,
+    IMAGECYCLE_STAGING_DIR: staging,
+    ...extraEnv,
+  });
+  cleanups.push(async () => {
+    await proc.stop(10_000);
+    await runtime.close();
+  });
+  return { runtime, proc, staging };
+}
+
+/** Exactly one image per version, all active, the newest one the Latest. */
+async function expectPublishedOnce(series: string, version: string): Promise<void> {
+  const images = await imagesOf(series);
+  expect(images.map((i) => i.status)).toEqual(images.map(() => 'active'));
+  const versions = images.map((i) => i[PROPERTY.version]);
+  expect(new Set(versions).size, `one image per version: ${versions.join(', ')}`).toBe(
+    images.length,
+  );
+  expect(images.find((i) => i[PROPERTY.state] === 'latest')?.[PROPERTY.version]).toBe(version);
+}
+
+async function failedJobs(runtime: QueueRuntime): Promise<number> {
+  let failed = 0;
+  for (const queue of allQueues) failed += await runtime.queue(queue).getFailedCount();
+  return failed;
+}
+
+beforeAll(async () => {
+  mirror = await startMirror({ seed: '2026-11-01', images: { dataClusters: 64 } });
+  owner = await service.projectId();
+  baseEnv = {
+    ...process.env,
+    ...mirrorCatalogueVars(mirror),
+    OS_CLOUD: cloudNames.service,
+    IMAGECYCLE_JOB_LOCK_SECONDS: '2',
+    IMAGECYCLE_RETRY_DELAY_SECONDS: '1',
+    LOG_LEVEL: 'warn',
+  };
+}, 60_000);
+
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+  mirror.faults.clear();
+}, 60_000);
+
+afterAll(async () => {
+  await mirror.stop();
+});
+
+describe('outages during a run', () => {
+  it('Glance answers 503 for twelve seconds from the moment the upload begins: requests and jobs retried, published once', async () => {
+    const series: Distro = 'ubuntu-22.04';
+    await removeImages(series);
+    const proxy: FaultProxy = await startFaultProxy(await service.session.endpoint('image'));
+    cleanups.push(() => proxy.close());
+    // the service's own clouds.yaml entry, with Glance behind the proxy
+    const clouds = parse(readFileSync(process.env.OS_CLIENT_CONFIG_FILE ?? '', 'utf8')) as {
+      clouds: Record<string, Record<string, unknown>>;
+    };
+    const entry = clouds.clouds[cloudNames.service] ?? {};
+    const file = join(mkdtempSync(join(tmpdir(), 'proxied-')), 'clouds.yaml');
+    writeFileSync(
+      file,
+      stringify({ clouds: { proxied: { ...entry, image_endpoint_override: proxy.url } } }),
+    );
+    const { runtime } = pipeline(process.env.REDIS_URL ?? '', {
+      OS_CLIENT_CONFIG_FILE: file,
+      OS_CLOUD: 'proxied',
+    });
+    const release = mirror.latest(series);
+    await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+    await until(
+      async () => (await runtime.queue(uploadQueue).getActiveCount()) > 0,
+      60_000,
+      'the upload',
+    );
+    // longer than a request's own retries (5 attempts, Retry-After 1 s): the job fails and is retried
+    proxy.outage(12_000);
+    await waitUntilIdle(runtime, allQueues, 120_000);
+    expect(proxy.counts.unavailable).toBeGreaterThan(5);
+    const [upload] = await runtime.queue(uploadQueue).getJobs(['completed']);
+    expect(upload?.attemptsMade).toBeGreaterThan(1);
+    await expectPublishedOnce(series, release?.version ?? '');
+    expect(await failedJobs(runtime)).toBe(0);
+    await removeImages(series);
+  }, 180_000);
+
+  it('Redis restarts in the middle of a download: the workers reconnect and the release is published once', async () => {
+    const series: Distro = 'debian-11';
+    await removeImages(series);
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const { runtime } = pipeline(redis.url);
+    const release = mirror.latest(series);
+    // about four seconds of download: time to restart Redis underneath it
+    mirror.faults.trickle(release?.image.path ?? '', { chunkBytes: 256 * 1024, intervalMs: 250 });
+    await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+    await until(
+      async () => (await runtime.queue(downloadQueue).getActiveCount()) > 0,
+      60_000,
+      'the download',
+    );
+    await redis.restart(1500);
+    await waitUntilIdle(runtime, allQueues, 120_000);
+    await expectPublishedOnce(series, release?.version ?? '');
+    expect(await failedJobs(runtime)).toBe(0);
+    expect(redis.restarts).toBe(1);
+    await removeImages(series);
+  }, 180_000);
+
+  it('the mirror cuts the download halfway: resumed with Range, published once, staging empty', async () => {
+    const series: Distro = 'flatcar-stable';
+    await removeImages(series);
+    const release = mirror.latest(series);
+    const cut = mirror.faults.truncate(release?.image.path ?? '', { times: 1 });
+    const { runtime, staging } = pipeline(process.env.REDIS_URL ?? '');
+    await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+    await waitUntilIdle(runtime, allQueues, 120_000);
+    cut.remove();
+    await expectPublishedOnce(series, release?.version ?? '');
+    const fetches = mirror.requests.log.filter(
+      (e) => e.method === 'GET' && e.path === release?.image.path,
+    );
+    expect(fetches.map((e) => [e.status, e.aborted || undefined])).toEqual([
+      [200, true],
+      [206, undefined],
+    ]);
+    expect(readdirSync(join(staging, series))).toEqual([]);
+    await removeImages(series);
+  }, 180_000);
+});
+
+/** A Redis of the test's own, with an append-only file so a restart keeps the queues. */
+async function startPrivateRedis() {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-'));
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
+  let child: ChildProcess;
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ],
+      { stdio: 'ignore' },
+    );
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = connectTcp(port, '127.0.0.1', () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        }),
+      10_000,
+      'redis-server to listen',
+    );
+  };
+  await start();
+  const state = {
+    url: `redis://127.0.0.1:${port}`,
+    restarts: 0,
+    /** SIGKILL, down for `downMs`, then up again on the same port and data. */
+    async restart(downMs: number) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await start();
+      state.restarts += 1;
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  return state;
+}
