@@ -50,6 +50,7 @@ let clock = Date.now();
 let mirror: Mirror;
 let catalogue: Catalogue;
 let owner: string;
+const metrics = createMetrics({ defaultMetrics: false });
 
 async function managedOf(series: string): Promise<GlanceImage[]> {
   return listManagedImages(service.glance, { owner, series });
@@ -88,7 +89,7 @@ beforeAll(async () => {
     owner,
     runtime,
     logger: quiet,
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
   });
   runtime.startWorkers(
     stageRegistrations({
@@ -98,6 +99,7 @@ beforeAll(async () => {
       runtime,
       watcher,
       events,
+      metrics,
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
       now: () => new Date(clock),
       reapSettleMs: 0,
@@ -191,7 +193,16 @@ describe('the image lifecycle', () => {
     // A third release, so the day-1 images leave the retention floor (the newest community image).
     await mirror.publish('ubuntu-24.04', { date: '2026-11-25' });
     await mirror.publish('debian-12', { date: '2026-11-25' });
+    // Debian 11 gets two releases, so its day-1 image is a community image outside the
+    // retention floor - and an operator protects it: it must survive everything.
+    await mirror.publish('debian-11', { date: '2026-11-21' });
+    await mirror.publish('debian-11', { date: '2026-11-25' });
     await runDay();
+    const protectedId = day1.get('debian-11')?.id ?? '';
+    expect((await service.glance.getImage(protectedId))[PROPERTY.state]).toBe('community');
+    await service.glance.patchImage(protectedId, [
+      { op: 'replace', path: '/protected', value: true },
+    ]);
     const oldUbuntu = day1.get('ubuntu-24.04')?.id ?? '';
     const oldDebian = day1.get('debian-12')?.id ?? '';
     const privateImage = await tenant.glance.createImage({
@@ -243,6 +254,11 @@ describe('the image lifecycle', () => {
     await usageDay(17); // day 18: past the 7-day grace period
     expect(await exists(oldUbuntu)).toBe(false);
     expect(await exists(oldDebian)).toBe(false);
+    expect(await service.glance.getImage(protectedId)).toMatchObject({
+      status: 'active',
+      protected: true,
+      visibility: 'community',
+    });
     for (const seriesId of ['ubuntu-24.04', 'debian-12']) {
       const left = await managedOf(seriesId);
       expect(left.map((i) => i[PROPERTY.state]).sort(), seriesId).toEqual(['community', 'latest']);
@@ -288,6 +304,11 @@ describe('the image lifecycle', () => {
       const rejected = (await events.recent(100, seriesId)).find((e) => e.type === 'rejected');
       expect(rejected?.version).toBe(published.version);
       expect(rejected?.detail).toBeTruthy();
+      const counted = (await metrics.releaseRejections.get()).values.filter(
+        (v) => v.labels.series === seriesId,
+      );
+      expect(counted.map((v) => v.value)).toEqual([1]);
+      expect(counted[0]?.labels.reason).toBeTruthy();
     },
     120_000,
   );
