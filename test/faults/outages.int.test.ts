@@ -182,10 +182,9 @@ describe('outages during a run', () => {
     const fetches = mirror.requests.log.filter(
       (e) => e.method === 'GET' && e.path === release?.image.path,
     );
-    expect(fetches.map((e) => [e.status, e.aborted || undefined])).toEqual([
-      [200, true],
-      [206, undefined],
-    ]);
+    // the cut request may be logged after the resumed one: compare without order
+    expect(fetches.map((e) => e.status).sort()).toEqual([200, 206]);
+    expect(fetches.find((e) => e.status === 206)?.range).toMatch(/^bytes=[1-9]\d*-$/);
     expect(readdirSync(join(staging, series))).toEqual([]);
     await removeImages(series);
   }, 180_000);

@@ -37,7 +37,19 @@ export const artifactSchema = z.object({
   /** Path in staging, derived from series and version. */
   path: z.string().min(1),
   size: z.number().int().positive(),
-  sha512: z.string().regex(/^[0-9a-f]{128}$/),
+  /**
+   * SHA-512 of the disk image, when the downloader computed it (decompressed releases, or an
+   * upstream that publishes SHA-512). Otherwise the uploader hashes the bytes as it sends
+   * them and checks them against the upstream checksum instead.
+   */
+  sha512: z
+    .string()
+    .regex(/^[0-9a-f]{128}$/)
+    .optional(),
+  /** The upstream's checksum of the disk image file itself (uncompressed releases). */
+  upstreamChecksum: z
+    .object({ algorithm: z.enum(['sha256', 'sha512']), value: z.string().regex(/^[0-9a-f]+$/) })
+    .optional(),
   diskFormat: z.enum(DISK_FORMATS),
   virtualSize: z.number().int().positive(),
 });

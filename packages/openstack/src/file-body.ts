@@ -8,6 +8,8 @@ import type { Writable } from 'node:stream';
 export interface FileBody {
   path: string;
   size: number;
+  /** Sees every chunk, in order, before it goes to the socket (e.g. to hash what is sent). */
+  onChunk?: ((chunk: Buffer) => void) | undefined;
 }
 
 const CHUNK = 256 * 1024;
@@ -55,6 +57,7 @@ export async function pumpFile(
       if (bytesRead === 0)
         throw new Error(`${file.path}: ended at ${position} of ${file.size} bytes`);
       position += bytesRead;
+      file.onChunk?.(buffer.subarray(0, bytesRead));
       sink.write(buffer.subarray(0, bytesRead), (error) => {
         if (error) return onError(error);
         flushed += bytesRead;

@@ -18,6 +18,8 @@ export interface UploadOptions {
   /** Bytes in the source, sent as Content-Length; unknown sizes go chunked. */
   size?: number | undefined;
   onProgress?: ((progress: { transferred: number; total: number | undefined }) => void) | undefined;
+  /** A file source only: sees every chunk before it is sent (hash what Glance receives). */
+  onChunk?: ((chunk: Buffer) => void) | undefined;
 }
 
 export type UploadSource = Readable | { path: string };
@@ -152,7 +154,9 @@ export class GlanceClient {
     await this.#call({
       method: 'PUT',
       path: `/v2/images/${encodeURIComponent(id)}/${target}`,
-      ...(fromFile ? { file: { path: source.path, size: size ?? 0 } } : { body: source }),
+      ...(fromFile
+        ? { file: { path: source.path, size: size ?? 0, onChunk: options.onChunk } }
+        : { body: source }),
       headers: {
         'content-type': 'application/octet-stream',
         ...(size !== undefined ? { 'content-length': String(size) } : {}),

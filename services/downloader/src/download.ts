@@ -63,10 +63,9 @@ export async function download(
 
   await ensureDir(paths);
   const compressed = release.compression !== 'none';
-  const algorithms = [
-    release.checksum.algorithm,
-    ...(compressed || release.checksum.algorithm === 'sha512' ? [] : ['sha512']),
-  ];
+  // Only the upstream's algorithm while downloading: for an uncompressed release the uploader
+  // computes SHA-512 as it sends the bytes (overlapping Glance's own hashing).
+  const algorithms = [release.checksum.algorithm];
   const fetched = await fetchFile(release.url, paths.part, {
     algorithms,
     onProgress: throttled(ctx, 'download'),
@@ -120,7 +119,7 @@ export async function download(
     }
   }
 
-  let sha512: string;
+  let sha512: string | undefined;
   let size: number;
   if (compressed) {
     const inner = release.uncompressedChecksum;
@@ -150,7 +149,7 @@ export async function download(
     size = out.size;
   } else {
     await rename(paths.part, paths.disk);
-    sha512 = fetched.digests.sha512 ?? '';
+    sha512 = fetched.digests.sha512;
     size = fetched.size;
   }
 
@@ -164,7 +163,8 @@ export async function download(
   const artifact: Artifact = {
     path: paths.disk,
     size,
-    sha512,
+    ...(sha512 ? { sha512 } : {}),
+    ...(compressed ? {} : { upstreamChecksum: release.checksum }),
     diskFormat: disk.format,
     virtualSize: disk.virtualSize,
   };

@@ -4,7 +4,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got from 'got';
@@ -76,15 +75,17 @@ export async function fetchFile(
       const length = Number(response.headers['content-length']);
       const total = Number.isFinite(length) ? have + length : undefined;
       let bytes = have;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, callback) {
-          for (const h of hashes) h.update(chunk);
-          bytes += chunk.length;
-          options.onProgress?.(bytes, total);
-          callback(null, chunk);
-        },
+      // Hash and count beside the pipe (no extra stream stage); a large write buffer lets the
+      // file take the bytes in few big writes.
+      request.on('data', (chunk: Buffer) => {
+        for (const h of hashes) h.update(chunk);
+        bytes += chunk.length;
+        options.onProgress?.(bytes, total);
       });
-      await pipeline(request, tap, createWriteStream(path, { flags: have > 0 ? 'a' : 'w' }));
+      await pipeline(
+        request,
+        createWriteStream(path, { flags: have > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 }),
+      );
       if (total !== undefined && bytes !== total) throw new Error(`got ${bytes} of ${total} bytes`);
       const digests: Record<string, string> = {};
       options.algorithms.forEach(

@@ -2,7 +2,7 @@
 // checked by Glance's own hash, optionally smoke-booted, then handed to the renamer.
 // Idempotent: a rerun for the same version finds the candidate and continues or replaces
 // it; a failure never leaves a queued or saving image behind.
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PROPERTY, type Release } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
@@ -11,6 +11,7 @@ import { type GlanceClient, type GlanceImage, imageProperty } from '@imagecycle/
 import type { Series } from '@imagecycle/series-catalogue';
 import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
+import { ArtifactDigest } from './artifact-digest.ts';
 import { type SmokeTester, smokeTest } from './smoke-test.ts';
 
 export interface UploadDeps {
@@ -49,8 +50,11 @@ export async function upload(
     series: series.id,
     version: release.version,
   });
-  let image = await settleExisting(deps.glance, existing, artifact);
+  let image = await settleExisting(deps.glance, existing);
   const reused = image !== undefined;
+  // What the artifact's bytes hash to: known from the downloader, or computed as they are
+  // sent (or, for a reused image, read again) and checked against the upstream's checksum.
+  let sha512 = artifact.sha512;
 
   if (!image) {
     const created = await deps.glance.createImage(
@@ -58,11 +62,13 @@ export async function upload(
     );
     try {
       let last = 0;
+      const digest = new ArtifactDigest(artifact);
       await deps.glance.uploadImageData(
         created.id,
         { path: artifact.path },
         {
           size: artifact.size,
+          onChunk: (chunk) => digest.update(chunk),
           onProgress: ({ transferred }) => {
             if (transferred * 2 >= artifact.size && transferred < artifact.size)
               failpoint('uploader:mid-upload');
@@ -72,6 +78,7 @@ export async function upload(
           },
         },
       );
+      sha512 = digest.verify(what);
       image = await deps.glance.waitForImageStatus(created.id, ['active'], {
         timeoutMs: deps.activeTimeoutMs ?? 30 * 60_000,
         failOn: ['killed', 'deleted'],
@@ -83,7 +90,8 @@ export async function upload(
   }
 
   try {
-    verifyStored(image, artifact, what);
+    sha512 ??= await reusedImageDigest(image, artifact, what);
+    verifyStored(image, artifact, sha512, what);
     if (series.smokeTest && deps.smokeTester)
       await smokeTest(deps.smokeTester, image.id, series.smokeTest, what);
   } catch (error) {
@@ -99,6 +107,26 @@ export async function upload(
 }
 
 /**
+ * The SHA-512 an image found in Glance must have when the artifact does not say: an active
+ * candidate whose staged file is still there is checked against that file (a crash may have
+ * come between "active" and the check). Staging is removed only after the check passed, so
+ * an image without its file - or one already promoted - was checked before.
+ */
+async function reusedImageDigest(
+  image: GlanceImage,
+  artifact: Artifact,
+  what: string,
+): Promise<string> {
+  const staged = await stat(artifact.path).then(
+    () => true,
+    () => false,
+  );
+  if (staged && imageProperty(image, PROPERTY.state) === 'candidate')
+    return ArtifactDigest.ofFile(artifact, what);
+  return image.os_hash_value ?? '';
+}
+
+/**
  * What to do with images already there for this version: an active one is kept (it is
  * checked like a fresh one); a candidate that never became active (queued, saving, killed -
  * left by a crash) is deleted so it can be made again.
@@ -106,11 +134,11 @@ export async function upload(
 async function settleExisting(
   glance: GlanceClient,
   images: GlanceImage[],
-  artifact: Artifact,
 ): Promise<GlanceImage | undefined> {
   let keep: GlanceImage | undefined;
   for (const image of images) {
-    if (image.status === 'active' && image.os_hash_value === artifact.sha512 && !keep) keep = image;
+    // an active image is checked against the artifact's bytes afterwards, like a fresh one
+    if (image.status === 'active' && !keep) keep = image;
     else if (imageProperty(image, PROPERTY.state) === 'candidate')
       await glance.deleteImage(image.id);
   }
@@ -118,11 +146,11 @@ async function settleExisting(
 }
 
 /** Glance's own hash of what it stored must be the artifact's; the format must be what was sniffed. */
-function verifyStored(image: GlanceImage, artifact: Artifact, what: string): void {
-  if (image.os_hash_algo !== 'sha512' || image.os_hash_value !== artifact.sha512) {
+function verifyStored(image: GlanceImage, artifact: Artifact, sha512: string, what: string): void {
+  if (image.os_hash_algo !== 'sha512' || image.os_hash_value !== sha512) {
     throw new UploadRejected(
       'hash-mismatch',
-      `${what}: Glance stored ${image.os_hash_algo}:${image.os_hash_value?.slice(0, 16)}..., the artifact is sha512:${artifact.sha512.slice(0, 16)}...`,
+      `${what}: Glance stored ${image.os_hash_algo}:${image.os_hash_value?.slice(0, 16)}..., the artifact is sha512:${sha512.slice(0, 16)}...`,
     );
   }
   if (image.size !== artifact.size || image.disk_format !== artifact.diskFormat) {

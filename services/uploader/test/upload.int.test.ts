@@ -116,7 +116,7 @@ describe('upload', () => {
   it('a rerun for the same version reuses the candidate instead of making another', async () => {
     const { artifact, release } = artifactFor('20261121');
     const first = await upload({ release, artifact }, ctx, deps);
-    writeFileSync(artifact.path, Buffer.alloc(0)); // even the staging file may be gone or different by now
+    expect(existsSync(artifact.path)).toBe(false); // published: its staging is gone
     const second = await upload({ release, artifact }, ctx, deps);
     expect(second).toEqual({ imageId: first.imageId, reused: true });
     expect(
@@ -148,6 +148,38 @@ describe('upload', () => {
     );
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261123' }),
+    ).toEqual([]);
+  });
+
+  it("an uncompressed artifact is hashed as it is sent: published when the bytes are the upstream's, rejected when staging changed", async () => {
+    const good = artifactFor('20261124');
+    const { sha512, ...withoutSha512 } = good.artifact;
+    const published = await upload(
+      {
+        release: good.release,
+        artifact: { ...withoutSha512, upstreamChecksum: good.release.checksum },
+      },
+      ctx,
+      deps,
+    );
+    expect((await service.glance.getImage(published.imageId)).os_hash_value).toBe(sha512);
+
+    const changed = artifactFor('20261125');
+    const { sha512: _unused, ...plain } = changed.artifact;
+    const other = makeQcow2({ seed: 'not what upstream signed', virtualSize: 64 * 1024 * 1024 });
+    writeFileSync(changed.artifact.path, other); // same size, other bytes
+    await expect(
+      upload(
+        {
+          release: changed.release,
+          artifact: { ...plain, upstreamChecksum: changed.release.checksum },
+        },
+        ctx,
+        deps,
+      ),
+    ).rejects.toThrow(/the bytes sent hash to sha256:.*the upstream says/);
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
     ).toEqual([]);
   });
 

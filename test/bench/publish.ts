@@ -1,0 +1,192 @@
+// Benchmark: publishing one release mirror -> Glance through the pipeline's stages (download
+// + verify the checksum + sniff, then upload + wait for active + compare Glance's hash),
+// each stage in a process of its own as its worker runs it, against the same bytes moved by
+// `curl -o` then `curl -T` in the same run. Prints wall times, the ratio, and each worker's
+// peak RSS.
+//   ./dev bench publish                    (2 GiB raw disk, best of 2)
+//   BENCH_SIZE_MIB=256 BENCH_ROUNDS=1 ./dev bench publish
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Release } from '@imagecycle/contracts';
+import { startMirror } from '../mirror/index.ts';
+import { connect } from '../support/clouds.ts';
+import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+
+const sizeMiB = Number(process.env.BENCH_SIZE_MIB ?? 2048);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const MiB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'bench-publish-'));
+
+/** A raw disk: an MBR-signed first sector, then incompressible data. */
+function makeDisk(): { file: string; sha256: string } {
+  const file = join(dir, 'disk.raw');
+  const hash = createHash('sha256');
+  const block = randomBytes(4 * MiB);
+  block.fill(0, 0, 512);
+  block.writeUInt16LE(0xaa55, 510);
+  const fd = openSync(file, 'w');
+  for (let written = 0; written < sizeMiB * MiB; written += block.length) {
+    writeSync(fd, block);
+    hash.update(block);
+    block.writeUInt32LE(written, 1024); // not every block alike
+  }
+  closeSync(fd);
+  return { file, sha256: hash.digest('hex') };
+}
+
+interface StageRun {
+  seconds: number;
+  maxRssMiB: number;
+  result: Record<string, unknown>;
+}
+
+// Everything runs asynchronously: the file server lives in this process's event loop.
+const run = promisify(execFile);
+
+async function runStage(args: string[], env: NodeJS.ProcessEnv): Promise<StageRun> {
+  const child = await run(
+    process.execPath,
+    // the flag workers run with (bin/imagecycle)
+    ['--max-semi-space-size=1', join(import.meta.dirname, 'publish-stage.ts'), ...args],
+    {
+      encoding: 'utf8',
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as StageRun;
+}
+
+async function main(): Promise<void> {
+  const client = connect('service');
+  const disk = makeDisk();
+  const server = createServer((req, res) => {
+    res.writeHead(200, {
+      'content-length': statSync(disk.file).size,
+      'content-type': 'application/octet-stream',
+    });
+    createReadStream(disk.file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/releases/disk.raw`;
+  // the catalogue's variables (keyrings, fingerprints) as a worker would have them
+  const mirror = await startMirror({ seed: '2026-11-01' });
+  const env = { ...process.env, ...mirrorCatalogueVars(mirror) };
+  await mirror.stop();
+  const glanceRoot = (await client.session.endpoint('image')).replace(/\/v2$/, '');
+  const images: string[] = [];
+  const pipeline: { download: StageRun; upload: StageRun; seconds: number }[] = [];
+  const curl: { get: number; put: number; seconds: number }[] = [];
+
+  try {
+    for (let round = 1; round <= rounds; round += 1) {
+      // curl -o, then curl -T into a fresh image
+      const target = join(dir, 'curl.raw');
+      let t0 = performance.now();
+      await run('curl', ['-sS', '--fail', '-o', target, url]);
+      const get = (performance.now() - t0) / 1000;
+      const image = await client.glance.createImage({
+        name: `bench-curl-${round}`,
+        disk_format: 'raw',
+      });
+      images.push(image.id);
+      const token = (await client.session.token()).value;
+      t0 = performance.now();
+      await run('curl', [
+        '-sS',
+        '--fail',
+        '-X',
+        'PUT',
+        '-T',
+        target,
+        '-H',
+        `X-Auth-Token: ${token}`,
+        '-H',
+        'Content-Type: application/octet-stream',
+        `${glanceRoot}/v2/images/${image.id}/file`,
+      ]);
+      const put = (performance.now() - t0) / 1000;
+      rmSync(target);
+      curl.push({ get, put, seconds: get + put });
+
+      // the pipeline's stages
+      const release: Release = {
+        series: 'ubuntu-24.04',
+        version: `bench-${Date.now()}-${round}`,
+        buildDate: '2026-11-28',
+        url,
+        diskFormat: 'raw',
+        compression: 'none',
+        checksum: { algorithm: 'sha256', value: disk.sha256 },
+        signature: { status: 'not-required' },
+        properties: {},
+      };
+      const releaseFile = join(dir, 'release.json');
+      writeFileSync(releaseFile, JSON.stringify(release));
+      const staging = join(dir, 'staging');
+      const downloaded = await runStage(['download', releaseFile, staging], env);
+      const artifactFile = join(dir, 'artifact.json');
+      writeFileSync(artifactFile, JSON.stringify(downloaded.result));
+      const uploaded = await runStage(['upload', releaseFile, artifactFile], env);
+      images.push(String(uploaded.result.imageId));
+      pipeline.push({
+        download: downloaded,
+        upload: uploaded,
+        seconds: downloaded.seconds + uploaded.seconds,
+      });
+      process.stderr.write(`round ${round}/${rounds} done\n`);
+    }
+    for (const id of images) {
+      const image = await client.glance.getImage(id);
+      if (image.status !== 'active' || image.size !== sizeMiB * MiB)
+        throw new Error(`image ${id} is ${image.status}, size ${image.size}`);
+    }
+  } finally {
+    for (const id of images) await client.glance.deleteImage(id).catch(() => undefined);
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const bestPipeline = pipeline.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const bestCurl = curl.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const ratio = bestPipeline.seconds / bestCurl.seconds;
+  const rss = {
+    download: Math.max(...pipeline.map((p) => p.download.maxRssMiB)),
+    upload: Math.max(...pipeline.map((p) => p.upload.maxRssMiB)),
+  };
+  const s = (n: number) => `${n.toFixed(2)} s`;
+  console.log(`publish ${sizeMiB} MiB mirror -> Glance, best of ${rounds} round(s)`);
+  console.log(
+    `  pipeline  ${s(bestPipeline.seconds)}  (download+verify ${s(bestPipeline.download.seconds)}, upload+verify ${s(bestPipeline.upload.seconds)})`,
+  );
+  console.log(
+    `  curl pair ${s(bestCurl.seconds)}  (curl -o ${s(bestCurl.get)}, curl -T ${s(bestCurl.put)})`,
+  );
+  console.log(`  wall-time ratio pipeline/curl: ${ratio.toFixed(3)} (expected <= 1.15)`);
+  console.log(
+    `  peak RSS: downloader ${rss.download.toFixed(1)} MiB, uploader ${rss.upload.toFixed(1)} MiB (expected < 200)`,
+  );
+  console.log(
+    `  every round: pipeline ${pipeline.map((p) => p.seconds.toFixed(2)).join(' ')} s; curl ${curl.map((c) => c.seconds.toFixed(2)).join(' ')} s`,
+  );
+  const ok = ratio <= 1.15 && rss.download < 200 && rss.upload < 200;
+  console.log(ok ? 'expectations met' : 'EXPECTATIONS NOT MET');
+  process.exitCode = ok ? 0 : 1;
+}
+
+await main();
