@@ -49,6 +49,17 @@ export const settingsSchema = z.object({
     }),
   /** A fixed "now" for usage checks and reaps: the demo and the fault tests move days. */
   IMAGECYCLE_FAKE_NOW: z.iso.datetime().optional(),
+  /** The control plane's address (`imagecycle control-plane`, `imagecycle all`). */
+  IMAGECYCLE_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  IMAGECYCLE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Bull Board and the API: basic auth, or a bearer token (from a Secret). */
+  IMAGECYCLE_BOARD_USER: z.string().min(1).optional(),
+  IMAGECYCLE_BOARD_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  IMAGECYCLE_BOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Bull Board may retry, promote and clean jobs (read-only otherwise). */
+  IMAGECYCLE_BOARD_ACTIONS: flag,
+  /** Development: the control plane may run without credentials, on loopback only. */
+  IMAGECYCLE_DEV: flag,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

@@ -2,6 +2,7 @@
 // imagecycle: the one command operators run. See `imagecycle --help`.
 import { parseArgs } from 'node:util';
 import { App, loadSettings, SettingsError } from '@imagecycle/app';
+import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
 import { CatalogueError, validateCommand } from '@imagecycle/series-catalogue';
 import { runCommand } from './commands/run.ts';
@@ -19,7 +20,8 @@ Commands:
         --timeout SECONDS  give up waiting after this long (default 3600)
   worker NAME...           consume the queues of these workers until SIGTERM:
                            feed-watcher, downloader, uploader, renamer, usage-checker, reaper
-  all                      every worker and the schedules in one process (small clouds, development)
+  control-plane            Bull Board, the API, /healthz, /readyz, /metrics (no worker)
+  all                      every worker, the schedules and the control plane in one process
 
 Options:
   --json                   machine-readable output on stdout
@@ -53,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     const code = await validateCommand(args, process.env);
     return code === 0 ? EXIT.ok : code === 1 ? EXIT.config : EXIT.config;
   }
-  const known = ['run', 'worker', 'all'];
+  const known = ['run', 'worker', 'all', 'control-plane'];
   if (!known.includes(command))
     throw new CliError(EXIT.usage, `unknown command "${command}"; see imagecycle --help`);
   const workers = command === 'worker' ? parseWorkerNames(args) : undefined;
@@ -75,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
         timeoutSeconds,
         json: values.json ?? false,
       });
-    return await runWorkers(app, workers ?? ['all']);
+    if (command === 'control-plane') return await runWorkers(app, [], { controlPlane: true });
+    return await runWorkers(app, workers ?? ['all'], { controlPlane: command === 'all' });
   } finally {
     if (command === 'run') await app.stop();
   }
@@ -83,7 +86,12 @@ async function main(argv: string[]): Promise<number> {
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.code;
-  if (error instanceof SettingsError || error instanceof CatalogueError) return EXIT.config;
+  if (
+    error instanceof SettingsError ||
+    error instanceof CatalogueError ||
+    error instanceof ControlPlaneConfigError
+  )
+    return EXIT.config;
   if (
     error instanceof TypeError &&
     'code' in error &&

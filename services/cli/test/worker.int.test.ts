@@ -123,4 +123,61 @@ describe('imagecycle worker feed-watcher', () => {
       'unknown worker uploadr; known: feed-watcher, downloader, uploader',
     );
   });
+
+  it('all: every worker and the control plane in one process, behind credentials; SIGTERM stops it', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const all = spawn(process.execPath, [main, 'all'], {
+      env: {
+        ...env,
+        IMAGECYCLE_HTTP_HOST: '127.0.0.1',
+        IMAGECYCLE_HTTP_PORT: String(port),
+        // queues of its own: the earlier tests left download jobs waiting
+        IMAGECYCLE_QUEUE_PREFIX: `${prefix}-all`,
+        IMAGECYCLE_BOARD_USER: 'operator',
+        IMAGECYCLE_BOARD_PASSWORD: 'correct horse',
+        IMAGECYCLE_STAGING_DIR: join(tmpdir(), `staging-${prefix}`),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    all.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => all.on('exit', resolve));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const health = await until(
+        () =>
+          fetch(`${base}/healthz`).then(
+            (r) => (r.ok ? r.json() : undefined),
+            () => undefined,
+          ),
+        30_000,
+      );
+      expect(health).toEqual({ status: 'ok' });
+      expect((await fetch(`${base}/queues/api/queues`)).status).toBe(401);
+      const auth = `Basic ${Buffer.from('operator:correct horse').toString('base64')}`;
+      const board = await fetch(`${base}/queues/api/queues`, { headers: { authorization: auth } });
+      expect(board.status).toBe(200);
+      expect(((await board.json()) as { queues: unknown[] }).queues).toHaveLength(allQueues.length);
+    } finally {
+      all.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    const own = new QueueRuntime({
+      connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
+      prefix: `${prefix}-all`,
+      queues: allQueues,
+    });
+    for (const queue of allQueues) await own.queue(queue).obliterate({ force: true });
+    await own.close();
+  });
+
+  it('all refuses to expose Bull Board without credentials (configuration, exit 3)', () => {
+    const run = spawnSync(process.execPath, [main, 'all'], {
+      env: { ...env, IMAGECYCLE_HTTP_HOST: '0.0.0.0', IMAGECYCLE_HTTP_PORT: '0' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain('the control plane needs credentials');
+  });
 });

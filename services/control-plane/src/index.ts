@@ -1,2 +1,7 @@
-/** The HTTP face: Bull Board behind auth, the API (series, images, events, plan, trigger), /h... */
-export const serviceName = 'control-plane';
+export {
+  buildControlPlane,
+  ControlPlaneConfigError,
+  type ControlPlaneOptions,
+  type Probe,
+} from './server.ts';
+export { isAuthorized, hasCredentials, type Credentials } from './auth.ts';

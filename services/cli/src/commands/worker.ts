@@ -11,6 +11,7 @@ import {
   type WorkerName,
 } from '@imagecycle/app';
 import { CliError, EXIT } from '../exit-codes.ts';
+import { startControlPlane } from './control-plane.ts';
 
 export function parseWorkerNames(args: readonly string[]): WorkerName[] {
   if (args.length === 0)
@@ -27,8 +28,10 @@ export function parseWorkerNames(args: readonly string[]): WorkerName[] {
 export async function runWorkers(
   app: App,
   names: readonly (WorkerName | 'all')[],
+  options: { controlPlane?: boolean } = {},
 ): Promise<number> {
   const consume = consumedQueues(names);
+  const server = options.controlPlane ? await startControlPlane(app) : undefined;
   const schedules =
     names.includes('all') || names.includes('feed-watcher') || names.includes('usage-checker');
   if (schedules) await app.syncSchedules();
@@ -45,6 +48,7 @@ export async function runWorkers(
     { signal, drainSeconds: app.settings.IMAGECYCLE_DRAIN_SECONDS },
     'stopping: no new jobs; waiting for active ones',
   );
+  await server?.close();
   const { abandoned } = await app.stop();
   if (abandoned > 0)
     app.logger.warn({ abandoned }, 'drain deadline passed: active jobs left for another worker');

@@ -1,0 +1,101 @@
+// The control plane's HTTP server. Two scopes:
+//   open           /healthz (the process answers), /readyz (Redis and Keystone reachable),
+//                  /metrics (Prometheus) - for probes and scrapers, no credentials
+//   authenticated  /queues (Bull Board; read-only unless actions are enabled) and /api/*
+// It refuses to start without credentials unless it is bound to loopback in development mode.
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Events } from '@imagecycle/events';
+import type { QueueRuntime } from '@imagecycle/queues';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
+
+export interface Probe {
+  name: string;
+  check(): Promise<unknown>;
+}
+
+export interface ControlPlaneOptions {
+  runtime: QueueRuntime;
+  events: Events;
+  registry: Registry;
+  /** What /readyz checks (Redis, Keystone). */
+  probes: readonly Probe[];
+  credentials: Credentials;
+  host: string;
+  /** Lets operators retry, promote and clean jobs in Bull Board. */
+  actions: boolean;
+  /** Development mode: allowed without credentials on loopback only. */
+  development: boolean;
+}
+
+export class ControlPlaneConfigError extends Error {
+  override name = 'ControlPlaneConfigError';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function buildControlPlane(options: ControlPlaneOptions): Promise<FastifyInstance> {
+  const secured = hasCredentials(options.credentials);
+  if (!secured && !(options.development && LOOPBACK.has(options.host)))
+    throw new ControlPlaneConfigError(
+      `the control plane needs credentials (IMAGECYCLE_BOARD_USER + IMAGECYCLE_BOARD_PASSWORD, or IMAGECYCLE_BOARD_TOKEN) to listen on ${options.host}; without them it only starts on 127.0.0.1 with IMAGECYCLE_DEV=1`,
+    );
+  const server = Fastify({ logger: false });
+  registerQueueMetrics(options.registry, options.runtime);
+
+  // open scope
+  server.get('/healthz', () => ({ status: 'ok' }));
+  server.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(
+      options.probes.map(async (probe) => {
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no answer in 5 s')), 5000).unref(),
+        );
+        try {
+          await Promise.race([probe.check(), timeout]);
+          return [probe.name, 'ok'] as const;
+        } catch (error) {
+          return [probe.name, (error as Error).message] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === 'ok');
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not ready',
+      checks: Object.fromEntries(results),
+    });
+  });
+  server.get('/metrics', async (_request, reply) => {
+    const text = await options.registry.metrics();
+    return reply.type(options.registry.contentType).send(text);
+  });
+
+  // authenticated scope: Bull Board and the API
+  await server.register(async (scope) => {
+    scope.addHook('onRequest', requireAuth(secured ? options.credentials : undefined));
+    const board = new FastifyAdapter();
+    board.setBasePath('/queues');
+    createBullBoard({
+      queues: options.runtime.definitions.map(
+        (definition) =>
+          new BullMQAdapter(options.runtime.queue(definition), {
+            readOnlyMode: !options.actions,
+            description: definition.description,
+          }),
+      ),
+      serverAdapter: board,
+      options: { uiConfig: { boardTitle: 'imagecycle' } },
+    });
+    await scope.register(board.registerPlugin(), { prefix: '/queues' });
+    scope.get('/api/events', async (request) => {
+      const query = request.query as { limit?: string; series?: string };
+      const limit = Math.min(1000, Math.max(1, Number(query.limit ?? 100) || 100));
+      return { events: await options.events.recent(limit, query.series) };
+    });
+  });
+  return server;
+}
