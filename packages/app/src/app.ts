@@ -20,6 +20,8 @@ export interface AppOptions {
   /** Overrides the clock of usage checks and reaps (the demo moves days in-process). */
   now?: () => Date;
   metrics?: Metrics;
+  /** Where the catalogue's ${VARS} and the cloud's OS_* come from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class App {
@@ -55,8 +57,9 @@ export class App {
   /** Reads the catalogue, authenticates to the cloud and connects to Redis. */
   static async create(options: AppOptions): Promise<App> {
     const { settings, logger } = options;
-    const catalogue = await loadCatalogue(settings.IMAGECYCLE_CATALOGUE, { vars: process.env });
-    const cloud = OpenStackClient.connect({ logger });
+    const env = options.env ?? process.env;
+    const catalogue = await loadCatalogue(settings.IMAGECYCLE_CATALOGUE, { vars: env });
+    const cloud = OpenStackClient.connect({ logger, env });
     const owner = await cloud.projectId();
     const redis = new Redis(settings.REDIS_URL, { maxRetriesPerRequest: null });
     const lockMs = settings.IMAGECYCLE_JOB_LOCK_SECONDS * 1000;

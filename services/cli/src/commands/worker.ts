@@ -11,7 +11,7 @@ import {
   type WorkerName,
 } from '@imagecycle/app';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { startControlPlane } from './control-plane.ts';
+import { serveControlPlane } from '@imagecycle/control-plane';
 
 export function parseWorkerNames(args: readonly string[]): WorkerName[] {
   if (args.length === 0)
@@ -31,7 +31,7 @@ export async function runWorkers(
   options: { controlPlane?: boolean } = {},
 ): Promise<number> {
   const consume = consumedQueues(names);
-  const server = options.controlPlane ? await startControlPlane(app) : undefined;
+  const server = options.controlPlane ? await serveControlPlane(app) : undefined;
   const schedules =
     names.includes('all') || names.includes('feed-watcher') || names.includes('usage-checker');
   if (schedules) await app.syncSchedules();

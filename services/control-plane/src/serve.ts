@@ -1,9 +1,10 @@
-// The control plane in this process: Bull Board, the API, /healthz, /readyz, /metrics.
+// The control plane of an imagecycle process, from its settings: listening, with the
+// process's queues, events, metrics and its Redis and Keystone as readiness probes.
 import type { App } from '@imagecycle/app';
-import { buildControlPlane } from '@imagecycle/control-plane';
 import type { FastifyInstance } from 'fastify';
+import { buildControlPlane } from './server.ts';
 
-export async function startControlPlane(app: App): Promise<FastifyInstance> {
+export async function serveControlPlane(app: App): Promise<FastifyInstance> {
   const { settings } = app;
   const server = await buildControlPlane({
     runtime: app.runtime,

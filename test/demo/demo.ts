@@ -1,0 +1,199 @@
+// The lifecycle demo on the local stack: the real pipeline (every worker in this process,
+// as `imagecycle all` runs them), the real OpenStack and Redis, the local upstream mirror,
+// and a clock moved over simulated days. It prints what happened, then leaves the control
+// plane running (Bull Board, /metrics) until Ctrl-C.   Run: ./dev demo
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, loadSettings } from '@imagecycle/app';
+import { allQueues, feedCheckQueue, PROPERTY, usageCheckQueue } from '@imagecycle/contracts';
+import { serveControlPlane } from '@imagecycle/control-plane';
+import { listManagedImages } from '@imagecycle/inventory';
+import { createLogger } from '@imagecycle/observability';
+import { OpenStackClient } from '@imagecycle/openstack';
+import { waitUntilIdle } from '@imagecycle/pipeline';
+import { startMirror } from '../mirror/index.ts';
+import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+
+const DAY = 86_400_000;
+const port = Number(process.env.IMAGECYCLE_HTTP_PORT ?? 8080);
+const password = process.env.IMAGECYCLE_BOARD_PASSWORD ?? randomBytes(9).toString('base64url');
+const start = Date.now();
+let day = 1;
+const now = () => new Date(start + (day - 1) * DAY);
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+
+// The demo deletes every managed image it finds to start afresh: only ever on the local stack.
+const stackDir = process.env.IMAGECYCLE_STACK_DIR;
+if (!stackDir || !process.env.OS_CLIENT_CONFIG_FILE?.startsWith(stackDir)) {
+  process.stderr.write(
+    'demo: runs only on the local stack (it deletes the managed images it finds); start it with ./dev demo\n',
+  );
+  process.exit(3);
+}
+
+const mirror = await startMirror({ seed: new Date(start - 2 * DAY).toISOString().slice(0, 10) });
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...mirrorCatalogueVars(mirror),
+  OS_CLOUD: 'imagecycle', // the local stack's service account
+  IMAGECYCLE_QUEUE_PREFIX: 'imagecycle-demo',
+  IMAGECYCLE_STAGING_DIR: mkdtempSync(join(tmpdir(), 'imagecycle-demo-staging-')),
+  IMAGECYCLE_REAP_SETTLE_SECONDS: '2',
+  IMAGECYCLE_HTTP_HOST: '127.0.0.1',
+  IMAGECYCLE_HTTP_PORT: String(port),
+  IMAGECYCLE_BOARD_USER: 'demo',
+  IMAGECYCLE_BOARD_PASSWORD: password,
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+};
+const settings = loadSettings(env);
+const app = await App.create({
+  settings,
+  env,
+  logger: createLogger({ name: 'demo', level: settings.LOG_LEVEL }),
+  now,
+});
+const tenant = OpenStackClient.connect({ cloud: 'tenant' });
+
+async function images(series: string) {
+  return listManagedImages(app.cloud.glance, { owner: app.owner, series });
+}
+
+/** The demo starts from a clean slate: no managed image and no queued job of an earlier run. */
+async function reset(): Promise<void> {
+  for (const series of app.catalogue.series)
+    for (const image of await images(series.id)) await app.cloud.glance.deleteImage(image.id);
+  for (const queue of allQueues) await app.runtime.queue(queue).obliterate({ force: true });
+  await app.redis.del(`${settings.IMAGECYCLE_QUEUE_PREFIX}:events`);
+}
+
+async function checkAll(): Promise<void> {
+  for (const series of app.catalogue.series)
+    await app.runtime.enqueue(feedCheckQueue, { series: series.id, trigger: 'manual' });
+  await waitUntilIdle(app.runtime, allQueues, 600_000);
+}
+
+async function usageCheck(): Promise<void> {
+  await app.runtime.enqueue(usageCheckQueue, { trigger: 'manual' });
+  await waitUntilIdle(app.runtime, allQueues, 120_000);
+}
+
+async function show(seriesIds: readonly string[]): Promise<void> {
+  for (const id of seriesIds)
+    for (const image of await images(id)) {
+      const used = [
+        image[PROPERTY.lastUsedAt] &&
+          `last used ${String(image[PROPERTY.lastUsedAt]).slice(0, 10)}`,
+        image[PROPERTY.unusedSince] &&
+          `unused since ${String(image[PROPERTY.unusedSince]).slice(0, 10)}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      say(
+        `    ${String(image.name).padEnd(42)} ${image.visibility.padEnd(9)} ${String(image[PROPERTY.version]).padEnd(15)} ${image.id}  ${used}`,
+      );
+    }
+}
+
+const printed = new Set<string>();
+async function newEvents(): Promise<void> {
+  const recent = (await app.events.recent(500))
+    .reverse()
+    .filter((e) => !printed.has(JSON.stringify(e)));
+  for (const e of recent) printed.add(JSON.stringify(e));
+  for (const e of recent)
+    say(
+      `    ${e.type.padEnd(11)} ${e.series.padEnd(22)} ${(e.version ?? '').padEnd(16)} ${e.imageId ?? ''} ${e.detail ?? ''}`,
+    );
+}
+
+async function step(title: string, work: () => Promise<void>): Promise<void> {
+  say(bold(`\nday ${day} (${now().toISOString().slice(0, 10)}): ${title}`));
+  const t0 = Date.now();
+  await work();
+  await newEvents();
+  say(`    (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+say(bold('imagecycle demo: the lifecycle on the local stack, over simulated days'));
+say(`  mirror ${mirror.url('/')}  cloud imagecycle (local stack)  Redis ${settings.REDIS_URL}`);
+await reset();
+app.start(allQueues);
+const server = await serveControlPlane(app);
+
+await step(`every series of the catalogue is checked upstream, verified and published`, checkAll);
+await show(['ubuntu-24.04', 'debian-12']);
+say(`    ... and ${app.catalogue.series.length - 2} more "<Title> - Latest" images`);
+
+day = 2;
+await step(
+  'Ubuntu 24.04 and Debian 12 publish new releases: new Latest, the previous ones become dated community images',
+  async () => {
+    await mirror.publish('ubuntu-24.04', { date: now() });
+    await mirror.publish('debian-12', { date: now() });
+    await checkAll();
+  },
+);
+await show(['ubuntu-24.04', 'debian-12']);
+say("    (a community image is named with the day of its first upload: Glance's real created_at)");
+
+const [oldUbuntu] = (await images('ubuntu-24.04')).filter((i) => i[PROPERTY.state] === 'community');
+day = 3;
+let serverId = '';
+await step(
+  'a tenant boots a server from the old Ubuntu (by UUID); another Ubuntu release arrives; the usage check keeps the old one',
+  async () => {
+    const booted = await tenant.nova.createServer({
+      name: 'demo-vm',
+      imageRef: oldUbuntu?.id ?? '',
+      flavorRef: '3',
+    });
+    serverId = booted.id;
+    await tenant.nova.waitForServerStatus(serverId, ['ACTIVE'], 120_000);
+    await mirror.publish('ubuntu-24.04', { date: now() });
+    await checkAll();
+    await usageCheck();
+  },
+);
+await show(['ubuntu-24.04']);
+
+day = 4;
+await step(
+  'the tenant deletes the server; the usage check notes the old image unused since today',
+  async () => {
+    await tenant.nova.deleteServer(serverId);
+    await tenant.nova.waitForServerGone(serverId, 120_000);
+    await usageCheck();
+  },
+);
+
+await show(['ubuntu-24.04']);
+
+day = 12;
+await step(
+  'past the 7-day grace period: the old image is reaped (deactivated, checked again, deleted)',
+  usageCheck,
+);
+await show(['ubuntu-24.04']);
+
+say(bold('\nThe control plane is running:'));
+say(`  Bull Board   http://127.0.0.1:${port}/queues   user demo   password ${password}`);
+say(`  API          http://127.0.0.1:${port}/api/events`);
+say(`  metrics      http://127.0.0.1:${port}/metrics   health /healthz /readyz`);
+say('Ctrl-C stops the demo (the images stay in the local cloud; the next demo starts afresh).');
+
+if (process.env.IMAGECYCLE_DEMO_EXIT === '1') {
+  await shutdown();
+} else {
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+async function shutdown(): Promise<void> {
+  await server.close();
+  await app.stop();
+  await mirror.stop();
+  process.exit(0);
+}
