@@ -1,0 +1,136 @@
+// SIGTERM, as Kubernetes sends it: a worker stops taking jobs and lets the active one finish
+// within IMAGECYCLE_DRAIN_SECONDS; a job still running at the deadline is left to another
+// worker, which recovers it - never lost, never done twice to Glance. Real processes.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allQueues, downloadQueue, feedCheckQueue, PROPERTY } from '@imagecycle/contracts';
+import { listManagedImages } from '@imagecycle/inventory';
+import { waitUntilIdle } from '@imagecycle/pipeline';
+import { QueueRuntime } from '@imagecycle/queues';
+import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
+import { cloudNames, connect } from '../support/clouds.ts';
+import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+import { exitOf, type RunningProcess, startImagecycle } from '../support/processes.ts';
+
+const service = connect('service');
+const prefix = `term-${randomBytes(4).toString('hex')}`;
+const runtime = new QueueRuntime({
+  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
+  prefix,
+  queues: allQueues,
+});
+const running: RunningProcess[] = [];
+let mirror: Mirror;
+let env: NodeJS.ProcessEnv;
+let owner: string;
+
+function start(args: string[], extra: NodeJS.ProcessEnv = {}): RunningProcess {
+  const proc = startImagecycle(args, { ...env, ...extra });
+  running.push(proc);
+  return proc;
+}
+
+const imagesOf = (series: string) => listManagedImages(service.glance, { owner, series });
+
+async function removeImages(series: string): Promise<void> {
+  for (const image of await imagesOf(series)) await service.glance.deleteImage(image.id);
+}
+
+async function activeDownload(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await runtime.queue(downloadQueue).getActiveCount()) === 0) {
+    if (Date.now() > deadline) throw new Error('no download became active');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function expectPublishedOnce(series: Distro): Promise<void> {
+  const images = await imagesOf(series);
+  expect(images).toHaveLength(1);
+  expect(images[0]).toMatchObject({
+    status: 'active',
+    [PROPERTY.state]: 'latest',
+    [PROPERTY.version]: mirror.latest(series)?.version,
+  });
+  let failed = 0;
+  for (const queue of allQueues) failed += await runtime.queue(queue).getFailedCount();
+  expect(failed).toBe(0);
+}
+
+beforeAll(async () => {
+  mirror = await startMirror({ seed: '2026-11-01', images: { dataClusters: 64 } });
+  owner = await service.projectId();
+  env = {
+    ...process.env,
+    ...mirrorCatalogueVars(mirror),
+    OS_CLOUD: cloudNames.service,
+    IMAGECYCLE_QUEUE_PREFIX: prefix,
+    IMAGECYCLE_STAGING_DIR: mkdtempSync(join(tmpdir(), 'term-staging-')),
+    IMAGECYCLE_JOB_LOCK_SECONDS: '2',
+    LOG_LEVEL: 'warn',
+  };
+  // every other stage, in a process that stays up
+  start(['worker', 'feed-watcher', 'uploader', 'renamer']);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(running.map((proc) => proc.stop(10_000)));
+  for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
+  await runtime.close();
+  await mirror.stop();
+}, 60_000);
+
+describe('SIGTERM', () => {
+  it('within the drain deadline: the active download finishes, the worker exits 0, nothing is repeated', async () => {
+    const series: Distro = 'ubuntu-22.04';
+    await removeImages(series);
+    const release = mirror.latest(series);
+    // about four seconds of download
+    mirror.faults.trickle(release?.image.path ?? '', { chunkBytes: 256 * 1024, intervalMs: 250 });
+    const downloader = start(['worker', 'downloader'], { IMAGECYCLE_DRAIN_SECONDS: '60' });
+    await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+    await activeDownload();
+    const stopped = Date.now();
+    downloader.child.kill('SIGTERM');
+    const exit = await exitOf(downloader, 60_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stopped).toBeGreaterThan(1000); // it waited for the download
+    const [job] = await runtime.queue(downloadQueue).getJobs(['completed']);
+    expect(job?.attemptsMade).toBe(1);
+    await waitUntilIdle(runtime, allQueues, 60_000);
+    await expectPublishedOnce(series);
+    // Ubuntu's feed names the file through the releases/server link: match the file name
+    const file = release?.image.path.split('/').at(-1) ?? '';
+    const gets = mirror.requests.log.filter((e) => e.method === 'GET' && e.path.endsWith(file));
+    expect(gets.map((e) => e.status)).toEqual([200]);
+    mirror.faults.clear();
+    await removeImages(series);
+  }, 120_000);
+
+  it('past the drain deadline: the worker leaves, another recovers the cut download, published once', async () => {
+    const series: Distro = 'debian-11';
+    await removeImages(series);
+    const release = mirror.latest(series);
+    mirror.faults.trickle(release?.image.path ?? '', { chunkBytes: 128 * 1024, intervalMs: 250 });
+    const first = start(['worker', 'downloader'], { IMAGECYCLE_DRAIN_SECONDS: '1' });
+    await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+    await activeDownload();
+    const stopped = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await exitOf(first, 30_000)).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stopped).toBeLessThan(6000); // it did not wait for the download
+    mirror.faults.clear();
+    start(['worker', 'downloader']);
+    await waitUntilIdle(runtime, allQueues, 120_000);
+    await expectPublishedOnce(series);
+    // the second worker resumed from what the first one had written
+    const gets = mirror.requests.log.filter(
+      (e) => e.path === release?.image.path && e.status < 300,
+    );
+    expect(gets.map((e) => e.status).sort()).toEqual([200, 206]);
+    await removeImages(series);
+  }, 180_000);
+});
