@@ -41,10 +41,13 @@ async function removeImages(series: string): Promise<void> {
 async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; imagecycle all said:\n${current?.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+let current: RunningProcess | undefined;
 
 /** A pipeline of its own: a queue prefix, a staging directory, `imagecycle all`. */
 function pipeline(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}) {
@@ -62,6 +65,7 @@ function pipeline(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}) {
     IMAGECYCLE_STAGING_DIR: staging,
     ...extraEnv,
   });
+  current = proc;
   cleanups.push(async () => {
     await proc.stop(10_000);
     await runtime.close();
@@ -95,6 +99,10 @@ beforeAll(async () => {
     OS_CLOUD: cloudNames.service,
     IMAGECYCLE_JOB_LOCK_SECONDS: '2',
     IMAGECYCLE_RETRY_DELAY_SECONDS: '1',
+    // `all` includes the control plane: on a free loopback port, in development mode
+    IMAGECYCLE_HTTP_HOST: '127.0.0.1',
+    IMAGECYCLE_HTTP_PORT: '0',
+    IMAGECYCLE_DEV: '1',
     LOG_LEVEL: 'warn',
   };
 }, 60_000);
