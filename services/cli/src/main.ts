@@ -6,6 +6,7 @@ import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
 import { CatalogueError, validateCommand } from '@imagecycle/series-catalogue';
 import { runCommand } from './commands/run.ts';
+import { eventsCommand, statusCommand } from './commands/views.ts';
 import { parseWorkerNames, runWorkers } from './commands/worker.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 
@@ -18,6 +19,8 @@ Commands:
   run [--series ID]...     check the series upstream now (all when none named)
         --wait             follow the pipeline until it is at rest, with progress bars
         --timeout SECONDS  give up waiting after this long (default 3600)
+  status                   each series: its Latest, its community images (last use), images in flight
+  events [--series ID] [--limit N]   the latest lifecycle events, newest last
   worker NAME...           consume the queues of these workers until SIGTERM:
                            feed-watcher, downloader, uploader, renamer, usage-checker, reaper
   control-plane            Bull Board, the API, /healthz, /readyz, /metrics (no worker)
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       series: { type: 'string', multiple: true },
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
+      limit: { type: 'string' },
     },
   });
   const [command, ...args] = positionals;
@@ -55,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     const code = await validateCommand(args, process.env);
     return code === 0 ? EXIT.ok : code === 1 ? EXIT.config : EXIT.config;
   }
-  const known = ['run', 'worker', 'all', 'control-plane'];
+  const known = ['run', 'worker', 'all', 'control-plane', 'status', 'events'];
   if (!known.includes(command))
     throw new CliError(EXIT.usage, `unknown command "${command}"; see imagecycle --help`);
   const workers = command === 'worker' ? parseWorkerNames(args) : undefined;
@@ -77,10 +81,21 @@ async function main(argv: string[]): Promise<number> {
         timeoutSeconds,
         json: values.json ?? false,
       });
+    if (command === 'status') return await statusCommand(app, { json: values.json ?? false });
+    if (command === 'events') {
+      const limit = Number(values.limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new CliError(EXIT.usage, `--limit: "${values.limit}" is not a positive integer`);
+      return await eventsCommand(app, {
+        json: values.json ?? false,
+        series: values.series?.[0],
+        limit,
+      });
+    }
     if (command === 'control-plane') return await runWorkers(app, [], { controlPlane: true });
     return await runWorkers(app, workers ?? ['all'], { controlPlane: command === 'all' });
   } finally {
-    if (command === 'run') await app.stop();
+    if (['run', 'status', 'events'].includes(command)) await app.stop();
   }
 }
 

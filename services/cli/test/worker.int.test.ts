@@ -84,6 +84,46 @@ describe('imagecycle worker feed-watcher', () => {
     expect(stderr).toBe('');
   });
 
+  it('status and events answer for people and, with --json, for scripts', () => {
+    const status = spawnSync(process.execPath, [main, 'status', '--json'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(status.status, status.stderr).toBe(0);
+    const { series } = JSON.parse(status.stdout) as {
+      series: { series: string; title: string; community: unknown[]; inFlight: unknown[] }[];
+    };
+    expect(series.map((s) => s.series)).toContain('debian-12');
+    expect(series).toHaveLength(17);
+    for (const row of series)
+      expect(Array.isArray(row.community) && Array.isArray(row.inFlight)).toBe(true);
+    const table = spawnSync(process.execPath, [main, 'status'], { env, encoding: 'utf8' });
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^SERIES\s+LATEST VERSION\s+COMMUNITY\s+IN FLIGHT$/,
+    );
+
+    // the feed-watcher of the first test recorded what it discovered
+    const events = spawnSync(
+      process.execPath,
+      [main, 'events', '--series', 'debian-12', '--json'],
+      { env, encoding: 'utf8' },
+    );
+    expect(events.status, events.stderr).toBe(0);
+    expect((JSON.parse(events.stdout) as { events: unknown[] }).events).toContainEqual(
+      expect.objectContaining({
+        type: 'discovered',
+        series: 'debian-12',
+        version: mirror.latest('debian-12')?.version,
+      }),
+    );
+    const bad = spawnSync(process.execPath, [main, 'events', '--limit', 'lots'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--limit: "lots" is not a positive integer');
+  });
+
   it('refuses to start on a broken catalogue, naming file and line', () => {
     const broken = join(tmpdir(), `catalogue-${prefix}.yaml`);
     writeFileSync(broken, 'series:\n  x:\n    title: 42\n');
