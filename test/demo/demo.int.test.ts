@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { listManagedImages } from '@imagecycle/inventory';
+import { connect } from '../support/clouds.ts';
 
 describe('the demo', () => {
   it('publishes, demotes, keeps an image in use, reaps it, and prints where Bull Board is', async () => {
@@ -28,5 +30,11 @@ describe('the demo', () => {
     expect(out).toMatch(/last used \d{4}-\d{2}-\d{2}/);
     expect(out).toMatch(/reaped\s+ubuntu-24\.04/);
     expect(out).toContain(`Bull Board   http://127.0.0.1:${port}/queues   user demo   password `);
+    // it leaves the cloud as it found it: nothing managed remains for the next test
+    expect(out).toMatch(/removed the demo's \d+ images/);
+    const service = connect('service');
+    expect(await listManagedImages(service.glance, { owner: await service.projectId() })).toEqual(
+      [],
+    );
   }, 600_000);
 });

@@ -14,6 +14,7 @@ import { createLogger } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
 import { waitUntilIdle } from '@imagecycle/pipeline';
 import { startMirror } from '../mirror/index.ts';
+import { removeAllManagedImages } from '../support/managed-images.ts';
 import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 
 const DAY = 86_400_000;
@@ -182,7 +183,7 @@ say(bold('\nThe control plane is running:'));
 say(`  Bull Board   http://127.0.0.1:${port}/queues   user demo   password ${password}`);
 say(`  API          http://127.0.0.1:${port}/api/events`);
 say(`  metrics      http://127.0.0.1:${port}/metrics   health /healthz /readyz`);
-say('Ctrl-C stops the demo (the images stay in the local cloud; the next demo starts afresh).');
+say("Ctrl-C stops the demo and removes the demo's images from the local cloud.");
 
 if (process.env.IMAGECYCLE_DEMO_EXIT === '1') {
   await shutdown();
@@ -191,9 +192,11 @@ if (process.env.IMAGECYCLE_DEMO_EXIT === '1') {
   process.once('SIGTERM', () => void shutdown());
 }
 
+/** Stops everything and removes what the demo made, so the test suite starts from a clean cloud. */
 async function shutdown(): Promise<void> {
   await server.close();
   await app.stop();
   await mirror.stop();
+  say(`removed the demo's ${await removeAllManagedImages(app.cloud)} images`);
   process.exit(0);
 }

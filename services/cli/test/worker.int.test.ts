@@ -9,7 +9,8 @@ import { allQueues, downloadQueue, feedCheckQueue } from '@imagecycle/contracts'
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
-import { cloudNames } from '@imagecycle/test/support/clouds';
+import { cloudNames, connect } from '@imagecycle/test/support/clouds';
+import { removeAllManagedImages } from '@imagecycle/test/support/managed-images';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const prefix = `test-${randomBytes(4).toString('hex')}`;
@@ -22,6 +23,7 @@ let mirror: Mirror;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
+  await removeAllManagedImages(connect('service')); // a demo or an earlier run may have left some
   mirror = await startMirror({ seed: '2026-11-01' });
   env = {
     ...process.env,

@@ -30,6 +30,12 @@ export async function runWorkers(
   names: readonly (WorkerName | 'all')[],
   options: { controlPlane?: boolean } = {},
 ): Promise<number> {
+  // Listen for SIGTERM before anything else: one that arrives during start-up (schedules
+  // being upserted, say) must still mean "drain and stop", not the default sudden death.
+  const stopping = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const consume = consumedQueues(names);
   const server = options.controlPlane ? await serveControlPlane(app) : undefined;
   const schedules =
@@ -40,10 +46,7 @@ export async function runWorkers(
     { workers: names, queues: consume.map((q) => q.name), series: app.catalogue.series.length },
     'workers started',
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopping;
   app.logger.info(
     { signal, drainSeconds: app.settings.IMAGECYCLE_DRAIN_SECONDS },
     'stopping: no new jobs; waiting for active ones',

@@ -1,0 +1,17 @@
+// The test cloud keeps images between runs (a demo, an interrupted test): a test that
+// counts what the pipeline makes starts by removing every managed image of the service.
+import { listManagedImages } from '@imagecycle/inventory';
+import type { OpenStackClient } from '@imagecycle/openstack';
+
+export async function removeAllManagedImages(service: OpenStackClient): Promise<number> {
+  const owner = await service.projectId();
+  const images = await listManagedImages(service.glance, { owner });
+  for (const image of images) {
+    if (image.protected)
+      await service.glance.patchImage(image.id, [
+        { op: 'replace', path: '/protected', value: false },
+      ]);
+    await service.glance.deleteImage(image.id);
+  }
+  return images.length;
+}
