@@ -21,9 +21,13 @@ import type { GlanceImage } from '@imagecycle/openstack';
 import { waitUntilIdle } from '@imagecycle/pipeline';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '../mirror/index.ts';
-import { cloudNames, connect } from '../support/clouds.ts';
-import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
-import { exitOf, type RunningProcess, startImagecycle } from '../support/processes.ts';
+import { connect } from '../support/clouds.ts';
+import {
+  exitOf,
+  imagecycleEnv,
+  type RunningProcess,
+  startImagecycle,
+} from '../support/processes.ts';
 
 const SERIES = 'debian-12';
 const TITLE = 'Debian 12 Bookworm';
@@ -108,16 +112,12 @@ beforeAll(async () => {
   // 6 MiB images: enough chunks for a download and an upload to be cut in the middle
   mirror = await startMirror({ seed: '2026-11-01', images: { dataClusters: 96 } });
   owner = await service.projectId();
-  env = {
-    ...process.env,
-    ...mirrorCatalogueVars(mirror),
-    OS_CLOUD: cloudNames.service,
+  env = imagecycleEnv(mirror, {
     IMAGECYCLE_QUEUE_PREFIX: prefix,
     IMAGECYCLE_STAGING_DIR: staging,
     IMAGECYCLE_JOB_LOCK_SECONDS: '2',
     IMAGECYCLE_REAP_SETTLE_SECONDS: '1',
-    LOG_LEVEL: 'warn',
-  };
+  });
   await removeSeriesImages();
   worker('feed-watcher');
 }, 60_000);

@@ -23,8 +23,7 @@ import { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
-import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
-import { type RunningProcess, startImagecycle } from '../support/processes.ts';
+import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
 
 const service = connect('service');
 let mirror: Mirror;
@@ -93,18 +92,14 @@ async function failedJobs(runtime: QueueRuntime): Promise<number> {
 beforeAll(async () => {
   mirror = await startMirror({ seed: '2026-11-01', images: { dataClusters: 64 } });
   owner = await service.projectId();
-  baseEnv = {
-    ...process.env,
-    ...mirrorCatalogueVars(mirror),
-    OS_CLOUD: cloudNames.service,
+  baseEnv = imagecycleEnv(mirror, {
     IMAGECYCLE_JOB_LOCK_SECONDS: '2',
     IMAGECYCLE_RETRY_DELAY_SECONDS: '1',
     // `all` includes the control plane: on a free loopback port, in development mode
     IMAGECYCLE_HTTP_HOST: '127.0.0.1',
     IMAGECYCLE_HTTP_PORT: '0',
     IMAGECYCLE_DEV: '1',
-    LOG_LEVEL: 'warn',
-  };
+  });
 }, 60_000);
 
 afterEach(async () => {

@@ -11,9 +11,13 @@ import { listManagedImages } from '@imagecycle/inventory';
 import { waitUntilIdle } from '@imagecycle/pipeline';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
-import { cloudNames, connect } from '../support/clouds.ts';
-import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
-import { exitOf, type RunningProcess, startImagecycle } from '../support/processes.ts';
+import { connect } from '../support/clouds.ts';
+import {
+  exitOf,
+  imagecycleEnv,
+  type RunningProcess,
+  startImagecycle,
+} from '../support/processes.ts';
 
 const service = connect('service');
 const prefix = `term-${randomBytes(4).toString('hex')}`;
@@ -63,15 +67,11 @@ async function expectPublishedOnce(series: Distro): Promise<void> {
 beforeAll(async () => {
   mirror = await startMirror({ seed: '2026-11-01', images: { dataClusters: 64 } });
   owner = await service.projectId();
-  env = {
-    ...process.env,
-    ...mirrorCatalogueVars(mirror),
-    OS_CLOUD: cloudNames.service,
+  env = imagecycleEnv(mirror, {
     IMAGECYCLE_QUEUE_PREFIX: prefix,
     IMAGECYCLE_STAGING_DIR: mkdtempSync(join(tmpdir(), 'term-staging-')),
     IMAGECYCLE_JOB_LOCK_SECONDS: '2',
-    LOG_LEVEL: 'warn',
-  };
+  });
   // every other stage, in a process that stays up
   start(['worker', 'feed-watcher', 'uploader', 'renamer']);
 }, 60_000);

@@ -1,6 +1,9 @@
 // imagecycle processes as operators run them, for tests that stop, kill and restart them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { Mirror } from '../mirror/index.ts';
+import { cloudNames } from './clouds.ts';
+import { mirrorCatalogueVars } from './mirror-catalogue.ts';
 
 export const IMAGECYCLE_MAIN = join(
   import.meta.dirname,
@@ -11,6 +14,18 @@ export const IMAGECYCLE_MAIN = join(
   'src',
   'main.ts',
 );
+
+/** The environment of an imagecycle process under test: the service's cloud, the catalogue
+ * pointed at the mirror, quiet logs; `extra` adds the test's own settings. */
+export function imagecycleEnv(mirror: Mirror, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...mirrorCatalogueVars(mirror),
+    OS_CLOUD: cloudNames.service,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
 
 export interface Exit {
   code: number | null;
