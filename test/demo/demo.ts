@@ -14,7 +14,7 @@ import { createLogger } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
 import { waitUntilIdle } from '@imagecycle/pipeline';
 import { startMirror } from '../mirror/index.ts';
-import { removeAllManagedImages } from '../support/managed-images.ts';
+import { removeManagedImages } from '../support/managed-images.ts';
 import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 
 const DAY = 86_400_000;
@@ -64,8 +64,7 @@ async function images(series: string) {
 
 /** The demo starts from a clean slate: no managed image and no queued job of an earlier run. */
 async function reset(): Promise<void> {
-  for (const series of app.catalogue.series)
-    for (const image of await images(series.id)) await app.cloud.glance.deleteImage(image.id);
+  await removeManagedImages(app.cloud);
   for (const queue of allQueues) await app.runtime.queue(queue).obliterate({ force: true });
   await app.redis.del(`${settings.IMAGECYCLE_QUEUE_PREFIX}:events`);
 }
@@ -197,6 +196,6 @@ async function shutdown(): Promise<void> {
   await server.close();
   await app.stop();
   await mirror.stop();
-  say(`removed the demo's ${await removeAllManagedImages(app.cloud)} images`);
+  say(`removed the demo's ${await removeManagedImages(app.cloud)} images`);
   process.exit(0);
 }

@@ -22,6 +22,7 @@ import { waitUntilIdle } from '@imagecycle/pipeline';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
+import { removeManagedImages } from '../support/managed-images.ts';
 import {
   exitOf,
   imagecycleEnv,
@@ -75,15 +76,7 @@ function stagedFiles(): string[] {
   return files;
 }
 
-async function removeSeriesImages(): Promise<void> {
-  for (const image of await images()) {
-    if (image.protected)
-      await service.glance.patchImage(image.id, [
-        { op: 'replace', path: '/protected', value: false },
-      ]);
-    await service.glance.deleteImage(image.id);
-  }
-}
+const removeSeriesImages = () => removeManagedImages(service, SERIES);
 
 /** Converged: one public Latest of `version`, the rest dated community images, all active. */
 function expectConverged(all: GlanceImage[], version: string): void {

@@ -22,6 +22,7 @@ import { waitUntilIdle } from '@imagecycle/pipeline';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';
+import { removeManagedImages } from '../support/managed-images.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
 
@@ -33,9 +34,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 const imagesOf = (series: string) => listManagedImages(service.glance, { owner, series });
 
-async function removeImages(series: string): Promise<void> {
-  for (const image of await imagesOf(series)) await service.glance.deleteImage(image.id);
-}
+const removeImages = (series: string) => removeManagedImages(service, series);
 
 async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

@@ -12,6 +12,7 @@ import { waitUntilIdle } from '@imagecycle/pipeline';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
+import { removeManagedImages } from '../support/managed-images.ts';
 import {
   exitOf,
   imagecycleEnv,
@@ -39,9 +40,7 @@ function start(args: string[], extra: NodeJS.ProcessEnv = {}): RunningProcess {
 
 const imagesOf = (series: string) => listManagedImages(service.glance, { owner, series });
 
-async function removeImages(series: string): Promise<void> {
-  for (const image of await imagesOf(series)) await service.glance.deleteImage(image.id);
-}
+const removeImages = (series: string) => removeManagedImages(service, series);
 
 async function activeDownload(): Promise<void> {
   const deadline = Date.now() + 60_000;

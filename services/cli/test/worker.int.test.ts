@@ -10,7 +10,7 @@ import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
 import { cloudNames, connect } from '@imagecycle/test/support/clouds';
-import { removeAllManagedImages } from '@imagecycle/test/support/managed-images';
+import { removeManagedImages } from '@imagecycle/test/support/managed-images';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const prefix = `test-${randomBytes(4).toString('hex')}`;
@@ -23,7 +23,7 @@ let mirror: Mirror;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  await removeAllManagedImages(connect('service')); // a demo or an earlier run may have left some
+  await removeManagedImages(connect('service')); // a demo or an earlier run may have left some
   mirror = await startMirror({ seed: '2026-11-01' });
   env = {
     ...process.env,

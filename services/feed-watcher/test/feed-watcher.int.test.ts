@@ -16,7 +16,7 @@ import { createLogger, createMetrics } from '@imagecycle/observability';
 import { QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { connect } from '@imagecycle/test/support/clouds';
-import { removeAllManagedImages } from '@imagecycle/test/support/managed-images';
+import { removeManagedImages } from '@imagecycle/test/support/managed-images';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
 import {
@@ -43,7 +43,7 @@ let catalogue: Catalogue;
 let watcher: FeedWatcher;
 
 beforeAll(async () => {
-  await removeAllManagedImages(service); // a demo or an earlier run may have left some
+  await removeManagedImages(service); // a demo or an earlier run may have left some
   mirror = await startMirror({ seed: '2026-11-01' });
   catalogue = await loadMirrorCatalogue(mirror);
   watcher = new FeedWatcher({

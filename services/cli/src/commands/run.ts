@@ -4,6 +4,7 @@
 // release was rejected during the run.
 import type { App } from '@imagecycle/app';
 import { allQueues, feedCheckQueue } from '@imagecycle/contracts';
+import { eventLine } from '../event-line.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { followPipeline } from '../progress.ts';
 
@@ -37,10 +38,7 @@ export async function runCommand(app: App, options: RunOptions): Promise<number>
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ series: ids, ...outcome, events })}\n`);
   } else {
-    for (const event of events.reverse())
-      process.stdout.write(
-        `${event.at}  ${event.type.padEnd(11)} ${event.series.padEnd(22)} ${event.version ?? ''} ${event.imageId ?? ''} ${event.detail ?? ''}\n`,
-      );
+    for (const event of events.reverse()) process.stdout.write(`${eventLine(event)}\n`);
     process.stdout.write(
       `done: ${outcome.completed} job(s) completed, ${outcome.failed} failed, ${events.filter((e) => e.type === 'rejected').length} rejection(s)\n`,
     );

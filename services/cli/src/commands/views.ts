@@ -4,6 +4,7 @@ import type { App } from '@imagecycle/app';
 import { PROPERTY } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { imageProperty } from '@imagecycle/openstack';
+import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
 
 export interface SeriesStatus {
@@ -79,9 +80,6 @@ export async function eventsCommand(
     process.stdout.write(`${JSON.stringify({ events })}\n`);
     return EXIT.ok;
   }
-  for (const e of events.reverse())
-    process.stdout.write(
-      `${e.at}  ${e.type.padEnd(11)} ${e.series.padEnd(22)} ${(e.version ?? '').padEnd(16)} ${e.imageId ?? ''} ${e.detail ?? ''}\n`,
-    );
+  for (const e of events.reverse()) process.stdout.write(`${eventLine(e)}\n`);
   return EXIT.ok;
 }
