@@ -10,11 +10,40 @@ const flag = z
   .transform((value) => ['1', 'true', 'yes'].includes(value));
 const seconds = (fallback: number) => z.coerce.number().nonnegative().default(fallback);
 
-export const settingsSchema = z.object({
+/** "host:port,host:port" (IPv6 as [::1]:26379): a list of Redis nodes. */
+const hostPorts = z.string().transform((value, ctx) => {
+  const nodes: { host: string; port: number }[] = [];
+  for (const part of value.split(',').map((p) => p.trim())) {
+    const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(part);
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not host:port (e.g. 10.0.0.5:26379)` });
+      return z.NEVER;
+    }
+    nodes.push({ host: (match[1] ?? match[2]) as string, port });
+  }
+  return nodes;
+});
+
+const fields = z.object({
+  /** Redis is one of: REDIS_URL (standalone), IMAGECYCLE_REDIS_SENTINELS, IMAGECYCLE_REDIS_CLUSTER_NODES. */
   REDIS_URL: z
-    .string({ error: 'is not set (e.g. redis://127.0.0.1:6379)' })
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  /** Key prefix in Redis; for Redis Cluster use a hash tag such as {imagecycle}. */
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Sentinels that name the master (IMAGECYCLE_REDIS_SENTINEL_NAME), e.g. "10.0.0.5:26379,10.0.0.6:26379". */
+  IMAGECYCLE_REDIS_SENTINELS: hostPorts.optional(),
+  IMAGECYCLE_REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  /** Some nodes of a Redis Cluster (the others are discovered). */
+  IMAGECYCLE_REDIS_CLUSTER_NODES: hostPorts.optional(),
+  /** TLS to Sentinel and Cluster nodes (a standalone Redis takes a rediss:// URL instead). */
+  IMAGECYCLE_REDIS_TLS: flag,
+  /** Redis ACL user and password, in every mode (or, standalone, in REDIS_URL). */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** The sentinels' own password, when they require one. */
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Key prefix in Redis; with Redis Cluster it must contain a hash tag such as {imagecycle}. */
   IMAGECYCLE_QUEUE_PREFIX: z.string().min(1).default('imagecycle'),
   IMAGECYCLE_CATALOGUE: z.string().min(1).default(DEFAULT_CATALOGUE_PATH),
   /** Shared by downloader and uploader (a ReadWriteMany volume in Kubernetes). */
@@ -62,6 +91,87 @@ export const settingsSchema = z.object({
   IMAGECYCLE_DEV: flag,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
+
+/**
+ * The hash tag of a Redis key: the text between its first "{" and the next "}", when not
+ * empty. Redis Cluster hashes only that part, so keys with one tag share one slot.
+ */
+export function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+function hasCredentials(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+const REDIS_MODES = [
+  'REDIS_URL',
+  'IMAGECYCLE_REDIS_SENTINELS',
+  'IMAGECYCLE_REDIS_CLUSTER_NODES',
+] as const;
+
+const CHECKED_TOGETHER = new Set<PropertyKey>([
+  ...REDIS_MODES,
+  'IMAGECYCLE_REDIS_SENTINEL_NAME',
+  'IMAGECYCLE_REDIS_TLS',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
+  'IMAGECYCLE_QUEUE_PREFIX',
+]);
+
+/** Redis: exactly one mode, Sentinel with its master's name, Cluster with a hash-tagged prefix. */
+export const settingsSchema = fields.superRefine(
+  (settings, ctx) => {
+    const issue = (variable: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [variable], message });
+    const modes = REDIS_MODES.filter((name) => settings[name] !== undefined);
+    if (modes.length === 0)
+      issue(
+        'REDIS_URL',
+        'is not set (e.g. redis://127.0.0.1:6379); or set IMAGECYCLE_REDIS_SENTINELS and IMAGECYCLE_REDIS_SENTINEL_NAME (Sentinel), or IMAGECYCLE_REDIS_CLUSTER_NODES (Redis Cluster)',
+      );
+    for (const extra of modes.slice(1))
+      issue(extra, `conflicts with ${modes[0]}: set exactly one of ${REDIS_MODES.join(', ')}`);
+    const sentinel = settings.IMAGECYCLE_REDIS_SENTINELS !== undefined;
+    if (sentinel && settings.IMAGECYCLE_REDIS_SENTINEL_NAME === undefined)
+      issue(
+        'IMAGECYCLE_REDIS_SENTINEL_NAME',
+        'is not set: with IMAGECYCLE_REDIS_SENTINELS it names the master (e.g. mymaster)',
+      );
+    for (const name of ['IMAGECYCLE_REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const)
+      if (!sentinel && settings[name] !== undefined)
+        issue(name, 'is only used with IMAGECYCLE_REDIS_SENTINELS, which is not set');
+    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD'] as const)
+      if (settings[name] !== undefined && hasCredentials(settings.REDIS_URL))
+        issue(name, 'is set, and REDIS_URL has credentials too: give them in one place');
+    if (settings.IMAGECYCLE_REDIS_TLS && settings.REDIS_URL !== undefined)
+      issue(
+        'IMAGECYCLE_REDIS_TLS',
+        'is for Sentinel and Cluster; a standalone Redis takes a rediss:// REDIS_URL for TLS',
+      );
+    if (
+      settings.IMAGECYCLE_REDIS_CLUSTER_NODES !== undefined &&
+      hashTagOf(settings.IMAGECYCLE_QUEUE_PREFIX) === undefined
+    )
+      issue(
+        'IMAGECYCLE_QUEUE_PREFIX',
+        `"${settings.IMAGECYCLE_QUEUE_PREFIX}" has no hash tag: with Redis Cluster all keys of a queue must be in one slot, so the prefix needs a non-empty {...}, e.g. {imagecycle}`,
+      );
+  },
+  // also when other variables are wrong (every wrong one is named), but not on values that failed
+  {
+    when: (payload) => !payload.issues.some((issue) => CHECKED_TOGETHER.has(issue.path?.[0] ?? '')),
+  },
+);
 
 export type Settings = z.infer<typeof settingsSchema>;
 

@@ -3,7 +3,7 @@
 // operator configures one - a webhook call. Recording never fails the transition itself:
 // a stream or webhook error is logged and dropped.
 import got from 'got';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 
 export const EVENT_TYPES = [
@@ -35,7 +35,8 @@ export interface EventLogger {
 }
 
 export interface EventsOptions {
-  redis: Redis;
+  /** A standalone or Sentinel-managed Redis, or a Redis Cluster. */
+  redis: Redis | Cluster;
   logger: EventLogger;
   /** Stream key; default `imagecycle:events`. */
   stream?: string;

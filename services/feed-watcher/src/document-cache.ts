@@ -1,6 +1,6 @@
 // Validators and bodies of feed documents, kept in Redis so that the next check sends a
 // conditional request and a 304 costs no bytes. Losing this cache loses nothing but bytes.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface CachedDocument {
   etag?: string | undefined;
@@ -14,11 +14,11 @@ export interface DocumentCache {
 }
 
 export class RedisDocumentCache implements DocumentCache {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #prefix: string;
   readonly #ttlSeconds: number;
 
-  constructor(redis: Redis, options: { prefix?: string; ttlSeconds?: number } = {}) {
+  constructor(redis: Redis | Cluster, options: { prefix?: string; ttlSeconds?: number } = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? 'imagecycle:feed-cache:';
     this.#ttlSeconds = options.ttlSeconds ?? 14 * 24 * 3600;
