@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, loadSettings } from '@imagecycle/app';
+import { App, describeRedis, loadSettings } from '@imagecycle/app';
 import { allQueues, feedCheckQueue, PROPERTY, usageCheckQueue } from '@imagecycle/contracts';
 import { serveControlPlane } from '@imagecycle/control-plane';
 import { listManagedImages } from '@imagecycle/inventory';
@@ -118,7 +118,7 @@ async function step(title: string, work: () => Promise<void>): Promise<void> {
 }
 
 say(bold('imagecycle demo: the lifecycle on the local stack, over simulated days'));
-say(`  mirror ${mirror.url('/')}  cloud imagecycle (local stack)  Redis ${settings.REDIS_URL}`);
+say(`  mirror ${mirror.url('/')}  cloud imagecycle (local stack)  ${describeRedis(settings)}`);
 await reset();
 app.start(allQueues);
 const server = await serveControlPlane(app);

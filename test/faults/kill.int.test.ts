@@ -208,6 +208,6 @@ describe('workers killed with SIGKILL inside their jobs', () => {
       left.map((i) => [i.id, before.get(i.id)]),
     );
     const reap = await runtime.queue(reapQueue).getJob(`reap--${day1.id}`);
-    expect(reap?.returnvalue).toEqual({ imageId: day1.id, outcome: 'deleted' });
+    expect(reap?.returnvalue).toMatchObject({ imageId: day1.id, outcome: 'deleted' });
   }, 180_000);
 });

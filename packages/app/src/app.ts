@@ -2,7 +2,7 @@
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
 import { allQueues, usageCheckQueue } from '@imagecycle/contracts';
-import { Events } from '@imagecycle/events';
+import { CheckRecords, Events } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
@@ -10,7 +10,7 @@ import { stageRegistrations } from '@imagecycle/pipeline';
 import { type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
 import { type Catalogue, loadCatalogue } from '@imagecycle/series-catalogue';
 import type { SmokeTester } from '@imagecycle/uploader';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from './redis-connection.ts';
 import { DEFAULT_CONCURRENCY } from './run-modes.ts';
 import type { Settings } from './settings.ts';
 
@@ -30,9 +30,11 @@ export class App {
   readonly catalogue: Catalogue;
   readonly cloud: OpenStackClient;
   readonly owner: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly runtime: QueueRuntime;
   readonly events: Events;
+  /** Each series' last feed check and its outcome. */
+  readonly checks: CheckRecords;
   readonly metrics: Metrics;
   readonly watcher: FeedWatcher;
   readonly #now: () => Date;
@@ -49,6 +51,7 @@ export class App {
     this.redis = fields.redis;
     this.runtime = fields.runtime;
     this.events = fields.events;
+    this.checks = fields.checks;
     this.metrics = fields.metrics;
     this.watcher = fields.watcher;
     this.#now = now;
@@ -61,10 +64,10 @@ export class App {
     const catalogue = await loadCatalogue(settings.IMAGECYCLE_CATALOGUE, { vars: env });
     const cloud = OpenStackClient.connect({ logger, env });
     const owner = await cloud.projectId();
-    const redis = new Redis(settings.REDIS_URL, { maxRetriesPerRequest: null });
+    const { client: redis, queueConnection } = connectRedis(settings);
     const lockMs = settings.IMAGECYCLE_JOB_LOCK_SECONDS * 1000;
     const runtime = new QueueRuntime({
-      connection: { url: settings.REDIS_URL, maxRetriesPerRequest: null },
+      connection: queueConnection,
       prefix: settings.IMAGECYCLE_QUEUE_PREFIX,
       queues: allQueues,
       logger,
@@ -88,6 +91,7 @@ export class App {
       stream: `${settings.IMAGECYCLE_QUEUE_PREFIX}:events`,
       webhookUrl: settings.IMAGECYCLE_EVENTS_WEBHOOK,
     });
+    const checks = new CheckRecords(redis, `${settings.IMAGECYCLE_QUEUE_PREFIX}:checks`);
     const watcher = new FeedWatcher({
       catalogue,
       fetcher: new DocumentFetcher({
@@ -103,7 +107,19 @@ export class App {
       metrics,
     });
     return new App(
-      { settings, logger, catalogue, cloud, owner, redis, runtime, events, metrics, watcher },
+      {
+        settings,
+        logger,
+        catalogue,
+        cloud,
+        owner,
+        redis,
+        runtime,
+        events,
+        checks,
+        metrics,
+        watcher,
+      },
       now,
     );
   }
@@ -139,6 +155,7 @@ export class App {
       runtime: this.runtime,
       watcher: this.watcher,
       events: this.events,
+      checks: this.checks,
       metrics: this.metrics,
       logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,

@@ -8,3 +8,11 @@ export {
   isWorkerName,
   type WorkerName,
 } from './run-modes.ts';
+export { planFor, readSeriesStates, selectSeries, UnknownSeriesError } from './views.ts';
+export {
+  connectRedis,
+  describeRedis,
+  redisMode,
+  type RedisClient,
+  type RedisConnection,
+} from './redis-connection.ts';

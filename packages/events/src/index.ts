@@ -6,3 +6,4 @@ export {
   type EventsOptions,
   type EventLogger,
 } from './events.ts';
+export { CHECK_OUTCOMES, type CheckRecord, CheckRecords, checkRecordSchema } from './checks.ts';

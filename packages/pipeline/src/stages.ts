@@ -10,7 +10,7 @@ import {
   usageCheckQueue,
 } from '@imagecycle/contracts';
 import { cleanStaging, download, DownloadRejected } from '@imagecycle/downloader';
-import type { Events } from '@imagecycle/events';
+import type { CheckRecords, Events } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import { handle, type QueueRuntime, type Registration } from '@imagecycle/queues';
@@ -30,6 +30,8 @@ export interface PipelineDeps {
   runtime: QueueRuntime;
   watcher: FeedWatcher;
   events: Events;
+  /** Where each series' last feed check and its outcome are kept. */
+  checks?: CheckRecords;
   stagingDir: string;
   /** The clock of usage checks and reaps (tests and the demo move it forward). */
   now?: () => Date;
@@ -49,7 +51,28 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
 
   return [
     handle(feedCheckQueue, async (payload) => {
-      const result = await deps.watcher.handle(payload);
+      const at = now().toISOString();
+      let result: Awaited<ReturnType<FeedWatcher['handle']>>;
+      try {
+        result = await deps.watcher.handle(payload);
+      } catch (error) {
+        // Retried by the queue; meanwhile the series shows why its last check failed.
+        await deps.checks?.record({
+          series: payload.series,
+          at,
+          outcome: 'failed',
+          message: (error as Error).message,
+        });
+        throw error;
+      }
+      await deps.checks?.record({
+        series: result.series,
+        at,
+        outcome: result.outcome,
+        ...('version' in result && result.version ? { version: result.version } : {}),
+        ...('buildDate' in result && result.buildDate ? { buildDate: result.buildDate } : {}),
+        ...(result.outcome === 'rejected' ? { message: result.message } : {}),
+      });
       if (result.outcome === 'new-release')
         await events.record({ type: 'discovered', series: result.series, version: result.version });
       if (result.outcome === 'rejected') {
@@ -172,7 +195,14 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
           ...(deps.reapDryRun ? { dryRun: true } : {}),
         },
       );
-      if (outcome.outcome === 'deleted') await events.record({ type: 'reaped', series, imageId });
+      if (outcome.outcome === 'deleted')
+        await events.record({
+          type: 'reaped',
+          series,
+          imageId,
+          version: outcome.version,
+          detail: outcome.name,
+        });
       if (outcome.outcome === 'kept')
         await events.record({ type: 'kept-in-use', series, imageId, detail: outcome.because });
       return outcome;

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // imagecycle: the one command operators run. See `imagecycle --help`.
 import { parseArgs } from 'node:util';
-import { App, loadSettings, SettingsError } from '@imagecycle/app';
+import { App, loadSettings, SettingsError, UnknownSeriesError } from '@imagecycle/app';
+import { LIFECYCLE_STATES } from '@imagecycle/contracts';
 import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
 import { CatalogueError, validateCommand } from '@imagecycle/series-catalogue';
 import { runCommand } from './commands/run.ts';
-import { eventsCommand, statusCommand } from './commands/views.ts';
+import { eventsCommand, imagesCommand, planCommand, statusCommand } from './commands/views.ts';
 import { parseWorkerNames, runWorkers } from './commands/worker.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 
@@ -16,14 +17,20 @@ Usage: imagecycle <command> [options]
 
 Commands:
   validate [FILE]          check the series catalogue (default: IMAGECYCLE_CATALOGUE or the packaged one)
+  status [--series ID]...  each series: Latest, newest upstream, the last check and how it ended,
+                           community images and the next reap date, images in flight
+  images [--series ID]... [--state STATE]
+                           managed images, newest first, each with why it is still here
+                           (STATE: candidate, latest, community, retiring)
+  plan [--series ID]...    what a run would change now - downloads, renames, usage records,
+                           reaps - reading the feeds, Glance, Nova and Cinder; changes nothing
   run [--series ID]...     check the series upstream now (all when none named)
         --wait             follow the pipeline until it is at rest, with progress bars
         --timeout SECONDS  give up waiting after this long (default 3600)
-  status                   each series: its Latest, its community images (last use), images in flight
   events [--series ID] [--limit N]   the latest lifecycle events, newest last
   worker NAME...           consume the queues of these workers until SIGTERM:
                            feed-watcher, downloader, uploader, renamer, usage-checker, reaper
-  control-plane            Bull Board, the API, /healthz, /readyz, /metrics (no worker)
+  control-plane            Bull Board, the API, the status page, /healthz, /readyz, /metrics
   all                      every worker, the schedules and the control plane in one process
 
 Options:
@@ -48,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
       limit: { type: 'string' },
+      state: { type: 'string' },
     },
   });
   const [command, ...args] = positionals;
@@ -59,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     const code = await validateCommand(args, process.env);
     return code === 0 ? EXIT.ok : code === 1 ? EXIT.config : EXIT.config;
   }
-  const known = ['run', 'worker', 'all', 'control-plane', 'status', 'events'];
+  const known = ['run', 'worker', 'all', 'control-plane', 'status', 'images', 'plan', 'events'];
   if (!known.includes(command))
     throw new CliError(EXIT.usage, `unknown command "${command}"; see imagecycle --help`);
   const workers = command === 'worker' ? parseWorkerNames(args) : undefined;
@@ -68,6 +76,12 @@ async function main(argv: string[]): Promise<number> {
     throw new CliError(
       EXIT.usage,
       `--timeout: "${values.timeout}" is not a positive number of seconds`,
+    );
+
+  if (values.state && !(LIFECYCLE_STATES as readonly string[]).includes(values.state))
+    throw new CliError(
+      EXIT.usage,
+      `--state: "${values.state}" is not one of ${LIFECYCLE_STATES.join(', ')}`,
     );
 
   const settings = loadSettings();
@@ -81,7 +95,12 @@ async function main(argv: string[]): Promise<number> {
         timeoutSeconds,
         json: values.json ?? false,
       });
-    if (command === 'status') return await statusCommand(app, { json: values.json ?? false });
+    const json = values.json ?? false;
+    const series = values.series ?? [];
+    if (command === 'status') return await statusCommand(app, { json, series });
+    if (command === 'images')
+      return await imagesCommand(app, { json, series, state: values.state });
+    if (command === 'plan') return await planCommand(app, { json, series });
     if (command === 'events') {
       const limit = Number(values.limit ?? 50);
       if (!Number.isInteger(limit) || limit < 1)
@@ -95,12 +114,13 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'control-plane') return await runWorkers(app, [], { controlPlane: true });
     return await runWorkers(app, workers ?? ['all'], { controlPlane: command === 'all' });
   } finally {
-    if (['run', 'status', 'events'].includes(command)) await app.stop();
+    if (['run', 'status', 'images', 'plan', 'events'].includes(command)) await app.stop();
   }
 }
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.code;
+  if (error instanceof UnknownSeriesError) return EXIT.usage;
   if (
     error instanceof SettingsError ||
     error instanceof CatalogueError ||

@@ -39,6 +39,23 @@ afterAll(async () => {
   await mirror.stop();
 });
 
+/** The CLI as a child process, without blocking this process (the mirror runs here). */
+function cli(
+  args: readonly string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -93,15 +110,30 @@ describe('imagecycle worker feed-watcher', () => {
     });
     expect(status.status, status.stderr).toBe(0);
     const { series } = JSON.parse(status.stdout) as {
-      series: { series: string; title: string; community: unknown[]; inFlight: unknown[] }[];
+      series: {
+        id: string;
+        title: string;
+        community: unknown[];
+        inFlight: unknown[];
+        lastCheck?: { outcome: string; version: string };
+      }[];
     };
-    expect(series.map((s) => s.series)).toContain('debian-12');
+    expect(series.map((s) => s.id)).toContain('debian-12');
+    // the feed-watcher of the first test recorded its check
+    expect(series.find((s) => s.id === 'debian-12')?.lastCheck).toMatchObject({
+      outcome: 'new-release',
+      version: mirror.latest('debian-12')?.version,
+    });
     expect(series).toHaveLength(17);
     for (const row of series)
       expect(Array.isArray(row.community) && Array.isArray(row.inFlight)).toBe(true);
     const table = spawnSync(process.execPath, [main, 'status'], { env, encoding: 'utf8' });
-    expect(table.stdout.split('\n')[0]).toMatch(
-      /^SERIES\s+LATEST VERSION\s+COMMUNITY\s+IN FLIGHT$/,
+    const [header, ...rows] = table.stdout.split('\n');
+    expect(header).toMatch(
+      /^SERIES\s+LATEST\s+UPSTREAM\s+LAST CHECK\s+COMMUNITY\s+NEXT REAP\s+IN FLIGHT$/,
+    );
+    expect(rows.find((r) => r.startsWith('debian-12 '))).toMatch(
+      /^debian-12\s+\(none\)\s+\S+( OVERDUE)?\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} new-release\s+0\s+-\s+-$/,
     );
 
     // the feed-watcher of the first test recorded what it discovered
@@ -124,6 +156,42 @@ describe('imagecycle worker feed-watcher', () => {
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--limit: "lots" is not a positive integer');
+  });
+
+  it('plan says what a run would do and changes nothing; images lists managed images', async () => {
+    const plan = await cli(['plan', '--series', 'debian-12', '--json']);
+    expect(plan.status, plan.stdout + plan.stderr).toBe(0);
+    const body = JSON.parse(plan.stdout) as {
+      downloads: { series: string; version: string; inFlight: boolean }[];
+      reaps: unknown[];
+      scanned: { servers: number };
+    };
+    // the download the first test enqueued is waiting: a run would not add another
+    expect(body.downloads).toEqual([
+      expect.objectContaining({
+        series: 'debian-12',
+        version: mirror.latest('debian-12')?.version,
+        inFlight: true,
+      }),
+    ]);
+    expect(body.reaps).toEqual([]);
+    const human = await cli(['plan', '--series', 'debian-12']);
+    expect(human.stdout).toContain(
+      `download  debian-12 ${mirror.latest('debian-12')?.version} (already queued), then Latest`,
+    );
+    expect(human.stdout).toMatch(/nothing was changed\n$/);
+
+    const images = await cli(['images', '--json', '--state', 'latest']);
+    expect(images.status, images.stderr).toBe(0);
+    expect(JSON.parse(images.stdout)).toEqual({ images: [] });
+    const badState = await cli(['images', '--state', 'shiny']);
+    expect(badState.status).toBe(2);
+    expect(badState.stderr).toContain(
+      '--state: "shiny" is not one of candidate, latest, community, retiring',
+    );
+    const unknown = await cli(['plan', '--series', 'beos-5']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('beos-5');
   });
 
   it('refuses to start on a broken catalogue, naming file and line', () => {

@@ -6,3 +6,6 @@ export {
 } from './server.ts';
 export { serveControlPlane } from './serve.ts';
 export { isAuthorized, hasCredentials, type Credentials } from './auth.ts';
+export { type ControlPlaneViews } from './api.ts';
+export { openApiDocument } from './openapi.ts';
+export { renderStatusPage } from './status-page.ts';

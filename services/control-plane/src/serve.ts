@@ -1,6 +1,7 @@
 // The control plane of an imagecycle process, from its settings: listening, with the
 // process's queues, events, metrics and its Redis and Keystone as readiness probes.
-import type { App } from '@imagecycle/app';
+import { type App, planFor, readSeriesStates, selectSeries } from '@imagecycle/app';
+import { feedCheckQueue } from '@imagecycle/contracts';
 import type { FastifyInstance } from 'fastify';
 import { buildControlPlane } from './server.ts';
 
@@ -9,6 +10,16 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
   const server = await buildControlPlane({
     runtime: app.runtime,
     events: app.events,
+    views: {
+      series: (only) => readSeriesStates(app, only),
+      plan: (only) => planFor(app, only),
+      trigger: async (only) => {
+        const series = selectSeries(app, only);
+        for (const { id } of series)
+          await app.runtime.enqueue(feedCheckQueue, { series: id, trigger: 'manual' });
+        return series.map((s) => s.id);
+      },
+    },
     registry: app.metrics.registry,
     probes: [
       { name: 'redis', check: () => app.redis.ping() },

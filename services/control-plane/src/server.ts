@@ -1,7 +1,9 @@
 // The control plane's HTTP server. Two scopes:
 //   open           /healthz (the process answers), /readyz (Redis and Keystone reachable),
 //                  /metrics (Prometheus) - for probes and scrapers, no credentials
-//   authenticated  /queues (Bull Board; read-only unless actions are enabled) and /api/*
+//                  /openapi.json (the API's description)
+//   authenticated  /queues (Bull Board; read-only unless actions are enabled), /api/* and
+//                  /status (the catalogue at a glance)
 // It refuses to start without credentials unless it is bound to loopback in development mode.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -10,8 +12,11 @@ import type { Events } from '@imagecycle/events';
 import type { QueueRuntime } from '@imagecycle/queues';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { type ControlPlaneViews, registerApi } from './api.ts';
 import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
+import { openApiDocument } from './openapi.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
+import { renderStatusPage } from './status-page.ts';
 
 export interface Probe {
   name: string;
@@ -21,6 +26,8 @@ export interface Probe {
 export interface ControlPlaneOptions {
   runtime: QueueRuntime;
   events: Events;
+  /** The series, plans and triggers behind the API and the status page. */
+  views: ControlPlaneViews;
   registry: Registry;
   /** What /readyz checks (Redis, Keystone). */
   probes: readonly Probe[];
@@ -69,6 +76,7 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       checks: Object.fromEntries(results),
     });
   });
+  server.get('/openapi.json', () => openApiDocument);
   server.get('/metrics', async (_request, reply) => {
     const text = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(text);
@@ -91,10 +99,10 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       options: { uiConfig: { boardTitle: 'imagecycle' } },
     });
     await scope.register(board.registerPlugin(), { prefix: '/queues' });
-    scope.get('/api/events', async (request) => {
-      const query = request.query as { limit?: string; series?: string };
-      const limit = Math.min(1000, Math.max(1, Number(query.limit ?? 100) || 100));
-      return { events: await options.events.recent(limit, query.series) };
+    registerApi(scope, options.views, options.events);
+    scope.get('/status', async (_request, reply) => {
+      const series = await options.views.series([]);
+      return reply.type('text/html; charset=utf-8').send(renderStatusPage(series, new Date()));
     });
   });
   return server;

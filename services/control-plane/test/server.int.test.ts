@@ -37,6 +37,12 @@ function options(overrides: Partial<ControlPlaneOptions> = {}): ControlPlaneOpti
   return {
     runtime,
     events,
+    // The API's own data is tested in api.int.test.ts against a real App; here: no series.
+    views: {
+      series: () => Promise.resolve([]),
+      plan: () => Promise.reject(new Error('not here')),
+      trigger: () => Promise.resolve([]),
+    },
     registry: createMetrics({ defaultMetrics: false }).registry,
     probes: [
       { name: 'redis', check: () => redis.ping() },

@@ -26,7 +26,7 @@ export interface FeedWatcherOptions {
 }
 
 export type FeedCheckResult =
-  | CheckOutcome
+  | (CheckOutcome & { /** The newest upstream release's build date. */ buildDate?: string })
   | {
       series: string;
       outcome: 'rejected';
@@ -48,27 +48,13 @@ export class FeedWatcher {
     payload: { series: string },
     _context?: HandlerContext,
   ): Promise<FeedCheckResult> => {
-    const { catalogue, logger, metrics } = this.#options;
+    const { logger, metrics } = this.#options;
     const log = logger.child({ series: payload.series });
     let result: FeedCheckResult;
     try {
-      result = await checkSeries(payload, {
-        findSeries: (id) => catalogue.series.find((s) => s.id === id),
-        readReleases: async (series) => {
-          const full = catalogue.series.find((s) => s.id === series.id) as Series;
-          const release = await readNewestRelease({
-            series: full,
-            fetcher: this.#options.fetcher,
-            trust: await this.trustFor(full),
-          });
-          if (release)
-            metrics.upstreamAge.set({ series: series.id }, Date.parse(release.buildDate) / 1000);
-          return release ? [release] : [];
-        },
-        glance: this.#options.glance,
-        owner: this.#options.owner,
-        enqueueDownload: (release: Release) => this.#enqueueDownload(release),
-      });
+      result = await this.#check(payload, (release) => this.#enqueueDownload(release));
+      if ('buildDate' in result && result.buildDate)
+        metrics.upstreamAge.set({ series: result.series }, Date.parse(result.buildDate) / 1000);
     } catch (error) {
       if (!(error instanceof ReleaseRejected)) throw error;
       metrics.releaseRejections.inc({ series: error.series, reason: error.reason });
@@ -97,6 +83,55 @@ export class FeedWatcher {
     }
     return result;
   };
+
+  /**
+   * What a check of the series would do now, without doing it: reads the feed and Glance,
+   * enqueues nothing (`new-release` means a download would start).
+   */
+  async preview(series: string): Promise<FeedCheckResult> {
+    try {
+      return await this.#check({ series }, async (release) => {
+        const jobId = downloadQueue.jobId({ release });
+        const existing = await this.#options.runtime.queue(downloadQueue).getJob(jobId);
+        return { jobId, created: !existing };
+      });
+    } catch (error) {
+      if (!(error instanceof ReleaseRejected)) throw error;
+      return {
+        series: error.series,
+        outcome: 'rejected',
+        reason: error.reason,
+        ...(error.version ? { version: error.version } : {}),
+        message: error.message,
+      };
+    }
+  }
+
+  /** One series checked; `onNew` is given the newest release when Glance lacks it. */
+  async #check(
+    payload: { series: string },
+    onNew: (release: Release) => Promise<{ jobId: string; created: boolean }>,
+  ): Promise<FeedCheckResult> {
+    const { catalogue } = this.#options;
+    let buildDate: string | undefined;
+    const outcome = await checkSeries(payload, {
+      findSeries: (id) => catalogue.series.find((s) => s.id === id),
+      readReleases: async (series) => {
+        const full = catalogue.series.find((s) => s.id === series.id) as Series;
+        const release = await readNewestRelease({
+          series: full,
+          fetcher: this.#options.fetcher,
+          trust: await this.trustFor(full),
+        });
+        buildDate = release?.buildDate;
+        return release ? [release] : [];
+      },
+      glance: this.#options.glance,
+      owner: this.#options.owner,
+      enqueueDownload: onNew,
+    });
+    return buildDate ? { ...outcome, buildDate } : outcome;
+  }
 
   async #enqueueDownload(release: Release): Promise<{ jobId: string; created: boolean }> {
     const { runtime } = this.#options;

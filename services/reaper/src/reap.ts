@@ -32,8 +32,8 @@ export interface ReapDeps {
 }
 
 export type ReapOutcome =
-  | { imageId: string; outcome: 'deleted' }
-  | { imageId: string; outcome: 'would-delete' }
+  | { imageId: string; outcome: 'deleted'; name: string; version: string }
+  | { imageId: string; outcome: 'would-delete'; name: string; version: string }
   | { imageId: string; outcome: 'kept'; because: string }
   | { imageId: string; outcome: 'refused'; because: string }
   | { imageId: string; outcome: 'gone' };
@@ -111,9 +111,11 @@ export async function reap(
     return { imageId, outcome: 'kept', because };
   };
 
+  // What the image was, for the record once it is gone.
+  const was = { name: image.name ?? '', version: imageProperty(image, PROPERTY.version) ?? '' };
   const before = await usersOf(deps, imageId);
   if (before.length) return keep(`in use by ${before.join(', ')}`);
-  if (deps.dryRun) return { imageId, outcome: 'would-delete' };
+  if (deps.dryRun) return { imageId, outcome: 'would-delete', ...was };
 
   await deps.glance.applyImage(image, { properties: { [PROPERTY.state]: 'retiring' } });
   if (image.status !== 'deactivated') await deps.glance.deactivateImage(imageId);
@@ -123,5 +125,5 @@ export async function reap(
   const after = await usersOf(deps, imageId);
   if (after.length) return keep(`in use by ${after.join(', ')} (found after deactivation)`);
   await deps.glance.deleteImage(imageId);
-  return { imageId, outcome: 'deleted' };
+  return { imageId, outcome: 'deleted', ...was };
 }

@@ -89,7 +89,12 @@ describe('reap', () => {
         wait: async () => void states.push((await service.glance.getImage(id)).status),
       },
     );
-    expect(result).toEqual({ imageId: id, outcome: 'deleted' });
+    expect(result).toEqual({
+      imageId: id,
+      outcome: 'deleted',
+      name: 'Reap OS - unused',
+      version: 'unused',
+    });
     expect(states).toEqual(['deactivated']);
     expect(await service.glance.findImage(id)).toBeUndefined();
   });
@@ -136,6 +141,8 @@ describe('reap', () => {
     expect(await reap({ series: seriesId, imageId: id }, deps)).toEqual({
       imageId: id,
       outcome: 'deleted',
+      name: 'Reap OS - resumed',
+      version: 'resumed',
     });
   });
 
@@ -173,6 +180,8 @@ describe('reap', () => {
     expect(await reap({ series: seriesId, imageId: id }, { ...deps, dryRun: true })).toEqual({
       imageId: id,
       outcome: 'would-delete',
+      name: 'Reap OS - dry',
+      version: 'dry',
     });
     expect(await service.glance.getImage(id)).toEqual(before);
   });

@@ -43,14 +43,8 @@ export function decideUsage(
     const unusedSince = imageProperty(image, PROPERTY.unusedSince) ?? stamp;
     const desired: DesiredImage = { properties: { [PROPERTY.unusedSince]: unusedSince } };
     const unusedDays = (now.getTime() - Date.parse(unusedSince)) / DAY;
-    const ageDays = (now.getTime() - Date.parse(image.created_at)) / DAY;
-    let keptBecause: string | undefined;
-    if (image.protected) keptBecause = 'protected';
-    else if (index < series.retention.keepLast)
-      keptBecause = `retention floor: one of the newest ${series.retention.keepLast}`;
-    else if (ageDays < series.retention.minimumAgeDays)
-      keptBecause = `retention floor: younger than ${series.retention.minimumAgeDays} days`;
-    else if (unusedDays < series.gracePeriodDays)
+    let keptBecause = retentionHold(series, image, index, now);
+    if (!keptBecause && unusedDays < series.gracePeriodDays)
       keptBecause = `unused for ${unusedDays.toFixed(1)} of ${series.gracePeriodDays} grace days`;
     return {
       image,
@@ -59,4 +53,35 @@ export function decideUsage(
       ...(keptBecause ? { keptBecause } : {}),
     };
   });
+}
+
+/**
+ * Why a community image is kept whatever its usage, or undefined: protected, or inside the
+ * retention floor (`index` counts community images newest upload first).
+ */
+export function retentionHold(
+  series: Pick<Series, 'retention'>,
+  image: GlanceImage,
+  index: number,
+  now: Date,
+): string | undefined {
+  const ageDays = (now.getTime() - Date.parse(image.created_at)) / DAY;
+  return (
+    lastingHold(series, image, index) ??
+    (ageDays < series.retention.minimumAgeDays
+      ? `retention floor: younger than ${series.retention.minimumAgeDays} days`
+      : undefined)
+  );
+}
+
+/** The holds that time does not end: protection and the newest-N floor. */
+export function lastingHold(
+  series: Pick<Series, 'retention'>,
+  image: GlanceImage,
+  index: number,
+): string | undefined {
+  if (image.protected) return 'protected';
+  if (index < series.retention.keepLast)
+    return `retention floor: one of the newest ${series.retention.keepLast}`;
+  return undefined;
 }

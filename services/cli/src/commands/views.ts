@@ -1,74 +1,133 @@
-// imagecycle status | events: what an operator asks at 3 a.m. - "what is Latest for each
-// series, what is waiting to be reaped" and "what happened lately, and why".
-import type { App } from '@imagecycle/app';
-import { PROPERTY } from '@imagecycle/contracts';
-import { listManagedImages } from '@imagecycle/inventory';
-import { imageProperty } from '@imagecycle/openstack';
+// imagecycle status | images | plan | events: what an operator asks at 3 a.m. - "what is
+// Latest for each series and did the last check work", "why is this image still here",
+// "what would a run do now" and "what happened lately, and why". Tables for people, --json
+// (the API's shapes) for scripts.
+import { type App, planFor, readSeriesStates } from '@imagecycle/app';
+import type { CommunityView, ImageView, Plan, SeriesState } from '@imagecycle/overview';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
 
-export interface SeriesStatus {
-  series: string;
-  title: string;
-  latest?: { id: string; version: string; since: string } | undefined;
-  community: {
-    id: string;
-    name: string;
-    version: string;
-    lastUsedAt?: string;
-    unusedSince?: string;
-  }[];
-  /** Images between stages: candidates, retiring, not active. */
-  inFlight: { id: string; state: string; status: string }[];
+const write = (line: string) => process.stdout.write(`${line}\n`);
+const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '-');
+
+/** Columns padded to the widest cell, two spaces apart; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
 }
 
-export async function statusCommand(app: App, options: { json: boolean }): Promise<number> {
-  const rows: SeriesStatus[] = [];
-  for (const series of app.catalogue.series) {
-    const images = await listManagedImages(app.cloud.glance, {
-      owner: app.owner,
-      series: series.id,
-    });
-    const state = (id: (typeof images)[number]) => imageProperty(id, PROPERTY.state) ?? '';
-    const latest = images.find((i) => state(i) === 'latest' && i.status === 'active');
-    rows.push({
-      series: series.id,
-      title: series.title,
-      latest: latest && {
-        id: latest.id,
-        version: imageProperty(latest, PROPERTY.version) ?? '',
-        since: latest.created_at,
-      },
-      community: images
-        .filter((i) => state(i) === 'community')
-        .map((i) => ({
-          id: i.id,
-          name: i.name ?? '',
-          version: imageProperty(i, PROPERTY.version) ?? '',
-          ...(imageProperty(i, PROPERTY.lastUsedAt)
-            ? { lastUsedAt: imageProperty(i, PROPERTY.lastUsedAt) }
-            : {}),
-          ...(imageProperty(i, PROPERTY.unusedSince)
-            ? { unusedSince: imageProperty(i, PROPERTY.unusedSince) }
-            : {}),
-        })),
-      inFlight: images
-        .filter((i) => !['latest', 'community'].includes(state(i)) || i.status !== 'active')
-        .map((i) => ({ id: i.id, state: state(i), status: i.status })),
-    });
-  }
+function nextReap(series: SeriesState): string {
+  const dates = series.community.flatMap((c) => (c.reapAfter ? [c.reapAfter] : [])).sort();
+  return dates[0] ? day(dates[0]) : '-';
+}
+
+export async function statusCommand(
+  app: App,
+  options: { json: boolean; series: readonly string[] },
+): Promise<number> {
+  const states = await readSeriesStates(app, options.series);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ series: rows })}\n`);
+    write(JSON.stringify({ series: states }));
     return EXIT.ok;
   }
-  process.stdout.write(
-    `${'SERIES'.padEnd(24)}${'LATEST VERSION'.padEnd(18)}${'COMMUNITY'.padEnd(11)}IN FLIGHT\n`,
-  );
-  for (const row of rows)
-    process.stdout.write(
-      `${row.series.padEnd(24)}${(row.latest?.version ?? '(none)').padEnd(18)}${String(row.community.length).padEnd(11)}${row.inFlight.map((i) => `${i.state}/${i.status}`).join(' ')}\n`,
-    );
+  const rows = states.map((s) => [
+    s.id,
+    s.latest?.version ?? (s.retired ? '(retired)' : '(none)'),
+    s.upstream ? `${s.upstream.version}${s.upstream.overdue ? ' OVERDUE' : ''}` : '-',
+    s.lastCheck
+      ? `${s.lastCheck.at.slice(0, 16).replace('T', ' ')} ${s.lastCheck.outcome}`
+      : 'never',
+    String(s.community.length),
+    nextReap(s),
+    s.inFlight.map((i) => `${i.state || '?'}/${i.status}`).join(' ') || '-',
+  ]);
+  for (const line of table(
+    ['SERIES', 'LATEST', 'UPSTREAM', 'LAST CHECK', 'COMMUNITY', 'NEXT REAP', 'IN FLIGHT'],
+    rows,
+  ))
+    write(line);
+  for (const s of states)
+    if (s.lastCheck?.message) write(`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`);
   return EXIT.ok;
+}
+
+function outlookOf(image: ImageView | CommunityView): string {
+  if (!('outlook' in image)) return image.state === 'latest' ? 'Latest' : image.status;
+  switch (image.outlook) {
+    case 'held':
+      return `kept: ${image.because ?? ''}`;
+    case 'in-use':
+      return `in use (seen ${day(image.lastUsedAt)})`;
+    case 'reap-after':
+      return `unused since ${day(image.unusedSince)}, reap after ${day(image.reapAfter)}`;
+    case 'unchecked':
+      return 'usage not checked yet';
+  }
+}
+
+export async function imagesCommand(
+  app: App,
+  options: { json: boolean; series: readonly string[]; state?: string | undefined },
+): Promise<number> {
+  const states = await readSeriesStates(app, options.series);
+  const images = states
+    .flatMap((s) =>
+      [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight].map((image) => ({
+        series: s.id,
+        ...image,
+      })),
+    )
+    .filter((image) => !options.state || image.state === options.state)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  if (options.json) {
+    write(JSON.stringify({ images }));
+    return EXIT.ok;
+  }
+  for (const line of table(
+    ['ID', 'SERIES', 'VERSION', 'STATE', 'UPLOADED', 'NAME', 'OUTLOOK'],
+    images.map((i) => [i.id, i.series, i.version, i.state, day(i.createdAt), i.name, outlookOf(i)]),
+  ))
+    write(line);
+  return EXIT.ok;
+}
+
+export function planLines(plan: Plan): string[] {
+  const lines: string[] = [];
+  for (const d of plan.downloads)
+    lines.push(
+      `download  ${d.series} ${d.version}${d.inFlight ? ' (already queued)' : ''}${d.replaces ? `, then Latest; ${d.replaces.name} (${d.replaces.version}) becomes community` : ', then Latest'}`,
+    );
+  for (const r of plan.rejected)
+    lines.push(`reject    ${r.series}${r.version ? ` ${r.version}` : ''}: ${r.message}`);
+  for (const u of plan.unchecked) lines.push(`unchecked ${u.series}: ${u.message}`);
+  for (const r of plan.renames)
+    lines.push(
+      `patch     ${r.series} ${r.imageId} "${r.name}": ${r.ops.map((op) => `${op.op} ${op.path}${'value' in op ? `=${JSON.stringify(op.value)}` : ''}`).join(', ')}`,
+    );
+  for (const u of plan.usage)
+    lines.push(`usage     ${u.series} ${u.imageId}: ${u.ops.map((op) => op.path).join(', ')}`);
+  for (const r of plan.reaps)
+    lines.push(`reap      ${r.series} ${r.imageId} "${r.name}" (${r.version})`);
+  lines.push(
+    `plan: ${plan.downloads.length} download(s), ${plan.rejected.length} rejection(s), ${plan.renames.length} image(s) to patch, ${plan.reaps.length} reap(s); usage from ${plan.scanned.servers} server(s) and ${plan.scanned.volumes} volume(s); nothing was changed`,
+  );
+  return lines;
+}
+
+export async function planCommand(
+  app: App,
+  options: { json: boolean; series: readonly string[] },
+): Promise<number> {
+  const plan = await planFor(app, options.series);
+  if (options.json) write(JSON.stringify(plan));
+  else for (const line of planLines(plan)) write(line);
+  // a plan that cannot check every series is incomplete: say so in the exit code
+  return plan.unchecked.length > 0 ? EXIT.unavailable : EXIT.ok;
 }
 
 export async function eventsCommand(
@@ -77,9 +136,9 @@ export async function eventsCommand(
 ): Promise<number> {
   const events = await app.events.recent(options.limit, options.series);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ events })}\n`);
+    write(JSON.stringify({ events }));
     return EXIT.ok;
   }
-  for (const e of events.reverse()) process.stdout.write(`${eventLine(e)}\n`);
+  for (const e of events.reverse()) write(eventLine(e));
   return EXIT.ok;
 }

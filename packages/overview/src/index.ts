@@ -1,0 +1,11 @@
+export { type Plan, type PlanDeps, planRun } from './plan.ts';
+export {
+  type CommunityView,
+  type ImageView,
+  imageView,
+  REPLACE_PERIOD_DAYS,
+  type ReapedView,
+  type SeriesState,
+  seriesStates,
+  type StateSources,
+} from './series-state.ts';

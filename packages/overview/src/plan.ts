@@ -1,0 +1,141 @@
+// `imagecycle plan`: what a run would change now, without changing anything. It reads the
+// feeds (as a check would), Glance, Nova and Cinder, and reports
+//   downloads   new upstream releases a check would start downloading
+//   rejected    releases a check would refuse, and why
+//   renames     PATCHes the renamer would apply to settle names and visibility
+//   usage       usage records (last used / unused since) the usage check would write
+//   reaps       community images the usage check would hand to the reaper
+// After a download the new release is uploaded and becomes Latest; the plan names the
+// image that would then be demoted.
+import { PROPERTY } from '@imagecycle/contracts';
+import type { FeedCheckResult } from '@imagecycle/feed-watcher';
+import {
+  type CinderClient,
+  diffImage,
+  type GlanceImage,
+  imageProperty,
+  type NovaClient,
+  type PatchOperation,
+} from '@imagecycle/openstack';
+import { desiredState } from '@imagecycle/renamer';
+import type { Series } from '@imagecycle/series-catalogue';
+import { decideUsage, scanUsage } from '@imagecycle/usage-checker';
+
+export interface PlanDeps {
+  series: readonly Series[];
+  /** A read-only feed check (FeedWatcher.preview). */
+  previewCheck(series: string): Promise<FeedCheckResult>;
+  /** Every managed image of the owner. */
+  images: readonly GlanceImage[];
+  nova: NovaClient;
+  cinder: CinderClient;
+  now: Date;
+}
+
+export interface Plan {
+  at: string;
+  downloads: {
+    series: string;
+    version: string;
+    buildDate?: string;
+    /** Already queued (a check would not add another). */
+    inFlight: boolean;
+    /** The Latest it would replace (then demoted to community). */
+    replaces?: { imageId: string; name: string; version: string };
+  }[];
+  rejected: { series: string; version?: string; message: string }[];
+  /** Feed checks that could not be made (upstream unreachable, ...). */
+  unchecked: { series: string; message: string }[];
+  renames: { series: string; imageId: string; name: string; ops: PatchOperation[] }[];
+  usage: { series: string; imageId: string; name: string; ops: PatchOperation[] }[];
+  reaps: { series: string; imageId: string; name: string; version: string }[];
+  scanned: { servers: number; volumes: number };
+}
+
+const CHECKS_AT_ONCE = 4;
+
+export async function planRun(deps: PlanDeps): Promise<Plan> {
+  const plan: Plan = {
+    at: deps.now.toISOString(),
+    downloads: [],
+    rejected: [],
+    unchecked: [],
+    renames: [],
+    usage: [],
+    reaps: [],
+    scanned: { servers: 0, volumes: 0 },
+  };
+  const [checks, usage] = await Promise.all([previewAll(deps), scanUsage(deps.nova, deps.cinder)]);
+  plan.scanned = { servers: usage.servers, volumes: usage.volumes };
+
+  for (const series of deps.series) {
+    const images = deps.images.filter((i) => imageProperty(i, PROPERTY.series) === series.id);
+    const check = checks.get(series.id);
+    if (check instanceof Error) plan.unchecked.push({ series: series.id, message: check.message });
+    else if (check?.outcome === 'rejected')
+      plan.rejected.push({
+        series: series.id,
+        ...(check.version ? { version: check.version } : {}),
+        message: check.message,
+      });
+    else if (check?.outcome === 'new-release' || check?.outcome === 'in-flight') {
+      const latest = images.find((i) => imageProperty(i, PROPERTY.state) === 'latest');
+      plan.downloads.push({
+        series: series.id,
+        version: check.version,
+        ...(check.buildDate ? { buildDate: check.buildDate } : {}),
+        inFlight: check.outcome === 'in-flight',
+        ...(latest
+          ? {
+              replaces: {
+                imageId: latest.id,
+                name: latest.name ?? '',
+                version: imageProperty(latest, PROPERTY.version) ?? '',
+              },
+            }
+          : {}),
+      });
+    }
+
+    for (const entry of desiredState(series, images)) {
+      const ops = diffImage(entry.image, entry.desired);
+      if (ops.length)
+        plan.renames.push({
+          series: series.id,
+          imageId: entry.image.id,
+          name: entry.image.name ?? '',
+          ops,
+        });
+    }
+    for (const decision of decideUsage(series, images, usage.usedBy, deps.now)) {
+      const ops = diffImage(decision.image, decision.desired);
+      const name = decision.image.name ?? '';
+      if (ops.length) plan.usage.push({ series: series.id, imageId: decision.image.id, name, ops });
+      if (decision.reap)
+        plan.reaps.push({
+          series: series.id,
+          imageId: decision.image.id,
+          name,
+          version: imageProperty(decision.image, PROPERTY.version) ?? '',
+        });
+    }
+  }
+  return plan;
+}
+
+/** Every series previewed, a few at a time; a failed check is kept as its error. */
+async function previewAll(deps: PlanDeps): Promise<Map<string, FeedCheckResult | Error>> {
+  const results = new Map<string, FeedCheckResult | Error>();
+  const queue = deps.series.map((s) => s.id);
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        results.set(id, await deps.previewCheck(id));
+      } catch (error) {
+        results.set(id, error as Error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CHECKS_AT_ONCE }, worker));
+  return results;
+}

@@ -1,0 +1,180 @@
+// Each series as an operator wants to see it: what upstream offers, what is Latest, every
+// community image with its usage and reap outlook, what is in flight, what was reaped, and
+// how the last check ended. Read-only: one owner-wide Glance listing, the check records and
+// the event stream; no upstream request.
+import { PROPERTY } from '@imagecycle/contracts';
+import type { CheckRecord, LifecycleEvent } from '@imagecycle/events';
+import { newestUploadFirst } from '@imagecycle/inventory';
+import { type GlanceImage, imageProperty } from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+import { forecastReaps, type ReapForecast } from '@imagecycle/usage-checker';
+
+const DAY = 24 * 3600 * 1000;
+
+/** How often a series is expected to publish (SCS `replace_frequency`), in days. */
+export const REPLACE_PERIOD_DAYS: Record<string, number> = {
+  daily: 1,
+  weekly: 7,
+  monthly: 31,
+  quarterly: 92,
+  yearly: 366,
+};
+
+export interface ImageView {
+  id: string;
+  name: string;
+  version: string;
+  /** Lifecycle state: candidate, latest, community, retiring. */
+  state: string;
+  /** Glance status: active, queued, saving, deactivated, ... */
+  status: string;
+  visibility: string;
+  hidden: boolean;
+  protected: boolean;
+  /** First upload. */
+  createdAt: string;
+  size?: number;
+  lastUsedAt?: string;
+  unusedSince?: string;
+  keptBecause?: string;
+}
+
+export interface CommunityView extends ImageView {
+  /** held (protected / floor), in-use, reap-after, unchecked */
+  outlook: ReapForecast['outlook'];
+  /** Why held, or what the last reap attempt found. */
+  because?: string;
+  /** The first daily usage check on or after this date reaps it, if still unused. */
+  reapAfter?: string;
+}
+
+export interface ReapedView {
+  imageId: string;
+  at: string;
+  version?: string;
+  name?: string;
+}
+
+export interface SeriesState {
+  id: string;
+  title: string;
+  retired: boolean;
+  replaceFrequency?: string;
+  upstream?: {
+    version: string;
+    buildDate?: string;
+    ageDays?: number;
+    /** Older than its replace_frequency promises: the upstream (or the check) may be stuck. */
+    overdue: boolean;
+  };
+  lastCheck?: CheckRecord;
+  latest?: ImageView;
+  /** Newest upload first. */
+  community: CommunityView[];
+  /** Candidates, retiring images, anything not active. */
+  inFlight: ImageView[];
+  /** Newest first, from the recent event stream. */
+  reaped: ReapedView[];
+}
+
+export interface StateSources {
+  catalogue: { series: readonly Series[] };
+  /** Every managed image of the owner (listManagedImages without a series). */
+  images: readonly GlanceImage[];
+  checks: ReadonlyMap<string, CheckRecord>;
+  /** Recent events, newest first. */
+  events: readonly LifecycleEvent[];
+  now: Date;
+}
+
+export function imageView(image: GlanceImage): ImageView {
+  const optional = (key: 'lastUsedAt' | 'unusedSince' | 'keptBecause') => {
+    const value = imageProperty(image, PROPERTY[key]);
+    return value ? { [key]: value } : {};
+  };
+  return {
+    id: image.id,
+    name: image.name ?? '',
+    version: imageProperty(image, PROPERTY.version) ?? '',
+    state: imageProperty(image, PROPERTY.state) ?? '',
+    status: image.status,
+    visibility: image.visibility,
+    hidden: image.os_hidden === true,
+    protected: image.protected,
+    createdAt: image.created_at,
+    ...(typeof image.size === 'number' ? { size: image.size } : {}),
+    ...optional('lastUsedAt'),
+    ...optional('unusedSince'),
+    ...optional('keptBecause'),
+  };
+}
+
+function communityView(forecast: ReapForecast): CommunityView {
+  const view: CommunityView = { ...imageView(forecast.image), outlook: forecast.outlook };
+  if (forecast.outlook === 'held') view.because = forecast.because;
+  if (forecast.outlook === 'reap-after') view.reapAfter = forecast.reapAfter;
+  if (forecast.outlook !== 'held' && view.keptBecause) view.because = view.keptBecause;
+  return view;
+}
+
+/** The state of every series of the catalogue (or of the named ones), in catalogue order. */
+export function seriesStates(sources: StateSources, only?: readonly string[]): SeriesState[] {
+  const bySeries = new Map<string, GlanceImage[]>();
+  for (const image of sources.images) {
+    const id = imageProperty(image, PROPERTY.series) ?? '';
+    bySeries.set(id, [...(bySeries.get(id) ?? []), image]);
+  }
+  return sources.catalogue.series
+    .filter((series) => !only || only.includes(series.id))
+    .map((series) => stateOf(series, bySeries.get(series.id) ?? [], sources));
+}
+
+function stateOf(series: Series, images: GlanceImage[], sources: StateSources): SeriesState {
+  const settled = images.filter((image) => image.status === 'active');
+  const latest = settled
+    .filter((image) => imageProperty(image, PROPERTY.state) === 'latest')
+    .sort(newestUploadFirst)[0];
+  const community = forecastReaps(series, settled).map(communityView);
+  const arranged = new Set([latest?.id, ...community.map((c) => c.id)]);
+  const inFlight = images
+    .filter((image) => !arranged.has(image.id))
+    .sort(newestUploadFirst)
+    .map(imageView);
+  const reaped = sources.events
+    .filter((event) => event.type === 'reaped' && event.series === series.id && event.imageId)
+    .map((event) => ({
+      imageId: event.imageId ?? '',
+      at: event.at,
+      ...(event.version ? { version: event.version } : {}),
+      ...(event.detail ? { name: event.detail } : {}),
+    }));
+  const check = sources.checks.get(series.id);
+  const frequency = series.properties.replace_frequency;
+  const state: SeriesState = {
+    id: series.id,
+    title: series.title,
+    retired: series.retired,
+    ...(frequency ? { replaceFrequency: frequency } : {}),
+    ...(check ? { lastCheck: check } : {}),
+    community,
+    inFlight,
+    reaped,
+  };
+  if (latest) state.latest = imageView(latest);
+  if (check?.version) {
+    const built = check.buildDate ? Date.parse(check.buildDate) : Number.NaN;
+    const ageDays = Number.isNaN(built)
+      ? undefined
+      : Math.floor((sources.now.getTime() - built) / DAY);
+    const period = frequency ? REPLACE_PERIOD_DAYS[frequency] : undefined;
+    state.upstream = {
+      version: check.version,
+      ...(check.buildDate ? { buildDate: check.buildDate } : {}),
+      ...(ageDays !== undefined ? { ageDays } : {}),
+      // a grace of half a period (at least two days) before a series counts as overdue
+      overdue:
+        ageDays !== undefined && period !== undefined && ageDays > period + Math.max(2, period / 2),
+    };
+  }
+  return state;
+}

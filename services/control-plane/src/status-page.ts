@@ -1,0 +1,110 @@
+// The status page: every series as one timeline of its images, oldest upload on the left -
+// reaped ones (from the event stream), community ones with their reap outlook, and Latest -
+// with what upstream offers and how the last check ended. Server-rendered, no script; it
+// refreshes itself every minute.
+import type { CommunityView, ImageView, ReapedView, SeriesState } from '@imagecycle/overview';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '');
+const short = (id: string) => id.slice(0, 8);
+
+function imageItem(image: ImageView, state: 'latest' | 'community', note: string): string {
+  return `<li data-state="${state}" data-image="${escape(image.id)}" title="${escape(image.id)}">
+  <strong>${escape(image.version || '?')}</strong>
+  <span class="name">${escape(image.name)}</span>
+  <span class="meta">uploaded ${day(image.createdAt)} · ${escape(short(image.id))}${image.protected ? ' · protected' : ''}</span>
+  ${note ? `<span class="note">${note}</span>` : ''}
+</li>`;
+}
+
+function communityNote(image: CommunityView): string {
+  switch (image.outlook) {
+    case 'held':
+      return `kept: ${escape(image.because ?? '')}`;
+    case 'in-use':
+      return `in use (seen ${day(image.lastUsedAt)})${image.because ? ` · ${escape(image.because)}` : ''}`;
+    case 'reap-after':
+      return `unused since ${day(image.unusedSince)} · reap after ${day(image.reapAfter)}`;
+    case 'unchecked':
+      return 'usage not checked yet';
+  }
+}
+
+function reapedItem(reaped: ReapedView): string {
+  return `<li data-state="reaped" data-image="${escape(reaped.imageId)}" title="${escape(reaped.imageId)}">
+  <strong>${escape(reaped.version ?? '?')}</strong>
+  <span class="name">${escape(reaped.name ?? short(reaped.imageId))}</span>
+  <span class="meta">reaped ${day(reaped.at)}</span>
+</li>`;
+}
+
+function checkLine(series: SeriesState): string {
+  const check = series.lastCheck;
+  if (!check) return '<span class="check none">never checked</span>';
+  const bad = check.outcome === 'rejected' || check.outcome === 'failed';
+  return `<span class="check ${bad ? 'bad' : 'ok'}">checked ${escape(check.at.slice(0, 16).replace('T', ' '))} UTC: ${escape(check.outcome)}${check.message ? ` - ${escape(check.message)}` : ''}</span>`;
+}
+
+function upstreamLine(series: SeriesState): string {
+  const up = series.upstream;
+  if (!up) return '';
+  const age = up.ageDays !== undefined ? `, built ${up.ageDays} days ago` : '';
+  const expected = series.replaceFrequency ? ` (expected ${escape(series.replaceFrequency)})` : '';
+  return `<span class="upstream${up.overdue ? ' bad' : ''}">upstream ${escape(up.version)}${age}${expected}${up.overdue ? ' - overdue' : ''}</span>`;
+}
+
+function seriesSection(series: SeriesState): string {
+  const timeline = [
+    ...series.reaped.slice().reverse().map(reapedItem),
+    ...series.community
+      .slice()
+      .reverse()
+      .map((image) => imageItem(image, 'community', communityNote(image))),
+    ...(series.latest ? [imageItem(series.latest, 'latest', 'Latest')] : []),
+  ];
+  const inFlight = series.inFlight.map(
+    (image) =>
+      `<div class="in-flight">${escape(image.version)}: ${escape(image.state || 'unknown')} / ${escape(image.status)} (${escape(short(image.id))})</div>`,
+  );
+  return `<section data-series="${escape(series.id)}">
+<h2>${escape(series.title)} <small>${escape(series.id)}${series.retired ? ' · retired' : ''}</small></h2>
+<p>${checkLine(series)} ${upstreamLine(series)}</p>
+${timeline.length ? `<ol class="timeline">${timeline.join('\n')}</ol>` : '<p class="empty">no image yet</p>'}
+${inFlight.join('\n')}
+</section>`;
+}
+
+export function renderStatusPage(series: readonly SeriesState[], now: Date): string {
+  const latest = series.filter((s) => s.latest).length;
+  const community = series.reduce((n, s) => n + s.community.length, 0);
+  const problems = series.filter(
+    (s) =>
+      s.lastCheck?.outcome === 'rejected' ||
+      s.lastCheck?.outcome === 'failed' ||
+      s.upstream?.overdue,
+  ).length;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="60">
+<title>imagecycle status</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5rem;color:#222}
+h1{margin:0 0 .3rem}h2{font-size:1.05rem;margin:1.2rem 0 .2rem}small{color:#777;font-weight:normal}
+.summary{color:#555}.timeline{display:flex;gap:.5rem;list-style:none;padding:0;margin:.3rem 0;overflow-x:auto}
+.timeline li{border:1px solid #ccc;border-radius:6px;padding:.4rem .6rem;min-width:11rem;display:flex;flex-direction:column;gap:.1rem}
+li[data-state=latest]{border-color:#2a7;background:#eafaf1}li[data-state=community]{border-color:#58c;background:#eef4fc}
+li[data-state=reaped]{color:#888;background:#f4f4f4;text-decoration:line-through}
+.name{font-size:.85rem}.meta,.note{font-size:.78rem;color:#666}.bad{color:#b22}.ok{color:#276}.in-flight{color:#a60;font-size:.85rem}
+.check,.upstream{margin-right:1rem}
+</style>
+</head>
+<body>
+<h1>imagecycle status</h1>
+<p class="summary">${series.length} series · ${latest} with a Latest · ${community} community images · ${problems} needing attention · ${escape(now.toISOString().slice(0, 16).replace('T', ' '))} UTC · <a href="/queues">queues</a> · <a href="/api/series">JSON</a></p>
+${series.map(seriesSection).join('\n')}
+</body>
+</html>
+`;
+}
