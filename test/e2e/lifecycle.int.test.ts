@@ -140,6 +140,14 @@ describe('the image lifecycle', () => {
       });
       day1.set(series.id, latest);
     }
+    // every byte sent to Glance is counted, per series; downloads are counted too
+    const moved = (await metrics.bytesMoved.get()).values;
+    for (const [series, latest] of day1) {
+      const bytes = (stage: string) =>
+        moved.find((v) => v.labels.stage === stage && v.labels.series === series)?.value;
+      expect(bytes('upload'), series).toBe(latest.size);
+      expect(bytes('download'), series).toBeGreaterThan(0);
+    }
   }, 300_000);
 
   it('day 2: new Ubuntu 24.04 and Debian 12 releases become Latest; the previous ones are dated community images; the rest is untouched', async () => {

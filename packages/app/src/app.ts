@@ -66,12 +66,19 @@ export class App {
     const owner = await cloud.projectId();
     const { client: redis, queueConnection } = connectRedis(settings);
     const lockMs = settings.IMAGECYCLE_JOB_LOCK_SECONDS * 1000;
+    const metrics = options.metrics ?? createMetrics();
     const runtime = new QueueRuntime({
       connection: queueConnection,
       prefix: settings.IMAGECYCLE_QUEUE_PREFIX,
       queues: allQueues,
       logger,
       worker: { lockDurationMs: lockMs, stalledIntervalMs: lockMs },
+      observer: {
+        attemptFinished: ({ queue, result, seconds, final }) => {
+          metrics.jobDuration.observe({ queue, result }, seconds);
+          if (final) metrics.jobFailures.inc({ queue });
+        },
+      },
       retryDelayMs:
         settings.IMAGECYCLE_RETRY_DELAY_SECONDS === undefined
           ? undefined
@@ -84,7 +91,6 @@ export class App {
         'IMAGECYCLE_FAKE_NOW: usage checks and reaps use a fixed clock',
       );
     const now = options.now ?? (fakeNow ? () => new Date(fakeNow) : () => new Date());
-    const metrics = options.metrics ?? createMetrics();
     const events = new Events({
       redis,
       logger,

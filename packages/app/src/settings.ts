@@ -81,6 +81,8 @@ const fields = z.object({
   /** The control plane's address (`imagecycle control-plane`, `imagecycle all`). */
   IMAGECYCLE_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   IMAGECYCLE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** `imagecycle worker`: serve /healthz and /metrics on this port (unset: no listener). */
+  IMAGECYCLE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Bull Board and the API: basic auth, or a bearer token (from a Secret). */
   IMAGECYCLE_BOARD_USER: z.string().min(1).optional(),
   IMAGECYCLE_BOARD_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),

@@ -33,9 +33,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     jobDuration: new Histogram({
       name: 'imagecycle_job_duration_seconds',
-      help: 'Job duration by queue and result',
+      help: 'Duration of each job attempt this process ran, by queue and result (completed, failed)',
       labelNames: ['queue', 'result'] as const,
       buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    jobFailures: new Counter({
+      name: 'imagecycle_job_failures_total',
+      help: 'Jobs that failed their last attempt (no retry left), by queue: they need an operator',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
+    bytesMoved: new Counter({
+      name: 'imagecycle_bytes_total',
+      help: 'Image bytes moved by this process: fetched from upstream (download) or sent to Glance (upload), by series',
+      labelNames: ['stage', 'series'] as const,
       registers: [registry],
     }),
   };

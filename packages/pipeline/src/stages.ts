@@ -13,7 +13,12 @@ import { cleanStaging, download, DownloadRejected } from '@imagecycle/downloader
 import type { CheckRecords, Events } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
-import { handle, type QueueRuntime, type Registration } from '@imagecycle/queues';
+import {
+  handle,
+  type HandlerContext,
+  type QueueRuntime,
+  type Registration,
+} from '@imagecycle/queues';
 import { reap } from '@imagecycle/reaper';
 import { reconcile } from '@imagecycle/renamer';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
@@ -38,8 +43,8 @@ export interface PipelineDeps {
   reapSettleMs?: number;
   reapDryRun?: boolean;
   logger?: { info(object: object, message?: string): void };
-  /** Counts rejections by reason (the feed-watcher counts its own). */
-  metrics?: Pick<Metrics, 'releaseRejections'>;
+  /** Counts rejections by reason (the feed-watcher counts its own) and bytes moved. */
+  metrics?: Partial<Pick<Metrics, 'releaseRejections' | 'bytesMoved'>>;
   /** Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`). */
   smokeTesterFor?: (project: string) => SmokeTester;
 }
@@ -86,7 +91,10 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
       return result;
     }),
 
-    handle(downloadQueue, async ({ release }, ctx) => {
+    handle(downloadQueue, async ({ release }, plainCtx) => {
+      const ctx = countingBytes(plainCtx, 'download', undefined, (bytes) =>
+        deps.metrics?.bytesMoved?.inc({ stage: 'download', series: release.series }, bytes),
+      );
       // Directories nobody wrote to for three days belong to abandoned releases.
       const removed = await cleanStaging(
         deps.stagingDir,
@@ -111,7 +119,7 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
         return artifact;
       } catch (error) {
         if (!(error instanceof DownloadRejected)) throw error;
-        deps.metrics?.releaseRejections.inc({ series: release.series, reason: error.reason });
+        deps.metrics?.releaseRejections?.inc({ series: release.series, reason: error.reason });
         await events.record({
           type: 'rejected',
           series: release.series,
@@ -122,7 +130,10 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
       }
     }),
 
-    handle(uploadQueue, async ({ release, artifact }, ctx) => {
+    handle(uploadQueue, async ({ release, artifact }, plainCtx) => {
+      const ctx = countingBytes(plainCtx, 'upload', 0, (bytes) =>
+        deps.metrics?.bytesMoved?.inc({ stage: 'upload', series: release.series }, bytes),
+      );
       const smoke = findSeries(release.series)?.smokeTest;
       try {
         const result = await upload({ release, artifact }, ctx, {
@@ -142,7 +153,7 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
         return result;
       } catch (error) {
         if (!(error instanceof UploadRejected)) throw error;
-        deps.metrics?.releaseRejections.inc({ series: release.series, reason: error.reason });
+        deps.metrics?.releaseRejections?.inc({ series: release.series, reason: error.reason });
         await events.record({
           type: 'rejected',
           series: release.series,
@@ -208,4 +219,29 @@ export function stageRegistrations(deps: PipelineDeps): Registration[] {
       return outcome;
     }),
   ];
+}
+
+/**
+ * The context with its progress reports counted: the growth of `bytes` in the given phase,
+ * from `from`. An upload always starts at 0; a download may resume, so its first report
+ * (the downloader reports where each attempt starts) is its baseline (`from` undefined) and
+ * resumed bytes are not counted twice.
+ */
+function countingBytes(
+  ctx: HandlerContext,
+  phase: string,
+  from: number | undefined,
+  count: (bytes: number) => void,
+) {
+  let last = from;
+  return {
+    ...ctx,
+    progress(value: Parameters<HandlerContext['progress']>[0]) {
+      if (typeof value === 'object' && value.phase === phase && typeof value.bytes === 'number') {
+        if (last !== undefined && value.bytes > last) count(value.bytes - last);
+        last = value.bytes;
+      }
+      return ctx.progress(value);
+    },
+  };
 }

@@ -15,4 +15,5 @@ export {
   type RuntimeOptions,
   type QueueLogger,
   type WorkerTuning,
+  type JobObserver,
 } from './runtime.ts';

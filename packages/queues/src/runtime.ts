@@ -23,6 +23,18 @@ export interface RuntimeOptions {
   worker?: WorkerTuning;
   /** Overrides the first retry delay of every queue (the backoff grows from it). */
   retryDelayMs?: number | undefined;
+  /** Told of every attempt this process's workers finish (metrics). */
+  observer?: JobObserver;
+}
+
+export interface JobObserver {
+  /** `final`: a failure after which the job is not retried any more. */
+  attemptFinished(attempt: {
+    queue: string;
+    result: 'completed' | 'failed';
+    seconds: number;
+    final: boolean;
+  }): void;
 }
 
 export interface WorkerTuning {
@@ -57,6 +69,7 @@ export class QueueRuntime {
   readonly #workers: Worker[] = [];
   readonly #logger: QueueLogger | undefined;
   readonly #tuning: WorkerTuning;
+  readonly #observer: JobObserver | undefined;
   readonly #retryDelayMs: number | undefined;
 
   constructor(options: RuntimeOptions) {
@@ -64,6 +77,7 @@ export class QueueRuntime {
     this.#connection = options.connection;
     this.#logger = options.logger;
     this.#tuning = options.worker ?? {};
+    this.#observer = options.observer;
     this.#retryDelayMs = options.retryDelayMs;
     for (const definition of options.queues) {
       if (this.#definitions.has(definition.name)) {
@@ -172,14 +186,30 @@ export class QueueRuntime {
       const registration = byQueue.get(definition.name) as Registration;
       const worker = new Worker(
         definition.name,
-        async (job, _token, signal) =>
-          invokeHandler(definition, registration.handler, job.data, {
-            jobId: job.id ?? '',
-            attempt: job.attemptsMade + 1,
-            queue: definition.name,
-            progress: (value) => job.updateProgress(value),
-            signal: signal ?? new AbortController().signal,
-          }),
+        async (job, _token, signal) => {
+          const started = performance.now();
+          const finished = (result: 'completed' | 'failed', final: boolean) =>
+            this.#observer?.attemptFinished({
+              queue: definition.name,
+              result,
+              seconds: (performance.now() - started) / 1000,
+              final,
+            });
+          try {
+            const value = await invokeHandler(definition, registration.handler, job.data, {
+              jobId: job.id ?? '',
+              attempt: job.attemptsMade + 1,
+              queue: definition.name,
+              progress: (value) => job.updateProgress(value),
+              signal: signal ?? new AbortController().signal,
+            });
+            finished('completed', false);
+            return value;
+          } catch (error) {
+            finished('failed', job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+            throw error;
+          }
+        },
         {
           connection: this.#connection,
           prefix: this.prefix,

@@ -2,10 +2,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allQueues, downloadQueue, feedCheckQueue } from '@imagecycle/contracts';
+import { allQueues, downloadQueue, feedCheckQueue, reconcileQueue } from '@imagecycle/contracts';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
@@ -192,6 +193,46 @@ describe('imagecycle worker feed-watcher', () => {
     const unknown = await cli(['plan', '--series', 'beos-5']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('beos-5');
+  });
+
+  it('a worker with IMAGECYCLE_METRICS_PORT serves /healthz and its own /metrics', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const worker = spawn(process.execPath, [main, 'worker', 'renamer'], {
+      env: { ...env, IMAGECYCLE_METRICS_PORT: String(port), IMAGECYCLE_HTTP_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    worker.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const health = await until(
+        () =>
+          fetch(`${base}/healthz`).then(
+            (r) => (r.ok ? r.json() : undefined),
+            () => undefined,
+          ),
+        30_000,
+      );
+      expect(health).toEqual({ status: 'ok' });
+      await runtime.enqueue(reconcileQueue, { series: 'debian-12', reason: 'metrics test' });
+      const text = await until(async () => {
+        const body = await (await fetch(`${base}/metrics`)).text();
+        return body.includes('result="completed"') ? body : undefined;
+      }, 30_000);
+      expect(text).toContain(
+        'imagecycle_job_duration_seconds_count{queue="reconcile",result="completed"} 1',
+      );
+      expect(text).toContain('# TYPE imagecycle_job_failures_total counter');
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    expect(await exited, stderr).toBe(0);
   });
 
   it('refuses to start on a broken catalogue, naming file and line', () => {

@@ -9,3 +9,4 @@ export { isAuthorized, hasCredentials, type Credentials } from './auth.ts';
 export { type ControlPlaneViews } from './api.ts';
 export { openApiDocument } from './openapi.ts';
 export { renderStatusPage } from './status-page.ts';
+export { serveWorkerMetrics } from './worker-metrics.ts';

@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import { type ControlPlaneViews, registerApi } from './api.ts';
 import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerCatalogueMetrics } from './catalogue-metrics.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { renderStatusPage } from './status-page.ts';
 
@@ -53,6 +54,7 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
     );
   const server = Fastify({ logger: false });
   registerQueueMetrics(options.registry, options.runtime);
+  registerCatalogueMetrics(options.registry, () => options.views.series([]));
 
   // open scope
   server.get('/healthz', () => ({ status: 'ok' }));

@@ -157,12 +157,30 @@ describe('the API', () => {
     ]);
     expect(state.lastCheck.outcome).toBe('nothing-new');
     expect(state.upstream).toMatchObject({ version: '20260301-1', ageDays: 40 });
-    // Debian promises monthly releases: 40 days is not yet overdue (31 + 15.5 days of grace)
-    expect(state.upstream.overdue).toBe(state.replaceFrequency !== 'monthly');
+    // Debian promises weekly releases: 40 days is overdue (past 7 days and 3.5 of grace)
+    expect(state.replaceFrequency).toBe('weekly');
+    expect(state.upstream.overdue).toBe(true);
 
     const all = await server.inject({ url: '/api/series', headers: auth });
     const body = validResponse('/api/series', 200, all.body) as { series: { id: string }[] };
     expect(body.series.map((s) => s.id)).toEqual(app.catalogue.series.map((s) => s.id));
+  });
+
+  it('/metrics, open to scrapers, shows the catalogue: images by state, bytes, the last check, upstream age', async () => {
+    const text = (await server.inject({ url: '/metrics' })).body;
+    expect(text).toContain(`imagecycle_images{series="${SERIES}",state="community"} 2`);
+    expect(text).toContain(`imagecycle_images{series="${SERIES}",state="latest"} 1`);
+    expect(text).toContain(`imagecycle_images{series="${SERIES}",state="in-flight"} 0`);
+    expect(text).toContain(`imagecycle_image_bytes{series="${SERIES}"} ${3 * 4096}`);
+    expect(text).toMatch(
+      new RegExp(
+        `imagecycle_last_check_timestamp_seconds\\{series="${SERIES}",outcome="nothing-new"\\} \\d+`,
+      ),
+    );
+    expect(text).toContain(
+      `imagecycle_upstream_age_days{series="${SERIES}",replace_frequency="weekly"} 40`,
+    );
+    expect(text).toContain(`imagecycle_upstream_overdue{series="${SERIES}"} 1`);
   });
 
   it('an unknown series is a 404 naming it; a bad query a 400 naming the parameter', async () => {

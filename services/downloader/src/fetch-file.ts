@@ -75,6 +75,7 @@ export async function fetchFile(
       const length = Number(response.headers['content-length']);
       const total = Number.isFinite(length) ? have + length : undefined;
       let bytes = have;
+      options.onProgress?.(bytes, total); // where this attempt starts (a resume: not at 0)
       // Hash and count beside the pipe (no extra stream stage); a large write buffer lets the
       // file take the bytes in few big writes.
       request.on('data', (chunk: Buffer) => {

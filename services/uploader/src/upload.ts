@@ -74,7 +74,12 @@ export async function upload(
               failpoint('uploader:mid-upload');
             if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
             last = transferred;
-            void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });
+            void ctx.progress({
+              bytes: transferred,
+              total: artifact.size,
+              phase: 'upload',
+              progress: Math.floor((transferred / artifact.size) * 100), // Bull Board's ring
+            });
           },
         },
       );

@@ -11,7 +11,7 @@ import {
   type WorkerName,
 } from '@imagecycle/app';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { serveControlPlane } from '@imagecycle/control-plane';
+import { serveControlPlane, serveWorkerMetrics } from '@imagecycle/control-plane';
 
 export function parseWorkerNames(args: readonly string[]): WorkerName[] {
   if (args.length === 0)
@@ -37,7 +37,12 @@ export async function runWorkers(
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   const consume = consumedQueues(names);
-  const server = options.controlPlane ? await serveControlPlane(app) : undefined;
+  const metricsPort = app.settings.IMAGECYCLE_METRICS_PORT;
+  const server = options.controlPlane
+    ? await serveControlPlane(app)
+    : metricsPort !== undefined
+      ? await serveWorkerMetrics(app, metricsPort)
+      : undefined;
   const schedules =
     names.includes('all') || names.includes('feed-watcher') || names.includes('usage-checker');
   if (schedules) await app.syncSchedules();

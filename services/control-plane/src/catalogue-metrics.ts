@@ -1,0 +1,95 @@
+// The catalogue's health as Prometheus gauges, computed by the control plane from shared
+// state (Glance, the check records) when /metrics is scraped - so one scrape target answers
+// for the whole system however many worker pods run. The series states are cached for
+// `ttlMs`: a scrape every 15 s does not list Glance every 15 s.
+import type { SeriesState } from '@imagecycle/overview';
+import { Gauge, type Registry } from 'prom-client';
+
+export function registerCatalogueMetrics(
+  registry: Registry,
+  readStates: () => Promise<SeriesState[]>,
+  ttlMs = 60_000,
+): void {
+  let cached: { at: number; states: Promise<SeriesState[]> } | undefined;
+  const states = () => {
+    if (!cached || Date.now() - cached.at > ttlMs) {
+      const pending = readStates();
+      cached = { at: Date.now(), states: pending };
+      // a failed read is not cached: the next scrape tries again
+      pending.catch(() => (cached = undefined));
+    }
+    return cached.states;
+  };
+
+  new Gauge({
+    name: 'imagecycle_images',
+    help: 'Managed images by series and lifecycle state (latest, community, in-flight)',
+    labelNames: ['series', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states()) {
+        this.set({ series: s.id, state: 'latest' }, s.latest ? 1 : 0);
+        this.set({ series: s.id, state: 'community' }, s.community.length);
+        this.set({ series: s.id, state: 'in-flight' }, s.inFlight.length);
+      }
+    },
+  });
+  new Gauge({
+    name: 'imagecycle_image_bytes',
+    help: 'Bytes stored in Glance by managed images, by series',
+    labelNames: ['series'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states()) {
+        const images = [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight];
+        this.set(
+          { series: s.id },
+          images.reduce((sum, image) => sum + (image.size ?? 0), 0),
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'imagecycle_last_check_timestamp_seconds',
+    help: 'When each series was last checked upstream, whatever the outcome (unix seconds)',
+    labelNames: ['series', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states())
+        if (s.lastCheck)
+          this.set(
+            { series: s.id, outcome: s.lastCheck.outcome },
+            Date.parse(s.lastCheck.at) / 1000,
+          );
+    },
+  });
+  new Gauge({
+    name: 'imagecycle_upstream_age_days',
+    help: "Age of each series' newest upstream release, as of its last check",
+    labelNames: ['series', 'replace_frequency'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states())
+        if (s.upstream?.ageDays !== undefined)
+          this.set(
+            { series: s.id, replace_frequency: s.replaceFrequency ?? 'unset' },
+            s.upstream.ageDays,
+          );
+    },
+  });
+  new Gauge({
+    name: 'imagecycle_upstream_overdue',
+    help: ' 1 when the newest upstream release is older than its replace_frequency promises (plus grace)',
+    labelNames: ['series'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states())
+        if (s.upstream) this.set({ series: s.id }, s.upstream.overdue ? 1 : 0);
+    },
+  });
+}
