@@ -180,7 +180,10 @@ await show(['ubuntu-24.04']);
 
 say(bold('\nThe control plane is running:'));
 say(`  Bull Board   http://127.0.0.1:${port}/queues   user demo   password ${password}`);
-say(`  API          http://127.0.0.1:${port}/api/events`);
+say(`  status page  http://127.0.0.1:${port}/status     (same credentials)`);
+say(
+  `  API          http://127.0.0.1:${port}/api/series  /api/images  /api/events  /api/plan   (OpenAPI: /openapi.json)`,
+);
 say(`  metrics      http://127.0.0.1:${port}/metrics   health /healthz /readyz`);
 say("Ctrl-C stops the demo and removes the demo's images from the local cloud.");
 
