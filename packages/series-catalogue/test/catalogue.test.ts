@@ -553,6 +553,24 @@ describe('validate CLI', () => {
     expect(r.stderr).toContain('series.debian-12.feed.kind: unknown feed kind');
   });
 
+  it('--json: one object for scripts, valid or not', () => {
+    const ok = run(['--json'], NEEDED_VARS);
+    expect(ok.status).toBe(0);
+    const body = JSON.parse(ok.stdout) as { ok: boolean; series: string[]; endOfLife: string[] };
+    expect(body.ok).toBe(true);
+    expect(body.series).toHaveLength(17);
+    expect(body.endOfLife).toContain('centos-7');
+    const file = join(dir, 'bad-json.yaml');
+    writeFileSync(file, BASE.replace('minDisk: 8', 'minDisk: big'));
+    const bad = run([file, '--json']);
+    expect(bad.status).toBe(1);
+    const problems = JSON.parse(bad.stdout) as { ok: boolean; problems: string[] };
+    expect(problems.ok).toBe(false);
+    expect(problems.problems[0]).toContain(
+      `${file}:${lineOf(BASE, 'minDisk: 8')}:14: series.debian-12.minDisk`,
+    );
+  });
+
   it('exits 1 when the default catalogue lacks its variables', () => {
     const r = run([]);
     expect(r.status).toBe(1);

@@ -16,7 +16,8 @@ const HELP = `imagecycle - keeps a cloud's public images fresh, and removes old 
 Usage: imagecycle <command> [options]
 
 Commands:
-  validate [FILE]          check the series catalogue (default: IMAGECYCLE_CATALOGUE or the packaged one)
+  validate [FILE]          check the series catalogue (default: the packaged one); every problem
+                           as file:line:column path: rule
   status [--series ID]...  each series: Latest, newest upstream, the last check and how it ended,
                            community images and the next reap date, images in flight
   images [--series ID]... [--state STATE]
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? EXIT.ok : EXIT.usage;
   }
   if (command === 'validate') {
-    const code = await validateCommand(args, process.env);
+    const code = await validateCommand(values.json ? [...args, '--json'] : args, process.env);
     return code === 0 ? EXIT.ok : code === 1 ? EXIT.config : EXIT.config;
   }
   const known = ['run', 'worker', 'all', 'control-plane', 'status', 'images', 'plan', 'events'];

@@ -2,7 +2,7 @@
 // Exit codes: 0 valid, 1 invalid, 2 unreadable (missing file, permissions, not UTF-8 text...).
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CatalogueError } from '../errors.ts';
+import { CatalogueError, formatIssue } from '../errors.ts';
 import { parseCatalogue } from '../parse.ts';
 import { DEFAULT_CATALOGUE_PATH } from '../paths.ts';
 import { seriesStatus } from '../status.ts';
@@ -14,7 +14,10 @@ export async function validateCommand(
   err: (line: string) => void = (l) => console.error(l),
   now: Date = new Date(),
 ): Promise<number> {
-  const file = args[0] ?? DEFAULT_CATALOGUE_PATH;
+  // --json: one JSON object on stdout, for scripts ({ ok, file, series, endOfLife } or
+  // { ok: false, file, problems })
+  const json = args.includes('--json');
+  const file = args.filter((a) => a !== '--json')[0] ?? DEFAULT_CATALOGUE_PATH;
   let text: string;
   try {
     text = await readFile(resolve(file), 'utf8');
@@ -25,11 +28,21 @@ export async function validateCommand(
   try {
     const catalogue = parseCatalogue(text, file, { vars: env });
     const eol = catalogue.series.filter((s) => seriesStatus(s, now) === 'end-of-life');
-    out(`ok: ${catalogue.series.length} series (${eol.length} past end of life)`);
+    if (json)
+      out(
+        JSON.stringify({
+          ok: true,
+          file,
+          series: catalogue.series.map((s) => s.id),
+          endOfLife: eol.map((s) => s.id),
+        }),
+      );
+    else out(`ok: ${catalogue.series.length} series (${eol.length} past end of life)`);
     return 0;
   } catch (e) {
     if (e instanceof CatalogueError) {
-      err(e.message);
+      if (json) out(JSON.stringify({ ok: false, file, problems: e.issues.map(formatIssue) }));
+      else err(e.message);
       return 1;
     }
     throw e;
