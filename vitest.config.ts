@@ -6,6 +6,7 @@ const unitFiles = [
   'packages/*/test/**/*.test.ts',
   'services/*/test/**/*.test.ts',
   'test/mirror/test/**/*.test.ts',
+  'test/infra/**/*.test.ts',
 ];
 const integrationFiles = [
   'packages/*/test/**/*.int.test.ts',
