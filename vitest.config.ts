@@ -7,6 +7,7 @@ const unitFiles = [
   'services/*/test/**/*.test.ts',
   'test/mirror/test/**/*.test.ts',
   'test/infra/**/*.test.ts',
+  'test/docs/**/*.test.ts',
 ];
 const integrationFiles = [
   'packages/*/test/**/*.int.test.ts',
