@@ -10,15 +10,32 @@ export function registerCatalogueMetrics(
   readStates: () => Promise<SeriesState[]>,
   ttlMs = 60_000,
 ): void {
-  let cached: { at: number; states: Promise<SeriesState[]> } | undefined;
-  const states = () => {
+  let cached: { at: number; states: Promise<SeriesState[] | undefined> } | undefined;
+  const readError = new Gauge({
+    name: 'imagecycle_catalogue_read_error',
+    help: '1 when the catalogue gauges could not be computed (Glance or Redis unreachable): they are absent meanwhile',
+    registers: [registry],
+  });
+  // A failed read leaves the catalogue gauges out of the scrape (and is not cached: the next
+  // scrape tries again); it never fails /metrics, whose queue counts matter most then.
+  const states = async (): Promise<SeriesState[]> => {
     if (!cached || Date.now() - cached.at > ttlMs) {
-      const pending = readStates();
-      cached = { at: Date.now(), states: pending };
-      // a failed read is not cached: the next scrape tries again
-      pending.catch(() => (cached = undefined));
+      cached = {
+        at: Date.now(),
+        states: readStates().then(
+          (read) => {
+            readError.set(0);
+            return read;
+          },
+          () => {
+            readError.set(1);
+            cached = undefined;
+            return undefined;
+          },
+        ),
+      };
     }
-    return cached.states;
+    return (await cached.states) ?? [];
   };
 
   new Gauge({

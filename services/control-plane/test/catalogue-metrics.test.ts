@@ -1,0 +1,51 @@
+// The catalogue gauges from a read model: cached between scrapes, and a failed read leaves
+// them out without failing the scrape.
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { SeriesState } from '@imagecycle/overview';
+import { registerCatalogueMetrics } from '../src/catalogue-metrics.ts';
+
+const state = {
+  id: 'debian-12',
+  title: 'Debian 12',
+  retired: false,
+  replaceFrequency: 'weekly',
+  upstream: { version: '2', ageDays: 3, overdue: false },
+  lastCheck: { series: 'debian-12', at: '2026-11-29T04:00:00.000Z', outcome: 'nothing-new' },
+  latest: { id: 'l', size: 100 },
+  community: [{ id: 'c', size: 50 }],
+  inFlight: [],
+  reaped: [],
+} as unknown as SeriesState;
+
+describe('catalogue metrics', () => {
+  it('reads the states once per ttl, and a failed read leaves the gauges out, not the scrape', async () => {
+    const registry = new Registry();
+    let reads = 0;
+    let failing = false;
+    registerCatalogueMetrics(
+      registry,
+      () => {
+        reads += 1;
+        return failing ? Promise.reject(new Error('glance down')) : Promise.resolve([state]);
+      },
+      60_000,
+    );
+    const first = await registry.metrics();
+    expect(first).toContain('imagecycle_images{series="debian-12",state="community"} 1');
+    expect(first).toContain('imagecycle_image_bytes{series="debian-12"} 150');
+    expect(first).toContain(
+      `imagecycle_last_check_timestamp_seconds{series="debian-12",outcome="nothing-new"} ${Date.parse('2026-11-29T04:00:00.000Z') / 1000}`,
+    );
+    expect(first).toContain('imagecycle_catalogue_read_error 0');
+    await registry.metrics();
+    expect(reads).toBe(1);
+
+    const failingRegistry = new Registry();
+    failing = true;
+    registerCatalogueMetrics(failingRegistry, () => Promise.reject(new Error('glance down')));
+    const text = await failingRegistry.metrics();
+    expect(text).toContain('imagecycle_catalogue_read_error 1');
+    expect(text).not.toContain('imagecycle_images{');
+  });
+});
