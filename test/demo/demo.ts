@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, describeRedis, loadSettings } from '@imagecycle/app';
+import { App, describeRedis, loadSettings, readSeriesStates } from '@imagecycle/app';
 import { allQueues, feedCheckQueue, PROPERTY, usageCheckQueue } from '@imagecycle/contracts';
 import { serveControlPlane } from '@imagecycle/control-plane';
 import { listManagedImages } from '@imagecycle/inventory';
@@ -80,21 +80,31 @@ async function usageCheck(): Promise<void> {
   await waitUntilIdle(app.runtime, allQueues, 120_000);
 }
 
+/** Each image of the series, with why a community image is still here (as `imagecycle images`). */
 async function show(seriesIds: readonly string[]): Promise<void> {
-  for (const id of seriesIds)
-    for (const image of await images(id)) {
-      const used = [
-        image[PROPERTY.lastUsedAt] &&
-          `last used ${String(image[PROPERTY.lastUsedAt]).slice(0, 10)}`,
-        image[PROPERTY.unusedSince] &&
-          `unused since ${String(image[PROPERTY.unusedSince]).slice(0, 10)}`,
-      ]
-        .filter(Boolean)
-        .join(', ');
-      say(
-        `    ${String(image.name).padEnd(42)} ${image.visibility.padEnd(9)} ${String(image[PROPERTY.version]).padEnd(15)} ${image.id}  ${used}`,
-      );
+  const line = (
+    image: { name: string; version: string; id: string },
+    visibility: string,
+    note: string,
+  ) =>
+    say(
+      `    ${image.name.padEnd(42)} ${visibility.padEnd(9)} ${image.version.padEnd(15)} ${image.id}  ${note}`,
+    );
+  for (const state of await readSeriesStates(app, seriesIds)) {
+    if (state.latest) line(state.latest, 'public', '');
+    for (const image of state.community) {
+      const day = (iso?: string) => (iso ?? '').slice(0, 10);
+      const note =
+        image.outlook === 'held'
+          ? `kept: ${image.because ?? ''}`
+          : image.outlook === 'in-use'
+            ? `in use, last used ${day(image.lastUsedAt)}`
+            : image.outlook === 'reap-after'
+              ? `${image.lastUsedAt ? `last used ${day(image.lastUsedAt)}, ` : ''}unused since ${day(image.unusedSince)}, reap after ${day(image.reapAfter)}`
+              : 'usage not checked yet';
+      line(image, 'community', note);
     }
+  }
 }
 
 const printed = new Set<string>();
