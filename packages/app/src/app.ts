@@ -137,15 +137,11 @@ export class App {
   /** Upserts the daily feed checks of every series and the daily usage check. */
   async syncSchedules(): Promise<void> {
     await this.watcher.syncSchedules();
-    const { cron, timezone } = this.catalogue.defaults.schedule;
-    // Two hours after the feed checks: today's new Latest images are already in place.
-    const [minute = '0', hour = '4', ...rest] = cron.split(/\s+/);
-    const later = /^\d+$/.test(hour) ? String((Number(hour) + 2) % 24) : hour;
     await this.runtime.syncSchedules(usageCheckQueue, 'usage-check--', [
       {
         id: 'usage-check--daily',
-        cron: [minute, later, ...rest].join(' '),
-        timezone,
+        cron: this.settings.IMAGECYCLE_USAGE_CHECK_CRON,
+        timezone: this.catalogue.defaults.schedule.timezone,
         payload: { trigger: 'schedule' },
       },
     ]);

@@ -76,6 +76,15 @@ const fields = z.object({
       }
       return result;
     }),
+  /**
+   * When the daily usage check runs (cron, in the catalogue's default time zone). The default
+   * is two hours after the catalogue's default feed checks (04:00): the day's new Latest
+   * images are in place by then.
+   */
+  IMAGECYCLE_USAGE_CHECK_CRON: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression of 5 (or 6, with seconds) fields')
+    .default('0 6 * * *'),
   /** A fixed "now" for usage checks and reaps: the demo and the fault tests move days. */
   IMAGECYCLE_FAKE_NOW: z.iso.datetime().optional(),
   /** The control plane's address (`imagecycle control-plane`, `imagecycle all`). */

@@ -6,7 +6,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allQueues, downloadQueue, feedCheckQueue, reconcileQueue } from '@imagecycle/contracts';
+import {
+  allQueues,
+  downloadQueue,
+  feedCheckQueue,
+  reconcileQueue,
+  usageCheckQueue,
+} from '@imagecycle/contracts';
 import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
@@ -82,6 +88,11 @@ describe('imagecycle worker feed-watcher', () => {
         return found.length === 17 ? found : undefined;
       }, 30_000);
       expect(schedulers.map((s) => s.key)).toContain('feed-check--ubuntu-24.04');
+      // and the daily usage check, at IMAGECYCLE_USAGE_CHECK_CRON (default 06:00)
+      const usage = await runtime.queue(usageCheckQueue).getJobSchedulers(0, -1);
+      expect(usage.map((s) => [s.key, s.pattern, s.tz])).toEqual([
+        ['usage-check--daily', '0 6 * * *', 'UTC'],
+      ]);
 
       const trigger = spawnSync(
         process.execPath,
