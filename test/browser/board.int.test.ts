@@ -26,6 +26,7 @@ import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
 import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
+import { until as waitUntil } from '../support/until.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // without the background-networking flags chromium's own connections are refused by a closed network
@@ -77,16 +78,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; stderr:\n${running.map((p) => `${p.label}: ${p.stderr()}`).join('\n')}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = (probe: () => Promise<boolean>, ms: number, what: string) =>
+  waitUntil(probe, {
+    ms,
+    what,
+    context: () => `stderr:\n${running.map((p) => `${p.label}: ${p.stderr()}`).join('\n')}`,
+  });
 
 async function newContext(credentials?: { username: string; password: string }) {
   if (!browser) throw new Error('no browser');

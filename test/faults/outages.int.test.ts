@@ -25,6 +25,7 @@ import { cloudNames, connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
+import { until as waitUntil } from '../support/until.ts';
 
 const service = connect('service');
 let mirror: Mirror;
@@ -36,14 +37,13 @@ const imagesOf = (series: string) => listManagedImages(service.glance, { owner, 
 
 const removeImages = (series: string) => removeManagedImages(service, series);
 
-async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; imagecycle all said:\n${current?.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (probe: () => Promise<boolean>, ms: number, what: string) =>
+  waitUntil(probe, {
+    ms,
+    what,
+    intervalMs: 50,
+    context: () => `imagecycle all said:\n${current?.stderr()}`,
+  });
 
 let current: RunningProcess | undefined;
 

@@ -18,6 +18,7 @@ import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
 import { cloudNames, connect } from '@imagecycle/test/support/clouds';
 import { removeManagedImages } from '@imagecycle/test/support/managed-images';
+import { until as waitUntil } from '@imagecycle/test/support/until';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const prefix = `test-${randomBytes(4).toString('hex')}`;
@@ -63,15 +64,8 @@ function cli(
   });
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, ms: number) =>
+  waitUntil(probe, { ms, what: 'the imagecycle process', intervalMs: 200 });
 
 describe('imagecycle worker feed-watcher', () => {
   it('upserts the schedules at start-up, checks on demand, and stops cleanly on SIGTERM', async () => {
