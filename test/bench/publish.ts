@@ -3,7 +3,10 @@
 // each stage in a process of its own as its worker runs it, against the same bytes moved by
 // `curl -o` then `curl -T` in the same run. Prints wall times, the ratio, and each worker's
 // peak RSS.
-//   ./dev bench publish                    (2 GiB raw disk, best of 2)
+//   ./dev bench publish                    (2 GiB raw disk, best of 5)
+// Glance's throughput on the shared 2-core machine varies by +-20% from round to round, so the
+// verdict uses the best round of each side (the usual estimator of what the code costs when
+// nothing else interferes); the median ratio is printed beside it.
 //   BENCH_SIZE_MIB=256 BENCH_ROUNDS=1 ./dev bench publish
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,7 +31,7 @@ import { connect } from '../support/clouds.ts';
 import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 
 const sizeMiB = Number(process.env.BENCH_SIZE_MIB ?? 2048);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'bench-publish-'));
 
@@ -183,6 +186,18 @@ async function main(): Promise<void> {
   );
   console.log(
     `  every round: pipeline ${pipeline.map((p) => p.seconds.toFixed(2)).join(' ')} s; curl ${curl.map((c) => c.seconds.toFixed(2)).join(' ')} s`,
+  );
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2
+      ? (sorted[mid] ?? 0)
+      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
+  const medianPipeline = median(pipeline.map((p) => p.seconds));
+  const medianCurl = median(curl.map((c) => c.seconds));
+  console.log(
+    `  median: pipeline ${s(medianPipeline)}, curl pair ${s(medianCurl)}, ratio ${(medianPipeline / medianCurl).toFixed(3)}`,
   );
   const ok = ratio <= 1.15 && rss.download < 200 && rss.upload < 200;
   console.log(ok ? 'expectations met' : 'EXPECTATIONS NOT MET');

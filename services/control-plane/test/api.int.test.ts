@@ -122,6 +122,17 @@ describe('the API', () => {
     expect((await server.inject({ url: '/status' })).statusCode).toBe(401);
     const doc = await server.inject({ url: '/openapi.json' });
     expect(doc.statusCode).toBe(200);
+    // every path the description names is served (as /api/series/:id for {id})
+    const paths = doc.json<{ paths: Record<string, Record<string, unknown>> }>().paths;
+    for (const [path, methods] of Object.entries(paths))
+      for (const method of Object.keys(methods))
+        expect(
+          server.hasRoute({
+            method: method.toUpperCase(),
+            url: path.replace(/\{(\w+)\}/g, ':$1'),
+          }),
+          `${method} ${path}`,
+        ).toBe(true);
     expect(Object.keys(doc.json<{ paths: object }>().paths)).toEqual(
       expect.arrayContaining([
         '/api/series',
