@@ -7,7 +7,6 @@
 // nothing reaches Glance.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -25,7 +24,12 @@ import { QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
-import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
+import {
+  freePort,
+  imagecycleEnv,
+  type RunningProcess,
+  startImagecycle,
+} from '../support/processes.ts';
 import { until as waitUntil } from '../support/until.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -67,16 +71,6 @@ let catalogue: Catalogue;
 let browser: Browser | undefined;
 let base: string;
 let downloadJobId: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 const until = (probe: () => Promise<boolean>, ms: number, what: string) =>
   waitUntil(probe, {

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect as connectTcp, createServer } from 'node:net';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,12 @@ import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
-import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
+import {
+  freePort,
+  imagecycleEnv,
+  type RunningProcess,
+  startImagecycle,
+} from '../support/processes.ts';
 import { until as waitUntil } from '../support/until.ts';
 
 const service = connect('service');
@@ -195,12 +200,7 @@ describe('outages during a run', () => {
 /** A Redis of the test's own, with an append-only file so a restart keeps the queues. */
 async function startPrivateRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as { port: number };
-      probe.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   let child: ChildProcess;
   const start = async () => {
     child = spawn(

@@ -437,13 +437,22 @@ export function httpProblems(deployment: IDeployment, objects: readonly K8sObjec
   );
   if (!services.some((s) => s.spec?.ports?.some((p) => p.targetPort === 'http')))
     problems.push('no Service targets its http port');
-  const opened = ofKind<INetworkPolicy & K8sObject>(objects, 'NetworkPolicy').some(
+  if (!ingressOpen(objects, labels, 'http'))
+    problems.push('no NetworkPolicy lets connections reach its http port');
+  return problems;
+}
+
+/** Whether some NetworkPolicy selecting these pod labels admits connections to the named port. */
+function ingressOpen(
+  objects: readonly K8sObject[],
+  labels: Record<string, string>,
+  port: string,
+): boolean {
+  return ofKind<INetworkPolicy & K8sObject>(objects, 'NetworkPolicy').some(
     (policy) =>
       selects(policy.spec?.podSelector, labels) &&
-      policy.spec?.ingress?.some((rule) => rule.ports?.some((p) => p.port === 'http')),
+      policy.spec?.ingress?.some((rule) => rule.ports?.some((p) => p.port === port)),
   );
-  if (!opened) problems.push('no NetworkPolicy lets connections reach its http port');
-  return problems;
 }
 
 /**
@@ -473,13 +482,8 @@ export function workerProbeProblems(
     if (httpGet?.path !== '/healthz' || httpGet.port !== 'metrics')
       problems.push(`${probe} is not an HTTP GET of /healthz on port metrics`);
   }
-  const labels = podLabelsOf(deployment);
-  const opened = ofKind<INetworkPolicy & K8sObject>(objects, 'NetworkPolicy').some(
-    (policy) =>
-      selects(policy.spec?.podSelector, labels) &&
-      policy.spec?.ingress?.some((rule) => rule.ports?.some((p) => p.port === 'metrics')),
-  );
-  if (!opened) problems.push('no NetworkPolicy lets Prometheus reach its metrics port');
+  if (!ingressOpen(objects, podLabelsOf(deployment), 'metrics'))
+    problems.push('no NetworkPolicy lets Prometheus reach its metrics port');
   return problems;
 }
 

@@ -1,9 +1,11 @@
 // imagecycle processes as operators run them, for tests that stop, kill and restart them.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Mirror } from '../mirror/index.ts';
 import { cloudNames } from './clouds.ts';
 import { mirrorCatalogueVars } from './mirror-catalogue.ts';
+import { until } from './until.ts';
 
 export const IMAGECYCLE_MAIN = join(
   import.meta.dirname,
@@ -87,4 +89,23 @@ export async function exitOf(proc: RunningProcess, ms: number): Promise<Exit> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A loopback port nothing listens on right now (for a process the test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+/** Waits until `<base>/healthz` answers, and returns what it said. */
+export function healthOf(base: string, ms = 30_000): Promise<unknown> {
+  return until(() => fetch(`${base}/healthz`).then((r) => (r.ok ? r.json() : undefined)), {
+    ms,
+    what: `${base}/healthz`,
+  });
 }

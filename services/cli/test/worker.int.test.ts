@@ -2,7 +2,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
 import { cloudNames, connect } from '@imagecycle/test/support/clouds';
 import { removeManagedImages } from '@imagecycle/test/support/managed-images';
+import { freePort, healthOf, startImagecycle } from '@imagecycle/test/support/processes';
 import { until as waitUntil } from '@imagecycle/test/support/until';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
@@ -201,30 +201,15 @@ describe('imagecycle worker feed-watcher', () => {
   });
 
   it('a worker with IMAGECYCLE_METRICS_PORT serves /healthz and its own /metrics', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
+    const port = await freePort();
+    const worker = startImagecycle(['worker', 'renamer'], {
+      ...env,
+      IMAGECYCLE_METRICS_PORT: String(port),
+      IMAGECYCLE_HTTP_HOST: '127.0.0.1',
     });
-    const worker = spawn(process.execPath, [main, 'worker', 'renamer'], {
-      env: { ...env, IMAGECYCLE_METRICS_PORT: String(port), IMAGECYCLE_HTTP_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    worker.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
     const base = `http://127.0.0.1:${port}`;
     try {
-      const health = await until(
-        () =>
-          fetch(`${base}/healthz`).then(
-            (r) => (r.ok ? r.json() : undefined),
-            () => undefined,
-          ),
-        30_000,
-      );
-      expect(health).toEqual({ status: 'ok' });
+      expect(await healthOf(base)).toEqual({ status: 'ok' });
       await runtime.enqueue(reconcileQueue, { series: 'debian-12', reason: 'metrics test' });
       const text = await until(async () => {
         const body = await (await fetch(`${base}/metrics`)).text();
@@ -235,9 +220,9 @@ describe('imagecycle worker feed-watcher', () => {
       );
       expect(text).toContain('# TYPE imagecycle_job_failures_total counter');
     } finally {
-      worker.kill('SIGTERM');
+      await worker.stop();
     }
-    expect(await exited, stderr).toBe(0);
+    expect((await worker.exited).code, worker.stderr()).toBe(0);
   });
 
   it('refuses to start on a broken catalogue, naming file and line', () => {
@@ -281,44 +266,30 @@ describe('imagecycle worker feed-watcher', () => {
   });
 
   it('all: every worker and the control plane in one process, behind credentials; SIGTERM stops it', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const all = spawn(process.execPath, [main, 'all'], {
-      env: {
-        ...env,
-        IMAGECYCLE_HTTP_HOST: '127.0.0.1',
-        IMAGECYCLE_HTTP_PORT: String(port),
-        // queues of its own: the earlier tests left download jobs waiting
-        IMAGECYCLE_QUEUE_PREFIX: `${prefix}-all`,
-        IMAGECYCLE_BOARD_USER: 'operator',
-        IMAGECYCLE_BOARD_PASSWORD: 'correct horse',
-        IMAGECYCLE_STAGING_DIR: join(tmpdir(), `staging-${prefix}`),
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const port = await freePort();
+    const all = startImagecycle(['all'], {
+      ...env,
+      IMAGECYCLE_HTTP_HOST: '127.0.0.1',
+      IMAGECYCLE_HTTP_PORT: String(port),
+      // queues of its own: the earlier tests left download jobs waiting
+      IMAGECYCLE_QUEUE_PREFIX: `${prefix}-all`,
+      IMAGECYCLE_BOARD_USER: 'operator',
+      IMAGECYCLE_BOARD_PASSWORD: 'correct horse',
+      IMAGECYCLE_STAGING_DIR: join(tmpdir(), `staging-${prefix}`),
     });
-    let stderr = '';
-    all.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => all.on('exit', resolve));
     const base = `http://127.0.0.1:${port}`;
     try {
-      const health = await until(
-        () =>
-          fetch(`${base}/healthz`).then(
-            (r) => (r.ok ? r.json() : undefined),
-            () => undefined,
-          ),
-        30_000,
-      );
-      expect(health).toEqual({ status: 'ok' });
+      expect(await healthOf(base)).toEqual({ status: 'ok' });
       expect((await fetch(`${base}/queues/api/queues`)).status).toBe(401);
       const auth = `Basic ${Buffer.from('operator:correct horse').toString('base64')}`;
       const board = await fetch(`${base}/queues/api/queues`, { headers: { authorization: auth } });
       expect(board.status).toBe(200);
       expect(((await board.json()) as { queues: unknown[] }).queues).toHaveLength(allQueues.length);
     } finally {
-      all.kill('SIGTERM');
+      await all.stop();
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toBe('');
+    expect((await all.exited).code).toBe(0);
+    expect(all.stderr()).toBe('');
     const own = new QueueRuntime({
       connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
       prefix: `${prefix}-all`,

@@ -63,13 +63,7 @@ export class FeedWatcher {
         { event: 'rejected', reason: error.reason, version: error.version, err: error.message },
         'release rejected',
       );
-      return {
-        series: error.series,
-        outcome: 'rejected',
-        reason: error.reason,
-        ...(error.version ? { version: error.version } : {}),
-        message: error.message,
-      };
+      return rejectedResult(error);
     }
     metrics.feedChecks.inc({ series: result.series, outcome: result.outcome });
     metrics.lastSuccessfulCheck.set({ series: result.series }, Date.now() / 1000);
@@ -97,13 +91,7 @@ export class FeedWatcher {
       });
     } catch (error) {
       if (!(error instanceof ReleaseRejected)) throw error;
-      return {
-        series: error.series,
-        outcome: 'rejected',
-        reason: error.reason,
-        ...(error.version ? { version: error.version } : {}),
-        message: error.message,
-      };
+      return rejectedResult(error);
     }
   }
 
@@ -177,4 +165,15 @@ export async function loadSeriesTrust(series: Series): Promise<TrustAnchor | und
     armoredKeys: [await readFile(keyring, 'utf8')],
     fingerprints: [...fingerprints],
   });
+}
+
+/** A check that ended in a rejection, as the handler (and a preview) reports it. */
+function rejectedResult(error: ReleaseRejected): FeedCheckResult {
+  return {
+    series: error.series,
+    outcome: 'rejected',
+    reason: error.reason,
+    ...(error.version ? { version: error.version } : {}),
+    message: error.message,
+  };
 }
