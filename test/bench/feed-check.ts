@@ -3,7 +3,6 @@
 // for the no-change check that follows (conditional requests), and their ratios.
 //   ./dev bench feed-check
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { allQueues } from '@imagecycle/contracts';
 import { createLogger, createMetrics } from '@imagecycle/observability';
@@ -32,10 +31,7 @@ const watcher = new FeedWatcher({
   glance: service.glance,
   owner: await service.projectId(),
   runtime,
-  logger: createLogger({
-    name: 'bench',
-    destination: new Writable({ write: (_c, _e, cb) => cb() }),
-  }),
+  logger: createLogger({ name: 'bench', level: 'silent' }),
   metrics: createMetrics({ defaultMetrics: false }),
 });
 

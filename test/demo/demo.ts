@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, describeRedis, loadSettings, readSeriesStates } from '@imagecycle/app';
+import { outlookText } from '@imagecycle/overview';
 import { allQueues, feedCheckQueue, PROPERTY, usageCheckQueue } from '@imagecycle/contracts';
 import { serveControlPlane } from '@imagecycle/control-plane';
 import { listManagedImages } from '@imagecycle/inventory';
@@ -92,18 +93,7 @@ async function show(seriesIds: readonly string[]): Promise<void> {
     );
   for (const state of await readSeriesStates(app, seriesIds)) {
     if (state.latest) line(state.latest, 'public', '');
-    for (const image of state.community) {
-      const day = (iso?: string) => (iso ?? '').slice(0, 10);
-      const note =
-        image.outlook === 'held'
-          ? `kept: ${image.because ?? ''}`
-          : image.outlook === 'in-use'
-            ? `in use, last used ${day(image.lastUsedAt)}`
-            : image.outlook === 'reap-after'
-              ? `${image.lastUsedAt ? `last used ${day(image.lastUsedAt)}, ` : ''}unused since ${day(image.unusedSince)}, reap after ${day(image.reapAfter)}`
-              : 'usage not checked yet';
-      line(image, 'community', note);
-    }
+    for (const image of state.community) line(image, 'community', outlookText(image));
   }
 }
 

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -39,10 +38,7 @@ const runtime = new QueueRuntime({
   prefix,
   queues: allQueues,
 });
-const quiet = createLogger({
-  name: 'e2e',
-  destination: new Writable({ write: (_c, _e, cb) => cb() }),
-});
+const quiet = createLogger({ name: 'e2e', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
 const tenant = connect('tenant');
 const DAY = 24 * 3600 * 1000;

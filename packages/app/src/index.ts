@@ -8,7 +8,8 @@ export {
   isWorkerName,
   type WorkerName,
 } from './run-modes.ts';
-export { planFor, readSeriesStates, selectSeries, UnknownSeriesError } from './views.ts';
+export { planFor, readSeriesStates, selectSeries } from './views.ts';
+export { UnknownSeriesError } from '@imagecycle/feed-watcher';
 export {
   connectRedis,
   describeRedis,

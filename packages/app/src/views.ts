@@ -1,15 +1,12 @@
 // The operator's read models, fed from this process's clients: the state of each series and
 // the plan of a run. Used by `imagecycle status|images|plan` and the control plane's API.
+import { UnknownSeriesError } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
 import { type Plan, planRun, type SeriesState, seriesStates } from '@imagecycle/overview';
 import type { App } from './app.ts';
 
 /** How many recent events are searched for reaped images. */
 const EVENTS_SCANNED = 2000;
-
-export class UnknownSeriesError extends Error {
-  override name = 'UnknownSeriesError';
-}
 
 /** The series named (all when none); an unknown name is an error naming it. */
 export function selectSeries(app: App, only: readonly string[] = []) {

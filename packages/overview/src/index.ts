@@ -9,3 +9,4 @@ export {
   seriesStates,
   type StateSources,
 } from './series-state.ts';
+export { imagesOf, outlookText, type SeriesImage } from './describe.ts';

@@ -122,7 +122,9 @@ export function seriesStates(sources: StateSources, only?: readonly string[]): S
   const bySeries = new Map<string, GlanceImage[]>();
   for (const image of sources.images) {
     const id = imageProperty(image, PROPERTY.series) ?? '';
-    bySeries.set(id, [...(bySeries.get(id) ?? []), image]);
+    const list = bySeries.get(id);
+    if (list) list.push(image);
+    else bySeries.set(id, [image]);
   }
   return sources.catalogue.series
     .filter((series) => !only || only.includes(series.id))

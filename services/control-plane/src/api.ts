@@ -1,15 +1,16 @@
 // The control plane's API (inside the authenticated scope): series with their state, images,
 // recent events, a plan, and check triggers. Inputs are checked with zod; every error answer
 // is { error, message } naming what was wrong. The shapes are described in openapi.ts.
+import { UnknownSeriesError } from '@imagecycle/app';
 import { LIFECYCLE_STATES } from '@imagecycle/contracts';
 import type { Events } from '@imagecycle/events';
-import type { Plan, SeriesState } from '@imagecycle/overview';
+import { imagesOf, type Plan, type SeriesState } from '@imagecycle/overview';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 
 /** What the API reads and does; the App provides it (serve.ts), tests may too. */
 export interface ControlPlaneViews {
-  /** Throws an error named UnknownSeriesError for a series not in the catalogue. */
+  /** Throws an UnknownSeriesError for a series not in the catalogue. */
   series(only: readonly string[]): Promise<SeriesState[]>;
   plan(only: readonly string[]): Promise<Plan>;
   /** Enqueues a feed check of each (all when empty); returns the series checked. */
@@ -51,8 +52,8 @@ async function orNotFound<T>(
   try {
     return await work();
   } catch (error) {
-    if ((error as Error).name !== 'UnknownSeriesError') throw error;
-    return reply.code(404).send({ error: 'unknown-series', message: (error as Error).message });
+    if (!(error instanceof UnknownSeriesError)) throw error;
+    return reply.code(404).send({ error: 'unknown-series', message: error.message });
   }
 }
 
@@ -75,19 +76,9 @@ export function registerApi(
   scope.get('/api/images', async (request, reply) => {
     const query = imagesQuery.safeParse(request.query);
     if (!query.success) return badRequest(reply, 'query', query.error);
-    return orNotFound(reply, async () => {
-      const states = await views.series(query.data.series);
-      const images = states
-        .flatMap((s) =>
-          [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight].map((image) => ({
-            series: s.id,
-            ...image,
-          })),
-        )
-        .filter((image) => !query.data.state || image.state === query.data.state)
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-      return { images };
-    });
+    return orNotFound(reply, async () => ({
+      images: imagesOf(await views.series(query.data.series), query.data.state),
+    }));
   });
 
   scope.get('/api/events', async (request, reply) => {

@@ -2,7 +2,12 @@
 // reaped ones (from the event stream), community ones with their reap outlook, and Latest -
 // with what upstream offers and how the last check ended. Server-rendered, no script; it
 // refreshes itself every minute.
-import type { CommunityView, ImageView, ReapedView, SeriesState } from '@imagecycle/overview';
+import {
+  type ImageView,
+  outlookText,
+  type ReapedView,
+  type SeriesState,
+} from '@imagecycle/overview';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '');
@@ -15,19 +20,6 @@ function imageItem(image: ImageView, state: 'latest' | 'community', note: string
   <span class="meta">uploaded ${day(image.createdAt)} · ${escape(short(image.id))}${image.protected ? ' · protected' : ''}</span>
   ${note ? `<span class="note">${note}</span>` : ''}
 </li>`;
-}
-
-function communityNote(image: CommunityView): string {
-  switch (image.outlook) {
-    case 'held':
-      return `kept: ${escape(image.because ?? '')}`;
-    case 'in-use':
-      return `in use (seen ${day(image.lastUsedAt)})${image.because ? ` · ${escape(image.because)}` : ''}`;
-    case 'reap-after':
-      return `unused since ${day(image.unusedSince)} · reap after ${day(image.reapAfter)}`;
-    case 'unchecked':
-      return 'usage not checked yet';
-  }
 }
 
 function reapedItem(reaped: ReapedView): string {
@@ -59,7 +51,7 @@ function seriesSection(series: SeriesState): string {
     ...series.community
       .slice()
       .reverse()
-      .map((image) => imageItem(image, 'community', communityNote(image))),
+      .map((image) => imageItem(image, 'community', escape(outlookText(image)))),
     ...(series.latest ? [imageItem(series.latest, 'latest', 'Latest')] : []),
   ];
   const inFlight = series.inFlight.map(

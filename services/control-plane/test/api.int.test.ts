@@ -2,7 +2,6 @@
 // mirror. Every answer is validated against the served OpenAPI description.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Writable } from 'node:stream';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
@@ -79,10 +78,7 @@ beforeAll(async () => {
     IMAGECYCLE_BOARD_USER: 'operator',
     IMAGECYCLE_BOARD_PASSWORD: 'correct horse',
   };
-  const quiet = createLogger({
-    name: 'api',
-    destination: new Writable({ write: (_c, _e, cb) => cb() }),
-  });
+  const quiet = createLogger({ name: 'api', level: 'silent' });
   app = await App.create({ settings: loadSettings(env), logger: quiet, env });
   // v1: an old community image, unused for 30 days, with a name the renamer would fix
   ids.v1 = await managedImage('20260101-1', 'community', 'Debian 12 <old>', {

@@ -1,7 +1,6 @@
 // The control plane against a real Redis and the real Keystone: open probes and metrics,
 // Bull Board and the API behind basic auth or a bearer token, and the start-up refusal.
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, feedCheckQueue } from '@imagecycle/contracts';
@@ -19,10 +18,7 @@ const runtime = new QueueRuntime({
   prefix,
   queues: allQueues,
 });
-const quiet = createLogger({
-  name: 'cp',
-  destination: new Writable({ write: (_c, _e, cb) => cb() }),
-});
+const quiet = createLogger({ name: 'cp', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
 const cloud = connect('service');
 const credentials = {

@@ -2,10 +2,10 @@
 // Enqueues a feed check of the named series (all when none), and with --wait follows the
 // pipeline until it is at rest, showing each stage's progress; exit 1 when a job failed or a
 // release was rejected during the run.
-import type { App } from '@imagecycle/app';
+import { type App, selectSeries } from '@imagecycle/app';
 import { allQueues, feedCheckQueue } from '@imagecycle/contracts';
 import { eventLine } from '../event-line.ts';
-import { CliError, EXIT } from '../exit-codes.ts';
+import { EXIT } from '../exit-codes.ts';
 import { followPipeline } from '../progress.ts';
 
 export interface RunOptions {
@@ -16,11 +16,8 @@ export interface RunOptions {
 }
 
 export async function runCommand(app: App, options: RunOptions): Promise<number> {
-  const known = new Set(app.catalogue.series.map((s) => s.id));
-  const unknown = options.series.filter((id) => !known.has(id));
-  if (unknown.length > 0)
-    throw new CliError(EXIT.usage, `run: not in ${app.catalogue.file}: ${unknown.join(', ')}`);
-  const ids = options.series.length > 0 ? options.series : [...known];
+  // an unknown series is an UnknownSeriesError: exit 2 (usage), naming it
+  const ids = selectSeries(app, options.series).map((s) => s.id);
   const since = Date.now();
   for (const series of ids)
     await app.runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });

@@ -3,7 +3,7 @@
 // "what would a run do now" and "what happened lately, and why". Tables for people, --json
 // (the API's shapes) for scripts.
 import { type App, planFor, readSeriesStates } from '@imagecycle/app';
-import type { CommunityView, ImageView, Plan, SeriesState } from '@imagecycle/overview';
+import { imagesOf, outlookText, type Plan, type SeriesState } from '@imagecycle/overview';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -56,41 +56,26 @@ export async function statusCommand(
   return EXIT.ok;
 }
 
-function outlookOf(image: ImageView | CommunityView): string {
-  if (!('outlook' in image)) return image.state === 'latest' ? 'Latest' : image.status;
-  switch (image.outlook) {
-    case 'held':
-      return `kept: ${image.because ?? ''}`;
-    case 'in-use':
-      return `in use (seen ${day(image.lastUsedAt)})`;
-    case 'reap-after':
-      return `unused since ${day(image.unusedSince)}, reap after ${day(image.reapAfter)}`;
-    case 'unchecked':
-      return 'usage not checked yet';
-  }
-}
-
 export async function imagesCommand(
   app: App,
   options: { json: boolean; series: readonly string[]; state?: string | undefined },
 ): Promise<number> {
-  const states = await readSeriesStates(app, options.series);
-  const images = states
-    .flatMap((s) =>
-      [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight].map((image) => ({
-        series: s.id,
-        ...image,
-      })),
-    )
-    .filter((image) => !options.state || image.state === options.state)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const images = imagesOf(await readSeriesStates(app, options.series), options.state);
   if (options.json) {
     write(JSON.stringify({ images }));
     return EXIT.ok;
   }
   for (const line of table(
     ['ID', 'SERIES', 'VERSION', 'STATE', 'UPLOADED', 'NAME', 'OUTLOOK'],
-    images.map((i) => [i.id, i.series, i.version, i.state, day(i.createdAt), i.name, outlookOf(i)]),
+    images.map((i) => [
+      i.id,
+      i.series,
+      i.version,
+      i.state,
+      day(i.createdAt),
+      i.name,
+      'outlook' in i ? outlookText(i) : i.state === 'latest' ? 'Latest' : i.status,
+    ]),
   ))
     write(line);
   return EXIT.ok;

@@ -1,0 +1,34 @@
+// The read models in words and lists, shared by the CLI, the API, the status page and the demo.
+import type { CommunityView, ImageView, SeriesState } from './series-state.ts';
+
+const day = (iso: string | undefined) => (iso ?? '').slice(0, 10);
+
+/** Why a community image is still here, in one line: "kept: protected", "unused since ...". */
+export function outlookText(image: CommunityView): string {
+  switch (image.outlook) {
+    case 'held':
+      return `kept: ${image.because ?? ''}`;
+    case 'in-use':
+      // `because`: what the reaper found using it, when it last tried
+      return `in use, last used ${day(image.lastUsedAt)}${image.because ? ` (${image.because})` : ''}`;
+    case 'reap-after':
+      return `${image.lastUsedAt ? `last used ${day(image.lastUsedAt)}, ` : ''}unused since ${day(image.unusedSince)}, reap after ${day(image.reapAfter)}`;
+    case 'unchecked':
+      return 'usage not checked yet';
+  }
+}
+
+export type SeriesImage = (ImageView | CommunityView) & { series: string };
+
+/** Every managed image of these series (optionally of one lifecycle state), newest upload first. */
+export function imagesOf(states: readonly SeriesState[], state?: string): SeriesImage[] {
+  return states
+    .flatMap((s) =>
+      [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight].map((image) => ({
+        series: s.id,
+        ...image,
+      })),
+    )
+    .filter((image) => !state || image.state === state)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { imagesOf, outlookText, type CommunityView, type SeriesState } from '../src/index.ts';
+
+const image = (id: string, createdAt: string, state: string) => ({
+  id,
+  name: id,
+  version: id,
+  state,
+  status: 'active',
+  visibility: 'public',
+  hidden: false,
+  protected: false,
+  createdAt,
+});
+
+describe('outlookText', () => {
+  it('says why a community image is still here', () => {
+    const base = image('c', '2026-11-01T00:00:00Z', 'community');
+    const text = (extra: Partial<CommunityView>) =>
+      outlookText({ ...base, outlook: 'unchecked', ...extra });
+    expect(text({ outlook: 'held', because: 'protected' })).toBe('kept: protected');
+    expect(
+      text({
+        outlook: 'in-use',
+        lastUsedAt: '2026-12-01T04:00:00Z',
+        because: 'in use by server 1',
+      }),
+    ).toBe('in use, last used 2026-12-01 (in use by server 1)');
+    expect(
+      text({
+        outlook: 'reap-after',
+        lastUsedAt: '2026-12-01T04:00:00Z',
+        unusedSince: '2026-12-02T04:00:00Z',
+        reapAfter: '2026-12-09T04:00:00Z',
+      }),
+    ).toBe('last used 2026-12-01, unused since 2026-12-02, reap after 2026-12-09');
+    expect(text({})).toBe('usage not checked yet');
+  });
+});
+
+describe('imagesOf', () => {
+  it('lists every image of the series, filtered by state, newest upload first', () => {
+    const states = [
+      {
+        id: 'a',
+        latest: image('a-latest', '2026-11-03T00:00:00Z', 'latest'),
+        community: [
+          { ...image('a-old', '2026-11-01T00:00:00Z', 'community'), outlook: 'unchecked' },
+        ],
+        inFlight: [image('a-next', '2026-11-04T00:00:00Z', 'candidate')],
+      },
+      { id: 'b', community: [], inFlight: [] },
+    ] as unknown as SeriesState[];
+    expect(imagesOf(states).map((i) => [i.series, i.id])).toEqual([
+      ['a', 'a-next'],
+      ['a', 'a-latest'],
+      ['a', 'a-old'],
+    ]);
+    expect(imagesOf(states, 'community').map((i) => i.id)).toEqual(['a-old']);
+  });
+});
