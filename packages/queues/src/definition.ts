@@ -42,7 +42,8 @@ export interface HandlerContext {
   /** 1 on the first attempt. */
   attempt: number;
   queue: string;
-  /** Reports progress (0-100, or an object such as bytes done/total) to Bull Board. */
+  /** Reports progress (0-100, or an object such as bytes done/total) to Bull Board; an
+   * object with numeric `bytes` and `total` is drawn as that percentage. */
   progress(value: number | Record<string, number | string>): Promise<void>;
   /** Aborted when the worker shuts down past its drain deadline. */
   signal: AbortSignal;

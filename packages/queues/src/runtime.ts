@@ -200,7 +200,7 @@ export class QueueRuntime {
               jobId: job.id ?? '',
               attempt: job.attemptsMade + 1,
               queue: definition.name,
-              progress: (value) => job.updateProgress(value),
+              progress: (value) => job.updateProgress(withRing(value)),
               signal: signal ?? new AbortController().signal,
             });
             finished('completed', false);
@@ -267,4 +267,17 @@ export class QueueRuntime {
     this.#queues.clear();
     return { abandoned: 0 };
   }
+}
+
+/**
+ * Bull Board draws a job's progress ring from a number, or from an object's numeric
+ * `progress`: a report of `bytes` done of `total` gets that percentage, whatever the stage.
+ */
+export function withRing(
+  value: number | Record<string, number | string>,
+): number | Record<string, number | string> {
+  if (typeof value === 'number' || value.progress !== undefined) return value;
+  const { bytes, total } = value;
+  if (typeof bytes !== 'number' || typeof total !== 'number' || total <= 0) return value;
+  return { ...value, progress: Math.floor((bytes / total) * 100) };
 }

@@ -40,14 +40,7 @@ function throttled(ctx: DownloadContext, phase: string) {
       void ctx.progress({
         phase,
         bytes,
-        // `progress` is the number Bull Board draws as the job's progress ring
-        ...(total
-          ? {
-              total,
-              percent: Math.floor((bytes / total) * 100),
-              progress: Math.floor((bytes / total) * 100),
-            }
-          : {}),
+        ...(total ? { total, percent: Math.floor((bytes / total) * 100) } : {}),
       });
     }
   };
@@ -176,6 +169,6 @@ export async function download(
     virtualSize: disk.virtualSize,
   };
   await writeFile(paths.marker, JSON.stringify(artifact));
-  await ctx.progress({ phase: 'verified', bytes: size, total: size, percent: 100, progress: 100 });
+  await ctx.progress({ phase: 'verified', bytes: size, total: size, percent: 100 });
   return artifact;
 }

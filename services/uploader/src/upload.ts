@@ -74,12 +74,7 @@ export async function upload(
               failpoint('uploader:mid-upload');
             if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
             last = transferred;
-            void ctx.progress({
-              bytes: transferred,
-              total: artifact.size,
-              phase: 'upload',
-              progress: Math.floor((transferred / artifact.size) * 100), // Bull Board's ring
-            });
+            void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });
           },
         },
       );
