@@ -2,9 +2,9 @@
 // HTTP Range from the bytes already on disk (hashed again first, so the digest covers the
 // whole file); a server that ignores Range restarts from zero. Retries are bounded.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got from 'got';
 
@@ -32,6 +32,29 @@ async function hashExisting(path: string, hashes: Hash[]): Promise<number> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
     for (const h of hashes) h.update(chunk as Buffer);
   return size;
+}
+
+/**
+ * Pipes a response into the file. Unlike `pipeline`, a cut connection does not destroy the
+ * file stream: what already arrived is written out before the error is passed on, so the
+ * resume asks only for the rest (a cut in the first few KiB would otherwise leave the file
+ * empty, because the file opens after the first chunks arrive).
+ */
+function streamToFile(source: Readable, file: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let cut: Error | undefined;
+    source.once('error', (error) => {
+      cut = error;
+      source.unpipe(file);
+      file.end();
+    });
+    file.on('error', (error) => {
+      source.destroy();
+      reject(error);
+    });
+    file.once('finish', () => (cut ? reject(cut) : resolve()));
+    source.pipe(file);
+  });
 }
 
 export async function fetchFile(
@@ -83,7 +106,7 @@ export async function fetchFile(
         bytes += chunk.length;
         options.onProgress?.(bytes, total);
       });
-      await pipeline(
+      await streamToFile(
         request,
         createWriteStream(path, { flags: have > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 }),
       );

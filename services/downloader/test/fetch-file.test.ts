@@ -1,0 +1,52 @@
+// fetchFile against a plain local HTTP server that cuts its answers: every byte that reached
+// the client before the cut is on disk, so the resume asks for exactly the rest.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchFile } from '../src/fetch-file.ts';
+
+const body = randomBytes(3 * 1024 * 1024 + 123);
+let cutAt = 0; // the next full answer stops after this many bytes (0: no cut)
+const ranges: (string | undefined)[] = [];
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    ranges.push(req.headers.range);
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    const rest = body.subarray(from);
+    res.writeHead(from > 0 ? 206 : 200, { 'content-length': rest.length });
+    if (from === 0 && cutAt > 0) {
+      // promise the whole body, deliver a part, and close the connection
+      res.write(rest.subarray(0, cutAt), () => res.socket?.destroy());
+      return;
+    }
+    res.end(rest);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/image.qcow2`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+describe('fetchFile', () => {
+  it('keeps every byte received before a cut and resumes from exactly there', async () => {
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    // small cuts arrive before the file is even open; large ones span many writes
+    for (const cut of [1, 4096, 64 * 1024 + 7, 1024 * 1024, 3 * 1024 * 1024]) {
+      cutAt = cut;
+      ranges.length = 0;
+      const path = join(mkdtempSync(join(tmpdir(), 'fetch-')), 'artifact');
+      const fetched = await fetchFile(url, path, { algorithms: ['sha256'], attempts: 3 });
+      expect(ranges, `cut after ${cut} bytes`).toEqual([undefined, `bytes=${cut}-`]);
+      expect(fetched.resumes).toBe(1);
+      expect(fetched.size).toBe(body.length);
+      expect(fetched.digests.sha256).toBe(sha256);
+      expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(sha256);
+    }
+  });
+});
