@@ -2,11 +2,11 @@
 // HTTP Range from the bytes already on disk (hashed again first, so the digest covers the
 // whole file); a server that ignores Range restarts from zero. Retries are bounded.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { stat, truncate } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got from 'got';
+import { sinkToFile } from './file-sink.ts';
 
 export interface FetchedFile {
   size: number;
@@ -32,29 +32,6 @@ async function hashExisting(path: string, hashes: Hash[]): Promise<number> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
     for (const h of hashes) h.update(chunk as Buffer);
   return size;
-}
-
-/**
- * Pipes a response into the file. Unlike `pipeline`, a cut connection does not destroy the
- * file stream: what already arrived is written out before the error is passed on, so the
- * resume asks only for the rest (a cut in the first few KiB would otherwise leave the file
- * empty, because the file opens after the first chunks arrive).
- */
-function streamToFile(source: Readable, file: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let cut: Error | undefined;
-    source.once('error', (error) => {
-      cut = error;
-      source.unpipe(file);
-      file.end();
-    });
-    file.on('error', (error) => {
-      source.destroy();
-      reject(error);
-    });
-    file.once('finish', () => (cut ? reject(cut) : resolve()));
-    source.pipe(file);
-  });
 }
 
 export async function fetchFile(
@@ -87,8 +64,7 @@ export async function fetchFile(
         request.once('error', reject);
       });
       if (have > 0 && response.statusCode === 200) {
-        // The server ignored Range: start over.
-        await truncate(path, 0);
+        // The server ignored Range: start over (the sink truncates the file).
         for (const [i, algorithm] of options.algorithms.entries())
           hashes[i] = createHash(algorithm);
         have = 0;
@@ -99,17 +75,14 @@ export async function fetchFile(
       const total = Number.isFinite(length) ? have + length : undefined;
       let bytes = have;
       options.onProgress?.(bytes, total); // where this attempt starts (a resume: not at 0)
-      // Hash and count beside the pipe (no extra stream stage); a large write buffer lets the
-      // file take the bytes in few big writes.
-      request.on('data', (chunk: Buffer) => {
-        for (const h of hashes) h.update(chunk);
-        bytes += chunk.length;
-        options.onProgress?.(bytes, total);
+      await sinkToFile(request, path, {
+        restart: have === 0,
+        onChunk: (chunk) => {
+          for (const h of hashes) h.update(chunk);
+          bytes += chunk.length;
+          options.onProgress?.(bytes, total);
+        },
       });
-      await streamToFile(
-        request,
-        createWriteStream(path, { flags: have > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 }),
-      );
       if (total !== undefined && bytes !== total) throw new Error(`got ${bytes} of ${total} bytes`);
       const digests: Record<string, string> = {};
       options.algorithms.forEach(

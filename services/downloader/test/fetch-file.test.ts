@@ -50,3 +50,26 @@ describe('fetchFile', () => {
     }
   });
 });
+
+describe('fetchFile when the disk refuses', () => {
+  it('names the file, gives up after its attempts, and leaves the request closed', async () => {
+    cutAt = 0;
+    ranges.length = 0;
+    const missing = join(mkdtempSync(join(tmpdir(), 'fetch-')), 'no-such-dir', 'artifact');
+    const error = await fetchFile(url, missing, { algorithms: ['sha256'], attempts: 2 }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain(missing);
+    expect((error as Error).message).toContain('after 2 attempts');
+    expect(ranges).toEqual([undefined, undefined]);
+  });
+
+  it('passes a failing write on with its cause (a full disk)', async () => {
+    cutAt = 0;
+    const error = await fetchFile(url, '/dev/full', { algorithms: ['sha256'], attempts: 1 }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect((error as Error).message).toMatch(/ENOSPC/);
+  });
+});

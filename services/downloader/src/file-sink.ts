@@ -1,0 +1,94 @@
+// Writes a byte stream into a file in batches. Chunks gather while one write is in flight and
+// reach the disk in a single writev, instead of one stream write per 64 KiB socket chunk. The
+// source is paused while a full batch waits, which bounds memory to two batches. Writes stay
+// asynchronous: a slow volume (NFS behind a ReadWriteMany claim) never blocks the event loop
+// that renews job locks and answers probes.
+//
+// The batch size was measured (2 GiB download stage on the local machine, 4 runs each, peak
+// RSS with --max-semi-space-size=1): a fs.WriteStream 3.76-4.06 s and 188-192 MiB; batches of
+// 128 KiB 3.31-3.75 s / 162-169 MiB, 256 KiB 2.98-3.39 s / 175-176 MiB, 1 MiB 3.28-3.45 s /
+// 198-200 MiB, 4 MiB 4.59-5.59 s / 222-229 MiB. Larger batches keep socket chunks alive past
+// a scavenge, and old-space buffers are freed late.
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+
+/** How many bytes may wait for the disk before the source is paused. */
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * Streams `source` onto the end of `path` (or over it, to `restart`), calling `onChunk` for
+ * each chunk as it arrives. If the source fails (a cut connection), every byte that arrived is
+ * written before the error is passed on, so a resume asks only for the rest.
+ */
+export function sinkToFile(
+  source: Readable,
+  path: string,
+  { restart, onChunk }: { restart: boolean; onChunk: (chunk: Buffer) => void },
+): Promise<void> {
+  // Listeners go on before anything is awaited, so no chunk or error is missed; chunks that
+  // arrive while the file is opening wait like any other batch.
+  return new Promise<void>((resolve, reject) => {
+    let file: FileHandle | undefined;
+    let waiting: Buffer[] = [];
+    let waitingBytes = 0;
+    let writing = true; // opening counts as the first write
+    let ended = false;
+    let cut: Error | undefined;
+    let failed = false;
+
+    const settle = (error?: Error) => {
+      const close = file ? file.close() : Promise.resolve();
+      close.then(
+        () => (error ? reject(error) : resolve()),
+        (closeError: unknown) => reject(error ?? (closeError as Error)),
+      );
+    };
+    const fail = (error: Error) => {
+      failed = true;
+      source.destroy();
+      settle(error);
+    };
+    const flush = (): void => {
+      if (writing || failed) return;
+      if (waiting.length === 0) {
+        if (cut) settle(cut);
+        else if (ended) settle();
+        return;
+      }
+      const batch = waiting;
+      const size = waitingBytes;
+      waiting = [];
+      waitingBytes = 0;
+      writing = true;
+      (file as FileHandle).writev(batch).then(({ bytesWritten }) => {
+        writing = false;
+        if (bytesWritten !== size)
+          return fail(new Error(`${path}: wrote ${bytesWritten} of ${size} bytes (disk full?)`));
+        if (source.isPaused() && !cut) source.resume();
+        flush();
+      }, fail);
+    };
+
+    source.on('data', (chunk: Buffer) => {
+      onChunk(chunk);
+      waiting.push(chunk);
+      waitingBytes += chunk.length;
+      if (!writing) flush();
+      else if (waitingBytes >= BATCH_BYTES) source.pause();
+    });
+    source.once('end', () => {
+      ended = true;
+      flush();
+    });
+    source.once('error', (error) => {
+      cut = error;
+      flush();
+    });
+    open(path, restart ? 'w' : 'a').then((handle) => {
+      file = handle;
+      writing = false;
+      if (source.isPaused() && !cut) source.resume();
+      flush();
+    }, fail);
+  });
+}
