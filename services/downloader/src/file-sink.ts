@@ -61,12 +61,16 @@ export function sinkToFile(
       waitingBytes = 0;
       writing = true;
       (file as FileHandle).writev(batch).then(({ bytesWritten }) => {
-        writing = false;
         if (bytesWritten !== size)
           return fail(new Error(`${path}: wrote ${bytesWritten} of ${size} bytes (disk full?)`));
-        if (source.isPaused() && !cut) source.resume();
-        flush();
+        ready();
       }, fail);
+    };
+    /** The file is free again (opened, or a write done): take the source's next bytes. */
+    const ready = () => {
+      writing = false;
+      if (source.isPaused() && !cut) source.resume();
+      flush();
     };
 
     source.on('data', (chunk: Buffer) => {
@@ -86,9 +90,7 @@ export function sinkToFile(
     });
     open(path, restart ? 'w' : 'a').then((handle) => {
       file = handle;
-      writing = false;
-      if (source.isPaused() && !cut) source.resume();
-      flush();
+      ready();
     }, fail);
   });
 }

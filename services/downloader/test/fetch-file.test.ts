@@ -1,5 +1,7 @@
 // fetchFile against a plain local HTTP server that cuts its answers: every byte that reached
-// the client before the cut is on disk, so the resume asks for exactly the rest.
+// the client before the cut is on disk, so the resume asks for exactly the rest. The server
+// closes the socket the moment the last byte is written, so the cut arrives with the bytes;
+// the mirror's truncate fault closes later, and against it the lost-bytes bug did not show.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
