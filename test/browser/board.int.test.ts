@@ -5,7 +5,7 @@
 // `imagecycle control-plane` and an `imagecycle worker feed-watcher downloader` - against
 // Redis, Keystone and the mirror, which trickles the download out slowly. No uploader runs:
 // nothing reaches Glance.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, downloadQueue, feedCheckQueue } from '@imagecycle/contracts';
 import { Events } from '@imagecycle/events';
-import { QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
@@ -31,6 +30,7 @@ import {
   startImagecycle,
 } from '../support/processes.ts';
 import { until as waitUntil } from '../support/until.ts';
+import { testRuntime } from '../support/queue-runtime.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // without the background-networking flags chromium's own connections are refused by a closed network
@@ -55,12 +55,7 @@ const REAPED = {
   detail: 'Debian 12 (2026-09-20)',
 };
 
-const prefix = `board-${randomBytes(4).toString('hex')}`;
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('board');
 /** Screenshots, kept after the run for a person to look at. */
 const shots = mkdtempSync(join(tmpdir(), 'imagecycle-board-'));
 const staging = mkdtempSync(join(tmpdir(), 'board-staging-'));

@@ -4,7 +4,6 @@
 //   day 2: new Ubuntu 24.04 and Debian 12 releases: new Latest, previous one dated community,
 //          every other series untouched
 //   the same day again: no duplicate image, no write
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,20 +23,15 @@ import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger, createMetrics } from '@imagecycle/observability';
 import type { GlanceImage } from '@imagecycle/openstack';
 import { stageRegistrations, waitUntilIdle } from '@imagecycle/pipeline';
-import { QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
+import { testRuntime } from '../support/queue-runtime.ts';
 
 const service = connect('service');
-const prefix = `e2e-${randomBytes(4).toString('hex')}`;
 const redis = new Redis(process.env.REDIS_URL ?? '');
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('e2e');
 const quiet = createLogger({ name: 'e2e', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
 const tenant = connect('tenant');

@@ -2,7 +2,6 @@
 // and demote, between deactivate and delete - and restarted: the system converges, with no
 // duplicate image, no orphan in Glance or staging, and no image lost. Real processes
 // (`imagecycle worker <name>`), real Redis, the real OpenStack, the local mirror.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,6 @@ import type { Failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import type { GlanceImage } from '@imagecycle/openstack';
 import { waitUntilIdle } from '@imagecycle/pipeline';
-import { QueueRuntime } from '@imagecycle/queues';
 import { type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
@@ -29,16 +27,12 @@ import {
   type RunningProcess,
   startImagecycle,
 } from '../support/processes.ts';
+import { testRuntime } from '../support/queue-runtime.ts';
 
 const SERIES = 'debian-12';
 const TITLE = 'Debian 12 Bookworm';
 const service = connect('service');
-const prefix = `kill-${randomBytes(4).toString('hex')}`;
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('kill');
 const staging = mkdtempSync(join(tmpdir(), 'kill-staging-'));
 const running = new Map<string, RunningProcess>();
 let mirror: Mirror;

@@ -3,7 +3,6 @@
 // of a download, and the mirror cutting a download halfway. Each time the release is
 // published exactly once and nothing is left behind.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +18,7 @@ import {
 } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { waitUntilIdle } from '@imagecycle/pipeline';
-import { QueueRuntime } from '@imagecycle/queues';
+import type { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
@@ -30,6 +29,7 @@ import {
   type RunningProcess,
   startImagecycle,
 } from '../support/processes.ts';
+import { testRuntime } from '../support/queue-runtime.ts';
 import { until as waitUntil } from '../support/until.ts';
 
 const service = connect('service');
@@ -54,13 +54,8 @@ let current: RunningProcess | undefined;
 
 /** A pipeline of its own: a queue prefix, a staging directory, `imagecycle all`. */
 function pipeline(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const prefix = `outage-${randomBytes(4).toString('hex')}`;
+  const { prefix, runtime } = testRuntime('outage', { redisUrl });
   const staging = mkdtempSync(join(tmpdir(), 'outage-staging-'));
-  const runtime = new QueueRuntime({
-    connection: { url: redisUrl, maxRetriesPerRequest: null },
-    prefix,
-    queues: allQueues,
-  });
   const proc: RunningProcess = startImagecycle(['all'], {
     ...baseEnv,
     REDIS_URL: redisUrl,

@@ -1,7 +1,6 @@
 // SIGTERM, as Kubernetes sends it: a worker stops taking jobs and lets the active one finish
 // within IMAGECYCLE_DRAIN_SECONDS; a job still running at the deadline is left to another
 // worker, which recovers it - never lost, never done twice to Glance. Real processes.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, downloadQueue, feedCheckQueue, PROPERTY } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { waitUntilIdle } from '@imagecycle/pipeline';
-import { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
@@ -19,14 +17,10 @@ import {
   type RunningProcess,
   startImagecycle,
 } from '../support/processes.ts';
+import { testRuntime } from '../support/queue-runtime.ts';
 
 const service = connect('service');
-const prefix = `term-${randomBytes(4).toString('hex')}`;
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('term');
 const running: RunningProcess[] = [];
 let mirror: Mirror;
 let env: NodeJS.ProcessEnv;

@@ -1,6 +1,5 @@
 // `imagecycle worker` as operators run it: real processes, the mirror, Redis and Glance.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +18,10 @@ import { cloudNames, connect } from '@imagecycle/test/support/clouds';
 import { removeManagedImages } from '@imagecycle/test/support/managed-images';
 import { freePort, healthOf, startImagecycle } from '@imagecycle/test/support/processes';
 import { until as waitUntil } from '@imagecycle/test/support/until';
+import { testRuntime } from '@imagecycle/test/support/queue-runtime';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
-const prefix = `test-${randomBytes(4).toString('hex')}`;
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('test');
 let mirror: Mirror;
 let env: NodeJS.ProcessEnv;
 

@@ -1,23 +1,17 @@
 // The control plane against a real Redis and the real Keystone: open probes and metrics,
 // Bull Board and the API behind basic auth or a bearer token, and the start-up refusal.
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, feedCheckQueue } from '@imagecycle/contracts';
 import { Events } from '@imagecycle/events';
 import { createLogger, createMetrics } from '@imagecycle/observability';
-import { QueueRuntime } from '@imagecycle/queues';
 import { connect } from '@imagecycle/test/support/clouds';
 import type { FastifyInstance } from 'fastify';
 import { buildControlPlane, type ControlPlaneOptions } from '../src/index.ts';
+import { testRuntime } from '@imagecycle/test/support/queue-runtime';
 
-const prefix = `cp-${randomBytes(4).toString('hex')}`;
 const redis = new Redis(process.env.REDIS_URL ?? '');
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('cp');
 const quiet = createLogger({ name: 'cp', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
 const cloud = connect('service');

@@ -1,19 +1,14 @@
 // checkSeries against the real Glance and a real Redis queue. The feed side is a fixed
 // list of releases here; the feed readers are tested against the local mirror.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadQueue, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/contracts';
-import { QueueRuntime } from '@imagecycle/queues';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { testRuntime } from '@imagecycle/test/support/queue-runtime';
 import { checkSeries, type CheckSeriesDeps, UnknownSeriesError } from '../src/check-series.ts';
 
 const service = connect('service');
 const seriesId = runPrefix('watch');
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix: `test-${randomBytes(4).toString('hex')}`,
-  queues: [downloadQueue],
-});
+const { runtime } = testRuntime('test', { queues: [downloadQueue] });
 const images: string[] = [];
 
 const release = (version: string): Release => ({

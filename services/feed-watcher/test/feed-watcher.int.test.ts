@@ -1,7 +1,6 @@
 // The feed-watcher over the whole default catalogue, against the local upstream mirror,
 // a real Redis and the real Glance: first run, a no-op second run, a new release, and a
 // release whose signature or checksum has been tampered with.
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,6 @@ import {
   PROPERTY,
 } from '@imagecycle/contracts';
 import { createLogger, createMetrics } from '@imagecycle/observability';
-import { QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { connect } from '@imagecycle/test/support/clouds';
 import { removeManagedImages } from '@imagecycle/test/support/managed-images';
@@ -26,14 +24,10 @@ import {
   RedisDocumentCache,
   SCHEDULE_PREFIX,
 } from '../src/index.ts';
+import { testRuntime } from '@imagecycle/test/support/queue-runtime';
 
 const service = connect('service');
-const prefix = `test-${randomBytes(4).toString('hex')}`;
-const runtime = new QueueRuntime({
-  connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
-  prefix,
-  queues: allQueues,
-});
+const { prefix, runtime } = testRuntime('test');
 const redis = new Redis(process.env.REDIS_URL ?? '');
 const logLines: string[] = [];
 const metrics = createMetrics({ defaultMetrics: false });
