@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 const unitFiles = [
   'packages/*/test/**/*.test.ts',
   'services/*/test/**/*.test.ts',
+  'services/stages/*/test/**/*.test.ts',
   'test/mirror/test/**/*.test.ts',
   'test/infra/**/*.test.ts',
   'test/docs/**/*.test.ts',
@@ -12,6 +13,7 @@ const unitFiles = [
 const integrationFiles = [
   'packages/*/test/**/*.int.test.ts',
   'services/*/test/**/*.int.test.ts',
+  'services/stages/*/test/**/*.int.test.ts',
   'test/**/*.int.test.ts',
 ];
 

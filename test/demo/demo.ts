@@ -6,14 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, describeRedis, loadSettings, readSeriesStates } from '@imagecycle/app';
+import {
+  App,
+  describeRedis,
+  loadSettings,
+  readSeriesStates,
+  serveControlPlane,
+  waitUntilIdle,
+} from '@imagecycle/composition';
 import { outlookText } from '@imagecycle/overview';
 import { allQueues, feedCheckQueue, PROPERTY, usageCheckQueue } from '@imagecycle/contracts';
-import { serveControlPlane } from '@imagecycle/control-plane';
 import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
-import { waitUntilIdle } from '@imagecycle/pipeline';
 import { startMirror } from '../mirror/index.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
 import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';

@@ -12,17 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allQueues,
   feedCheckQueue,
-  latestName,
   MANAGED_TAG,
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
 import { Events } from '@imagecycle/events';
+import { latestName } from '@imagecycle/lifecycle';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger, createMetrics } from '@imagecycle/observability';
 import type { GlanceImage } from '@imagecycle/openstack';
-import { stageRegistrations, waitUntilIdle } from '@imagecycle/pipeline';
+import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
@@ -82,7 +82,7 @@ beforeAll(async () => {
     metrics,
   });
   runtime.startWorkers(
-    stageRegistrations({
+    stageHandlers({
       catalogue,
       cloud: service,
       owner,

@@ -9,15 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allQueues,
   feedCheckQueue,
-  latestName,
   PROPERTY,
   reapQueue,
   reconcileQueue,
 } from '@imagecycle/contracts';
+import { latestName } from '@imagecycle/lifecycle';
 import type { Failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import type { GlanceImage } from '@imagecycle/openstack';
-import { waitUntilIdle } from '@imagecycle/pipeline';
+import { waitUntilIdle } from '@imagecycle/composition';
 import { type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';

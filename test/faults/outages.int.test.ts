@@ -17,7 +17,7 @@ import {
   uploadQueue,
 } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
-import { waitUntilIdle } from '@imagecycle/pipeline';
+import { waitUntilIdle } from '@imagecycle/composition';
 import type { QueueRuntime } from '@imagecycle/queues';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';

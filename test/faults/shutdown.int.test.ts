@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, downloadQueue, feedCheckQueue, PROPERTY } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
-import { waitUntilIdle } from '@imagecycle/pipeline';
+import { waitUntilIdle } from '@imagecycle/composition';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';

@@ -226,13 +226,17 @@ describe('infra/container/Dockerfile', () => {
   it('keeps the tests and local installs out of the build context', () => {
     for (const path of [
       'node_modules/x',
-      'packages/app/node_modules/zod',
-      'packages/app/test/settings.test.ts',
+      'services/composition/node_modules/zod',
+      'services/composition/test/settings.test.ts',
       'test/e2e/x.ts',
       '.tools/bin/node',
     ])
       expect(ignoredBy(dockerignore, path), path).toBe(true);
-    for (const path of ['packages/app/src/app.ts', 'services/cli/src/main.ts', 'pnpm-lock.yaml'])
+    for (const path of [
+      'services/composition/src/app.ts',
+      'services/cli/src/main.ts',
+      'pnpm-lock.yaml',
+    ])
       expect(ignoredBy(dockerignore, path), path).toBe(false);
   });
 

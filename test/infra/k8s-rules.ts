@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consumedQueues, DEFAULT_CONCURRENCY, settingsSchema, WORKERS } from '@imagecycle/app';
-import type { WorkerName } from '@imagecycle/app';
+import { consumedQueues, settingsSchema, WORKERS } from '@imagecycle/composition';
+import type { WorkerName } from '@imagecycle/composition';
 import { allQueues, downloadQueue, uploadQueue } from '@imagecycle/contracts';
 import {
   ScaledObject,
@@ -354,7 +354,7 @@ export function resourceProblems(deployment: IDeployment): string[] {
   return problems;
 }
 
-/** The environment passes the app's own settings validation (packages/app/src/settings.ts). */
+/** The environment passes the app's own settings validation (services/composition/src/settings.ts). */
 export function settingsProblems(deployment: IDeployment, objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
   const env = containerEnv(containerOf(deployment), objects, problems);
@@ -531,7 +531,7 @@ function scalerTypeFor(env: Record<string, string>): string {
 function concurrencyOf(env: Record<string, string>, queue: string): number {
   const parsed = settingsSchema.safeParse(env);
   const configured = parsed.success ? parsed.data.IMAGECYCLE_CONCURRENCY[queue] : undefined;
-  return configured ?? DEFAULT_CONCURRENCY[queue] ?? 1;
+  return configured ?? allQueues.find((q) => q.name === queue)?.concurrency ?? 1;
 }
 
 /**

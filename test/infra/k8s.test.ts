@@ -5,7 +5,7 @@
 // rule is also shown a deliberately broken copy, so a rule that stopped checking would fail.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKER_NAMES, WORKERS } from '@imagecycle/app';
+import { WORKER_NAMES, WORKERS } from '@imagecycle/composition';
 import { DEFAULT_CATALOGUE_PATH, parseCatalogue } from '@imagecycle/series-catalogue';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IConfigMap } from 'kubernetes-models/v1';

@@ -1,6 +1,4 @@
 export { MANAGED_TAG, LIFECYCLE_STATES, PROPERTY, type LifecycleState } from './managed-image.ts';
-export { latestName, communityName } from './image-names.ts';
-export { compareVersions, newestFirst } from './version-order.ts';
 export {
   releaseSchema,
   checksumSchema,
@@ -21,3 +19,4 @@ export {
   type Artifact,
   allQueues,
 } from './queues.ts';
+export { Rejection, REJECTION_REASONS, type RejectionReason } from './rejection.ts';

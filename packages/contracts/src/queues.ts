@@ -1,4 +1,5 @@
-// Every stage's queue, declared once: name, payload schema, default job options, job id.
+// Every stage's queue, declared once: name, payload schema, default job options, how many jobs
+// one worker runs at once (IMAGECYCLE_CONCURRENCY overrides it), job id.
 // Deterministic ids keep one job per unit of work: enqueueing it again is a no-op while
 // the job is queued, running, or finished less than a day ago (which covers the gap
 // between a finished download and the candidate image the uploader creates). After that,
@@ -17,6 +18,7 @@ const retried = (attempts: number, delayMs: number) => ({
 
 export const feedCheckQueue = defineQueue({
   name: 'feed-check',
+  concurrency: 4,
   description: 'Check one series upstream for a new release',
   payload: z.object({
     series: z.string().min(1),
@@ -27,6 +29,7 @@ export const feedCheckQueue = defineQueue({
 
 export const downloadQueue = defineQueue({
   name: 'download',
+  concurrency: 2,
   description: 'Fetch, verify and decompress one release into staging',
   payload: z.object({ release: releaseSchema }),
   defaultJobOptions: retried(5, 60_000),
@@ -58,6 +61,7 @@ export type Artifact = z.infer<typeof artifactSchema>;
 
 export const uploadQueue = defineQueue({
   name: 'upload',
+  concurrency: 2,
   description: 'Publish one verified artifact as a hidden candidate image',
   payload: z.object({ release: releaseSchema, artifact: artifactSchema }),
   defaultJobOptions: retried(5, 60_000),
@@ -66,6 +70,7 @@ export const uploadQueue = defineQueue({
 
 export const reconcileQueue = defineQueue({
   name: 'reconcile',
+  concurrency: 4,
   description: 'Converge the names and visibility of one series',
   payload: z.object({ series: z.string().min(1), reason: z.string().default('requested') }),
   defaultJobOptions: retried(5, 10_000),
@@ -73,6 +78,7 @@ export const reconcileQueue = defineQueue({
 
 export const usageCheckQueue = defineQueue({
   name: 'usage-check',
+  concurrency: 1,
   description: 'One pass over every server and volume; mark community images used or unused',
   payload: z.object({ trigger: z.enum(['schedule', 'manual']).default('manual') }),
   defaultJobOptions: retried(3, 60_000),
@@ -80,6 +86,7 @@ export const usageCheckQueue = defineQueue({
 
 export const reapQueue = defineQueue({
   name: 'reap',
+  concurrency: 4,
   description: 'Delete one unused community image by the guarded protocol',
   payload: z.object({ series: z.string().min(1), imageId: z.uuid() }),
   defaultJobOptions: retried(3, 60_000),

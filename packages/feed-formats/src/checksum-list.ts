@@ -6,7 +6,7 @@ import type { COMPRESSIONS, DISK_FORMATS } from '@imagecycle/contracts';
 import { FeedError } from './errors.ts';
 import { dirnameUrl } from './text.ts';
 import type { ParsedRelease, SignatureRef } from './types.ts';
-import { compareVersions } from './version-order.ts';
+import { compareVersions } from '@imagecycle/lifecycle';
 
 const FEED = 'checksum-list';
 const HEX = { sha256: 64, sha512: 128 } as const;

@@ -1,7 +1,6 @@
 export { FeedError } from './errors.ts';
 export type { ParsedRelease, SignatureRef } from './types.ts';
 export { decodeDocument, MAX_DOCUMENT_BYTES } from './text.ts';
-export { compareVersions, newestFirst } from './version-order.ts';
 export {
   parseSimplestreamsIndex,
   parseSimplestreamsProducts,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { FeedError } from './errors.ts';
 import { dirnameUrl, issuePath, parseJsonDocument, resolveUrl } from './text.ts';
 import type { ParsedRelease } from './types.ts';
-import { compareVersions } from './version-order.ts';
+import { compareVersions } from '@imagecycle/lifecycle';
 
 const FEED = 'simplestreams';
 

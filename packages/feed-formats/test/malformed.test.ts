@@ -2,8 +2,8 @@
 // anything else, never a wrong answer.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compareVersions } from '@imagecycle/lifecycle';
 import {
-  compareVersions,
   decodeDocument,
   FeedError,
   FILE_PATTERNS,

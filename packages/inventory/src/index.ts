@@ -1,2 +1,2 @@
 export { listManagedImages, type ManagedImageQuery } from './managed-images.ts';
-export { newestUploadFirst } from './order.ts';
+export { scanUsage, type UsageScan } from './usage-scan.ts';

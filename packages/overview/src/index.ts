@@ -3,7 +3,6 @@ export {
   type CommunityView,
   type ImageView,
   imageView,
-  REPLACE_PERIOD_DAYS,
   type ReapedView,
   type SeriesState,
   seriesStates,

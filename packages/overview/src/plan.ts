@@ -8,7 +8,8 @@
 // After a download the new release is uploaded and becomes Latest; the plan names the
 // image that would then be demoted.
 import { PROPERTY } from '@imagecycle/contracts';
-import type { FeedCheckResult } from '@imagecycle/feed-watcher';
+import { scanUsage } from '@imagecycle/inventory';
+import { decideUsage, desiredState } from '@imagecycle/lifecycle';
 import {
   type CinderClient,
   diffImage,
@@ -17,14 +18,18 @@ import {
   type NovaClient,
   type PatchOperation,
 } from '@imagecycle/openstack';
-import { desiredState } from '@imagecycle/renamer';
 import type { Series } from '@imagecycle/series-catalogue';
-import { decideUsage, scanUsage } from '@imagecycle/usage-checker';
+
+/** What a read-only feed check says (the feed-watcher's preview has this shape). */
+export type CheckPreview =
+  | { outcome: 'new-release' | 'in-flight'; version: string; buildDate?: string }
+  | { outcome: 'rejected'; version?: string; message: string }
+  | { outcome: 'nothing-new' | 'retired' | 'no-releases' };
 
 export interface PlanDeps {
   series: readonly Series[];
   /** A read-only feed check (FeedWatcher.preview). */
-  previewCheck(series: string): Promise<FeedCheckResult>;
+  previewCheck(series: string): Promise<CheckPreview>;
   /** Every managed image of the owner. */
   images: readonly GlanceImage[];
   nova: NovaClient;
@@ -124,8 +129,8 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
 }
 
 /** Every series previewed, a few at a time; a failed check is kept as its error. */
-async function previewAll(deps: PlanDeps): Promise<Map<string, FeedCheckResult | Error>> {
-  const results = new Map<string, FeedCheckResult | Error>();
+async function previewAll(deps: PlanDeps): Promise<Map<string, CheckPreview | Error>> {
+  const results = new Map<string, CheckPreview | Error>();
   const queue = deps.series.map((s) => s.id);
   const worker = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {

@@ -4,21 +4,14 @@
 // the event stream; no upstream request.
 import { PROPERTY } from '@imagecycle/contracts';
 import type { CheckRecord, LifecycleEvent } from '@imagecycle/events';
-import { newestUploadFirst } from '@imagecycle/inventory';
 import { type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
-import { forecastReaps, type ReapForecast } from '@imagecycle/usage-checker';
-
-const DAY = 24 * 3600 * 1000;
-
-/** How often a series is expected to publish (SCS `replace_frequency`), in days. */
-export const REPLACE_PERIOD_DAYS: Record<string, number> = {
-  daily: 1,
-  weekly: 7,
-  monthly: 31,
-  quarterly: 92,
-  yearly: 366,
-};
+import {
+  forecastReaps,
+  newestUploadFirst,
+  type ReapForecast,
+  upstreamAge,
+} from '@imagecycle/lifecycle';
 
 export interface ImageView {
   id: string;
@@ -164,18 +157,10 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
   };
   if (latest) state.latest = imageView(latest);
   if (check?.version) {
-    const built = check.buildDate ? Date.parse(check.buildDate) : Number.NaN;
-    const ageDays = Number.isNaN(built)
-      ? undefined
-      : Math.floor((sources.now.getTime() - built) / DAY);
-    const period = frequency ? REPLACE_PERIOD_DAYS[frequency] : undefined;
     state.upstream = {
       version: check.version,
       ...(check.buildDate ? { buildDate: check.buildDate } : {}),
-      ...(ageDays !== undefined ? { ageDays } : {}),
-      // a grace of half a period (at least two days) before a series counts as overdue
-      overdue:
-        ageDays !== undefined && period !== undefined && ageDays > period + Math.max(2, period / 2),
+      ...upstreamAge(check.buildDate, frequency, sources.now),
     };
   }
   return state;

@@ -1,6 +1,6 @@
-// One declaration per queue: its name, its payload schema, its default job options and,
-// where a payload names a unit of work that must never run twice at once, its job id.
-// Typed enqueueing and typed handlers are derived from the declaration.
+// One declaration per queue: its name, its payload schema, its default job options, how many
+// jobs one worker runs at once and, where a payload names a unit of work that must never run
+// twice at once, its job id. Typed enqueueing and typed handlers are derived from it.
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 
@@ -12,6 +12,8 @@ export interface QueueDefinition<
   readonly description: string;
   readonly payload: Schema;
   readonly defaultJobOptions: JobsOptions;
+  /** Jobs one worker of this queue runs at once, unless the operator overrides it. */
+  readonly concurrency: number;
   /** A deterministic id: two producers enqueueing the same work get one job. */
   jobId?(payload: z.output<Schema>): string;
 }
@@ -53,6 +55,19 @@ export type Handler<Q extends QueueDefinition, Result = unknown> = (
   payload: PayloadOf<Q>,
   context: HandlerContext,
 ) => Promise<Result>;
+
+/**
+ * A handler for every queue of `Queues` and for nothing else: a missing queue is a compile
+ * error, and so is an extra one (an excess property of the object literal).
+ */
+export type HandlerMap<Queues extends readonly QueueDefinition[]> = {
+  readonly [Q in Queues[number] as Q['name']]: Handler<Q>;
+};
+
+/** What the runtime accepts at run time: any handler under a queue's name (checked there). */
+export type HandlerTable = Readonly<
+  Record<string, (payload: never, context: HandlerContext) => Promise<unknown>>
+>;
 
 /** Job ids may not contain ':' in BullMQ; this keeps ids readable and safe. */
 export function jobIdFrom(...parts: string[]): string {

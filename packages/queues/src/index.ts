@@ -4,14 +4,14 @@ export {
   type QueueDefinition,
   type PayloadOf,
   type Handler,
+  type HandlerMap,
+  type HandlerTable,
   type HandlerContext,
 } from './definition.ts';
 export { QueueConfigurationError, PayloadError } from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
 export {
   QueueRuntime,
-  handle,
-  type Registration,
   type RuntimeOptions,
   type QueueLogger,
   type WorkerTuning,

@@ -1,8 +1,10 @@
 // The BullMQ side: producers for every declared queue, and workers for the queues this
 // process's run mode consumes. Any process may produce; the run mode decides who consumes.
-// Start-up fails loudly when a consumed queue has no handler, or when two handlers claim one.
+// Handlers come as one map from queue name to handler (HandlerMap makes it exhaustive at
+// compile time); start-up still fails loudly when a consumed queue has no handler or a
+// handler names a queue the runtime does not declare.
 import { type ConnectionOptions, type JobsOptions, Queue, Worker } from 'bullmq';
-import type { Handler, PayloadOf, QueueDefinition } from './definition.ts';
+import type { Handler, HandlerTable, PayloadOf, QueueDefinition } from './definition.ts';
 import { QueueConfigurationError } from './errors.ts';
 import { invokeHandler, parsePayload } from './invoke.ts';
 
@@ -44,21 +46,6 @@ export interface WorkerTuning {
   stalledIntervalMs?: number;
   /** How many times a job may be recovered from a dead worker before it fails. */
   maxStalledCount?: number;
-}
-
-export interface Registration {
-  queue: QueueDefinition;
-  handler: Handler<QueueDefinition>;
-  concurrency?: number;
-}
-
-/** Pairs a handler with its queue; the types make a mismatched payload a compile error. */
-export function handle<Q extends QueueDefinition>(
-  queue: Q,
-  handler: Handler<Q>,
-  concurrency?: number,
-): Registration {
-  return { queue, handler: handler, ...(concurrency ? { concurrency } : {}) };
 }
 
 export class QueueRuntime {
@@ -161,29 +148,26 @@ export class QueueRuntime {
 
   /**
    * Starts one worker per consumed queue. `consume` lists the queues this process works on
-   * (its run mode); every one needs exactly one registration, and no registration may
-   * name a queue outside the runtime.
+   * (its run mode); each needs a handler in `handlers`, and no handler may name a queue
+   * outside the runtime. A queue's worker runs `concurrency[name]` jobs at once, else its
+   * declaration's concurrency.
    */
   startWorkers(
-    registrations: readonly Registration[],
+    handlers: HandlerTable,
     consume: readonly QueueDefinition[],
+    concurrency: Readonly<Partial<Record<string, number>>> = {},
   ): Worker[] {
-    const byQueue = new Map<string, Registration>();
-    for (const registration of registrations) {
-      const name = registration.queue.name;
-      if (!this.#definitions.has(name))
-        throw new QueueConfigurationError(`a handler is registered for undeclared queue "${name}"`);
-      if (byQueue.has(name)) throw new QueueConfigurationError(`queue "${name}" has two handlers`);
-      byQueue.set(name, registration);
-    }
-    const missing = consume
-      .filter((definition) => !byQueue.has(definition.name))
-      .map((d) => d.name);
+    const undeclared = Object.keys(handlers).filter((name) => !this.#definitions.has(name));
+    if (undeclared.length > 0)
+      throw new QueueConfigurationError(
+        `a handler is registered for undeclared queue(s): ${undeclared.join(', ')}`,
+      );
+    const missing = consume.filter((d) => !Object.hasOwn(handlers, d.name)).map((d) => d.name);
     if (missing.length > 0)
       throw new QueueConfigurationError(`no handler for consumed queue(s): ${missing.join(', ')}`);
 
     const started = consume.map((definition) => {
-      const registration = byQueue.get(definition.name) as Registration;
+      const handler = handlers[definition.name] as Handler<QueueDefinition>;
       const worker = new Worker(
         definition.name,
         async (job, _token, signal) => {
@@ -196,7 +180,7 @@ export class QueueRuntime {
               final,
             });
           try {
-            const value = await invokeHandler(definition, registration.handler, job.data, {
+            const value = await invokeHandler(definition, handler, job.data, {
               jobId: job.id ?? '',
               attempt: job.attemptsMade + 1,
               queue: definition.name,
@@ -213,7 +197,7 @@ export class QueueRuntime {
         {
           connection: this.#connection,
           prefix: this.prefix,
-          concurrency: registration.concurrency ?? 1,
+          concurrency: concurrency[definition.name] ?? definition.concurrency,
           lockDuration: this.#tuning.lockDurationMs ?? 30_000,
           stalledInterval: this.#tuning.stalledIntervalMs ?? this.#tuning.lockDurationMs ?? 30_000,
           // A node drain or an OOM kill may interrupt the same long upload more than once.

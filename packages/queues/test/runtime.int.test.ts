@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   defineQueue,
-  handle,
+  type HandlerMap,
   jobIdFrom,
   PayloadError,
   QueueConfigurationError,
@@ -22,6 +22,7 @@ const check = defineQueue({
   description: 'test queue',
   payload: z.object({ series: z.string().min(1), version: z.string() }),
   defaultJobOptions: { attempts: 2, removeOnComplete: 100 },
+  concurrency: 1,
   jobId: (p) => jobIdFrom(p.series, p.version),
 });
 const other = defineQueue({
@@ -29,6 +30,7 @@ const other = defineQueue({
   description: 'second test queue',
   payload: z.object({ n: z.number() }),
   defaultJobOptions: {},
+  concurrency: 1,
 });
 
 const runtimes: QueueRuntime[] = [];
@@ -69,30 +71,42 @@ describe('QueueRuntime', () => {
     expect(await r.queue(check).count()).toBe(0);
   });
 
-  it('fails loudly at start-up when a consumed queue has no handler, or two', () => {
+  it('fails loudly at start-up when a consumed queue has no handler, or a handler no queue', () => {
     const r = runtime();
     const noop = () => Promise.resolve();
-    expect(() => r.startWorkers([handle(check, noop)], [check, other])).toThrow(
+    expect(() => r.startWorkers({ check: noop }, [check, other])).toThrow(
       new QueueConfigurationError('no handler for consumed queue(s): other'),
     );
-    expect(() => r.startWorkers([handle(check, noop), handle(check, noop)], [check])).toThrow(
-      'queue "check" has two handlers',
+    expect(() => r.startWorkers({ check: noop, chek: noop }, [check])).toThrow(
+      'a handler is registered for undeclared queue(s): chek',
     );
+  });
+
+  it('makes a missing or an extra handler a compile error', () => {
+    const noop = () => Promise.resolve();
+    // @ts-expect-error: "other" has no handler
+    const missing: HandlerMap<[typeof check, typeof other]> = { check: noop };
+    // @ts-expect-error: "chek" is no queue of the map
+    const extra: HandlerMap<[typeof check]> = { check: noop, chek: noop };
+    const exact: HandlerMap<[typeof check, typeof other]> = { check: noop, other: noop };
+    expect(Object.keys({ ...missing, ...extra, ...exact }).sort()).toEqual([
+      'check',
+      'chek',
+      'other',
+    ]);
   });
 
   it('runs the handler with the parsed payload, reports progress, and returns its result', async () => {
     const r = runtime();
     const seen: unknown[] = [];
-    r.startWorkers(
-      [
-        handle(check, async (payload, ctx) => {
-          seen.push(payload);
-          await ctx.progress({ done: 5, total: 10 });
-          return { ok: `${payload.series}@${payload.version}`, attempt: ctx.attempt };
-        }),
-      ],
-      [check],
-    );
+    const handlers: HandlerMap<[typeof check]> = {
+      check: async (payload, ctx) => {
+        seen.push(payload);
+        await ctx.progress({ done: 5, total: 10 });
+        return { ok: `${payload.series}@${payload.version}`, attempt: ctx.attempt };
+      },
+    };
+    r.startWorkers(handlers, [check]);
     const events = new QueueEvents('check', { connection, prefix: r.prefix });
     await events.waitUntilReady();
     const job = await r.enqueue(check, { series: 'debian-12', version: '20261101-1234' });

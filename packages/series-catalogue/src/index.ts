@@ -1,6 +1,7 @@
 export { parseCatalogue, loadCatalogue, type CatalogueOptions } from './parse.ts';
 export { CatalogueError, formatIssue, type CatalogueIssue } from './errors.ts';
-export { seriesStatus, findSeries } from './status.ts';
+export { seriesStatus } from './status.ts';
+export { findSeries, selectSeries, UnknownSeriesError } from './select.ts';
 export { substituteVars, type Vars, type Substitution } from './vars.ts';
 export { anchorPattern } from './resolve.ts';
 export { catalogueJsonSchema, catalogueJsonSchemaText } from './json-schema.ts';

@@ -1,5 +1,5 @@
 // Support status of a series: end-of-life series are still served and flagged, never dropped.
-import type { Catalogue, Series, SeriesStatus } from './types.ts';
+import type { Series, SeriesStatus } from './types.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -14,8 +14,4 @@ export function seriesStatus(
   if (series.endOfLife === undefined) return 'supported';
   const lastDay = Date.parse(`${series.endOfLife}T00:00:00Z`);
   return now.getTime() >= lastDay + DAY_MS ? 'end-of-life' : 'supported';
-}
-
-export function findSeries(catalogue: Catalogue, id: string): Series | undefined {
-  return catalogue.series.find((s) => s.id === id);
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // imagecycle: the one command operators run. See `imagecycle --help`.
 import { parseArgs } from 'node:util';
-import { App, loadSettings, SettingsError, UnknownSeriesError } from '@imagecycle/app';
+import { App, loadSettings, SettingsError } from '@imagecycle/composition';
 import { LIFECYCLE_STATES } from '@imagecycle/contracts';
 import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
-import { CatalogueError, validateCommand } from '@imagecycle/series-catalogue';
+import { CatalogueError, UnknownSeriesError, validateCommand } from '@imagecycle/series-catalogue';
 import { runCommand } from './commands/run.ts';
 import { eventsCommand, imagesCommand, planCommand, statusCommand } from './commands/views.ts';
 import { parseWorkerNames, runWorkers } from './commands/worker.ts';

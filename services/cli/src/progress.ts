@@ -1,7 +1,7 @@
 // Follows the pipeline until it is at rest: counts the jobs finished since the run began and,
 // on a terminal, redraws one line per active job with a progress bar (downloads, uploads).
-import type { App } from '@imagecycle/app';
-import { pendingJobs } from '@imagecycle/pipeline';
+import type { App } from '@imagecycle/composition';
+import { pendingJobs } from '@imagecycle/composition';
 import type { QueueDefinition } from '@imagecycle/queues';
 
 export interface FollowOptions {

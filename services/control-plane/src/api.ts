@@ -1,14 +1,14 @@
 // The control plane's API (inside the authenticated scope): series with their state, images,
 // recent events, a plan, and check triggers. Inputs are checked with zod; every error answer
 // is { error, message } naming what was wrong. The shapes are described in openapi.ts.
-import { UnknownSeriesError } from '@imagecycle/app';
+import { UnknownSeriesError } from '@imagecycle/series-catalogue';
 import { LIFECYCLE_STATES } from '@imagecycle/contracts';
 import type { Events } from '@imagecycle/events';
 import { imagesOf, type Plan, type SeriesState } from '@imagecycle/overview';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 
-/** What the API reads and does; the App provides it (serve.ts), tests may too. */
+/** What the API reads and does; the composition provides it, tests may too. */
 export interface ControlPlaneViews {
   /** Throws an UnknownSeriesError for a series not in the catalogue. */
   series(only: readonly string[]): Promise<SeriesState[]>;

@@ -4,9 +4,8 @@ export {
   type ControlPlaneOptions,
   type Probe,
 } from './server.ts';
-export { serveControlPlane } from './serve.ts';
 export { isAuthorized, hasCredentials, type Credentials } from './auth.ts';
 export { type ControlPlaneViews } from './api.ts';
 export { openApiDocument } from './openapi.ts';
 export { renderStatusPage } from './status-page.ts';
-export { serveWorkerMetrics } from './worker-metrics.ts';
+export { buildWorkerMetrics } from './worker-metrics.ts';

@@ -2,17 +2,14 @@
 // /healthz for the liveness probe and /metrics with this process's counters - job durations
 // and failures, bytes moved, rejections - for Prometheus to scrape from every pod. No
 // credentials: nothing here is secret, and the NetworkPolicy decides who may connect.
-import type { App } from '@imagecycle/app';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 
-export async function serveWorkerMetrics(app: App, port: number): Promise<FastifyInstance> {
+export function buildWorkerMetrics(registry: Registry): FastifyInstance {
   const server = Fastify({ logger: false });
   server.get('/healthz', () => ({ status: 'ok' }));
-  server.get('/metrics', async (_request, reply) => {
-    const { registry } = app.metrics;
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
-  const address = await server.listen({ host: app.settings.IMAGECYCLE_HTTP_HOST, port });
-  app.logger.info({ address }, 'worker metrics listening');
+  server.get('/metrics', async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   return server;
 }

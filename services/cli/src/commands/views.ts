@@ -2,7 +2,7 @@
 // Latest for each series and did the last check work", "why is this image still here",
 // "what would a run do now" and "what happened lately, and why". Tables for people, --json
 // (the API's shapes) for scripts.
-import { type App, planFor, readSeriesStates } from '@imagecycle/app';
+import { type App, planFor, readSeriesStates } from '@imagecycle/composition';
 import { imagesOf, outlookText, type Plan, type SeriesState } from '@imagecycle/overview';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';

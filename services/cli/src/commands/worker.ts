@@ -7,11 +7,12 @@ import {
   type App,
   consumedQueues,
   isWorkerName,
+  serveControlPlane,
+  serveWorkerMetrics,
   WORKER_NAMES,
   type WorkerName,
-} from '@imagecycle/app';
+} from '@imagecycle/composition';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { serveControlPlane, serveWorkerMetrics } from '@imagecycle/control-plane';
 
 export function parseWorkerNames(args: readonly string[]): WorkerName[] {
   if (args.length === 0)

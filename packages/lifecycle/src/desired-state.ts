@@ -1,0 +1,110 @@
+// What the managed images of one series should look like. Pure: images in, desired state out.
+//   newest verified release -> public, not hidden, "<Title> - Latest", state latest
+//   every older one         -> community, "<Title> - <YYYY-MM-DD of first upload>", state community
+// A second community image first uploaded on the same UTC day is "<Title> - <day> #2", a third
+// "#3". A name, once given, is kept: an image whose name is already a dated name of its own
+// day (and not another image's) keeps it, and a newly demoted image gets the next number
+// after every number of its day still in use - so reaping the first image of a day or
+// demoting a Latest never renames anything else.
+import { PROPERTY } from '@imagecycle/contracts';
+import { communityName, latestName } from './image-names.ts';
+import { compareVersions } from './version-order.ts';
+import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+
+/** States of images the renamer arranges; `retiring` belongs to the reaper. */
+const ARRANGED = new Set(['candidate', 'latest', 'community']);
+
+export type Role = 'latest' | 'community';
+
+export interface DesiredEntry {
+  image: GlanceImage;
+  role: Role;
+  desired: DesiredImage;
+}
+
+/** Newest release first: by version, then by first upload. */
+function newestFirst(a: GlanceImage, b: GlanceImage): number {
+  const va = imageProperty(a, PROPERTY.version) ?? '';
+  const vb = imageProperty(b, PROPERTY.version) ?? '';
+  return (
+    compareVersions(vb, va) || b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id)
+  );
+}
+
+const byUpload = (a: GlanceImage, b: GlanceImage) =>
+  a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
+
+/** The same-day number of an image named "<Title> - <its own upload day>[ #n]" (1 without #n). */
+function datedNumber(title: string, image: GlanceImage): number | undefined {
+  const day = image.created_at.slice(0, 10);
+  const prefix = `${title} - ${day}`;
+  const name = image.name ?? '';
+  if (name === prefix) return 1;
+  const match = name.startsWith(`${prefix} #`)
+    ? /^[1-9]\d*$/.exec(name.slice(prefix.length + 2))
+    : null;
+  return match ? Number(match[0]) : undefined;
+}
+
+export function desiredState(
+  series: Pick<Series, 'id' | 'title' | 'retired' | 'communityHidden' | 'properties'>,
+  images: GlanceImage[],
+): DesiredEntry[] {
+  const arranged = images
+    .filter((image) => image.status === 'active')
+    .filter((image) => imageProperty(image, PROPERTY.series) === series.id)
+    .filter((image) => ARRANGED.has(imageProperty(image, PROPERTY.state) ?? ''))
+    .sort(newestFirst);
+  const [newest, ...older] = arranged;
+  const latest = newest && !series.retired ? newest : undefined;
+  const community = (latest ? older : arranged).slice().sort(byUpload);
+
+  const purpose = series.properties.os_purpose;
+  const entries: DesiredEntry[] = [];
+  if (latest) {
+    entries.push({
+      image: latest,
+      role: 'latest',
+      desired: {
+        name: latestName(series.title),
+        visibility: 'public',
+        os_hidden: false,
+        properties: { [PROPERTY.state]: 'latest', ...(purpose ? { os_purpose: purpose } : {}) },
+      },
+    });
+  }
+  // First the images that already carry a dated name of their own day keep it...
+  const taken = new Set<string>();
+  const highest = new Map<string, number>();
+  const kept = new Map<GlanceImage, string>();
+  for (const image of community) {
+    const number = datedNumber(series.title, image);
+    if (number === undefined || taken.has(image.name ?? '')) continue;
+    kept.set(image, image.name ?? '');
+    taken.add(image.name ?? '');
+    const day = image.created_at.slice(0, 10);
+    highest.set(day, Math.max(highest.get(day) ?? 0, number));
+  }
+  // ...then the others are numbered after them, in upload order.
+  for (const image of community) {
+    let name = kept.get(image);
+    if (name === undefined) {
+      const day = image.created_at.slice(0, 10);
+      const number = (highest.get(day) ?? 0) + 1;
+      highest.set(day, number);
+      name = communityName(series.title, image.created_at, number);
+    }
+    entries.push({
+      image,
+      role: 'community',
+      desired: {
+        name,
+        visibility: 'community',
+        os_hidden: series.communityHidden,
+        properties: { [PROPERTY.state]: 'community', ...(purpose ? { os_purpose: purpose } : {}) },
+      },
+    });
+  }
+  return entries;
+}

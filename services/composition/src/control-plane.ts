@@ -1,0 +1,54 @@
+// The HTTP faces of an imagecycle process, fed from its App: the control plane (with the
+// process's queues, events, read models and metrics, and its Redis and Keystone as readiness
+// probes), and a worker's own /healthz and /metrics.
+import { feedCheckQueue } from '@imagecycle/contracts';
+import { buildControlPlane, buildWorkerMetrics } from '@imagecycle/control-plane';
+import { selectSeries } from '@imagecycle/series-catalogue';
+import type { FastifyInstance } from 'fastify';
+import type { App } from './app.ts';
+import { planFor, readSeriesStates } from './views.ts';
+
+export async function serveControlPlane(app: App): Promise<FastifyInstance> {
+  const { settings } = app;
+  const server = await buildControlPlane({
+    runtime: app.runtime,
+    events: app.events,
+    views: {
+      series: (only) => readSeriesStates(app, only),
+      plan: (only) => planFor(app, only),
+      trigger: async (only) => {
+        const series = selectSeries(app.catalogue, only);
+        for (const { id } of series)
+          await app.runtime.enqueue(feedCheckQueue, { series: id, trigger: 'manual' });
+        return series.map((s) => s.id);
+      },
+    },
+    registry: app.metrics.registry,
+    probes: [
+      { name: 'redis', check: () => app.redis.ping() },
+      { name: 'keystone', check: () => app.cloud.session.token() },
+    ],
+    credentials: {
+      user: settings.IMAGECYCLE_BOARD_USER,
+      password: settings.IMAGECYCLE_BOARD_PASSWORD,
+      token: settings.IMAGECYCLE_BOARD_TOKEN,
+    },
+    host: settings.IMAGECYCLE_HTTP_HOST,
+    actions: settings.IMAGECYCLE_BOARD_ACTIONS,
+    development: settings.IMAGECYCLE_DEV,
+  });
+  const address = await server.listen({
+    host: settings.IMAGECYCLE_HTTP_HOST,
+    port: settings.IMAGECYCLE_HTTP_PORT,
+  });
+  app.logger.info({ address, board: `${address}/queues` }, 'control plane listening');
+  return server;
+}
+
+/** A worker's /healthz and /metrics on IMAGECYCLE_METRICS_PORT. */
+export async function serveWorkerMetrics(app: App, port: number): Promise<FastifyInstance> {
+  const server = buildWorkerMetrics(app.metrics.registry);
+  const address = await server.listen({ host: app.settings.IMAGECYCLE_HTTP_HOST, port });
+  app.logger.info({ address }, 'worker metrics listening');
+  return server;
+}

@@ -1,0 +1,23 @@
+// A process's composition, the one place that wires imagecycle together: the settings, the
+// clients and queues they describe, every stage's handler on its queue, the run modes that
+// choose which workers consume, and the read models and control plane fed from it all.
+export { App, type AppOptions } from './app.ts';
+export { loadSettings, settingsSchema, SettingsError, type Settings } from './settings.ts';
+export {
+  WORKERS,
+  WORKER_NAMES,
+  consumedQueues,
+  isWorkerName,
+  type WorkerName,
+} from './run-modes.ts';
+export { stageHandlers, type StageDeps, type StageHandlers } from './stages.ts';
+export { pendingJobs, waitUntilIdle } from './drain.ts';
+export { planFor, readSeriesStates } from './views.ts';
+export { serveControlPlane, serveWorkerMetrics } from './control-plane.ts';
+export {
+  connectRedis,
+  describeRedis,
+  redisMode,
+  type RedisClient,
+  type RedisConnection,
+} from './redis-connection.ts';

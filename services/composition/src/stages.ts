@@ -1,0 +1,250 @@
+// Every stage's handler on its queue. Each handler does its stage's work, hands the result
+// to the next stage by enqueueing (never by calling it), and records what happened as an
+// event. Which of these a process consumes is its run mode's choice.
+import {
+  type allQueues,
+  downloadQueue,
+  feedCheckQueue,
+  reapQueue,
+  Rejection,
+  type RejectionReason,
+  reconcileQueue,
+  uploadQueue,
+  usageCheckQueue,
+} from '@imagecycle/contracts';
+import { cleanStaging, download } from '@imagecycle/downloader';
+import type { CheckRecords, Events } from '@imagecycle/events';
+import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
+import type { OpenStackClient } from '@imagecycle/openstack';
+import type { HandlerContext, HandlerMap, QueueRuntime } from '@imagecycle/queues';
+import { reap } from '@imagecycle/reaper';
+import { reconcile } from '@imagecycle/renamer';
+import type { Catalogue, Series } from '@imagecycle/series-catalogue';
+import type { Metrics } from '@imagecycle/observability';
+import { type SmokeTester, upload } from '@imagecycle/uploader';
+import { checkUsage } from '@imagecycle/usage-checker';
+
+const ABANDONED_AFTER_MS = 3 * 24 * 3600 * 1000;
+
+export interface StageDeps {
+  catalogue: Catalogue;
+  cloud: OpenStackClient;
+  owner: string;
+  runtime: QueueRuntime;
+  watcher: FeedWatcher;
+  events: Events;
+  /** Where each series' last feed check and its outcome are kept. */
+  checks?: CheckRecords;
+  stagingDir: string;
+  /** The clock of usage checks and reaps (tests and the demo move it forward). */
+  now?: () => Date;
+  reapSettleMs?: number;
+  reapDryRun?: boolean;
+  logger?: { info(object: object, message?: string): void };
+  /** Counts rejections by reason (the feed-watcher counts its own) and bytes moved. */
+  metrics?: Partial<Pick<Metrics, 'releaseRejections' | 'bytesMoved'>>;
+  /** Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`). */
+  smokeTesterFor?: (project: string) => SmokeTester;
+}
+
+/** The handler of every queue of the system: a missing or an extra one is a compile error. */
+export type StageHandlers = HandlerMap<typeof allQueues>;
+
+export function stageHandlers(deps: StageDeps): StageHandlers {
+  const { catalogue, cloud, owner, runtime, events } = deps;
+  const findSeries = (id: string): Series | undefined => catalogue.series.find((s) => s.id === id);
+  const now = () => deps.now?.() ?? new Date();
+
+  /**
+   * Runs a stage's work on one release; a Rejection (a verdict on the release, not a fault)
+   * is counted, recorded as an event and returned as the job's result instead of retried.
+   */
+  async function judged<T>(
+    release: { series: string; version: string },
+    work: () => Promise<T>,
+  ): Promise<T | { rejected: RejectionReason; message: string }> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      const { reason, message } = error as Rejection;
+      deps.metrics?.releaseRejections?.inc({ series: release.series, reason });
+      await events.record({
+        type: 'rejected',
+        series: release.series,
+        version: release.version,
+        detail: message,
+      });
+      return { rejected: reason, message };
+    }
+  }
+
+  return {
+    [feedCheckQueue.name]: async (payload) => {
+      const at = now().toISOString();
+      let result: Awaited<ReturnType<FeedWatcher['handle']>>;
+      try {
+        result = await deps.watcher.handle(payload);
+      } catch (error) {
+        // Retried by the queue; meanwhile the series shows why its last check failed.
+        await deps.checks?.record({
+          series: payload.series,
+          at,
+          outcome: 'failed',
+          message: (error as Error).message,
+        });
+        throw error;
+      }
+      await deps.checks?.record({
+        series: result.series,
+        at,
+        outcome: result.outcome,
+        ...('version' in result && result.version ? { version: result.version } : {}),
+        ...('buildDate' in result && result.buildDate ? { buildDate: result.buildDate } : {}),
+        ...(result.outcome === 'rejected' ? { message: result.message } : {}),
+      });
+      if (result.outcome === 'new-release')
+        await events.record({ type: 'discovered', series: result.series, version: result.version });
+      if (result.outcome === 'rejected') {
+        await events.record({
+          type: 'rejected',
+          series: result.series,
+          ...(result.version ? { version: result.version } : {}),
+          detail: result.message,
+        });
+      }
+      return result;
+    },
+
+    [downloadQueue.name]: async ({ release }, plainCtx) => {
+      const ctx = countingBytes(plainCtx, 'download', undefined, (bytes) =>
+        deps.metrics?.bytesMoved?.inc({ stage: 'download', series: release.series }, bytes),
+      );
+      // Directories nobody wrote to for three days belong to abandoned releases.
+      const removed = await cleanStaging(
+        deps.stagingDir,
+        new Set([`${release.series}/${release.version}`]),
+        ABANDONED_AFTER_MS,
+      );
+      if (removed.length > 0) deps.logger?.info({ removed }, 'abandoned staging removed');
+      return judged(release, async () => {
+        const artifact = await download({ release }, ctx, {
+          stagingDir: deps.stagingDir,
+          trustFor: async (id) => {
+            const series = findSeries(id);
+            return series ? loadSeriesTrust(series) : undefined;
+          },
+        });
+        await events.record({
+          type: 'downloaded',
+          series: release.series,
+          version: release.version,
+        });
+        await runtime.enqueue(uploadQueue, { release, artifact });
+        return artifact;
+      });
+    },
+
+    [uploadQueue.name]: async ({ release, artifact }, plainCtx) => {
+      const ctx = countingBytes(plainCtx, 'upload', 0, (bytes) =>
+        deps.metrics?.bytesMoved?.inc({ stage: 'upload', series: release.series }, bytes),
+      );
+      const smoke = findSeries(release.series)?.smokeTest;
+      return judged(release, async () => {
+        const result = await upload({ release, artifact }, ctx, {
+          glance: cloud.glance,
+          owner,
+          findSeries,
+          enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
+          now,
+          smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
+        });
+        await events.record({
+          type: 'uploaded',
+          series: release.series,
+          version: release.version,
+          imageId: result.imageId,
+        });
+        return result;
+      });
+    },
+
+    [reconcileQueue.name]: async ({ series }) => {
+      const result = await reconcile({ series }, { glance: cloud.glance, owner, findSeries });
+      for (const change of result.changes) {
+        await events.record({
+          type: change.role === 'latest' ? 'promoted' : 'demoted',
+          series,
+          imageId: change.imageId,
+        });
+      }
+      return result;
+    },
+
+    [usageCheckQueue.name]: async () =>
+      checkUsage({
+        glance: cloud.glance,
+        nova: cloud.nova,
+        cinder: cloud.cinder,
+        owner,
+        series: catalogue.series,
+        now,
+        enqueueReap: async (series, imageId) => {
+          await events.record({ type: 'unused', series, imageId });
+          return runtime.enqueue(reapQueue, { series, imageId });
+        },
+      }),
+
+    [reapQueue.name]: async ({ series, imageId }) => {
+      const outcome = await reap(
+        { series, imageId },
+        {
+          glance: cloud.glance,
+          nova: cloud.nova,
+          cinder: cloud.cinder,
+          owner,
+          findSeries,
+          now,
+          ...(deps.reapSettleMs !== undefined ? { settleMs: deps.reapSettleMs } : {}),
+          ...(deps.reapDryRun ? { dryRun: true } : {}),
+        },
+      );
+      if (outcome.outcome === 'deleted')
+        await events.record({
+          type: 'reaped',
+          series,
+          imageId,
+          version: outcome.version,
+          detail: outcome.name,
+        });
+      if (outcome.outcome === 'kept')
+        await events.record({ type: 'kept-in-use', series, imageId, detail: outcome.because });
+      return outcome;
+    },
+  };
+}
+
+/**
+ * The context with its progress reports counted: the growth of `bytes` in the given phase,
+ * from `from`. An upload always starts at 0; a download may resume, so its first report
+ * (the downloader reports where each attempt starts) is its baseline (`from` undefined) and
+ * resumed bytes are not counted twice.
+ */
+function countingBytes(
+  ctx: HandlerContext,
+  phase: string,
+  from: number | undefined,
+  count: (bytes: number) => void,
+) {
+  let last = from;
+  return {
+    ...ctx,
+    progress(value: Parameters<HandlerContext['progress']>[0]) {
+      if (typeof value === 'object' && value.phase === phase && typeof value.bytes === 'number') {
+        if (last !== undefined && value.bytes > last) count(value.bytes - last);
+        last = value.bytes;
+      }
+      return ctx.progress(value);
+    },
+  };
+}

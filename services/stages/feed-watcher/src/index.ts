@@ -1,0 +1,12 @@
+export {
+  FeedWatcher,
+  loadSeriesTrust,
+  SCHEDULE_PREFIX,
+  type FeedWatcherOptions,
+  type FeedCheckResult,
+} from './feed-watcher.ts';
+export { checkSeries, type CheckOutcome, type CheckSeriesDeps } from './check-series.ts';
+export { DocumentFetcher, FetchError, type FetcherOptions } from './document-fetcher.ts';
+export { RedisDocumentCache, MemoryDocumentCache, type DocumentCache } from './document-cache.ts';
+export { readNewestRelease } from './read-feed.ts';
+export { ReleaseRejected, type FeedRejectReason } from './rejection.ts';

@@ -1,0 +1,122 @@
+// The reaper: deletes one community image by a guarded protocol.
+//   guards -> usage check -> retiring + deactivate (no new boots) -> settle -> usage check
+//   -> delete, or reactivate and record why it stays.
+// A job that dies anywhere may simply run again: a retiring, deactivated image resumes at
+// the settle step. Never a Latest, a candidate, a protected image, an image without the
+// imagecycle tag or of another owner, or one inside the retention floor.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PROPERTY } from '@imagecycle/contracts';
+import { failpoint } from '@imagecycle/failpoints';
+import { listManagedImages } from '@imagecycle/inventory';
+import { newestUploadFirst, REAPABLE_STATES, reapRefusal } from '@imagecycle/lifecycle';
+import {
+  type CinderClient,
+  type GlanceClient,
+  type GlanceImage,
+  imageProperty,
+  type NovaClient,
+} from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+
+export interface ReapDeps {
+  glance: GlanceClient;
+  nova: NovaClient;
+  cinder: CinderClient;
+  owner: string;
+  findSeries(id: string): Series | undefined;
+  /** Between deactivation and the final check (default 10 minutes). */
+  settleMs?: number;
+  /** Report what would be deleted; change nothing. */
+  dryRun?: boolean;
+  wait?: (ms: number) => Promise<unknown>;
+  now?: () => Date;
+}
+
+export type ReapOutcome =
+  | { imageId: string; outcome: 'deleted'; name: string; version: string }
+  | { imageId: string; outcome: 'would-delete'; name: string; version: string }
+  | { imageId: string; outcome: 'kept'; because: string }
+  | { imageId: string; outcome: 'refused'; because: string }
+  | { imageId: string; outcome: 'gone' };
+
+/** Whatever uses the image now: servers (by Nova's image filter) and volumes made from it. */
+export async function usersOf(
+  deps: Pick<ReapDeps, 'nova' | 'cinder'>,
+  imageId: string,
+): Promise<string[]> {
+  const users: string[] = [];
+  for await (const server of deps.nova.listServers({ allTenants: true, image: imageId }))
+    users.push(`server ${server.id} (${server.status})`);
+  for await (const volume of deps.cinder.listVolumes({ allTenants: true })) {
+    if (volume.volume_image_metadata?.image_id === imageId)
+      users.push(`volume ${volume.id} (${volume.status})`);
+  }
+  return users;
+}
+
+/** Why this image must never be reaped, or undefined when it may be (the lifecycle's guard). */
+async function guard(
+  deps: ReapDeps,
+  image: GlanceImage,
+  seriesId: string,
+): Promise<string | undefined> {
+  const series = deps.findSeries(seriesId);
+  const reapable = series
+    ? (await listManagedImages(deps.glance, { owner: deps.owner, series: seriesId }))
+        .filter((i) => REAPABLE_STATES.has(imageProperty(i, PROPERTY.state) ?? ''))
+        .sort(newestUploadFirst)
+    : [];
+  return reapRefusal(image, {
+    owner: deps.owner,
+    seriesId,
+    series,
+    rank: reapable.findIndex((i) => i.id === image.id),
+    now: deps.now?.() ?? new Date(),
+  });
+}
+
+export async function reap(
+  payload: { series: string; imageId: string },
+  deps: ReapDeps,
+): Promise<ReapOutcome> {
+  const { imageId } = payload;
+  const image = await deps.glance.findImage(imageId);
+  if (!image) return { imageId, outcome: 'gone' };
+  const refusal = await guard(deps, image, payload.series);
+  if (refusal) return { imageId, outcome: 'refused', because: refusal };
+
+  const keep = async (because: string): Promise<ReapOutcome> => {
+    if (!deps.dryRun) {
+      if (
+        image.status === 'deactivated' ||
+        (await deps.glance.getImage(imageId)).status === 'deactivated'
+      ) {
+        await deps.glance.reactivateImage(imageId);
+      }
+      await deps.glance.applyImage(await deps.glance.getImage(imageId), {
+        properties: {
+          [PROPERTY.state]: 'community',
+          [PROPERTY.keptBecause]: because,
+          [PROPERTY.unusedSince]: null,
+        },
+      });
+    }
+    return { imageId, outcome: 'kept', because };
+  };
+
+  // What the image was, for the record once it is gone.
+  const was = { name: image.name ?? '', version: imageProperty(image, PROPERTY.version) ?? '' };
+  const before = await usersOf(deps, imageId);
+  if (before.length) return keep(`in use by ${before.join(', ')}`);
+  if (deps.dryRun) return { imageId, outcome: 'would-delete', ...was };
+
+  await deps.glance.applyImage(image, { properties: { [PROPERTY.state]: 'retiring' } });
+  if (image.status !== 'deactivated') await deps.glance.deactivateImage(imageId);
+  failpoint('reaper:after-deactivate');
+  await (deps.wait ?? sleep)(deps.settleMs ?? 10 * 60_000);
+
+  const after = await usersOf(deps, imageId);
+  if (after.length) return keep(`in use by ${after.join(', ')} (found after deactivation)`);
+  await deps.glance.deleteImage(imageId);
+  return { imageId, outcome: 'deleted', ...was };
+}

@@ -1,0 +1,1 @@
+export { reconcile, type ReconcileDeps, type ReconcileResult } from './reconcile.ts';

@@ -1,0 +1,1 @@
+export { checkUsage, type UsageDeps, type UsageReport } from './check-usage.ts';
