@@ -10,6 +10,7 @@ import { QueueRuntime } from '@imagecycle/queues';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
+import { countRequests } from '../support/request-count.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
 
 const mirror = await startMirror({ seed: '2026-11-01' });
@@ -37,7 +38,7 @@ const watcher = new FeedWatcher({
 
 async function run(label: string) {
   mirror.requests.reset();
-  const glanceBefore = service.glance.requests;
+  const cloudRequests = countRequests(service);
   const t0 = performance.now();
   const outcomes: Record<string, number> = {};
   for (const series of catalogue.series) {
@@ -45,6 +46,7 @@ async function run(label: string) {
     outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
   }
   const seconds = (performance.now() - t0) / 1000;
+  cloudRequests.stop();
   const log = mirror.requests.log;
   const imageRequests = log.filter((e) => /\.(img|qcow2|raw|xz|bz2|gz)$/.test(e.path)).length;
   const figures = {
@@ -53,7 +55,7 @@ async function run(label: string) {
     bytes: mirror.requests.bytes,
     notModified: log.filter((e) => e.status === 304).length,
     imageRequests,
-    glanceCalls: service.glance.requests - glanceBefore,
+    glanceCalls: cloudRequests.of({ service: 'image' }),
   };
   console.log(
     `${label.padEnd(10)} ${seconds.toFixed(3)} s  ${figures.requests} HTTP requests (${figures.notModified} answered 304)  ` +

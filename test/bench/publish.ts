@@ -2,12 +2,11 @@
 // + verify the checksum + sniff, then upload + wait for active + compare Glance's hash),
 // each stage in a process of its own as its worker runs it, against the same bytes moved by
 // `curl -o` then `curl -T` in the same run (then removing the copy, as the uploader removes
-// its staged artifact once published: about 1 s for 2 GiB here). Prints wall times, the
-// ratio, and each worker's peak RSS.
+// its staged artifact once published). Prints wall times, the ratio, and each worker's peak RSS.
 //   ./dev bench publish                    (2 GiB raw disk, best of 5)
-// Glance's throughput on the shared 2-core machine varies by +-20% from round to round, so the
-// verdict uses the best round of each side (the usual estimator of what the code costs when
-// nothing else interferes); the median ratio is printed beside it.
+// Glance's throughput on the shared machine varies from round to round (README, Performance),
+// so the verdict uses the best round of each side (the usual estimator of what the code costs
+// when nothing else interferes); the median ratio is printed beside it.
 //   BENCH_SIZE_MIB=256 BENCH_ROUNDS=1 ./dev bench publish
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

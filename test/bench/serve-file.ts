@@ -1,6 +1,6 @@
 // A plain HTTP server for one file, in a process of its own, as an upstream mirror is on a
 // machine of its own: a server sharing the benchmark driver's event loop (which has loaded the
-// mirror and the OpenStack client) was measured to serve about 1 s per 2 GiB slower.
+// mirror and the OpenStack client) serves measurably slower (README, Performance).
 //   node serve-file.ts <file>     prints the port it listens on, then serves until killed
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';

@@ -10,6 +10,13 @@ import type { OpenStackClient } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { checkUsage } from '@imagecycle/usage-checker';
 import { connect } from '../support/clouds.ts';
+import {
+  createVolume,
+  deleteVolume,
+  waitForVolumeGone,
+  waitForVolumeStatus,
+} from '../support/openstack-test-calls.ts';
+import { countRequests } from '../support/request-count.ts';
 
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 300);
 const VOLUMES = Number(process.env.BENCH_VOLUMES ?? 100);
@@ -51,11 +58,7 @@ async function measure(label: string, seriesCount: number) {
     retention: { keepLast: 1, minimumAgeDays: 0 },
     gracePeriodDays: 7,
   } as unknown as Series;
-  const before = {
-    nova: service.nova.requests,
-    cinder: service.cinder.requests,
-    glance: service.glance.requests,
-  };
+  const requests = countRequests(service);
   const t0 = performance.now();
   const report = await checkUsage({
     glance: service.glance,
@@ -67,10 +70,11 @@ async function measure(label: string, seriesCount: number) {
     pageSize: PAGE,
   });
   const seconds = (performance.now() - t0) / 1000;
+  requests.stop();
   const calls = {
-    nova: service.nova.requests - before.nova,
-    cinder: service.cinder.requests - before.cinder,
-    glance: service.glance.requests - before.glance,
+    nova: requests.of({ service: 'compute' }),
+    cinder: requests.of({ service: 'block-storage' }),
+    glance: requests.of({ service: 'image' }),
   };
   console.log(
     `${label.padEnd(34)} ${seconds.toFixed(2)} s  servers ${report.servers}, volumes ${report.volumes}, community images ${report.communityImages} (of ${seriesCount})  ` +
@@ -95,13 +99,13 @@ try {
   });
   await inBatches([...Array(VOLUMES).keys()], 20, async (i) => {
     const client = projects[i % 2] as OpenStackClient;
-    const volume = await client.cinder.createVolume({
+    const volume = await createVolume(client, {
       size: 1,
       name: `${tag}-vol-${i}`,
       imageRef: images[(i * 7) % images.length] ?? bootImage,
     });
     volumes.push({ client, id: volume.id });
-    await client.cinder.waitForVolumeStatus(volume.id, ['available'], 300_000);
+    await waitForVolumeStatus(client, volume.id, ['available'], 300_000);
   });
   console.log(
     `set-up: ${SERVERS} servers in ${projects.length} projects, ${VOLUMES} volumes, ${IMAGES} community images in ${((performance.now() - t0) / 1000).toFixed(0)} s; page size ${PAGE}`,
@@ -117,8 +121,8 @@ try {
     await client.nova.waitForServerGone(id, 300_000);
   });
   await inBatches(volumes, 20, async ({ client, id }) => {
-    await client.cinder.deleteVolume(id);
-    await client.cinder.waitForVolumeGone(id, 300_000);
+    await deleteVolume(client, id);
+    await waitForVolumeGone(client, id, 300_000);
   });
   for (const id of images) await service.glance.deleteImage(id);
 }

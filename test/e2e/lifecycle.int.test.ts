@@ -27,6 +27,12 @@ import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
+import {
+  createVolume,
+  deleteVolume,
+  waitForVolumeGone,
+  waitForVolumeStatus,
+} from '../support/openstack-test-calls.ts';
 import { testRuntime } from '../support/queue-runtime.ts';
 
 const service = connect('service');
@@ -225,13 +231,13 @@ describe('the image lifecycle', () => {
       });
       serverId = server.id;
       await tenant.nova.waitForServerStatus(serverId, ['ACTIVE'], 90_000);
-      const volume = await tenant.cinder.createVolume({
+      const volume = await createVolume(tenant, {
         size: 10,
         name: `${prefix}-vol`,
         imageRef: oldDebian,
       });
       volumeId = volume.id;
-      await tenant.cinder.waitForVolumeStatus(volumeId, ['available'], 90_000);
+      await waitForVolumeStatus(tenant, volumeId, ['available'], 90_000);
       await usageDay(0);
       await usageDay(8); // day 10
       expect(await exists(oldUbuntu)).toBe(true);
@@ -244,8 +250,8 @@ describe('the image lifecycle', () => {
         await tenant.nova.waitForServerGone(serverId, 60_000);
       }
       if (volumeId) {
-        await tenant.cinder.deleteVolume(volumeId);
-        await tenant.cinder.waitForVolumeGone(volumeId, 60_000);
+        await deleteVolume(tenant, volumeId);
+        await waitForVolumeGone(tenant, volumeId, 60_000);
       }
     }
     await usageDay(9); // the day they are first seen unused

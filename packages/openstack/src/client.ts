@@ -7,7 +7,7 @@ import { NovaClient } from './nova.ts';
 import { Redactor } from './redact.ts';
 import type { RetryPolicy } from './retry.ts';
 import { Session, type SessionOptions } from './session.ts';
-import { Transport } from './transport.ts';
+import { type RequestObserver, Transport } from './transport.ts';
 
 export interface ConnectOptions extends ResolveOptions {
   /** Use this configuration instead of resolving clouds.yaml / OS_* variables. */
@@ -23,11 +23,11 @@ export class OpenStackClient {
   readonly glance: GlanceClient;
   readonly nova: NovaClient;
   readonly cinder: CinderClient;
-  readonly redactor: Redactor;
+  readonly #transport: Transport;
 
-  private constructor(session: Session, redactor: Redactor) {
+  private constructor(session: Session, transport: Transport) {
     this.session = session;
-    this.redactor = redactor;
+    this.#transport = transport;
     this.glance = new GlanceClient(session);
     this.nova = new NovaClient(session);
     this.cinder = new CinderClient(session);
@@ -36,16 +36,24 @@ export class OpenStackClient {
   /** Builds the client; no request is made until the first call needs a token. */
   static connect(options: ConnectOptions = {}): OpenStackClient {
     const config = options.config ?? resolveCloudConfig(options);
-    const redactor = new Redactor();
     const transport = new Transport({
       verify: config.verify,
       cacert: config.cacert,
-      redactor,
+      redactor: new Redactor(),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       userAgent: options.userAgent ?? 'imagecycle',
     });
-    return new OpenStackClient(new Session(config, transport, options.session), redactor);
+    return new OpenStackClient(new Session(config, transport, options.session), transport);
+  }
+
+  /**
+   * Calls `observer` after every HTTP attempt this client makes - Keystone, Glance, Nova,
+   * Cinder, retries included - with its service, method, path, status and duration (never a
+   * header or a body). Returns the way to stop observing.
+   */
+  observe(observer: RequestObserver): () => void {
+    return this.#transport.observe(observer);
   }
 
   /** The project the session is scoped to (the owner of images it creates). */

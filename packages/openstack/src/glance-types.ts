@@ -73,8 +73,3 @@ export interface ImageFilters {
   limit?: number;
   sort?: string;
 }
-
-export interface ImportMethods {
-  'import-methods': { value: string[] };
-  [member: string]: unknown;
-}

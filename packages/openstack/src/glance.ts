@@ -3,13 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { OpenStackHttpError } from './errors.ts';
 import { pollUntil } from './poll.ts';
-import type {
-  GlanceImage,
-  ImageFilters,
-  ImageStatus,
-  ImportMethods,
-  NewImage,
-} from './glance-types.ts';
+import type { GlanceImage, ImageFilters, ImageStatus, NewImage } from './glance-types.ts';
 import { type DesiredImage, diffImage, type PatchOperation } from './image-patch.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
@@ -34,8 +28,6 @@ export interface WaitOptions {
 
 export class GlanceClient {
   readonly #session: Session;
-  /** Counts requests, so tests and benchmarks can assert how many calls a pass makes. */
-  requests = 0;
 
   constructor(session: Session) {
     this.#session = session;
@@ -48,7 +40,6 @@ export class GlanceClient {
 
   async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
     const root = await this.#root();
-    this.requests += 1;
     const { path, ...rest } = spec;
     return this.#session.request({ ...rest, service: 'image', url: `${root}${path}` });
   }
@@ -131,29 +122,11 @@ export class GlanceClient {
     source: UploadSource,
     options: UploadOptions = {},
   ): Promise<void> {
-    await this.#sendData(id, 'file', source, options);
-  }
-
-  /** Streams data into the staging area, for a later glance-direct import. */
-  async stageImageData(
-    id: string,
-    source: UploadSource,
-    options: UploadOptions = {},
-  ): Promise<void> {
-    await this.#sendData(id, 'stage', source, options);
-  }
-
-  async #sendData(
-    id: string,
-    target: 'file' | 'stage',
-    source: UploadSource,
-    options: UploadOptions,
-  ) {
     const fromFile = !('pipe' in source);
     const size = options.size ?? (fromFile ? (await stat(source.path)).size : undefined);
     await this.#call({
       method: 'PUT',
-      path: `/v2/images/${encodeURIComponent(id)}/${target}`,
+      path: `/v2/images/${encodeURIComponent(id)}/file`,
       ...(fromFile
         ? { file: { path: source.path, size: size ?? 0, onChunk: options.onChunk } }
         : { body: source }),
@@ -166,24 +139,6 @@ export class GlanceClient {
       // Glance answers once it has stored and hashed every byte.
       responseTimeoutMs: 30 * 60_000,
     });
-  }
-
-  /** Starts an interoperable import: glance-direct (after stage) or web-download. */
-  async importImage(
-    id: string,
-    method: { name: 'glance-direct' } | { name: 'web-download'; uri: string },
-  ): Promise<void> {
-    await this.#call({
-      method: 'POST',
-      path: `/v2/images/${encodeURIComponent(id)}/import`,
-      json: { method },
-      expect: [202],
-    });
-  }
-
-  async getImportInfo(): Promise<ImportMethods> {
-    const reply = await this.#call({ method: 'GET', path: '/v2/info/import', expect: [200] });
-    return parseJson<ImportMethods>(reply, 'image: GET /v2/info/import');
   }
 
   /** Sends one JSON-patch (skipped when there is nothing to change). */
@@ -209,22 +164,6 @@ export class GlanceClient {
     const ops = diffImage(actual, desired);
     const updated = await this.patchImage(actual.id, ops);
     return { image: updated ?? actual, ops };
-  }
-
-  async addTag(id: string, tag: string): Promise<void> {
-    await this.#call({
-      method: 'PUT',
-      path: `/v2/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
-      expect: [204],
-    });
-  }
-
-  async removeTag(id: string, tag: string): Promise<void> {
-    await this.#call({
-      method: 'DELETE',
-      path: `/v2/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
-      expect: [204, 404],
-    });
   }
 
   /** No new boots from it; admins can still read it. */

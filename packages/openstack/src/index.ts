@@ -30,5 +30,5 @@ export { CinderClient, type Volume } from './cinder.ts';
 export { Redactor, REDACTED } from './redact.ts';
 export { decideRetry, parseRetryAfter, defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 export { Session, selectEndpoint, type Token } from './session.ts';
-export { Transport } from './transport.ts';
+export { Transport, type RequestInfo, type RequestObserver } from './transport.ts';
 export { silentLogger, type Logger } from './logger.ts';

@@ -45,7 +45,6 @@ export function compareMicroversion(a: string, b: string): number {
 export class NovaClient {
   readonly #session: Session;
   #microversion: Promise<string> | undefined;
-  requests = 0;
 
   constructor(session: Session) {
     this.#session = session;
@@ -54,7 +53,6 @@ export class NovaClient {
   async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
     const base = await this.#session.endpoint('compute');
     const microversion = await this.microversion();
-    this.requests += 1;
     const { path, headers, ...rest } = spec;
     return this.#session.request({
       ...rest,
@@ -72,7 +70,6 @@ export class NovaClient {
   microversion(): Promise<string> {
     this.#microversion ??= (async () => {
       const base = await this.#session.endpoint('compute');
-      this.requests += 1;
       const reply = await this.#session.request({
         service: 'compute',
         method: 'GET',
@@ -111,12 +108,6 @@ export class NovaClient {
         hasNextLink: page.servers_links?.some((link) => link.rel === 'next'),
       };
     }, limit);
-  }
-
-  async listAllServers(options: ServerListOptions = {}): Promise<Server[]> {
-    const servers: Server[] = [];
-    for await (const server of this.listServers(options)) servers.push(server);
-    return servers;
   }
 
   async createServer(server: NewServer): Promise<Server> {

@@ -58,8 +58,6 @@ export class Session {
   readonly #now: () => number;
   #token: Token | undefined;
   #pending: Promise<Token> | undefined;
-  /** Counts tokens issued, for tests and metrics. */
-  tokensIssued = 0;
 
   constructor(config: CloudConfig, transport: Transport, options: SessionOptions = {}) {
     this.config = config;
@@ -125,7 +123,6 @@ export class Session {
       roles: (body.token.roles ?? []).map((role) => role.name),
       catalog: body.token.catalog ?? [],
     };
-    this.tokensIssued += 1;
     this.#token = token;
     return token;
   }

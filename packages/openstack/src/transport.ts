@@ -1,5 +1,6 @@
 // One HTTP exchange with an OpenStack service: got underneath, JSON by default,
-// retries by the policy in retry.ts, typed errors, a debug line per request.
+// retries by the policy in retry.ts, typed errors, a debug line per request, and a
+// summary of each attempt for whoever observes the transport (see `observe`).
 // Knows nothing of tokens: the session adds them.
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -54,6 +55,24 @@ export interface Reply {
   body: string;
 }
 
+/**
+ * What an observer learns of one attempt: never a header, a query string or a body, so
+ * neither tokens nor passwords can reach it.
+ */
+export interface RequestInfo {
+  service: ServiceName;
+  method: Method;
+  /** The URL's path (no query string). */
+  path: string;
+  /** The answer's status; undefined when none came (refused, reset, timed out). */
+  status: number | undefined;
+  ms: number;
+  /** 1 for the first try; retries count up. */
+  attempt: number;
+}
+
+export type RequestObserver = (info: RequestInfo) => void;
+
 export interface TransportOptions {
   verify?: boolean;
   cacert?: string | undefined;
@@ -76,6 +95,7 @@ export class Transport {
   readonly #sleep: (ms: number) => Promise<unknown>;
   readonly #random: () => number;
   readonly #responseTimeoutMs: number;
+  readonly #observers = new Set<RequestObserver>();
 
   constructor(options: TransportOptions) {
     this.#logger = options.logger ?? silentLogger;
@@ -105,12 +125,34 @@ export class Transport {
     return this.#redactor;
   }
 
+  /** Calls `observer` after every attempt, answered or not; returns the way to stop. */
+  observe(observer: RequestObserver): () => void {
+    const own = (info: RequestInfo) => observer(info);
+    this.#observers.add(own);
+    return () => this.#observers.delete(own);
+  }
+
+  #notify(info: RequestInfo): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(info);
+      } catch (error) {
+        // An observer's fault must not fail the request it watched.
+        this.#logger.warn(
+          { error: this.#redactor.text(error instanceof Error ? error.message : String(error)) },
+          'openstack request observer failed',
+        );
+      }
+    }
+  }
+
   async request(spec: RequestSpec): Promise<Reply> {
     const summary: RequestSummary = {
       service: spec.service,
       method: spec.method,
       url: this.#redactor.text(spec.url),
     };
+    const path = this.#redactor.text(pathOf(spec.url));
     const streamed = spec.body !== undefined || spec.file !== undefined;
     const repeatable = !streamed && (spec.repeatable ?? isRepeatableMethod(spec.method));
     for (let attempt = 1; ; attempt += 1) {
@@ -125,6 +167,14 @@ export class Transport {
           { ...summary, status: reply.status, ms, requestId, attempt },
           'openstack request',
         );
+        this.#notify({
+          service: spec.service,
+          method: spec.method,
+          path,
+          status: reply.status,
+          ms,
+          attempt,
+        });
         if (spec.expect.includes(reply.status)) return reply;
         failure = new OpenStackHttpError({
           status: reply.status,
@@ -135,6 +185,14 @@ export class Transport {
         outcome = { status: reply.status, retryAfter: headerOf(reply.headers, 'retry-after') };
       } catch (error) {
         if (!(error instanceof RequestError)) throw error;
+        this.#notify({
+          service: spec.service,
+          method: spec.method,
+          path,
+          status: undefined,
+          ms: Math.round(performance.now() - started),
+          attempt,
+        });
         const detail = this.#redactor.text(error.message);
         failure = new OpenStackConnectionError(summary, error.code, detail);
         outcome = { errorCode: error.code };
@@ -210,6 +268,14 @@ export class Transport {
       headers: response.headers,
       body: Buffer.concat(chunks).toString('utf8'),
     };
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? '';
   }
 }
 

@@ -8,6 +8,7 @@ import {
   OpenStackConnectionError,
   OpenStackHttpError,
   Redactor,
+  type RequestInfo,
   Transport,
   type Logger,
 } from '../src/index.ts';
@@ -151,5 +152,63 @@ describe('Transport', () => {
     expect(error).toBeInstanceOf(OpenStackConnectionError);
     expect((error as OpenStackConnectionError).code).toBe('ECONNREFUSED');
     expect(slept).toHaveLength(4);
+  });
+
+  it('tells an observer of every attempt - retries and refused connections too - without headers, query or body', async () => {
+    hits = 0;
+    handler = (_req, res) => {
+      res.statusCode = hits < 2 ? 503 : 200;
+      res.end(hits < 2 ? 'busy' : '{"secret-body":"pa55word-xyz"}');
+    };
+    const { t } = transport();
+    t.redactor.add('tok-secret-1');
+    const seen: RequestInfo[] = [];
+    const stop = t.observe((info) => seen.push(info));
+    await t.request({
+      service: 'image',
+      method: 'GET',
+      url: `${url}/v2/images?marker=abc&limit=2`,
+      headers: { 'x-auth-token': 'tok-secret-1' },
+      expect: [200],
+    });
+    await t
+      .request({ service: 'compute', method: 'GET', url: 'http://127.0.0.1:1/', expect: [200] })
+      .catch(() => undefined);
+
+    expect(seen.map(({ ms: _ms, ...rest }) => rest)).toEqual([
+      { service: 'image', method: 'GET', path: '/v2/images', status: 503, attempt: 1 },
+      { service: 'image', method: 'GET', path: '/v2/images', status: 200, attempt: 2 },
+      ...[1, 2, 3, 4, 5].map((attempt) => ({
+        service: 'compute',
+        method: 'GET',
+        path: '/',
+        status: undefined,
+        attempt,
+      })),
+    ]);
+    expect(seen.every((info) => Number.isInteger(info.ms) && info.ms >= 0)).toBe(true);
+    const heard = JSON.stringify(seen);
+    for (const secret of ['tok-secret-1', 'pa55word', 'marker', 'busy']) {
+      expect(heard).not.toContain(secret);
+    }
+
+    stop();
+    await t.request({ service: 'image', method: 'GET', url, expect: [200] });
+    expect(seen).toHaveLength(7);
+  });
+
+  it('keeps answering when an observer throws', async () => {
+    handler = (_req, res) => res.end('{}');
+    const log: string[] = [];
+    const { t } = transport(log);
+    const heard: number[] = [];
+    t.observe(() => {
+      throw new Error('observer broke');
+    });
+    t.observe((info) => heard.push(info.status ?? 0));
+    const reply = await t.request({ service: 'image', method: 'GET', url, expect: [200] });
+    expect(reply.status).toBe(200);
+    expect(heard).toEqual([200]);
+    expect(log.join('\n')).toContain('openstack request observer failed');
   });
 });

@@ -4,6 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import { connect, runPrefix } from '../../support/clouds.ts';
+import {
+  createVolume,
+  deleteVolume,
+  listAllServers,
+  listAllVolumes,
+  waitForVolumeGone,
+  waitForVolumeStatus,
+} from '../../support/openstack-test-calls.ts';
+import { countRequests } from '../../support/request-count.ts';
 
 const prefix = runPrefix('nova');
 let service: OpenStackClient;
@@ -42,8 +51,8 @@ afterAll(async () => {
     await client.nova.waitForServerGone(id, 60_000);
   }
   for (const { client, id } of volumes) {
-    await client.cinder.deleteVolume(id);
-    await client.cinder.waitForVolumeGone(id, 60_000);
+    await deleteVolume(client, id);
+    await waitForVolumeGone(client, id, 60_000);
   }
   if (imageId) await service.glance.deleteImage(imageId);
 });
@@ -72,15 +81,16 @@ describe('Nova through the client', () => {
       await client.nova.waitForServerStatus(server.id, ['ACTIVE'], 90_000);
     }
 
-    const before = service.nova.requests;
-    const all = await service.nova.listAllServers({ allTenants: true, image: imageId, limit: 2 });
-    const pages = service.nova.requests - before;
+    const requests = countRequests(service);
+    const all = await listAllServers(service, { allTenants: true, image: imageId, limit: 2 });
+    requests.stop();
+    const pages = requests.of({ service: 'compute', method: 'GET', status: 200 });
     expect(all.map((s) => s.id).sort()).toEqual(servers.map((s) => s.id).sort());
     expect(new Set(all.map((s) => s.tenant_id)).size).toBe(2);
     expect(pages).toBeGreaterThanOrEqual(3); // 6 servers, 2 a page
 
     // A tenant sees only its own, whatever it asks for.
-    const own = await tenant2.nova.listAllServers({ image: imageId });
+    const own = await listAllServers(tenant2, { image: imageId });
     expect(own.map((s) => s.name).sort()).toEqual([`${prefix}-b1`, `${prefix}-b2`]);
   });
 });
@@ -88,16 +98,16 @@ describe('Nova through the client', () => {
 describe('Cinder through the client', () => {
   it('lists volumes of every project with the image they were made from, page by page', async () => {
     for (const client of [tenant, tenant2]) {
-      const volume = await client.cinder.createVolume({
+      const volume = await createVolume(client, {
         size: 1,
         name: `${prefix}-vol`,
         imageRef: imageId,
       });
       volumes.push({ client, id: volume.id });
-      await client.cinder.waitForVolumeStatus(volume.id, ['available'], 90_000);
+      await waitForVolumeStatus(client, volume.id, ['available'], 90_000);
     }
 
-    const all = await service.cinder.listAllVolumes({ allTenants: true, limit: 1 });
+    const all = await listAllVolumes(service, { allTenants: true, limit: 1 });
     const ours = all.filter((volume) => volumes.some((v) => v.id === volume.id));
     expect(ours).toHaveLength(2);
     for (const volume of ours) expect(volume.volume_image_metadata?.image_id).toBe(imageId);

@@ -8,6 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GlanceImage, OpenStackHttpError, type OpenStackClient } from '@imagecycle/openstack';
 import { connect, runPrefix } from '../../support/clouds.ts';
+import {
+  addImageTag,
+  importImage,
+  importMethods,
+  removeImageTag,
+  stageImageData,
+} from '../../support/openstack-test-calls.ts';
+import { countRequests } from '../../support/request-count.ts';
 
 const prefix = runPrefix('glance');
 const created: string[] = [];
@@ -101,9 +109,10 @@ describe('Glance through the client', () => {
         drop_me: null,
       },
     };
-    const requestsBefore = service.glance.requests;
+    const requests = countRequests(service);
     const first = await service.glance.applyImage(active, desired);
-    expect(service.glance.requests - requestsBefore).toBe(1);
+    expect(requests.of({ service: 'image' })).toBe(1);
+    expect(requests.of({ service: 'image', method: 'PATCH', status: 200 })).toBe(1);
     expect(first.ops).toHaveLength(6);
     expect(first.image).toMatchObject({
       name: desired.name,
@@ -115,7 +124,9 @@ describe('Glance through the client', () => {
 
     const again = await service.glance.applyImage(await service.glance.getImage(image.id), desired);
     expect(again.ops).toEqual([]);
-    expect(service.glance.requests - requestsBefore).toBe(2); // the GET only
+    requests.stop();
+    expect(requests.of({ service: 'image' })).toBe(2); // the GET only
+    expect(requests.of({ service: 'image', method: 'PATCH' })).toBe(1);
   });
 
   it('lists community and hidden images only when asked, and filters by tag and property', async () => {
@@ -177,13 +188,16 @@ describe('Glance through the client', () => {
     const images = [];
     for (let i = 0; i < 5; i += 1)
       images.push(await newImage(`page-${i}`, { properties: { imagecycle_series: series } }));
-    const before = service.glance.requests;
+    const requests = countRequests(service);
     const listed = await service.glance.listAllImages({
       properties: { imagecycle_series: series },
       limit: 2,
     });
     expect(listed.map((image) => image.id).sort()).toEqual(images.map((image) => image.id).sort());
-    expect(service.glance.requests - before).toBe(3);
+    requests.stop();
+    expect(requests.of({ service: 'image', method: 'GET' })).toBe(3);
+    const paths = requests.seen.filter((r) => r.service === 'image').map((r) => r.path);
+    expect(paths).toEqual(['/v2/images', '/v2/images', '/v2/images']); // no query string
   });
 
   it('adds and removes tags, deactivates and reactivates, refuses to delete a protected image', async () => {
@@ -191,9 +205,9 @@ describe('Glance through the client', () => {
     await service.glance.uploadImageData(image.id, { path: file });
     await service.glance.waitForImageStatus(image.id, ['active'], { timeoutMs: 60_000 });
 
-    await service.glance.addTag(image.id, 'imagecycle');
+    await addImageTag(service, image.id, 'imagecycle');
     expect((await service.glance.getImage(image.id)).tags).toEqual(['imagecycle']);
-    await service.glance.removeTag(image.id, 'imagecycle');
+    await removeImageTag(service, image.id, 'imagecycle');
     expect((await service.glance.getImage(image.id)).tags).toEqual([]);
 
     await service.glance.deactivateImage(image.id);
@@ -212,14 +226,13 @@ describe('Glance through the client', () => {
   });
 
   it('stages and imports with glance-direct, and imports by web-download', async () => {
-    const info = await service.glance.getImportInfo();
-    expect(info['import-methods'].value).toEqual(
+    expect(await importMethods(service)).toEqual(
       expect.arrayContaining(['glance-direct', 'web-download']),
     );
 
     const direct = await newImage('glance-direct');
-    await service.glance.stageImageData(direct.id, { path: file });
-    await service.glance.importImage(direct.id, { name: 'glance-direct' });
+    await stageImageData(service, direct.id, file);
+    await importImage(service, direct.id, { name: 'glance-direct' });
     const imported = await service.glance.waitForImageStatus(direct.id, ['active'], {
       timeoutMs: 60_000,
       failOn: ['killed'],
@@ -231,7 +244,7 @@ describe('Glance through the client', () => {
     try {
       const web = await newImage('web-download');
       const port = (server.address() as AddressInfo).port;
-      await service.glance.importImage(web.id, {
+      await importImage(service, web.id, {
         name: 'web-download',
         uri: `http://127.0.0.1:${port}/disk.raw`,
       });

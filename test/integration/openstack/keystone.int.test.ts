@@ -3,6 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, type Logger, OpenStackClient, resolveCloudConfig } from '@imagecycle/openstack';
 import { cloudNames, connect } from '../../support/clouds.ts';
+import { countRequests } from '../../support/request-count.ts';
+
+/** Keystone answers 201 to each token it issues (POST /v3/auth/tokens). */
+const tokenIssued = { service: 'identity', method: 'POST', status: 201 } as const;
 
 function capturingLogger(lines: string[]): Logger {
   const push = (level: string) => (object: object, message?: string) =>
@@ -25,19 +29,21 @@ describe('Keystone through the client', () => {
   it('issues one token for many concurrent calls, and renews it before it expires', async () => {
     let now = Date.now();
     const client = connect('service', { session: { now: () => now } });
+    const requests = countRequests(client);
     await Promise.all([1, 2, 3, 4].map(() => client.glance.listAllImages({ limit: 1 })));
-    expect(client.session.tokensIssued).toBe(1);
+    expect(requests.of(tokenIssued)).toBe(1);
     const first = await client.session.token();
 
     now = first.expiresAt - 60_000; // inside the renewal margin
     await client.glance.listAllImages({ limit: 1 });
-    expect(client.session.tokensIssued).toBe(2);
+    expect(requests.of(tokenIssued)).toBe(2);
     expect((await client.session.token()).value).not.toBe(first.value);
   });
 
   it('re-authenticates once when a service answers 401, and the call succeeds', async () => {
     const lines: string[] = [];
     const client = connect('service', { logger: capturingLogger(lines) });
+    const requests = countRequests(client);
     const doomed = await client.session.token();
     // Revoke the token before Glance has ever seen it (so no cache can still accept it).
     const adminToken = await connect('admin').session.token();
@@ -56,11 +62,16 @@ describe('Keystone through the client', () => {
 
     const images = await client.glance.listAllImages({ limit: 1 });
     expect(Array.isArray(images)).toBe(true);
-    expect(client.session.tokensIssued).toBe(2);
+    expect(requests.of(tokenIssued)).toBe(2);
+    expect(requests.of({ service: 'image', status: 401 })).toBe(1);
     const log = lines.join('\n');
     expect(log).toContain('"status":401');
     expect(log).not.toContain(doomed.value);
-    expect(log).not.toContain((await client.session.token()).value);
+    const renewed = (await client.session.token()).value;
+    expect(log).not.toContain(renewed);
+    const observed = JSON.stringify(requests.seen);
+    expect(observed).not.toContain(doomed.value);
+    expect(observed).not.toContain(renewed);
   });
 
   it('keeps the password out of the error and the log when Keystone refuses it', async () => {

@@ -4,11 +4,9 @@
 // asynchronous: a slow volume (NFS behind a ReadWriteMany claim) never blocks the event loop
 // that renews job locks and answers probes.
 //
-// The batch size was measured (2 GiB download stage on the local machine, 4 runs each, peak
-// RSS with --max-semi-space-size=1): a fs.WriteStream 3.76-4.06 s and 188-192 MiB; batches of
-// 128 KiB 3.31-3.75 s / 162-169 MiB, 256 KiB 2.98-3.39 s / 175-176 MiB, 1 MiB 3.28-3.45 s /
-// 198-200 MiB, 4 MiB 4.59-5.59 s / 222-229 MiB. Larger batches keep socket chunks alive past
-// a scavenge, and old-space buffers are freed late.
+// The batch size was chosen by measurement against a fs.WriteStream and other sizes (the
+// figures are in the README, Performance). Larger batches keep socket chunks alive past a
+// scavenge, and old-space buffers are freed late.
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 

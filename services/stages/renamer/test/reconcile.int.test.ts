@@ -8,6 +8,7 @@ import { listManagedImages } from '@imagecycle/inventory';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { countRequests } from '@imagecycle/test/support/request-count';
 import { reconcile, type ReconcileDeps } from '../src/index.ts';
 
 const service = connect('service');
@@ -76,9 +77,11 @@ describe('reconcile', () => {
       [PROPERTY.state]: 'latest',
       os_purpose: 'generic',
     });
-    const before = service.glance.requests;
+    const requests = countRequests(service);
     expect((await reconcile({ series: seriesId }, deps)).patches).toBe(0);
-    expect(service.glance.requests - before).toBe(2); // the two listings, no PATCH
+    requests.stop();
+    expect(requests.of({ service: 'image' })).toBe(2); // the two listings, no PATCH
+    expect(requests.of({ service: 'image', method: 'GET' })).toBe(2);
   });
 
   it('day 2: a new release is promoted first, the old Latest becomes a dated community image', async () => {

@@ -8,6 +8,7 @@ import { type Artifact, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/
 import { listManagedImages } from '@imagecycle/inventory';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { listAllServers } from '@imagecycle/test/support/openstack-test-calls';
 import { makeQcow2 } from '@imagecycle/test/mirror';
 import { upload, type UploadDeps, UploadRejected } from '../src/index.ts';
 
@@ -198,12 +199,10 @@ describe('upload', () => {
     const booted = await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester });
     expect(flavors).toEqual(['m1.small']);
     // no server left that was booted from this candidate
-    expect(await service.nova.listAllServers({ allTenants: true, image: booted.imageId })).toEqual(
-      [],
-    );
+    expect(await listAllServers(service, { allTenants: true, image: booted.imageId })).toEqual([]);
     const smokeServers = async () =>
       new Set(
-        (await service.nova.listAllServers({ allTenants: true }))
+        (await listAllServers(service, { allTenants: true }))
           .filter((s) => s.name.startsWith('imagecycle-smoke-'))
           .map((s) => s.id),
       );

@@ -8,6 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import {
+  createVolume,
+  deleteVolume,
+  waitForVolumeGone,
+  waitForVolumeStatus,
+} from '@imagecycle/test/support/openstack-test-calls';
+import { countRequests } from '@imagecycle/test/support/request-count';
 import { checkUsage, type UsageDeps } from '../src/index.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -64,13 +71,13 @@ beforeAll(async () => {
   });
   serverId = server.id;
   await tenant.nova.waitForServerStatus(serverId, ['ACTIVE'], 90_000);
-  const volume = await tenant.cinder.createVolume({
+  const volume = await createVolume(tenant, {
     size: 1,
     name: `${seriesId}-vol`,
     imageRef: images.volume,
   });
   volumeId = volume.id;
-  await tenant.cinder.waitForVolumeStatus(volumeId, ['available'], 90_000);
+  await waitForVolumeStatus(tenant, volumeId, ['available'], 90_000);
   deps = {
     glance: service.glance,
     nova: service.nova,
@@ -89,8 +96,8 @@ afterAll(async () => {
     await tenant.nova.waitForServerGone(serverId, 60_000);
   }
   if (volumeId) {
-    await tenant.cinder.deleteVolume(volumeId);
-    await tenant.cinder.waitForVolumeGone(volumeId, 60_000);
+    await deleteVolume(tenant, volumeId);
+    await waitForVolumeGone(tenant, volumeId, 60_000);
   }
   await service.glance.patchImage(images.protected, [
     { op: 'replace', path: '/protected', value: false },
@@ -127,8 +134,8 @@ describe('checkUsage', () => {
     await tenant.nova.deleteServer(serverId);
     await tenant.nova.waitForServerGone(serverId, 60_000);
     serverId = '';
-    await tenant.cinder.deleteVolume(volumeId);
-    await tenant.cinder.waitForVolumeGone(volumeId, 60_000);
+    await deleteVolume(tenant, volumeId);
+    await waitForVolumeGone(tenant, volumeId, 60_000);
     volumeId = '';
     reaped = [];
     clock += DAY;
@@ -145,11 +152,13 @@ describe('checkUsage', () => {
 
   it('a second pass on the same day sends no PATCH, and the usage lookups do not grow with images', async () => {
     clock += 3600 * 1000; // later the same day: nothing new to record
-    const before = { nova: service.nova.requests, cinder: service.cinder.requests };
+    const requests = countRequests(service);
     const report = await checkUsage(deps);
+    requests.stop();
     expect(report.patched).toBe(0);
-    const novaCalls = service.nova.requests - before.nova;
-    const cinderCalls = service.cinder.requests - before.cinder;
+    expect(requests.of({ service: 'image', method: 'PATCH' })).toBe(0);
+    const novaCalls = requests.of({ service: 'compute' });
+    const cinderCalls = requests.of({ service: 'block-storage' });
     // pages of 2: calls follow servers and volumes of the whole cloud, not the 4 images
     expect(novaCalls).toBe(Math.floor(report.servers / 2) + 1);
     expect(cinderCalls).toBe(Math.floor(report.volumes / 2) + 1);

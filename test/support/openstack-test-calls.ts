@@ -1,0 +1,180 @@
+// OpenStack calls only tests and benchmarks make: Glance tags and interoperable import, the
+// Cinder volume lifecycle, whole listings collected into arrays. The production clients
+// carry just what the services use; these go through the client's session (its endpoint
+// lookup and its authenticated request), so they retry, re-authenticate and fail the same way.
+import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  OpenStackHttpError,
+  type OpenStackClient,
+  type Server,
+  type Volume,
+} from '@imagecycle/openstack';
+
+type Spec = Parameters<OpenStackClient['session']['request']>[0];
+type Call = Omit<Spec, 'service' | 'url'> & { path: string };
+
+/** Glance's root URL (the catalogue may or may not include /v2). */
+async function glance(client: OpenStackClient, call: Call) {
+  const root = (await client.session.endpoint('image')).replace(/\/v2(\.\d+)?$/, '');
+  const { path, ...rest } = call;
+  return client.session.request({ ...rest, service: 'image', url: `${root}${path}` });
+}
+
+/** The catalogue's Cinder URL already carries the project id (/v3/<project>). */
+async function cinder(client: OpenStackClient, call: Call) {
+  const base = await client.session.endpoint('block-storage');
+  const { path, ...rest } = call;
+  return client.session.request({ ...rest, service: 'block-storage', url: `${base}${path}` });
+}
+
+const image = (id: string) => `/v2/images/${encodeURIComponent(id)}`;
+
+// --- Glance ----------------------------------------------------------------------------
+
+export async function addImageTag(client: OpenStackClient, id: string, tag: string) {
+  await glance(client, {
+    method: 'PUT',
+    path: `${image(id)}/tags/${encodeURIComponent(tag)}`,
+    expect: [204],
+  });
+}
+
+export async function removeImageTag(client: OpenStackClient, id: string, tag: string) {
+  await glance(client, {
+    method: 'DELETE',
+    path: `${image(id)}/tags/${encodeURIComponent(tag)}`,
+    expect: [204, 404],
+  });
+}
+
+/** The interoperable import methods the cloud offers (glance-direct, web-download, ...). */
+export async function importMethods(client: OpenStackClient): Promise<string[]> {
+  const reply = await glance(client, { method: 'GET', path: '/v2/info/import', expect: [200] });
+  const body = JSON.parse(reply.body) as { 'import-methods': { value: string[] } };
+  return body['import-methods'].value;
+}
+
+/** Sends a file into an image's staging area, for a later glance-direct import. */
+export async function stageImageData(client: OpenStackClient, id: string, path: string) {
+  const { size } = await stat(path);
+  await glance(client, {
+    method: 'PUT',
+    path: `${image(id)}/stage`,
+    file: { path, size },
+    headers: { 'content-type': 'application/octet-stream' },
+    expect: [204],
+    responseTimeoutMs: 10 * 60_000,
+  });
+}
+
+/** Starts an interoperable import: glance-direct (after staging) or web-download. */
+export async function importImage(
+  client: OpenStackClient,
+  id: string,
+  method: { name: 'glance-direct' } | { name: 'web-download'; uri: string },
+) {
+  await glance(client, {
+    method: 'POST',
+    path: `${image(id)}/import`,
+    json: { method },
+    expect: [202],
+  });
+}
+
+// --- Nova --------------------------------------------------------------------------------
+
+/** Every server of a listing, every page. */
+export async function listAllServers(
+  client: OpenStackClient,
+  options: Parameters<OpenStackClient['nova']['listServers']>[0] = {},
+): Promise<Server[]> {
+  const servers: Server[] = [];
+  for await (const server of client.nova.listServers(options)) servers.push(server);
+  return servers;
+}
+
+// --- Cinder ------------------------------------------------------------------------------
+
+/** Every volume of a listing, every page. */
+export async function listAllVolumes(
+  client: OpenStackClient,
+  options: Parameters<OpenStackClient['cinder']['listVolumes']>[0] = {},
+): Promise<Volume[]> {
+  const volumes: Volume[] = [];
+  for await (const volume of client.cinder.listVolumes(options)) volumes.push(volume);
+  return volumes;
+}
+
+export async function createVolume(
+  client: OpenStackClient,
+  volume: { size: number; name?: string; imageRef?: string },
+): Promise<Volume> {
+  const reply = await cinder(client, {
+    method: 'POST',
+    path: '/volumes',
+    json: { volume },
+    expect: [202],
+  });
+  return (JSON.parse(reply.body) as { volume: Volume }).volume;
+}
+
+export async function getVolume(client: OpenStackClient, id: string): Promise<Volume> {
+  const reply = await cinder(client, {
+    method: 'GET',
+    path: `/volumes/${encodeURIComponent(id)}`,
+    expect: [200],
+  });
+  return (JSON.parse(reply.body) as { volume: Volume }).volume;
+}
+
+/** Deletes a volume; one already gone counts as deleted (returns false). */
+export async function deleteVolume(client: OpenStackClient, id: string): Promise<boolean> {
+  const reply = await cinder(client, {
+    method: 'DELETE',
+    path: `/volumes/${encodeURIComponent(id)}`,
+    expect: [202, 404],
+  });
+  return reply.status === 202;
+}
+
+/** Polls until the volume reaches a target status; `error` ends the wait at once. */
+export async function waitForVolumeStatus(
+  client: OpenStackClient,
+  id: string,
+  targets: readonly string[],
+  timeoutMs: number,
+): Promise<Volume> {
+  const deadline = Date.now() + timeoutMs;
+  for (let interval = 250; ; interval = Math.min(3000, Math.round(interval * 1.5))) {
+    const volume = await getVolume(client, id);
+    if (targets.includes(volume.status)) return volume;
+    if (volume.status === 'error')
+      throw new Error(`volume ${id} went to error while waiting for ${targets.join('/')}`);
+    if (Date.now() + interval > deadline)
+      throw new Error(
+        `volume ${id} still ${volume.status} after ${Math.round(timeoutMs / 1000)} s waiting for ${targets.join('/')}`,
+      );
+    await sleep(interval);
+  }
+}
+
+/** Polls until Cinder answers 404 for the volume. */
+export async function waitForVolumeGone(
+  client: OpenStackClient,
+  id: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await getVolume(client, id);
+    } catch (error) {
+      if (error instanceof OpenStackHttpError && error.status === 404) return;
+      throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`volume ${id} not gone after ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(300);
+  }
+}
