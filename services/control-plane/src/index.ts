@@ -6,7 +6,7 @@ export {
 } from './server.ts';
 export { serveControlPlane } from './serve.ts';
 export { isAuthorized, hasCredentials, type Credentials } from './auth.ts';
-export { type ControlPlaneViews } from './api.ts';
-export { openApiDocument } from './openapi.ts';
+export { api, type ApiOptions, type ControlPlaneViews } from './api.ts';
+export { registerOpenApi } from './openapi.ts';
 export { renderStatusPage } from './status-page.ts';
 export { serveWorkerMetrics } from './worker-metrics.ts';
