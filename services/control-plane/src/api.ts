@@ -1,12 +1,26 @@
-// The control plane's API (inside the authenticated scope): series with their state, images,
-// recent events, a plan, and check triggers. Inputs are checked with zod; every error answer
-// is { error, message } naming what was wrong. The shapes are described in openapi.ts.
+// The control plane's API, a fastify plugin registered inside the authenticated scope: series
+// with their state, images, recent events, a plan, and check triggers. Each route declares
+// its inputs and every answer in zod (schemas.ts); fastify checks the inputs and the answers
+// against them, and /openapi.json is generated from them (openapi.ts). Every error answer is
+// { error, message }, the message naming what was wrong.
 import { UnknownSeriesError } from '@imagecycle/series-catalogue';
 import { LIFECYCLE_STATES } from '@imagecycle/contracts';
 import type { Events } from '@imagecycle/events';
 import { imagesOf, type Plan, type SeriesState } from '@imagecycle/overview';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifySchemaValidationError } from 'fastify';
+import {
+  type FastifyPluginAsyncZod,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import {
+  errorSchema,
+  eventResponse,
+  planSchema,
+  seriesImageSchema,
+  seriesStateSchema,
+} from './schemas.ts';
 
 /** What the API reads and does; the composition provides it, tests may too. */
 export interface ControlPlaneViews {
@@ -17,9 +31,18 @@ export interface ControlPlaneViews {
   trigger(only: readonly string[]): Promise<string[]>;
 }
 
+export interface ApiOptions {
+  views: ControlPlaneViews;
+  events: Pick<Events, 'recent'>;
+}
+
+/** Both ways in: basic auth or a bearer token (the schemes are declared in openapi.ts). */
+const security: { [scheme: string]: string[] }[] = [{ basic: [] }, { bearer: [] }];
+
 const seriesList = z
   .string()
   .optional()
+  .describe('series ids, comma-separated (all series when absent)')
   .transform((value) =>
     (value ?? '')
       .split(',')
@@ -27,78 +50,172 @@ const seriesList = z
       .filter(Boolean),
   );
 
-const imagesQuery = z.object({
-  series: seriesList,
-  state: z.enum(LIFECYCLE_STATES).optional(),
+const answer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: errorSchema } },
 });
-const eventsQuery = z.object({
-  series: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-const checksBody = z.object({ series: z.array(z.string().min(1)).default([]) }).strict();
+const unauthorized = answer('no or wrong credentials');
+const badRequest = (what: string) => answer(`${what}; the message names it`);
+const unknownSeries = answer('a named series is not in the catalogue');
 
-function badRequest(reply: FastifyReply, where: string, error: z.ZodError) {
-  const message = error.issues
-    .map((issue) => `${[where, ...issue.path].join('.')}: ${issue.message}`)
+/** "query.limit: Too small: ..." from fastify's validation error (instancePath "/limit"). */
+function describeInvalid(
+  context: string | undefined,
+  issues: readonly FastifySchemaValidationError[],
+): string {
+  const where = context === 'querystring' ? 'query' : (context ?? 'request');
+  return issues
+    .map((issue) => {
+      const path = issue.instancePath.split('/').filter(Boolean);
+      return `${[where, ...path].join('.')}: ${issue.message ?? 'invalid'}`;
+    })
     .join('; ');
-  return reply.code(400).send({ error: 'bad-request', message });
 }
 
-/** Maps a thrown UnknownSeriesError to 404; rethrows anything else. */
-async function orNotFound<T>(
-  reply: FastifyReply,
-  work: () => Promise<T>,
-): Promise<T | FastifyReply> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof UnknownSeriesError)) throw error;
-    return reply.code(404).send({ error: 'unknown-series', message: error.message });
-  }
-}
-
-export function registerApi(
-  scope: FastifyInstance,
-  views: ControlPlaneViews,
-  events: Events,
-): void {
-  scope.get('/api/series', async (request, reply) => {
-    const query = z.object({ series: seriesList }).safeParse(request.query);
-    if (!query.success) return badRequest(reply, 'query', query.error);
-    return orNotFound(reply, async () => ({ series: await views.series(query.data.series) }));
+// fastify's plugin contract: an async function (instance, options); nothing in it awaits
+// eslint-disable-next-line @typescript-eslint/require-await
+export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, events }) => {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler<FastifyError>((error, _request, reply) => {
+    if (error instanceof UnknownSeriesError)
+      return reply.code(404).send({ error: 'unknown-series', message: error.message });
+    if (error.validation)
+      return reply.code(400).send({
+        error: 'bad-request',
+        message: describeInvalid(error.validationContext, error.validation),
+      });
+    throw error;
   });
 
-  scope.get('/api/series/:id', async (request, reply) => {
-    const { id } = request.params as { id: string };
-    return orNotFound(reply, async () => (await views.series([id]))[0]);
-  });
+  app.get(
+    '/api/series',
+    {
+      schema: {
+        summary: 'Every series with its state',
+        security,
+        querystring: z.object({ series: seriesList }),
+        response: {
+          200: z.object({ series: z.array(seriesStateSchema) }).describe('the series'),
+          400: badRequest('a malformed query parameter'),
+          401: unauthorized,
+          404: unknownSeries,
+        },
+      },
+    },
+    async (request) => ({ series: await views.series(request.query.series) }),
+  );
 
-  scope.get('/api/images', async (request, reply) => {
-    const query = imagesQuery.safeParse(request.query);
-    if (!query.success) return badRequest(reply, 'query', query.error);
-    return orNotFound(reply, async () => ({
-      images: imagesOf(await views.series(query.data.series), query.data.state),
-    }));
-  });
+  app.get(
+    '/api/series/:id',
+    {
+      schema: {
+        summary: 'One series with its state',
+        security,
+        params: z.object({ id: z.string().describe('the series id') }),
+        response: {
+          200: {
+            description: 'the series',
+            content: { 'application/json': { schema: seriesStateSchema } },
+          },
+          401: unauthorized,
+          404: answer('not in the catalogue'),
+        },
+      },
+    },
+    async (request) => {
+      const [state] = await views.series([request.params.id]);
+      if (!state) throw new UnknownSeriesError(`not in the catalogue: ${request.params.id}`);
+      return state;
+    },
+  );
 
-  scope.get('/api/events', async (request, reply) => {
-    const query = eventsQuery.safeParse(request.query);
-    if (!query.success) return badRequest(reply, 'query', query.error);
-    return { events: await events.recent(query.data.limit, query.data.series) };
-  });
+  app.get(
+    '/api/images',
+    {
+      schema: {
+        summary: 'Managed images, newest first',
+        security,
+        querystring: z.object({
+          series: seriesList,
+          state: z.enum(LIFECYCLE_STATES).optional().describe('only images in this state'),
+        }),
+        response: {
+          200: z.object({ images: z.array(seriesImageSchema) }).describe('the images'),
+          400: badRequest('a bad query parameter'),
+          401: unauthorized,
+          404: unknownSeries,
+        },
+      },
+    },
+    async (request) => ({
+      images: imagesOf(await views.series(request.query.series), request.query.state),
+    }),
+  );
 
-  scope.get('/api/plan', async (request, reply) => {
-    const query = z.object({ series: seriesList }).safeParse(request.query);
-    if (!query.success) return badRequest(reply, 'query', query.error);
-    return orNotFound(reply, () => views.plan(query.data.series));
-  });
+  app.get(
+    '/api/events',
+    {
+      schema: {
+        summary: 'Recent lifecycle events, newest first',
+        security,
+        querystring: z.object({
+          series: z.string().min(1).optional().describe('only events of this series'),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+        response: {
+          200: z.object({ events: z.array(eventResponse) }).describe('the events'),
+          400: badRequest('a bad query parameter'),
+          401: unauthorized,
+        },
+      },
+    },
+    async (request) => ({
+      events: await events.recent(request.query.limit, request.query.series),
+    }),
+  );
 
-  scope.post('/api/checks', async (request, reply) => {
-    const body = checksBody.safeParse(request.body ?? {});
-    if (!body.success) return badRequest(reply, 'body', body.error);
-    return orNotFound(reply, async () => {
-      const enqueued = await views.trigger(body.data.series);
+  app.get(
+    '/api/plan',
+    {
+      schema: {
+        summary:
+          'What a run would change now, changing nothing (reads feeds, Glance, Nova, Cinder)',
+        security,
+        querystring: z.object({ series: seriesList }),
+        response: {
+          200: { description: 'the plan', content: { 'application/json': { schema: planSchema } } },
+          400: badRequest('a malformed query parameter'),
+          401: unauthorized,
+          404: unknownSeries,
+        },
+      },
+    },
+    (request) => views.plan(request.query.series),
+  );
+
+  app.post(
+    '/api/checks',
+    {
+      schema: {
+        summary: 'Check series upstream now (all when none named; the body may be left out)',
+        security,
+        // fastify hands an absent body to the validator as null
+        body: z
+          .object({ series: z.array(z.string().min(1)).default([]) })
+          .strict()
+          .nullable(),
+        response: {
+          202: z.object({ enqueued: z.array(z.string()) }).describe('checks enqueued'),
+          400: badRequest('a malformed body'),
+          401: unauthorized,
+          404: unknownSeries,
+        },
+      },
+    },
+    async (request, reply) => {
+      const enqueued = await views.trigger(request.body?.series ?? []);
       return reply.code(202).send({ enqueued });
-    });
-  });
-}
+    },
+  );
+};

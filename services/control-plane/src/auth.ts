@@ -41,6 +41,9 @@ export function requireAuth(credentials: Credentials | undefined) {
     await reply
       .code(401)
       .header('www-authenticate', 'Basic realm="imagecycle", charset="UTF-8"')
-      .send({ error: 'authentication required' });
+      .send({
+        error: 'authentication required',
+        message: 'this path needs basic auth or a bearer token',
+      });
   };
 }

@@ -12,9 +12,9 @@ import type { Events } from '@imagecycle/events';
 import type { QueueRuntime } from '@imagecycle/queues';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { type ControlPlaneViews, registerApi } from './api.ts';
+import { api, type ControlPlaneViews } from './api.ts';
 import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
-import { openApiDocument } from './openapi.ts';
+import { registerOpenApi } from './openapi.ts';
 import { registerCatalogueMetrics } from './catalogue-metrics.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { renderStatusPage } from './status-page.ts';
@@ -56,7 +56,10 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerQueueMetrics(options.registry, options.runtime);
   registerCatalogueMetrics(options.registry, () => options.views.series([]));
 
-  // open scope
+  // first: the document generator sees every route registered after it
+  await registerOpenApi(server);
+
+  // open scope (and /openapi.json, above)
   server.get('/healthz', () => ({ status: 'ok' }));
   server.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(
@@ -78,7 +81,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       checks: Object.fromEntries(results),
     });
   });
-  server.get('/openapi.json', () => openApiDocument);
   server.get('/metrics', async (_request, reply) => {
     const text = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(text);
@@ -101,7 +103,7 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       options: { uiConfig: { boardTitle: 'imagecycle' } },
     });
     await scope.register(board.registerPlugin(), { prefix: '/queues' });
-    registerApi(scope, options.views, options.events);
+    await scope.register(api, { views: options.views, events: options.events });
     scope.get('/status', async (_request, reply) => {
       const series = await options.views.series([]);
       return reply.type('text/html; charset=utf-8').send(renderStatusPage(series, new Date()));

@@ -1,0 +1,346 @@
+// The API plugin and its generated OpenAPI description, without Redis or OpenStack: fake views
+// and events behind the same pieces server.ts puts together (the document generator first,
+// then the API inside a scope that requires credentials). The document must name every route
+// with the parameters its zod schema declares, and every answer must match the document.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { UnknownSeriesError } from '@imagecycle/series-catalogue';
+import type { LifecycleEvent } from '@imagecycle/events';
+import type { Plan, SeriesState } from '@imagecycle/overview';
+import { api, type ControlPlaneViews } from '../src/api.ts';
+import { requireAuth } from '../src/auth.ts';
+import { registerOpenApi } from '../src/openapi.ts';
+
+const credentials = { token: 'a-bearer-token-of-32-characters!' };
+const auth = { authorization: `Bearer ${credentials.token}` };
+const image = {
+  id: 'img-latest',
+  name: 'Debian 12 Bookworm - Latest',
+  version: '20261101-1',
+  state: 'latest',
+  status: 'active',
+  visibility: 'public',
+  hidden: false,
+  protected: false,
+  createdAt: '2026-11-01T06:00:00Z',
+  size: 4096,
+};
+// every optional field present, so an answer that drops one shows
+const state: SeriesState = {
+  id: 'debian-12',
+  title: 'Debian 12',
+  retired: false,
+  replaceFrequency: 'weekly',
+  upstream: { version: '20261101-1', buildDate: '2026-11-01', ageDays: 3, overdue: false },
+  lastCheck: {
+    series: 'debian-12',
+    at: '2026-11-04T04:00:00.000Z',
+    outcome: 'nothing-new',
+    version: '20261101-1',
+    buildDate: '2026-11-01',
+    message: 'seen before',
+  },
+  latest: image,
+  community: [
+    {
+      ...image,
+      id: 'img-old',
+      name: 'Debian 12 Bookworm - 2026-10-01',
+      version: '20261001-1',
+      state: 'community',
+      visibility: 'community',
+      createdAt: '2026-10-01T06:00:00Z',
+      lastUsedAt: '2026-10-20T00:00:00.000Z',
+      unusedSince: '2026-10-21T00:00:00.000Z',
+      keptBecause: 'in use by a server',
+      outlook: 'reap-after',
+      because: 'in use by a server',
+      reapAfter: '2026-11-20T00:00:00.000Z',
+    },
+    {
+      ...image,
+      id: 'img-held',
+      state: 'community',
+      createdAt: '2026-09-01T06:00:00Z',
+      outlook: 'held',
+      because: 'protected',
+    },
+  ],
+  inFlight: [{ ...image, id: 'img-new', state: 'candidate', status: 'saving' }],
+  reaped: [
+    { imageId: 'gone', at: '2026-09-01T00:00:00.000Z', version: '1', name: 'Debian 12 - old' },
+  ],
+};
+const plan: Plan = {
+  at: '2026-11-04T08:00:00.000Z',
+  downloads: [
+    {
+      series: 'debian-12',
+      version: '20261108-1',
+      buildDate: '2026-11-08',
+      inFlight: false,
+      replaces: { imageId: 'img-latest', name: image.name, version: image.version },
+    },
+  ],
+  rejected: [{ series: 'debian-12', version: '20261109-1', message: 'bad signature' }],
+  unchecked: [{ series: 'ubuntu-24.04', message: 'timed out' }],
+  renames: [
+    {
+      series: 'debian-12',
+      imageId: 'img-old',
+      name: 'Debian 12 <old>',
+      ops: [
+        { op: 'replace', path: '/name', value: 'Debian 12 Bookworm - 2026-10-01' },
+        { op: 'remove', path: '/os_hidden' },
+      ],
+    },
+  ],
+  usage: [
+    {
+      series: 'debian-12',
+      imageId: 'img-old',
+      name: 'Debian 12 Bookworm - 2026-10-01',
+      ops: [{ op: 'add', path: '/imagecycle_unused_since', value: '2026-11-04' }],
+    },
+  ],
+  reaps: [{ series: 'debian-12', imageId: 'img-old', name: 'x', version: '20261001-1' }],
+  scanned: { servers: 3, volumes: 2 },
+};
+const recent: LifecycleEvent[] = [
+  { type: 'reaped', series: 'debian-12', imageId: 'gone', detail: 'unused', at: plan.at },
+];
+
+const asked: { view: string; only: readonly string[] }[] = [];
+const known = (only: readonly string[]) => {
+  const unknown = only.filter((id) => id !== state.id);
+  if (unknown.length > 0) throw new UnknownSeriesError(`not in the catalogue: ${unknown.join()}`);
+};
+const views: ControlPlaneViews = {
+  series: (only) => {
+    asked.push({ view: 'series', only });
+    known(only);
+    return Promise.resolve([state]);
+  },
+  plan: (only) => {
+    asked.push({ view: 'plan', only });
+    known(only);
+    return Promise.resolve(plan);
+  },
+  trigger: (only) => {
+    asked.push({ view: 'trigger', only });
+    known(only);
+    return Promise.resolve(only.length > 0 ? [...only] : [state.id]);
+  },
+};
+const eventsAsked: [number | undefined, string | undefined][] = [];
+const events = {
+  recent: (count?: number, series?: string) => {
+    eventsAsked.push([count, series]);
+    return Promise.resolve(recent);
+  },
+};
+
+interface Operation {
+  parameters?: { name: string; in: string; required: boolean }[];
+  requestBody?: { required: boolean };
+  responses: Record<string, { content: { 'application/json': { schema: object } } }>;
+  security?: object[];
+}
+interface Document {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, object>; securitySchemes: Record<string, object> };
+}
+
+let server: FastifyInstance;
+let document: Document;
+const routes: RouteOptions[] = [];
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats.default(ajv);
+
+beforeAll(async () => {
+  server = Fastify({ logger: false });
+  server.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && route.method !== 'HEAD') routes.push(route);
+  });
+  await registerOpenApi(server);
+  await server.register(async (scope) => {
+    scope.addHook('onRequest', requireAuth(credentials));
+    await scope.register(api, { views, events });
+  });
+  await server.ready();
+  const served = await server.inject({ url: '/openapi.json' });
+  expect(served.statusCode).toBe(200);
+  document = served.json<Document>();
+  ajv.addSchema(document, 'openapi');
+});
+
+afterAll(() => server.close());
+
+const openapiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+const names = (schema: unknown) =>
+  schema instanceof z.ZodObject ? Object.keys(schema.shape).sort() : [];
+
+/** The documented path an URL falls under ("/api/series/{id}" for "/api/series/debian-12"). */
+const documentedPath = (url: string) =>
+  Object.keys(document.paths).find((path) =>
+    new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}$`).test(url.split('?')[0] ?? ''),
+  ) ?? url;
+
+/** Checks a body against what the document says of this answer. */
+function describedBy(method: string, path: string, status: number, body: unknown) {
+  const check = ajv.compile({
+    $ref: `openapi#/paths/${path.replaceAll('/', '~1')}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`,
+  });
+  if (!check(body)) throw new Error(`${method} ${path} ${status}: ${ajv.errorsText(check.errors)}`);
+}
+
+/** The answer's status and body, after checking the body against the document. */
+async function answer(method: 'GET' | 'POST', url: string, options: object = {}) {
+  const reply = await server.inject({ method, url, headers: auth, ...options });
+  const body = reply.json<unknown>();
+  describedBy(method, documentedPath(url), reply.statusCode, body);
+  return { status: reply.statusCode, body };
+}
+
+describe('the OpenAPI description', () => {
+  it('is OpenAPI 3.1 with basic and bearer auth on every API operation', () => {
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.components.securitySchemes).toEqual({
+      basic: { type: 'http', scheme: 'basic' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    });
+    for (const methods of Object.values(document.paths))
+      for (const operation of Object.values(methods))
+        expect(operation.security).toEqual([{ basic: [] }, { bearer: [] }]);
+  });
+
+  it('names every API route with the parameters, body and answers its schema declares', () => {
+    expect(routes.map((r) => `${String(r.method)} ${r.url}`).sort()).toEqual([
+      'GET /api/events',
+      'GET /api/images',
+      'GET /api/plan',
+      'GET /api/series',
+      'GET /api/series/:id',
+      'POST /api/checks',
+    ]);
+    // nothing else: not /healthz, /openapi.json or Bull Board
+    expect(Object.keys(document.paths).sort()).toEqual(
+      [...new Set(routes.map((r) => openapiPath(r.url)))].sort(),
+    );
+    for (const route of routes) {
+      const where = `${String(route.method)} ${route.url}`;
+      const operation =
+        document.paths[openapiPath(route.url)]?.[String(route.method).toLowerCase()];
+      expect(operation, where).toBeDefined();
+      const parameters = (place: string) =>
+        (operation?.parameters ?? [])
+          .filter((p) => p.in === place)
+          .map((p) => p.name)
+          .sort();
+      expect(parameters('query'), where).toEqual(names(route.schema?.querystring));
+      expect(parameters('path'), where).toEqual(names(route.schema?.params));
+      expect(operation?.requestBody !== undefined, where).toBe(route.schema?.body !== undefined);
+      expect(Object.keys(operation?.responses ?? {}).sort(), where).toEqual(
+        Object.keys(route.schema?.response ?? {}).sort(),
+      );
+    }
+    const events = document.paths['/api/events']?.get?.parameters;
+    expect(events).toEqual([
+      expect.objectContaining({ name: 'series', in: 'query', required: false }),
+      expect.objectContaining({
+        name: 'limit',
+        in: 'query',
+        required: false,
+        schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      }),
+    ]);
+    // the body of a check may be left out: all series are checked then
+    expect(document.paths['/api/checks']?.post?.requestBody?.required).toBe(false);
+  });
+
+  it('holds the read models as components, and only those the API refers to', () => {
+    expect(Object.keys(document.components.schemas).sort()).toEqual([
+      'CheckRecord',
+      'CommunityImage',
+      'Error',
+      'Event',
+      'Image',
+      'Plan',
+      'SeriesState',
+    ]);
+  });
+});
+
+describe('the API', () => {
+  it('answers with the read models, whole, as the document describes them', async () => {
+    expect((await answer('GET', '/api/series')).body).toEqual({ series: [state] });
+    expect((await answer('GET', '/api/series/debian-12')).body).toEqual(state);
+    const images = await answer('GET', '/api/images?state=community');
+    // newest upload first
+    expect(images.body).toEqual({
+      images: state.community.map((c) => ({ series: state.id, ...c })),
+    });
+    expect(state.community.map((c) => c.id)).toEqual(['img-old', 'img-held']);
+    expect((await answer('GET', '/api/plan?series=debian-12')).body).toEqual(plan);
+    expect((await answer('GET', '/api/events?series=debian-12&limit=7')).body).toEqual({
+      events: recent,
+    });
+    expect(eventsAsked.at(-1)).toEqual([7, 'debian-12']);
+    expect(await answer('POST', '/api/checks', { payload: { series: ['debian-12'] } })).toEqual({
+      status: 202,
+      body: { enqueued: ['debian-12'] },
+    });
+    // no body at all: every series
+    expect(await answer('POST', '/api/checks')).toEqual({
+      status: 202,
+      body: { enqueued: ['debian-12'] },
+    });
+    expect(asked.at(-1)).toEqual({ view: 'trigger', only: [] });
+  });
+
+  it('refuses what the schema refuses with a 400 naming the parameter, before any view is asked', async () => {
+    const before = asked.length + eventsAsked.length;
+    for (const [method, url, payload, named] of [
+      ['GET', '/api/events?limit=0', undefined, /^query\.limit: /],
+      ['GET', '/api/events?limit=many', undefined, /^query\.limit: /],
+      ['GET', '/api/images?state=shiny', undefined, /^query\.state: /],
+      ['GET', '/api/plan?series=a&series=b', undefined, /^query\.series: /],
+      ['POST', '/api/checks', { series: 'debian-12' }, /^body\.series: /],
+      ['POST', '/api/checks', { series: [''] }, /^body\.series\.0: /],
+      ['POST', '/api/checks', { series: [], extra: 1 }, /^body: .*extra/],
+    ] as const) {
+      const reply = await answer(method, url, payload ? { payload } : {});
+      // the body is an Error (answer() checked it against the document)
+      const { error, message } = reply.body as { error: string; message: string };
+      expect([reply.status, error], url).toEqual([400, 'bad-request']);
+      expect(message).toMatch(named);
+    }
+    expect(asked.length + eventsAsked.length).toBe(before);
+  });
+
+  it('an unknown series is a 404 naming it; no credentials a 401', async () => {
+    for (const [method, url, payload] of [
+      ['GET', '/api/series/no-such-os', undefined],
+      ['GET', '/api/series?series=debian-12,no-such-os', undefined],
+      ['GET', '/api/images?series=no-such-os', undefined],
+      ['GET', '/api/plan?series=no-such-os', undefined],
+      ['POST', '/api/checks', { series: ['no-such-os'] }],
+    ] as const) {
+      const reply = await answer(method, url, payload ? { payload } : {});
+      const { error, message } = reply.body as { error: string; message: string };
+      expect([reply.status, error], url).toEqual([404, 'unknown-series']);
+      expect(message).toContain('no-such-os');
+    }
+    for (const route of routes) {
+      const url = route.url.replace(':id', 'debian-12');
+      const method = String(route.method);
+      const reply = await server.inject({ method: method as 'GET', url });
+      expect(reply.statusCode, url).toBe(401);
+      describedBy(method, openapiPath(route.url), 401, reply.json());
+    }
+  });
+});
