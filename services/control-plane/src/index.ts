@@ -1,5 +1,6 @@
 export {
   buildControlPlane,
+  controlPlane,
   ControlPlaneConfigError,
   type ControlPlaneOptions,
   type Probe,

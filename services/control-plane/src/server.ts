@@ -1,4 +1,5 @@
-// The control plane's HTTP server. Two scopes:
+// The control plane, a fastify plugin that is handed everything it shows (queues, events,
+// read models, metrics, readiness probes) and imports no application. Two scopes:
 //   open           /healthz (the process answers), /readyz (Redis and Keystone reachable),
 //                  /metrics (Prometheus) - for probes and scrapers, no credentials
 //                  /openapi.json (the API's description)
@@ -10,7 +11,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Events } from '@imagecycle/events';
 import type { QueueRuntime } from '@imagecycle/queues';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { api, type ControlPlaneViews } from './api.ts';
 import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
@@ -46,13 +47,26 @@ export class ControlPlaneConfigError extends Error {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export async function buildControlPlane(options: ControlPlaneOptions): Promise<FastifyInstance> {
+/** Refuses to serve without credentials, except on loopback in development mode. */
+function checkCredentials(options: ControlPlaneOptions): boolean {
   const secured = hasCredentials(options.credentials);
   if (!secured && !(options.development && LOOPBACK.has(options.host)))
     throw new ControlPlaneConfigError(
       `the control plane needs credentials (IMAGECYCLE_BOARD_USER + IMAGECYCLE_BOARD_PASSWORD, or IMAGECYCLE_BOARD_TOKEN) to listen on ${options.host}; without them it only starts on 127.0.0.1 with IMAGECYCLE_DEV=1`,
     );
+  return secured;
+}
+
+/** A fastify server with nothing but the control plane in it. */
+export async function buildControlPlane(options: ControlPlaneOptions): Promise<FastifyInstance> {
+  checkCredentials(options);
   const server = Fastify({ logger: false });
+  await server.register(controlPlane, options);
+  return server;
+}
+
+export const controlPlane: FastifyPluginAsync<ControlPlaneOptions> = async (server, options) => {
+  const secured = checkCredentials(options);
   registerQueueMetrics(options.registry, options.runtime);
   registerCatalogueMetrics(options.registry, () => options.views.series([]));
 
@@ -109,5 +123,4 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       return reply.type('text/html; charset=utf-8').send(renderStatusPage(series, new Date()));
     });
   });
-  return server;
-}
+};
