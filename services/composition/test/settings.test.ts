@@ -29,4 +29,25 @@ describe('settings', () => {
     );
     expect((error as Error).message).toContain('IMAGECYCLE_HTTP_PORT');
   });
+
+  it('refuses what BullMQ would reject: a lock under a second, a concurrency for no queue', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        loadSettings({ ...base, ...env });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(message({ IMAGECYCLE_JOB_LOCK_SECONDS: '0' })).toContain(
+      'IMAGECYCLE_JOB_LOCK_SECONDS: must be at least 1 second',
+    );
+    expect(message({ IMAGECYCLE_CONCURRENCY: 'download=2,downlaod=1' })).toContain(
+      'IMAGECYCLE_CONCURRENCY: "downlaod" is not a queue; the queues are feed-check, download, upload, reconcile, usage-check, reap',
+    );
+    expect(loadSettings({ ...base, IMAGECYCLE_CONCURRENCY: 'download=1, reap=8' })).toMatchObject({
+      IMAGECYCLE_JOB_LOCK_SECONDS: 30,
+      IMAGECYCLE_CONCURRENCY: { download: 1, reap: 8 },
+    });
+  });
 });
