@@ -15,6 +15,7 @@ export {
   reconcileQueue,
   usageCheckQueue,
   reapQueue,
+  janitorQueue,
   artifactSchema,
   type Artifact,
   allQueues,

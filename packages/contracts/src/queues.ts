@@ -93,6 +93,19 @@ export const reapQueue = defineQueue({
   jobId: ({ imageId }) => jobIdFrom('reap', imageId),
 });
 
+export const janitorQueue = defineQueue({
+  name: 'janitor',
+  concurrency: 1,
+  description:
+    'Reconcile every series (or the named ones) with Glance: names, dead candidates, stranded reaps, staging',
+  payload: z.object({
+    trigger: z.enum(['schedule', 'manual', 'startup']).default('manual'),
+    /** Only these series (all when absent); staging is tidied only in a run over all. */
+    series: z.array(z.string().min(1)).optional(),
+  }),
+  defaultJobOptions: retried(3, 60_000),
+});
+
 /** Every queue of the system, in pipeline order. */
 export const allQueues = [
   feedCheckQueue,
@@ -101,4 +114,5 @@ export const allQueues = [
   reconcileQueue,
   usageCheckQueue,
   reapQueue,
+  janitorQueue,
 ] as const;

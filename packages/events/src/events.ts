@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   'unused',
   'reaped',
   'kept-in-use',
+  /** The janitor repaired what a crash, a timeout or an operator left. */
+  'repaired',
 ] as const;
 
 export const eventSchema = z.object({

@@ -9,3 +9,8 @@ export { decideUsage, lastingHold, retentionHold, type UsageDecision } from './u
 export { forecastReaps, type ReapForecast } from './reap-forecast.ts';
 export { reapRefusal, REAPABLE_STATES, type ReapContext } from './reap-guard.ts';
 export { REPLACE_PERIOD_DAYS, upstreamAge, type UpstreamAge } from './upstream-age.ts';
+export {
+  DEAD_CANDIDATE_AFTER_MS,
+  janitorFindings,
+  type JanitorFindings,
+} from './janitor-findings.ts';

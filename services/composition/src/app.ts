@@ -1,7 +1,7 @@
 // One process's composition: from the settings, the catalogue, the cloud, Redis, the queues
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
-import { allQueues, usageCheckQueue } from '@imagecycle/contracts';
+import { allQueues, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
 import { CheckRecords, Events } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
@@ -133,13 +133,21 @@ export class App {
     return this.#now();
   }
 
-  /** Upserts the daily feed checks of every series and the daily usage check. */
+  /** Upserts the daily feed checks of every series, the daily usage check and janitor. */
   async syncSchedules(): Promise<void> {
     await this.watcher.syncSchedules();
     await this.runtime.syncSchedules(usageCheckQueue, 'usage-check--', [
       {
         id: 'usage-check--daily',
         cron: this.settings.IMAGECYCLE_USAGE_CHECK_CRON,
+        timezone: this.catalogue.defaults.schedule.timezone,
+        payload: { trigger: 'schedule' },
+      },
+    ]);
+    await this.runtime.syncSchedules(janitorQueue, 'janitor--', [
+      {
+        id: 'janitor--daily',
+        cron: this.settings.IMAGECYCLE_JANITOR_CRON,
         timezone: this.catalogue.defaults.schedule.timezone,
         payload: { trigger: 'schedule' },
       },

@@ -3,6 +3,7 @@ import {
   allQueues,
   downloadQueue,
   feedCheckQueue,
+  janitorQueue,
   reapQueue,
   reconcileQueue,
   uploadQueue,
@@ -17,6 +18,7 @@ export const WORKERS = {
   renamer: [reconcileQueue],
   'usage-checker': [usageCheckQueue],
   reaper: [reapQueue],
+  janitor: [janitorQueue],
 } as const satisfies Record<string, readonly QueueDefinition[]>;
 
 export type WorkerName = keyof typeof WORKERS;

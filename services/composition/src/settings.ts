@@ -98,6 +98,14 @@ const fields = z.object({
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression of 5 (or 6, with seconds) fields')
     .default('0 6 * * *'),
+  /**
+   * When the daily janitor runs (cron, the catalogue's default time zone): between the feed
+   * checks (04:00 by default) and the usage check (06:00). It also runs at every start-up.
+   */
+  IMAGECYCLE_JANITOR_CRON: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression of 5 (or 6, with seconds) fields')
+    .default('0 5 * * *'),
   /** A fixed "now" for usage checks and reaps: the demo and the fault tests move days. */
   IMAGECYCLE_FAKE_NOW: z.iso.datetime().optional(),
   /** The control plane's address (`imagecycle control-plane`, `imagecycle all`). */

@@ -5,6 +5,7 @@ import {
   type allQueues,
   downloadQueue,
   feedCheckQueue,
+  janitorQueue,
   reapQueue,
   Rejection,
   type RejectionReason,
@@ -13,6 +14,7 @@ import {
   usageCheckQueue,
 } from '@imagecycle/contracts';
 import { cleanStaging, download } from '@imagecycle/downloader';
+import { tidy } from '@imagecycle/janitor';
 import type { CheckRecords, Events } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
@@ -220,6 +222,49 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       if (outcome.outcome === 'kept')
         await events.record({ type: 'kept-in-use', series, imageId, detail: outcome.because });
       return outcome;
+    },
+
+    [janitorQueue.name]: async ({ series }) => {
+      const report = await tidy(
+        { series },
+        {
+          glance: cloud.glance,
+          owner,
+          series: catalogue.series,
+          now,
+          enqueueReconcile: (id, reason) => runtime.enqueue(reconcileQueue, { series: id, reason }),
+          resumeReap: async (id, imageId) => {
+            // A reap that failed for good keeps its job id: make room for the new attempt.
+            const jobId = reapQueue.jobId({ series: id, imageId });
+            const previous = await runtime.queue(reapQueue).getJob(jobId);
+            if (previous && ((await previous.isFailed()) || (await previous.isCompleted())))
+              await previous.remove();
+            return runtime.enqueue(reapQueue, { series: id, imageId });
+          },
+          cleanStaging: () => cleanStaging(deps.stagingDir, new Set(), ABANDONED_AFTER_MS),
+        },
+      );
+      for (const removed of report.removedCandidates)
+        await events.record({
+          type: 'repaired',
+          series: removed.series,
+          imageId: removed.imageId,
+          detail: `dead candidate removed: ${removed.because}`,
+        });
+      for (const resumed of report.resumedReaps)
+        await events.record({
+          type: 'repaired',
+          series: resumed.series,
+          imageId: resumed.imageId,
+          detail: 'stranded reap resumed',
+        });
+      for (const reconciled of report.reconciled)
+        await events.record({
+          type: 'repaired',
+          series: reconciled.series,
+          detail: `${reconciled.images} image(s) differed from the desired state: reconcile enqueued`,
+        });
+      return report;
     },
   };
 }

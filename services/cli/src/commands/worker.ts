@@ -12,6 +12,7 @@ import {
   WORKER_NAMES,
   type WorkerName,
 } from '@imagecycle/composition';
+import { janitorQueue } from '@imagecycle/contracts';
 import { CliError, EXIT } from '../exit-codes.ts';
 
 export function parseWorkerNames(args: readonly string[]): WorkerName[] {
@@ -45,9 +46,15 @@ export async function runWorkers(
       ? await serveWorkerMetrics(app, metricsPort)
       : undefined;
   const schedules =
-    names.includes('all') || names.includes('feed-watcher') || names.includes('usage-checker');
+    names.includes('all') ||
+    names.includes('feed-watcher') ||
+    names.includes('usage-checker') ||
+    names.includes('janitor');
   if (schedules) await app.syncSchedules();
   app.start(consume);
+  // The janitor runs at start-up too: a new catalogue (a deployment) reaches Glance at once.
+  if (consume.includes(janitorQueue))
+    await app.runtime.enqueue(janitorQueue, { trigger: 'startup' });
   app.logger.info(
     { workers: names, queues: consume.map((q) => q.name), series: app.catalogue.series.length },
     'workers started',

@@ -1,0 +1,1 @@
+export { tidy, type JanitorDeps, type JanitorReport } from './tidy.ts';
