@@ -5,11 +5,12 @@
 //   renames     PATCHes the renamer would apply to settle names and visibility
 //   usage       usage records (last used / unused since) the usage check would write
 //   reaps       community images the usage check would hand to the reaper
+//   repairs     what the janitor would do: dead candidates removed, stranded reaps resumed
 // After a download the new release is uploaded and becomes Latest; the plan names the
 // image that would then be demoted.
 import { PROPERTY } from '@imagecycle/contracts';
 import { scanUsage } from '@imagecycle/inventory';
-import { decideUsage, desiredState } from '@imagecycle/lifecycle';
+import { decideUsage, desiredState, janitorFindings } from '@imagecycle/lifecycle';
 import {
   type CinderClient,
   diffImage,
@@ -54,6 +55,14 @@ export interface Plan {
   renames: { series: string; imageId: string; name: string; ops: PatchOperation[] }[];
   usage: { series: string; imageId: string; name: string; ops: PatchOperation[] }[];
   reaps: { series: string; imageId: string; name: string; version: string }[];
+  /** The janitor's repairs besides names (those are in renames). */
+  repairs: {
+    series: string;
+    imageId: string;
+    name: string;
+    action: 'remove-dead-candidate' | 'resume-reap';
+    because: string;
+  }[];
   scanned: { servers: number; volumes: number };
 }
 
@@ -68,6 +77,7 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
     renames: [],
     usage: [],
     reaps: [],
+    repairs: [],
     scanned: { servers: 0, volumes: 0 },
   };
   const [checks, usage] = await Promise.all([previewAll(deps), scanUsage(deps.nova, deps.cinder)]);
@@ -112,6 +122,19 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
           ops,
         });
     }
+    const findings = janitorFindings(images, deps.now);
+    for (const [action, found] of [
+      ['remove-dead-candidate', findings.deadCandidates],
+      ['resume-reap', findings.strandedReaps],
+    ] as const)
+      for (const { image, because } of found)
+        plan.repairs.push({
+          series: series.id,
+          imageId: image.id,
+          name: image.name ?? '',
+          action,
+          because,
+        });
     for (const decision of decideUsage(series, images, usage.usedBy, deps.now)) {
       const ops = diffImage(decision.image, decision.desired);
       const name = decision.image.name ?? '';

@@ -131,6 +131,17 @@ export const planSchema = z
         version: z.string(),
       }),
     ),
+    repairs: z
+      .array(
+        z.object({
+          series: z.string(),
+          imageId: z.string(),
+          name: z.string(),
+          action: z.enum(['remove-dead-candidate', 'resume-reap']),
+          because: z.string(),
+        }),
+      )
+      .describe("the janitor's repairs besides names: dead candidates, stranded reaps"),
     scanned: z.object({ servers: z.number().int(), volumes: z.number().int() }),
   })
   .meta({ id: 'Plan' });

@@ -107,6 +107,15 @@ const plan: Plan = {
     },
   ],
   reaps: [{ series: 'debian-12', imageId: 'img-old', name: 'x', version: '20261001-1' }],
+  repairs: [
+    {
+      series: 'debian-12',
+      imageId: 'img-dead',
+      name: 'Debian 12 - 20261001-1 (candidate)',
+      action: 'remove-dead-candidate',
+      because: 'a candidate (queued) for 30.0 h: its upload is long over',
+    },
+  ],
   scanned: { servers: 3, volumes: 2 },
 };
 const recent: LifecycleEvent[] = [

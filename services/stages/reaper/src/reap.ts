@@ -87,13 +87,12 @@ export async function reap(
 
   const keep = async (because: string): Promise<ReapOutcome> => {
     if (!deps.dryRun) {
-      if (
-        image.status === 'deactivated' ||
-        (await deps.glance.getImage(imageId)).status === 'deactivated'
-      ) {
+      // Only the reaper's own deactivation is undone: it marks an image `retiring` before it
+      // deactivates it. An image an operator deactivated stays as the operator left it.
+      const current = await deps.glance.getImage(imageId);
+      if (current.status === 'deactivated' && imageProperty(current, PROPERTY.state) === 'retiring')
         await deps.glance.reactivateImage(imageId);
-      }
-      await deps.glance.applyImage(await deps.glance.getImage(imageId), {
+      await deps.glance.applyImage(current, {
         properties: {
           [PROPERTY.state]: 'community',
           [PROPERTY.keptBecause]: because,

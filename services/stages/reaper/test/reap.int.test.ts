@@ -112,6 +112,17 @@ describe('reap', () => {
     expect(after[PROPERTY.keptBecause]).toContain('server');
   });
 
+  it('keeps an image an operator deactivated as it found it: deactivated', async () => {
+    const id = await image('operator-deactivated');
+    await boot(id);
+    await service.glance.deactivateImage(id);
+    const result = await reap({ series: seriesId, imageId: id }, deps);
+    expect(result).toMatchObject({ outcome: 'kept' });
+    const after = await service.glance.getImage(id);
+    expect(after.status).toBe('deactivated');
+    expect(after[PROPERTY.state]).toBe('community');
+  });
+
   it('reactivates and keeps an image that gained a user around its deactivation', async () => {
     const id = await image('race');
     const result = await reap(
