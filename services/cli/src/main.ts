@@ -108,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
         throw new CliError(EXIT.usage, `--limit: "${values.limit}" is not a positive integer`);
       return await eventsCommand(app, {
         json: values.json ?? false,
-        series: values.series?.[0],
+        series: values.series ?? [],
         limit,
       });
     }
