@@ -119,9 +119,16 @@ export async function planCommand(
 
 export async function eventsCommand(
   app: App,
-  options: { json: boolean; series?: string | undefined; limit: number },
+  options: { json: boolean; series: readonly string[]; limit: number },
 ): Promise<number> {
-  const events = await app.events.recent(options.limit, options.series);
+  // newest first: of each named series its latest, then the latest of them all
+  const events =
+    options.series.length === 0
+      ? await app.events.recent(options.limit)
+      : (await Promise.all(options.series.map((s) => app.events.recent(options.limit, s))))
+          .flat()
+          .sort((a, b) => b.at.localeCompare(a.at))
+          .slice(0, options.limit);
   if (options.json) {
     write(JSON.stringify({ events }));
     return EXIT.ok;
