@@ -69,12 +69,8 @@ beforeAll(async () => {
     owner: await service.projectId(),
     series: [series()],
     now: () => now,
-    enqueueReconcile: async (id) => {
-      reconciles.push(id);
-    },
-    resumeReap: async (_series, imageId) => {
-      reaps.push(imageId);
-    },
+    enqueueReconcile: (id) => Promise.resolve(reconciles.push(id)),
+    resumeReap: (_series, imageId) => Promise.resolve(reaps.push(imageId)),
   };
 });
 afterAll(async () => {
