@@ -49,6 +49,40 @@ export class OpenStackHttpError extends OpenStackError {
   }
 }
 
+/**
+ * A service refused the token of a request whose body is streamed (a Readable or a file):
+ * 401. The session has dropped that token, so the next request authenticates anew - but the
+ * body is not sent again behind its caller's back (a second sending would feed whatever
+ * watches the bytes, such as a digest, twice). Retryable: the caller sends the request again
+ * from the start, with a fresh body.
+ */
+export class StreamRefusedError extends OpenStackHttpError {
+  override name = 'StreamRefusedError';
+  readonly retryable = true;
+
+  constructor(refused: OpenStackHttpError) {
+    super({
+      status: refused.status,
+      requestId: refused.requestId,
+      serviceMessage: refused.serviceMessage,
+      request: refused.request,
+    });
+    const { service, method, url } = refused.request;
+    this.message =
+      `${service}: ${method} ${pathOf(url)} was refused with ${refused.status} (the token was not accepted); ` +
+      'the next request takes a new token, but the streamed body was not sent again: send it again from the start' +
+      (refused.requestId ? ` (request id ${refused.requestId})` : '');
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+}
+
 /** No HTTP answer at all: connection refused or reset, DNS, TLS, a timeout. */
 export class OpenStackConnectionError extends OpenStackError {
   override name = 'OpenStackConnectionError';

@@ -8,8 +8,12 @@ import type { Writable } from 'node:stream';
 export interface FileBody {
   path: string;
   size: number;
-  /** Sees every chunk, in order, before it goes to the socket (e.g. to hash what is sent). */
-  onChunk?: ((chunk: Buffer) => void) | undefined;
+  /**
+   * Called each time the file is opened to be sent; what it returns sees every chunk of that
+   * sending, in order, before it goes to the socket. A hash of what is sent starts afresh
+   * here, so a body sent again is never hashed twice.
+   */
+  onOpen?: (() => ((chunk: Buffer) => void) | undefined) | undefined;
 }
 
 const CHUNK = 256 * 1024;
@@ -22,6 +26,7 @@ export async function pumpFile(
   onProgress: (transferred: number) => void,
 ): Promise<void> {
   const handle = await open(file.path, 'r');
+  const watch = file.onOpen?.();
   const free: Buffer[] = Array.from({ length: POOL }, () => Buffer.allocUnsafeSlow(CHUNK));
   const waiting: ((buffer: Buffer) => void)[] = [];
   let failure: Error | undefined;
@@ -57,7 +62,7 @@ export async function pumpFile(
       if (bytesRead === 0)
         throw new Error(`${file.path}: ended at ${position} of ${file.size} bytes`);
       position += bytesRead;
-      file.onChunk?.(buffer.subarray(0, bytesRead));
+      watch?.(buffer.subarray(0, bytesRead));
       sink.write(buffer.subarray(0, bytesRead), (error) => {
         if (error) return onError(error);
         flushed += bytesRead;

@@ -12,8 +12,11 @@ export interface UploadOptions {
   /** Bytes in the source, sent as Content-Length; unknown sizes go chunked. */
   size?: number | undefined;
   onProgress?: ((progress: { transferred: number; total: number | undefined }) => void) | undefined;
-  /** A file source only: sees every chunk before it is sent (hash what Glance receives). */
-  onChunk?: ((chunk: Buffer) => void) | undefined;
+  /**
+   * A file source only: called each time the file is opened to be sent; what it returns sees
+   * every chunk of that sending before it goes out (hash what Glance receives, afresh each time).
+   */
+  onOpen?: (() => ((chunk: Buffer) => void) | undefined) | undefined;
 }
 
 export type UploadSource = Readable | { path: string };
@@ -114,7 +117,8 @@ export class GlanceClient {
   }
 
   /**
-   * Streams data into a queued image (PUT /file). Never buffered; never retried here. A file
+   * Streams data into a queued image (PUT /file). Never buffered; never sent twice here: a
+   * token refused on the way is a StreamRefusedError, and the caller sends it again. A file
    * path goes through a fixed buffer pool (flat memory); a Readable is piped as it comes.
    */
   async uploadImageData(
@@ -128,7 +132,7 @@ export class GlanceClient {
       method: 'PUT',
       path: `/v2/images/${encodeURIComponent(id)}/file`,
       ...(fromFile
-        ? { file: { path: source.path, size: size ?? 0, onChunk: options.onChunk } }
+        ? { file: { path: source.path, size: size ?? 0, onOpen: options.onOpen } }
         : { body: source }),
       headers: {
         'content-type': 'application/octet-stream',

@@ -10,6 +10,7 @@ export {
   OpenStackError,
   OpenStackHttpError,
   OpenStackConnectionError,
+  StreamRefusedError,
   CloudConfigError,
   AuthError,
   WaitError,

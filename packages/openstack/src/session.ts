@@ -1,9 +1,17 @@
 // A Keystone v3 session: obtains a token (password or application credential), caches
 // it and renews it before it expires, picks endpoints from the token's catalogue by
 // service type, region and interface, and sends authenticated requests - re-authenticating
-// once and repeating the request when a service answers 401 (never for a streamed body).
+// once and repeating the request when a service answers 401. A request whose body is streamed
+// (a Readable or a file) is never repeated: its caller hears a StreamRefusedError and sends
+// it again from the start.
 import type { CloudConfig, Interface } from './cloud-config.ts';
-import { AuthError, OpenStackError, OpenStackHttpError, type ServiceName } from './errors.ts';
+import {
+  AuthError,
+  OpenStackError,
+  OpenStackHttpError,
+  type ServiceName,
+  StreamRefusedError,
+} from './errors.ts';
 import { headerOf, parseJson, type Reply, type RequestSpec, type Transport } from './transport.ts';
 
 interface CatalogEndpoint {
@@ -189,8 +197,13 @@ export class Session {
     );
   }
 
-  /** An authenticated request; a 401 re-authenticates once and repeats a repeatable request. */
+  /**
+   * An authenticated request. A 401 drops the token; a request without a streamed body is
+   * then repeated once with a new one, a streamed one (Readable or file) is not: it throws a
+   * StreamRefusedError, and its caller sends it again from the start with a fresh body.
+   */
   async request(spec: RequestSpec): Promise<Reply> {
+    const streamed = spec.body !== undefined || spec.file !== undefined;
     for (let attempt = 1; ; attempt += 1) {
       const token = await this.token();
       try {
@@ -199,10 +212,10 @@ export class Session {
           headers: { ...spec.headers, 'x-auth-token': token.value },
         });
       } catch (error) {
-        const streamed = spec.body !== undefined;
         if (error instanceof OpenStackHttpError && error.status === 401 && attempt === 1) {
           this.invalidate(token);
-          if (!streamed) continue;
+          if (streamed) throw new StreamRefusedError(error);
+          continue;
         }
         throw error;
       }

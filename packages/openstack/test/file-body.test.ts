@@ -38,6 +38,26 @@ describe('pumpFile', () => {
     expect(maxInFlight).toBeLessThanOrEqual(8);
   });
 
+  it('starts a new watcher each time the file is opened: a second sending is never seen on top of the first', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 7);
+    const watchers: Buffer[][] = [];
+    const body = {
+      path: fileOf(data),
+      size: data.length,
+      onOpen: () => {
+        const seen: Buffer[] = [];
+        watchers.push(seen);
+        return (chunk: Buffer) => void seen.push(Buffer.from(chunk));
+      },
+    };
+    for (let sending = 0; sending < 2; sending += 1) {
+      const sink = new Writable({ write: (_c, _e, cb) => cb() });
+      await pumpFile(body, sink, () => undefined);
+    }
+    expect(watchers).toHaveLength(2);
+    for (const seen of watchers) expect(Buffer.concat(seen).equals(data)).toBe(true);
+  });
+
   it('stops with the error when the sink fails, and when the file is shorter than promised', async () => {
     const data = randomBytes(2 * 1024 * 1024);
     const failing = new Writable({

@@ -5,6 +5,7 @@ export type SignatureFailureReason =
   | 'bad-signature'
   | 'unknown-key'
   | 'untrusted-key'
+  | 'key-status-unknown'
   | 'expired-key'
   | 'revoked-key';
 
@@ -14,6 +15,7 @@ export const SIGNATURE_FAILURE_REASONS: readonly SignatureFailureReason[] = [
   'bad-signature',
   'unknown-key',
   'untrusted-key',
+  'key-status-unknown',
   'expired-key',
   'revoked-key',
 ];
@@ -24,6 +26,8 @@ const REASON_TEXT: Record<SignatureFailureReason, string> = {
   'bad-signature': 'signature does not match the data (modified or forged)',
   'unknown-key': 'signed by a key that is not in the keyring',
   'untrusted-key': 'signed by a key in the keyring whose fingerprint is not pinned',
+  'key-status-unknown':
+    "the signing key's validity (revocation, expiry, binding) could not be established",
   'expired-key': 'signing key is expired',
   'revoked-key': 'signing key is revoked',
 };

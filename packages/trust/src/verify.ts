@@ -1,7 +1,9 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { ReadableStream } from 'node:stream/web';
 import {
+  config as openpgpConfig,
   createMessage,
+  enums,
   readCleartextMessage,
   readSignature,
   verify,
@@ -64,8 +66,9 @@ const RANK: Record<SignatureFailureReason, number> = {
   'unknown-key': 2,
   'untrusted-key': 3,
   'bad-signature': 4,
-  'expired-key': 5,
-  'revoked-key': 6,
+  'key-status-unknown': 5,
+  'expired-key': 6,
+  'revoked-key': 7,
 };
 
 function messageOf(error: unknown): string {
@@ -109,29 +112,140 @@ async function isRevoked(key: PublicKey, component: Component, date: Date): Prom
   return (component as unknown as LooselyRevocable).isRevoked(undefined, undefined, date);
 }
 
-async function expiredAt(key: PublicKey, component: Component, date: Date): Promise<boolean> {
-  const expiries: (Date | number | null)[] = [await key.getExpirationTime()];
-  if (!isPrimary(key, component))
-    expiries.push(await (component as Subkey).getExpirationTime(date));
-  return expiries.some((e) => e instanceof Date && e.getTime() <= date.getTime());
+/** A verdict on the signing key, or what could not be established about it. */
+interface KeyVerdict {
+  reason: 'revoked-key' | 'expired-key' | 'key-status-unknown';
+  detail: string;
 }
 
-/** Revocation / expiry of the signing key, at any of the given times. */
+function doubt(what: string, error?: unknown): KeyVerdict {
+  return {
+    reason: 'key-status-unknown',
+    detail: `could not establish ${what}` + (error === undefined ? '' : `: ${messageOf(error)}`),
+  };
+}
+
+/**
+ * A revocation signature by the primary key that does not verify. openpgp ignores such a
+ * signature when it answers isRevoked; here it is a doubt: the key may well be revoked.
+ */
+async function unverifiableRevocation(
+  key: PublicKey,
+  component: Component,
+): Promise<KeyVerdict | undefined> {
+  const primary = key.keyPacket;
+  const sets: {
+    who: string;
+    type: enums.signature;
+    data: object;
+    signatures: readonly SignaturePacket[];
+  }[] = [
+    {
+      who: `key ${key.getFingerprint().toLowerCase()}`,
+      type: enums.signature.keyRevocation,
+      data: { key: primary },
+      signatures: key.revocationSignatures,
+    },
+  ];
+  if (!isPrimary(key, component)) {
+    const subkey = component as Subkey;
+    sets.push({
+      who: `subkey ${subkey.getFingerprint().toLowerCase()}`,
+      type: enums.signature.subkeyRevocation,
+      data: { key: primary, bind: subkey.keyPacket },
+      signatures: subkey.revocationSignatures,
+    });
+  }
+  for (const { who, type, data, signatures } of sets) {
+    for (const signature of signatures) {
+      // A third party's revocation is never counted (openpgp refuses keys that authorise
+      // one); a wildcard issuer may be the primary, so it is checked.
+      if (!signature.issuerKeyID.equals(primary.getKeyID(), true)) continue;
+      try {
+        // No date (null): whether the primary made it at all, whenever it takes effect - the
+        // time it takes effect is isRevoked's business, answered above.
+        await signature.verify(primary, type, data, null as unknown as Date, false, openpgpConfig);
+      } catch (error) {
+        return doubt(
+          `whether ${who} is revoked: a revocation signature on it does not verify (${messageOf(error)})`,
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
+/** When a key or subkey expires; anything but a date or "never" is a doubt. */
+async function expiry(
+  who: string,
+  read: () => Promise<Date | number | null>,
+): Promise<Date | KeyVerdict | undefined> {
+  let expires: Date | number | null;
+  try {
+    expires = await read();
+  } catch (error) {
+    return doubt(`when ${who} expires`, error);
+  }
+  if (expires instanceof Date && !Number.isNaN(expires.getTime())) return expires;
+  if (expires === Infinity) return undefined;
+  return doubt(
+    `when ${who} expires: openpgp finds no valid self-signature or binding for it (${String(expires)})`,
+  );
+}
+
+/**
+ * What is known of the signing key at each of the given times: revoked, expired, or in doubt
+ * (any check that throws or answers something unreadable); undefined only when every check
+ * affirmatively passed - not revoked, not expired, and a valid signing key at each time.
+ */
 async function keyStatus(
   candidate: Candidate,
   dates: readonly Date[],
-): Promise<'revoked-key' | 'expired-key' | undefined> {
-  try {
-    for (const d of dates) {
-      if (await isRevoked(candidate.key, candidate.component, d)) return 'revoked-key';
+): Promise<KeyVerdict | undefined> {
+  const { key, component } = candidate;
+  const who = describe(candidate);
+  const primaryWho = `key ${key.getFingerprint().toLowerCase()}`;
+  const subkey = isPrimary(key, component) ? undefined : (component as Subkey);
+
+  for (const date of dates) {
+    let revoked: boolean;
+    try {
+      revoked = await isRevoked(key, component, date);
+    } catch (error) {
+      return doubt(`whether ${who} is revoked at ${date.toISOString()}`, error);
     }
-    for (const d of dates) {
-      if (await expiredAt(candidate.key, candidate.component, d)) return 'expired-key';
-    }
-    return undefined;
-  } catch {
-    return undefined;
+    if (revoked) return { reason: 'revoked-key', detail: `${who} at ${date.toISOString()}` };
   }
+  const unverifiable = await unverifiableRevocation(key, component);
+  if (unverifiable) return unverifiable;
+
+  for (const date of dates) {
+    const checks = [() => expiry(primaryWho, () => key.getExpirationTime())];
+    if (subkey) {
+      const subkeyWho = `subkey ${subkey.getFingerprint().toLowerCase()}`;
+      checks.push(() => expiry(subkeyWho, () => subkey.getExpirationTime(date)));
+    }
+    for (const check of checks) {
+      const expires = await check();
+      if (expires === undefined) continue;
+      if (!(expires instanceof Date)) return expires;
+      if (expires.getTime() <= date.getTime())
+        return { reason: 'expired-key', detail: `${who} at ${date.toISOString()}` };
+    }
+  }
+
+  // Bound as a signing key (valid binding, back-signature, flags) at each time, as openpgp
+  // itself checks at the signature's creation time only.
+  for (const date of dates) {
+    try {
+      const signing = await key.getSigningKey(component.getKeyID(), date);
+      if (!signing.getKeyID().equals(component.getKeyID()))
+        return doubt(`that ${who} may sign: openpgp offers another signing key`);
+    } catch (error) {
+      return doubt(`that ${who} may sign at ${date.toISOString()}`, error);
+    }
+  }
+  return undefined;
 }
 
 function findCandidates(trust: TrustAnchor, keyID: KeyID): Candidate[] {
@@ -160,7 +274,10 @@ function describe(candidate: Candidate): string {
 /**
  * Shared policy: pick the signatures made by pinned keys, let openpgp check
  * them cryptographically (key validity at signing time included), then also
- * require the signing key to be neither revoked nor expired at `date`.
+ * require the signing key to be neither revoked nor expired at `date`, and still
+ * bound as a signing key then. Any doubt rejects: a check that throws or gives an
+ * unreadable answer is a `key-status-unknown` failure saying what could not be
+ * established, never a pass.
  * Succeeds if any signature passes; otherwise reports the most specific failure.
  */
 async function verifyWith(
@@ -201,16 +318,28 @@ async function verifyWith(
       () => undefined,
     );
     const created = packet?.created ?? undefined;
+    let verdict: unknown;
     try {
-      await result.verified;
+      verdict = await result.verified;
     } catch (error) {
+      // Rejected: say why as precisely as the key's status allows.
       const status = await keyStatus(candidate, created ? [created, date] : [date]);
       note(
         fail(
-          status ?? 'bad-signature',
+          status?.reason ?? 'bad-signature',
           source,
-          `${describe(candidate)}: ${messageOf(error)}`,
+          `${describe(candidate)}: ${messageOf(error)}` + (status ? `; ${status.detail}` : ''),
           error,
+        ),
+      );
+      continue;
+    }
+    if (verdict !== true) {
+      note(
+        fail(
+          'bad-signature',
+          source,
+          `${describe(candidate)}: could not establish that the signature is valid (openpgp's verification settled on ${String(verdict)})`,
         ),
       );
       continue;
@@ -221,7 +350,7 @@ async function verifyWith(
     }
     const status = await keyStatus(candidate, [date]);
     if (status !== undefined) {
-      note(fail(status, source, `${describe(candidate)} at ${date.toISOString()}`));
+      note(fail(status.reason, source, status.detail));
       continue;
     }
     return {

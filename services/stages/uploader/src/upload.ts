@@ -7,7 +7,12 @@ import { dirname } from 'node:path';
 import { PROPERTY, type Release } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
-import { type GlanceClient, type GlanceImage, imageProperty } from '@imagecycle/openstack';
+import {
+  type GlanceClient,
+  type GlanceImage,
+  imageProperty,
+  StreamRefusedError,
+} from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
@@ -62,23 +67,43 @@ export async function upload(
     );
     try {
       let last = 0;
-      const digest = new ArtifactDigest(artifact);
-      await deps.glance.uploadImageData(
-        created.id,
-        { path: artifact.path },
-        {
-          size: artifact.size,
-          onChunk: (chunk) => digest.update(chunk),
-          onProgress: ({ transferred }) => {
-            if (transferred * 2 >= artifact.size && transferred < artifact.size)
-              failpoint('uploader:mid-upload');
-            if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
-            last = transferred;
-            void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });
+      /** Sends the file once; the digest is of this sending only, begun as the file opens. */
+      const send = async (): Promise<ArtifactDigest> => {
+        let digest: ArtifactDigest | undefined;
+        last = 0;
+        await deps.glance.uploadImageData(
+          created.id,
+          { path: artifact.path },
+          {
+            size: artifact.size,
+            onOpen: () => {
+              const fresh = new ArtifactDigest(artifact);
+              digest = fresh;
+              return (chunk) => fresh.update(chunk);
+            },
+            onProgress: ({ transferred }) => {
+              if (transferred * 2 >= artifact.size && transferred < artifact.size)
+                failpoint('uploader:mid-upload');
+              if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
+              last = transferred;
+              void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });
+            },
           },
-        },
-      );
-      sha512 = digest.verify(what);
+        );
+        if (!digest) throw new Error(`${what}: the upload finished without sending the file`);
+        return digest;
+      };
+      let sent: ArtifactDigest;
+      try {
+        sent = await send();
+      } catch (error) {
+        // The token was refused on the way (revoked, expired): Glance took none of the bytes,
+        // the image is still queued and the session has dropped the token. Send the file
+        // again from its start, once - hashed afresh, never on top of the refused sending.
+        if (!(error instanceof StreamRefusedError)) throw error;
+        sent = await send();
+      }
+      sha512 = sent.verify(what);
       image = await deps.glance.waitForImageStatus(created.id, ['active'], {
         timeoutMs: deps.activeTimeoutMs ?? 30 * 60_000,
         failOn: ['killed', 'deleted'],
