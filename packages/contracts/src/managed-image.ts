@@ -3,7 +3,18 @@
 
 export const MANAGED_TAG = 'imagecycle';
 
-export const LIFECYCLE_STATES = ['candidate', 'latest', 'community', 'retiring'] as const;
+/**
+ * candidate: being uploaded or checked, hidden, never promotable; verified: every check passed
+ * (written by the uploader as its last step), promotable; latest; community; retiring (the
+ * reaper's, deactivated).
+ */
+export const LIFECYCLE_STATES = [
+  'candidate',
+  'verified',
+  'latest',
+  'community',
+  'retiring',
+] as const;
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 
 /** Property names on managed images (Glance stores custom properties as strings). */

@@ -1,6 +1,7 @@
 // Whether the reaper may delete an image at all, whatever its usage: never an image of
 // another owner or without the imagecycle tag, never one of another series, never a
-// Latest or a candidate, never a protected image or one inside the retention floor.
+// Latest, a candidate or a verified image, never a protected image or one inside the
+// retention floor.
 // Pure: the caller reads Glance and passes what it found.
 import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
 import { type GlanceImage, imageProperty } from '@imagecycle/openstack';

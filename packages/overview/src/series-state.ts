@@ -17,7 +17,7 @@ export interface ImageView {
   id: string;
   name: string;
   version: string;
-  /** Lifecycle state: candidate, latest, community, retiring. */
+  /** Lifecycle state: candidate, verified, latest, community, retiring. */
   state: string;
   /** Glance status: active, queued, saving, deactivated, ... */
   status: string;
@@ -64,7 +64,7 @@ export interface SeriesState {
   latest?: ImageView;
   /** Newest upload first. */
   community: CommunityView[];
-  /** Candidates, retiring images, anything not active. */
+  /** Candidates, verified images not yet arranged by the renamer, retiring images, anything not active. */
   inFlight: ImageView[];
   /** Newest first, from the recent event stream. */
   reaped: ReapedView[];

@@ -22,7 +22,7 @@ Commands:
                            community images and the next reap date, images in flight
   images [--series ID]... [--state STATE]
                            managed images, newest first, each with why it is still here
-                           (STATE: candidate, latest, community, retiring)
+                           (STATE: candidate, verified, latest, community, retiring)
   plan [--series ID]...    what a run would change now - downloads, renames, usage records,
                            reaps - reading the feeds, Glance, Nova and Cinder; changes nothing
   run [--series ID]...     check the series upstream now (all when none named)
