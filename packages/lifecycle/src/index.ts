@@ -9,3 +9,4 @@ export { decideUsage, lastingHold, retentionHold, type UsageDecision } from './u
 export { forecastReaps, type ReapForecast } from './reap-forecast.ts';
 export { reapRefusal, REAPABLE_STATES, type ReapContext } from './reap-guard.ts';
 export { REPLACE_PERIOD_DAYS, upstreamAge, type UpstreamAge } from './upstream-age.ts';
+export { notADate, parseTimestamp } from './timestamps.ts';

@@ -29,4 +29,16 @@ describe('reapRefusal', () => {
         `is ${state}, not community`,
       );
   });
+
+  it('refuses an image whose created_at or unused-since date does not parse, naming it', () => {
+    expect(reapRefusal(image({ created_at: 'soon' }), context)).toBe(
+      "created_at is not a date: 'soon'",
+    );
+    expect(reapRefusal(image({ imagecycle_unused_since: '' }), context)).toBe(
+      "imagecycle_unused_since is not a date: ''",
+    );
+    expect(
+      reapRefusal(image({ imagecycle_unused_since: '2026-11-20T04:00:00.000Z' }), context),
+    ).toBeUndefined();
+  });
 });

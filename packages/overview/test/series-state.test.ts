@@ -45,4 +45,26 @@ describe('seriesStates', () => {
       ['2', 'verified'],
     ]);
   });
+
+  it('a usage date that does not parse is left out of the view and named as the reason the image is held', () => {
+    const bad = {
+      ...image('1', 'community', '2026-11-01T00:00:00Z'),
+      imagecycle_unused_since: 'x',
+      imagecycle_last_used_at: 'yesterday',
+    } as GlanceImage;
+    const [state] = seriesStates({
+      catalogue: { series: [series] },
+      images: [bad],
+      checks: new Map(),
+      events: [],
+      now: new Date('2026-11-04T00:00:00Z'),
+    });
+    const [view] = state?.community ?? [];
+    expect(view).toMatchObject({
+      outlook: 'held',
+      because: "imagecycle_unused_since is not a date: 'x'",
+    });
+    expect(view && 'unusedSince' in view).toBe(false);
+    expect(view && 'lastUsedAt' in view).toBe(false);
+  });
 });
