@@ -1,4 +1,10 @@
-export { MANAGED_TAG, LIFECYCLE_STATES, PROPERTY, type LifecycleState } from './managed-image.ts';
+export {
+  MANAGED_TAG,
+  LIFECYCLE_STATES,
+  PROPERTY,
+  reservedPropertyRule,
+  type LifecycleState,
+} from './managed-image.ts';
 export {
   releaseSchema,
   checksumSchema,

@@ -1,7 +1,7 @@
 // imagecycle-build-manifest/1: the feed an in-house build pipeline (Packer or any other)
 // publishes for images that have no upstream, such as Windows Server. One manifest may list
 // builds of several products; a series follows one product. See README.md for an example.
-import { COMPRESSIONS, DISK_FORMATS } from '@imagecycle/contracts';
+import { COMPRESSIONS, DISK_FORMATS, reservedPropertyRule } from '@imagecycle/contracts';
 import { z } from 'zod';
 import { FeedError } from './errors.ts';
 import { issuePath, parseJsonDocument } from './text.ts';
@@ -33,7 +33,12 @@ export const buildManifestSchema = z.object({
       }),
       min_disk: z.number().int().nonnegative().optional(),
       min_ram: z.number().int().nonnegative().optional(),
-      properties: z.record(z.string(), z.string()).default({}),
+      properties: z
+        .record(z.string(), z.string())
+        .default({})
+        .describe(
+          'Extra Glance properties of the image. Names imagecycle or Glance set are refused: name, visibility, owner, id, status, protected, os_hidden, tags, container_format, disk_format, min_disk, min_ram (use the fields above), upstream_checksum, imagecycle_*, os_glance_* and the fields Glance computes',
+        ),
     }),
   ),
 });
@@ -48,9 +53,26 @@ export function parseBuildManifest(
     const issue = parsed.error.issues[0];
     throw new FeedError(FEED, source, issue?.message ?? 'invalid', issuePath(issue?.path ?? []));
   }
+  // Reserved names are refused in every build: the document is wrong, whichever product.
+  parsed.data.builds.forEach((build, index) => {
+    for (const name of Object.keys(build.properties)) {
+      const rule =
+        name === 'min_disk' || name === 'min_ram'
+          ? `an image field, set by the build's own ${name}`
+          : reservedPropertyRule(name);
+      if (rule)
+        throw new FeedError(
+          FEED,
+          source,
+          `property "${name}" is reserved: ${rule}`,
+          `builds[${index}].properties.${name}`,
+        );
+    }
+  });
   const releases = parsed.data.builds
-    .filter((build) => build.product === options.product)
-    .map((build, index): ParsedRelease => {
+    .map((build, index) => ({ build, index }))
+    .filter(({ build }) => build.product === options.product)
+    .map(({ build, index }): ParsedRelease => {
       const expected = build.checksum.algorithm === 'sha256' ? 64 : 128;
       if (build.checksum.value.length !== expected) {
         throw new FeedError(

@@ -1,4 +1,5 @@
 // What the managed images of one series should look like. Pure: images in, desired state out.
+// Only active images that passed every check (verified, latest, community) are arranged:
 //   newest verified release -> public, not hidden, "<Title> - Latest", state latest
 //   every older one         -> community, "<Title> - <YYYY-MM-DD of first upload>", state community
 // A second community image first uploaded on the same UTC day is "<Title> - <day> #2", a third
@@ -12,8 +13,12 @@ import { compareVersions } from './version-order.ts';
 import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 
-/** States of images the renamer arranges; `retiring` belongs to the reaper. */
-const ARRANGED = new Set(['candidate', 'latest', 'community']);
+/**
+ * States of images the renamer arranges. Never `candidate`: an image still being uploaded or
+ * checked (hash, smoke test) may yet fail and be deleted, so only what the uploader marked
+ * `verified` is promotable. `retiring` belongs to the reaper.
+ */
+const ARRANGED: ReadonlySet<string> = new Set(['verified', 'latest', 'community']);
 
 export type Role = 'latest' | 'community';
 

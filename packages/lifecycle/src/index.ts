@@ -14,3 +14,4 @@ export {
   janitorFindings,
   type JanitorFindings,
 } from './janitor-findings.ts';
+export { notADate, parseTimestamp } from './timestamps.ts';

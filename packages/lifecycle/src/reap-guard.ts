@@ -1,10 +1,12 @@
 // Whether the reaper may delete an image at all, whatever its usage: never an image of
 // another owner or without the imagecycle tag, never one of another series, never a
-// Latest or a candidate, never a protected image or one inside the retention floor.
+// Latest, a candidate or a verified image, never a protected image or one inside the
+// retention floor, never one whose created_at or unused-since is not a date.
 // Pure: the caller reads Glance and passes what it found.
 import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
 import { type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
+import { notADate, parseTimestamp } from './timestamps.ts';
 import { retentionHold } from './usage-decision.ts';
 
 /** States the reaper may act on: community, and retiring (a reap cut short resumes). */
@@ -32,6 +34,9 @@ export function reapRefusal(image: GlanceImage, context: ReapContext): string | 
   if (!REAPABLE_STATES.has(state ?? '')) return `is ${state ?? 'unmanaged'}, not community`;
   if (image.protected) return 'protected';
   if (!context.series) return `series ${context.seriesId} is not in the catalogue`;
+  const unusedSince = imageProperty(image, PROPERTY.unusedSince);
+  if (unusedSince !== undefined && parseTimestamp(unusedSince) === undefined)
+    return notADate(PROPERTY.unusedSince, unusedSince);
   return retentionHold(
     context.series,
     image,

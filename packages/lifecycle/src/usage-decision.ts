@@ -1,6 +1,10 @@
 // What the usage pass means for each community image: when it was last seen in use or since
 // when it is unused, and whether it may now be reaped. Pure: the clock is a parameter.
+// Dates fail closed: an unused-since or created_at that is not a date keeps the image (the
+// reason names it); an unreadable unused-since is rewritten to now, so the grace period
+// starts again from a date that reads.
 import { PROPERTY } from '@imagecycle/contracts';
+import { notADate, parseTimestamp } from './timestamps.ts';
 import { newestUploadFirst } from './upload-order.ts';
 import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
@@ -40,11 +44,16 @@ export function decideUsage(
         keptBecause: `in use by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` and ${users.length - 3} more` : ''}`,
       };
     }
-    const unusedSince = imageProperty(image, PROPERTY.unusedSince) ?? stamp;
+    const recorded = imageProperty(image, PROPERTY.unusedSince);
+    const since = recorded === undefined ? now.getTime() : parseTimestamp(recorded);
+    // an unreadable record is replaced by today: kept now, reaped no earlier than a grace later
+    const unusedSince = recorded !== undefined && since !== undefined ? recorded : stamp;
     const desired: DesiredImage = { properties: { [PROPERTY.unusedSince]: unusedSince } };
-    const unusedDays = (now.getTime() - Date.parse(unusedSince)) / DAY;
-    let keptBecause = retentionHold(series, image, index, now);
-    if (!keptBecause && unusedDays < series.gracePeriodDays)
+    let keptBecause =
+      retentionHold(series, image, index, now) ??
+      (since === undefined ? notADate(PROPERTY.unusedSince, recorded) : undefined);
+    const unusedDays = (now.getTime() - (since ?? now.getTime())) / DAY;
+    if (!keptBecause && !(unusedDays >= series.gracePeriodDays))
       keptBecause = `unused for ${unusedDays.toFixed(1)} of ${series.gracePeriodDays} grace days`;
     return {
       image,
@@ -57,7 +66,8 @@ export function decideUsage(
 
 /**
  * Why a community image is kept whatever its usage, or undefined: protected, or inside the
- * retention floor (`index` counts community images newest upload first).
+ * retention floor (`index` counts community images newest upload first), or its age unknown
+ * because its created_at is not a date.
  */
 export function retentionHold(
   series: Pick<Series, 'retention'>,
@@ -65,13 +75,14 @@ export function retentionHold(
   index: number,
   now: Date,
 ): string | undefined {
-  const ageDays = (now.getTime() - Date.parse(image.created_at)) / DAY;
-  return (
-    lastingHold(series, image, index) ??
-    (ageDays < series.retention.minimumAgeDays
-      ? `retention floor: younger than ${series.retention.minimumAgeDays} days`
-      : undefined)
-  );
+  const lasting = lastingHold(series, image, index);
+  if (lasting) return lasting;
+  const created = parseTimestamp(image.created_at);
+  if (created === undefined) return notADate('created_at', image.created_at);
+  const ageDays = (now.getTime() - created) / DAY;
+  return ageDays >= series.retention.minimumAgeDays
+    ? undefined
+    : `retention floor: younger than ${series.retention.minimumAgeDays} days`;
 }
 
 /** The holds that time does not end: protection and the newest-N floor. */

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GlanceImage } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
-import { desiredState } from '../src/index.ts';
+import { compareVersions, desiredState } from '../src/index.ts';
 
 const series = {
   id: 'ubuntu-24.04',
@@ -32,7 +33,7 @@ describe('desiredState', () => {
       image('20240523.1', '2024-06-03T10:00:00Z'), // uploaded later, but an older release
       image('20240523', '2024-05-24T10:00:00Z'),
       image('20240701', '2024-07-02T10:00:00Z', {
-        imagecycle_state: 'candidate',
+        imagecycle_state: 'verified',
         visibility: 'private',
         os_hidden: true,
       }),
@@ -84,7 +85,7 @@ describe('desiredState', () => {
       name: `${title} - Latest`,
       imagecycle_state: 'latest',
     });
-    const newest = image('5', `${day}T13:00:00Z`, { imagecycle_state: 'candidate' });
+    const newest = image('5', `${day}T13:00:00Z`, { imagecycle_state: 'verified' });
     expect(names(desiredState(series, [second, third, demoted, newest]))).toEqual([
       ['5', `${title} - Latest`],
       ['2', `${title} - ${day} #2`],
@@ -128,5 +129,86 @@ describe('desiredState', () => {
       image('1', '2026-11-01T00:00:00Z'),
     ]);
     expect(entries.map((e) => e.role)).toEqual(['community', 'community']);
+  });
+
+  it('never promotes a candidate: an active one newer than the Latest is left alone until it is verified', () => {
+    const latest = image('4', '2026-11-04T00:00:00Z', { imagecycle_state: 'latest' });
+    const candidate = image('5', '2026-11-05T00:00:00Z', {
+      imagecycle_state: 'candidate',
+      visibility: 'private',
+      os_hidden: true,
+    });
+    const entries = desiredState(series, [candidate, latest]);
+    expect(entries.map((e) => [e.image.imagecycle_version, e.role])).toEqual([['4', 'latest']]);
+    // nothing at all is arranged while the only image is a candidate
+    expect(desiredState(series, [candidate])).toEqual([]);
+    // once the uploader marked it verified, it is the Latest
+    const verified = { ...candidate, imagecycle_state: 'verified' } as GlanceImage;
+    expect(desiredState(series, [verified, latest]).map((e) => [e.image.id, e.role])).toEqual([
+      [verified.id, 'latest'],
+      [latest.id, 'community'],
+    ]);
+  });
+
+  it('a verified release older than the Latest goes straight to community', () => {
+    const latest = image('5', '2026-11-05T00:00:00Z', { imagecycle_state: 'latest' });
+    const late = image('4', '2026-11-06T00:00:00Z', { imagecycle_state: 'verified' });
+    expect(desiredState(series, [late, latest]).map((e) => [e.image.id, e.role])).toEqual([
+      [latest.id, 'latest'],
+      [late.id, 'community'],
+    ]);
+  });
+
+  it('property: the Latest is always an active verified, latest or community image, the newest of them; no candidate is ever arranged', () => {
+    const promotable = new Set(['verified', 'latest', 'community']);
+    const anImage = fc.record({
+      version: fc.integer({ min: 1, max: 30 }).map(String),
+      day: fc.integer({ min: 1, max: 28 }),
+      state: fc.constantFrom<string | undefined>(
+        'candidate',
+        'verified',
+        'latest',
+        'community',
+        'retiring',
+        'junk',
+        undefined,
+      ),
+      status: fc.constantFrom('active', 'queued', 'saving', 'deactivated', 'killed'),
+      series: fc.constantFrom('ubuntu-24.04', 'debian-12'),
+    });
+    fc.assert(
+      fc.property(fc.array(anImage, { maxLength: 12 }), fc.boolean(), (specs, retired) => {
+        const images = specs.map((spec) =>
+          image(spec.version, `2026-11-${String(spec.day).padStart(2, '0')}T00:00:00Z`, {
+            imagecycle_state: spec.state,
+            status: spec.status,
+            imagecycle_series: spec.series,
+          }),
+        );
+        const entries = desiredState({ ...series, retired }, images);
+        for (const entry of entries) {
+          expect(entry.image.status).toBe('active');
+          expect(promotable.has(String(entry.image.imagecycle_state))).toBe(true);
+        }
+        const latest = entries.filter((e) => e.role === 'latest');
+        expect(latest.length).toBeLessThanOrEqual(1);
+        const eligible = images.filter(
+          (i) =>
+            i.status === 'active' &&
+            i.imagecycle_series === series.id &&
+            promotable.has(String(i.imagecycle_state)),
+        );
+        if (retired || eligible.length === 0) {
+          expect(latest).toEqual([]);
+        } else {
+          const top = String(latest[0]?.image.imagecycle_version);
+          for (const other of eligible)
+            expect(compareVersions(String(other.imagecycle_version), top)).toBeLessThanOrEqual(0);
+        }
+        // every eligible image is arranged exactly once, nothing else
+        expect(entries.map((e) => e.image.id).sort()).toEqual(eligible.map((i) => i.id).sort());
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -77,4 +77,28 @@ describe('forecastReaps', () => {
       ),
     );
   });
+
+  it('holds an image whose unused-since or created_at date does not parse, naming it', () => {
+    const series = seriesWith(0, 0, 7);
+    const badSince = community('bad-since', '2026-09-01T00:00:00Z', {
+      imagecycle_unused_since: 'x',
+    });
+    const emptySince = community('empty-since', '2026-09-02T00:00:00Z', {
+      imagecycle_unused_since: '',
+    });
+    const badCreated = community('bad-created', '', {
+      imagecycle_unused_since: '2026-12-15T04:00:00.000Z',
+    });
+    expect(
+      forecastReaps(series, [badSince, emptySince, badCreated]).map((f) => [
+        f.image.id,
+        f.outlook,
+        f.outlook === 'held' ? f.because : undefined,
+      ]),
+    ).toEqual([
+      ['empty-since', 'held', "imagecycle_unused_since is not a date: ''"],
+      ['bad-since', 'held', "imagecycle_unused_since is not a date: 'x'"],
+      ['bad-created', 'held', "created_at is not a date: ''"],
+    ]);
+  });
 });

@@ -104,13 +104,16 @@ export class GlanceClient {
     }
   }
 
-  /** Creates an image record with every property in one request. */
+  /**
+   * Creates an image record with every property in one request. The image's own fields come
+   * last: a custom property of the same name never overrides them.
+   */
   async createImage(image: NewImage): Promise<GlanceImage> {
     const { properties, ...fixed } = image;
     const reply = await this.#call({
       method: 'POST',
       path: '/v2/images',
-      json: { container_format: 'bare', ...fixed, ...properties },
+      json: { ...properties, container_format: 'bare', ...fixed },
       expect: [201],
     });
     return parseJson<GlanceImage>(reply, 'image: POST /v2/images');

@@ -9,6 +9,7 @@ import type { Series } from '@imagecycle/series-catalogue';
 import {
   forecastReaps,
   newestUploadFirst,
+  parseTimestamp,
   type ReapForecast,
   upstreamAge,
 } from '@imagecycle/lifecycle';
@@ -17,7 +18,7 @@ export interface ImageView {
   id: string;
   name: string;
   version: string;
-  /** Lifecycle state: candidate, latest, community, retiring. */
+  /** Lifecycle state: candidate, verified, latest, community, retiring. */
   state: string;
   /** Glance status: active, queued, saving, deactivated, ... */
   status: string;
@@ -64,7 +65,7 @@ export interface SeriesState {
   latest?: ImageView;
   /** Newest upload first. */
   community: CommunityView[];
-  /** Candidates, retiring images, anything not active. */
+  /** Candidates, verified images not yet arranged by the renamer, retiring images, anything not active. */
   inFlight: ImageView[];
   /** Newest first, from the recent event stream. */
   reaped: ReapedView[];
@@ -81,9 +82,16 @@ export interface StateSources {
 }
 
 export function imageView(image: GlanceImage): ImageView {
-  const optional = (key: 'lastUsedAt' | 'unusedSince' | 'keptBecause') => {
+  const optional = (key: 'keptBecause') => {
     const value = imageProperty(image, PROPERTY[key]);
     return value ? { [key]: value } : {};
+  };
+  // A usage date that is not a date is left out (the reap outlook names it), so every view
+  // carries timestamps only.
+  const timestamp = (key: 'lastUsedAt' | 'unusedSince') => {
+    const value = imageProperty(image, PROPERTY[key]);
+    const time = parseTimestamp(value);
+    return time === undefined ? {} : { [key]: new Date(time).toISOString() };
   };
   return {
     id: image.id,
@@ -96,8 +104,8 @@ export function imageView(image: GlanceImage): ImageView {
     protected: image.protected,
     createdAt: image.created_at,
     ...(typeof image.size === 'number' ? { size: image.size } : {}),
-    ...optional('lastUsedAt'),
-    ...optional('unusedSince'),
+    ...timestamp('lastUsedAt'),
+    ...timestamp('unusedSince'),
     ...optional('keptBecause'),
   };
 }

@@ -9,6 +9,8 @@ export const SERIES_ID_PATTERN = /^[a-z0-9][a-z0-9.-]*$/;
 export const GLANCE_RESERVED_PREFIX = 'os_glance_';
 /** Prefix of the properties the lifecycle system writes itself (imagecycle_series, ...). */
 export const IMAGECYCLE_RESERVED_PREFIX = 'imagecycle_';
+/** The one property imagecycle writes without its prefix: the upstream's `algo:hex`. */
+const UPSTREAM_CHECKSUM_PROPERTY = 'upstream_checksum';
 
 /** A zod error map: `message`, or "required: message" when the value is missing. */
 function rule(message: string) {
@@ -202,6 +204,12 @@ export const propertiesSchema = z
           code: 'custom',
           path: [key],
           message: `property names starting with "${IMAGECYCLE_RESERVED_PREFIX}" are set by imagecycle itself`,
+        });
+      } else if (key === UPSTREAM_CHECKSUM_PROPERTY) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" is set by imagecycle itself, from the verified release`,
         });
       } else if (!/^[A-Za-z0-9_:.-]{1,255}$/.test(key)) {
         ctx.addIssue({

@@ -364,6 +364,19 @@ describe('each broken rule is reported with file, line, path and rule', () => {
     );
   });
 
+  it.each([
+    ['visibility', /"visibility" is a Glance image attribute/],
+    ['name', /"name" is a Glance image attribute/],
+    ['owner', /"owner" is a Glance image attribute/],
+    ['os_hidden', /"os_hidden" is a Glance image attribute/],
+    ['imagecycle_state', /"imagecycle_" are set by imagecycle itself/],
+    ['upstream_checksum', /"upstream_checksum" is set by imagecycle itself/],
+  ])('a reserved name as a series property: %s, at its file:line:column', (name, rule) => {
+    const text = BASE.replace("os_version: '12'", `os_version: '12'\n      ${name}: 'x'`);
+    const issue = expectIssue(text, `${name}: 'x'`, `series.debian-12.properties.${name}`, rule);
+    expect(issue.column).toBe(7 + `${name}: `.length); // at the value, like every issue
+  });
+
   it('property names are checked even when a value is wrong too', () => {
     const text = BASE.replace("os_version: '12'", "os_version: 12\n      os_glance_x: 'y'");
     expect(issuesOf(text).map((i) => [i.line, i.path])).toEqual([

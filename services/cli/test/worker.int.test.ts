@@ -188,7 +188,7 @@ describe('imagecycle worker feed-watcher', () => {
     const badState = await cli(['images', '--state', 'shiny']);
     expect(badState.status).toBe(2);
     expect(badState.stderr).toContain(
-      '--state: "shiny" is not one of candidate, latest, community, retiring',
+      '--state: "shiny" is not one of candidate, verified, latest, community, retiring',
     );
     const unknown = await cli(['plan', '--series', 'beos-5']);
     expect(unknown.status).toBe(2);

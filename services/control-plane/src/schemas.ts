@@ -27,7 +27,7 @@ const imageFields = {
   id: z.string(),
   name: z.string(),
   version: z.string(),
-  state: z.string().describe('lifecycle state: candidate, latest, community or retiring'),
+  state: z.string().describe('lifecycle state: candidate, verified, latest, community or retiring'),
   status: z.string().describe("Glance's status: active, queued, saving, deactivated..."),
   visibility: z.string(),
   hidden: z.boolean(),
@@ -78,7 +78,11 @@ export const seriesStateSchema = z
     lastCheck: checkRecordResponse.optional(),
     latest: imageSchema.optional(),
     community: z.array(communityImageSchema).describe('newest upload first'),
-    inFlight: z.array(imageSchema).describe('candidates, retiring images, anything not active'),
+    inFlight: z
+      .array(imageSchema)
+      .describe(
+        'candidates, verified images not yet arranged by the renamer, retiring images, anything not active',
+      ),
     reaped: z.array(reapedSchema).describe('newest first'),
   })
   .meta({ id: 'SeriesState' });

@@ -2,8 +2,8 @@
 //   guards -> usage check -> retiring + deactivate (no new boots) -> settle -> usage check
 //   -> delete, or reactivate and record why it stays.
 // A job that dies anywhere may simply run again: a retiring, deactivated image resumes at
-// the settle step. Never a Latest, a candidate, a protected image, an image without the
-// imagecycle tag or of another owner, or one inside the retention floor.
+// the settle step. Never a Latest, a candidate or verified image, a protected image, an image
+// without the imagecycle tag or of another owner, or one inside the retention floor.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROPERTY } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';

@@ -27,7 +27,11 @@ const series = () =>
 const made: { client: OpenStackClient; id: string }[] = [];
 let deps: ReconcileDeps;
 
-async function candidate(version: string, client: OpenStackClient = service) {
+/** An active managed image; `verified` is how the uploader leaves one that passed every check. */
+async function managedImage(
+  version: string,
+  { state = 'verified', client = service }: { state?: string; client?: OpenStackClient } = {},
+) {
   const image = await client.glance.createImage({
     name: `${title} - ${version} (candidate)`,
     disk_format: 'raw',
@@ -37,7 +41,7 @@ async function candidate(version: string, client: OpenStackClient = service) {
     properties: {
       [PROPERTY.series]: seriesId,
       [PROPERTY.version]: version,
-      [PROPERTY.state]: 'candidate',
+      [PROPERTY.state]: state,
     },
   });
   made.push({ client, id: image.id });
@@ -65,8 +69,8 @@ afterAll(async () => {
 });
 
 describe('reconcile', () => {
-  it('day 1: the only candidate becomes the public Latest; a second run sends nothing', async () => {
-    const first = await candidate('20261101');
+  it('day 1: the only verified image becomes the public Latest; a second run sends nothing', async () => {
+    const first = await managedImage('20261101');
     const result = await reconcile({ series: seriesId }, deps);
     expect(result.patches).toBe(1);
     const latest = await service.glance.getImage(first);
@@ -86,7 +90,7 @@ describe('reconcile', () => {
 
   it('day 2: a new release is promoted first, the old Latest becomes a dated community image', async () => {
     const old = (await byLatestName())[0]?.id ?? '';
-    const fresh = await candidate('20261120');
+    const fresh = await managedImage('20261120');
     const result = await reconcile({ series: seriesId }, deps);
     expect(result.changes.map((c) => [c.imageId, c.role])).toEqual([
       [fresh, 'latest'],
@@ -102,7 +106,7 @@ describe('reconcile', () => {
   });
 
   it('heals a crash between promotion and demotion: two Latest names become one', async () => {
-    const newer = await candidate('20261125');
+    const newer = await managedImage('20261125');
     // the promotion alone, as a renamer that died before its second PATCH would leave it
     await service.glance.patchImage(newer, [
       { op: 'replace', path: '/name', value: `${title} - Latest` },
@@ -120,8 +124,28 @@ describe('reconcile', () => {
     expect(new Set(community.map((i) => i.name)).size).toBe(2); // same-day uploads get distinct names
   });
 
+  it('never promotes an active candidate still in its checks; once the uploader marked it verified it is the Latest', async () => {
+    const latest = (await byLatestName()).map((i) => i.id);
+    expect(latest).toHaveLength(1);
+    const checking = await managedImage('20261130', { state: 'candidate' });
+    const result = await reconcile({ series: seriesId }, deps);
+    expect(result.changes).toEqual([]);
+    expect(await byLatestName().then((images) => images.map((i) => i.id))).toEqual(latest);
+    expect(await service.glance.getImage(checking)).toMatchObject({
+      visibility: 'private',
+      os_hidden: true,
+      [PROPERTY.state]: 'candidate',
+    });
+
+    await service.glance.patchImage(checking, [
+      { op: 'replace', path: `/${PROPERTY.state}`, value: 'verified' },
+    ]);
+    await reconcile({ series: seriesId }, deps);
+    expect(await byLatestName().then((images) => images.map((i) => i.id))).toEqual([checking]);
+  });
+
   it('never touches a tenant image that claims the series, and a retired series keeps no Latest', async () => {
-    const foreign = await candidate('29991231', tenant);
+    const foreign = await managedImage('29991231', { client: tenant });
     const before = await tenant.glance.getImage(foreign);
     await reconcile({ series: seriesId }, deps);
     expect(await tenant.glance.getImage(foreign)).toEqual(before);

@@ -1,11 +1,15 @@
 // The candidate image: how a verified artifact is described to Glance - hidden, private to
 // the service project, tagged and carrying every property in the one create request.
+// The catalogue's and the feed's properties come first and never carry a reserved name (the
+// parsers refuse them; any that got here anyway are dropped); the fields imagecycle fixes
+// come last and always win.
 import {
   type Artifact,
   formatChecksum,
   MANAGED_TAG,
   PROPERTY,
   type Release,
+  reservedPropertyRule,
 } from '@imagecycle/contracts';
 import type { NewImage } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
@@ -25,7 +29,13 @@ export function candidateImage(
   now: Date,
 ): NewImage {
   const minDisk = Math.max(series.minDisk, Math.ceil(artifact.virtualSize / GiB));
-  const { min_disk: _d, min_ram: _r, ...releaseProperties } = release.properties;
+  const supplied = (properties: Readonly<Record<string, string | undefined>>) =>
+    Object.fromEntries(
+      Object.entries(properties).filter(
+        (entry): entry is [string, string] =>
+          entry[1] !== undefined && reservedPropertyRule(entry[0]) === undefined,
+      ),
+    );
   return {
     name: candidateName(series, release.version),
     disk_format: artifact.diskFormat,
@@ -36,8 +46,8 @@ export function candidateImage(
     min_ram: Math.max(series.minRam, Number(release.properties.min_ram ?? 0)),
     tags: [MANAGED_TAG],
     properties: {
-      ...series.properties,
-      ...releaseProperties,
+      ...supplied(series.properties),
+      ...supplied(release.properties),
       [PROPERTY.series]: series.id,
       [PROPERTY.version]: release.version,
       [PROPERTY.state]: 'candidate',

@@ -1,7 +1,10 @@
 // The uploader's handler: a verified artifact becomes a hidden candidate image, its bytes
-// checked by Glance's own hash, optionally smoke-booted, then handed to the renamer.
+// checked by Glance's own hash, optionally smoke-booted, then marked `verified` - the one
+// state the renamer promotes - and handed to the renamer.
 // Idempotent: a rerun for the same version finds the candidate and continues or replaces
-// it; a failure never leaves a queued or saving image behind.
+// it; a failure never leaves a queued or saving image behind. A failed check deletes the
+// image only while Glance still has it as an unpromoted candidate: a concurrent run of the
+// same version may have verified it, and the renamer promoted it, in the meantime.
 import { rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PROPERTY, type Release } from '@imagecycle/contracts';
@@ -120,11 +123,12 @@ export async function upload(
     if (series.smokeTest && deps.smokeTester)
       await smokeTest(deps.smokeTester, image.id, series.smokeTest, what);
   } catch (error) {
-    if (imageProperty(image, PROPERTY.state) === 'candidate')
-      await deps.glance.deleteImage(image.id);
+    await deleteIfCandidate(deps.glance, image.id);
     throw error;
   }
 
+  // The last step: every check passed, the renamer may now promote it.
+  await markVerified(deps.glance, image.id, what);
   await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
   // Published: staging no longer needs the artifact's directory (disk image and marker).
   await rm(dirname(artifact.path), { recursive: true, force: true });
@@ -132,10 +136,34 @@ export async function upload(
 }
 
 /**
+ * Marks the image `verified`, read again from Glance: only a candidate changes state - an
+ * image a concurrent run already verified, or the renamer already promoted, keeps its state.
+ * An image gone meanwhile (a concurrent run's check failed) fails the job, which a retry
+ * uploads again.
+ */
+async function markVerified(glance: GlanceClient, id: string, what: string): Promise<void> {
+  const current = await glance.findImage(id);
+  if (!current) throw new Error(`${what}: image ${id} was deleted before it could be verified`);
+  if (imageProperty(current, PROPERTY.state) !== 'candidate') return;
+  await glance.applyImage(current, { properties: { [PROPERTY.state]: 'verified' } });
+}
+
+/**
+ * After a failed check: deletes the image only if Glance, read again now, still has it as a
+ * candidate. The copy read at the start is stale - a verified or promoted image (perhaps the
+ * public Latest by now) passed its checks in another run and is never deleted here.
+ */
+async function deleteIfCandidate(glance: GlanceClient, id: string): Promise<void> {
+  const current = await glance.findImage(id);
+  if (current && imageProperty(current, PROPERTY.state) === 'candidate')
+    await glance.deleteImage(id);
+}
+
+/**
  * The SHA-512 an image found in Glance must have when the artifact does not say: an active
  * candidate whose staged file is still there is checked against that file (a crash may have
  * come between "active" and the check). Staging is removed only after the check passed, so
- * an image without its file - or one already promoted - was checked before.
+ * an image without its file - or one already verified or promoted - was checked before.
  */
 async function reusedImageDigest(
   image: GlanceImage,

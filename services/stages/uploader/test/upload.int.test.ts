@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Artifact, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
+import { desiredState } from '@imagecycle/lifecycle';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import { listAllServers } from '@imagecycle/test/support/openstack-test-calls';
@@ -45,6 +46,7 @@ let deps: UploadDeps;
 function artifactFor(
   version: string,
   bytes = makeQcow2({ seed: `${seriesId}-${version}`, virtualSize: 64 * 1024 * 1024 }),
+  forSeries = seriesId,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'artifact-'));
   const path = join(dir, 'disk.img');
@@ -57,7 +59,7 @@ function artifactFor(
     virtualSize: 64 * 1024 * 1024,
   };
   const release: Release = {
-    series: seriesId,
+    series: forSeries,
     version,
     buildDate: '2026-11-20',
     url: `https://example.test/${version}/disk.qcow2`,
@@ -86,7 +88,7 @@ afterAll(async () => {
 });
 
 describe('upload', () => {
-  it('creates a hidden private candidate with every property, streams the bytes, checks Glance hash, hands over to the renamer', async () => {
+  it('creates a hidden private candidate with every property, streams the bytes, checks Glance hash, marks it verified, hands over to the renamer', async () => {
     const { artifact, release } = artifactFor('20261120');
     const result = await upload({ release, artifact }, ctx, deps);
     const image = await service.glance.getImage(result.imageId);
@@ -103,7 +105,8 @@ describe('upload', () => {
       virtual_size: artifact.virtualSize,
       [PROPERTY.series]: seriesId,
       [PROPERTY.version]: '20261120',
-      [PROPERTY.state]: 'candidate',
+      // every check passed: promotable, but still hidden and private until the renamer acts
+      [PROPERTY.state]: 'verified',
       [PROPERTY.upstreamChecksum]: `sha256:${release.checksum.value}`,
       os_distro: 'testos',
       image_source: release.url,
@@ -231,5 +234,116 @@ describe('upload', () => {
     // the failed smoke test left no new server behind either
     expect([...(await smokeServers())].filter((id) => !before.has(id))).toEqual([]);
     currentSeries = series();
+  });
+});
+
+// Invariant 1: a candidate is never promoted. A reconcile may run at any moment of an upload
+// (another version's upload finishing, a retried reconcile); only what the uploader marked
+// verified may become the Latest, and a failed check deletes only a still-unpromoted candidate.
+describe('verification before promotion', () => {
+  const heldId = runPrefix('verify');
+  const heldTitle = `Held OS ${heldId}`;
+  const held = {
+    ...series(),
+    id: heldId,
+    title: heldTitle,
+    latestName: `${heldTitle} - Latest`,
+    // fails: the fake console never prints this
+    smokeTest: {
+      project: 'imagecycle',
+      flavor: 'm1.small',
+      timeoutSeconds: 5,
+      consoleLogPattern: 'never printed',
+    },
+  } as Series;
+  let heldDeps: UploadDeps;
+  const artifactOf = (version: string) =>
+    artifactFor(
+      version,
+      makeQcow2({ seed: `${heldId}-${version}`, virtualSize: 64 * 1024 * 1024 }),
+      heldId,
+    );
+
+  /** One reconcile as the renamer runs it: the lifecycle's desired state, Latest first. */
+  async function reconcileNow(): Promise<void> {
+    const images = await listManagedImages(service.glance, { owner, series: heldId });
+    const entries = desiredState(held, images);
+    for (const entry of [
+      ...entries.filter((e) => e.role === 'latest'),
+      ...entries.filter((e) => e.role === 'community'),
+    ])
+      await service.glance.applyImage(entry.image, entry.desired);
+  }
+  const latestIds = async () =>
+    (await service.glance.listAllImages({ name: `${heldTitle} - Latest`, visibility: 'all' }))
+      .filter((image) => image.owner === owner)
+      .map((image) => image.id);
+  const ofVersion = (version: string) =>
+    listManagedImages(service.glance, { owner, series: heldId, version });
+
+  beforeAll(() => {
+    heldDeps = { ...deps, findSeries: (id) => (id === heldId ? held : undefined) };
+  });
+  afterAll(async () => {
+    for (const image of await listManagedImages(service.glance, { owner, series: heldId }))
+      await service.glance.deleteImage(image.id);
+  });
+
+  it('a reconcile during the smoke test leaves the Latest on the previous image, and the failed candidate goes without taking the Latest with it', async () => {
+    // the previous release: published without a smoke test (no tester given), then promoted
+    const previous = await upload(artifactOf('20261201'), ctx, heldDeps);
+    await reconcileNow();
+    expect(await latestIds()).toEqual([previous.imageId]);
+
+    let during: unknown;
+    const tester = {
+      nova: service.nova,
+      flavorRef: async () => {
+        // the candidate is active and its hash checked, the smoke test is under way
+        await reconcileNow();
+        const [candidate] = await ofVersion('20261202');
+        during = {
+          latest: await latestIds(),
+          candidate: {
+            state: candidate?.[PROPERTY.state],
+            visibility: candidate?.visibility,
+            hidden: candidate?.os_hidden,
+          },
+        };
+        return '2';
+      },
+    };
+    await expect(
+      upload(artifactOf('20261202'), ctx, { ...heldDeps, smokeTester: tester }),
+    ).rejects.toMatchObject({ reason: 'smoke-test-failed' });
+    expect({ during, after: await latestIds(), failed: await ofVersion('20261202') }).toEqual({
+      during: {
+        latest: [previous.imageId],
+        candidate: { state: 'candidate', visibility: 'private', hidden: true },
+      },
+      after: [previous.imageId],
+      failed: [],
+    });
+  });
+
+  it('a failed smoke test does not delete the image that a concurrent run of the same version verified and the renamer promoted', async () => {
+    const release = artifactOf('20261203');
+    const tester = {
+      nova: service.nova,
+      flavorRef: async () => {
+        // meanwhile a retry of the same upload passes every check, and the renamer promotes it
+        await upload(release, ctx, heldDeps);
+        await reconcileNow();
+        return '2';
+      },
+    };
+    await expect(upload(release, ctx, { ...heldDeps, smokeTester: tester })).rejects.toMatchObject({
+      reason: 'smoke-test-failed',
+    });
+    const kept = await ofVersion('20261203');
+    expect(kept.map((image) => [image.name, image.visibility, image[PROPERTY.state]])).toEqual([
+      [`${heldTitle} - Latest`, 'public', 'latest'],
+    ]);
+    expect(await latestIds()).toEqual(kept.map((image) => image.id));
   });
 });

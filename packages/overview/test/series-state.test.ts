@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { GlanceImage } from '@imagecycle/openstack';
+import type { Series } from '@imagecycle/series-catalogue';
+import { seriesStates } from '../src/index.ts';
+
+const series = {
+  id: 's',
+  title: 'S',
+  retired: false,
+  properties: {},
+  retention: { keepLast: 0, minimumAgeDays: 0 },
+  gracePeriodDays: 7,
+} as unknown as Series;
+const image = (id: string, state: string, createdAt: string) =>
+  ({
+    id,
+    name: id,
+    status: 'active',
+    visibility: 'private',
+    os_hidden: true,
+    protected: false,
+    created_at: createdAt,
+    imagecycle_series: 's',
+    imagecycle_version: id,
+    imagecycle_state: state,
+  }) as unknown as GlanceImage;
+
+describe('seriesStates', () => {
+  it('shows a verified image the renamer has not arranged yet in flight, next to the Latest it may replace', () => {
+    const [state] = seriesStates({
+      catalogue: { series: [series] },
+      images: [
+        image('2', 'verified', '2026-11-02T00:00:00Z'),
+        image('1', 'latest', '2026-11-01T00:00:00Z'),
+        image('3', 'candidate', '2026-11-03T00:00:00Z'),
+      ],
+      checks: new Map(),
+      events: [],
+      now: new Date('2026-11-04T00:00:00Z'),
+    });
+    expect(state?.latest?.id).toBe('1');
+    expect(state?.community).toEqual([]);
+    expect(state?.inFlight.map((i) => [i.id, i.state])).toEqual([
+      ['3', 'candidate'],
+      ['2', 'verified'],
+    ]);
+  });
+
+  it('a usage date that does not parse is left out of the view and named as the reason the image is held', () => {
+    const bad = {
+      ...image('1', 'community', '2026-11-01T00:00:00Z'),
+      imagecycle_unused_since: 'x',
+      imagecycle_last_used_at: 'yesterday',
+    } as GlanceImage;
+    const [state] = seriesStates({
+      catalogue: { series: [series] },
+      images: [bad],
+      checks: new Map(),
+      events: [],
+      now: new Date('2026-11-04T00:00:00Z'),
+    });
+    const [view] = state?.community ?? [];
+    expect(view).toMatchObject({
+      outlook: 'held',
+      because: "imagecycle_unused_since is not a date: 'x'",
+    });
+    expect(view && 'unusedSince' in view).toBe(false);
+    expect(view && 'lastUsedAt' in view).toBe(false);
+  });
+});
