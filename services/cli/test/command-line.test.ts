@@ -169,7 +169,7 @@ describe('imagecycle <command> [options]', SPAWNS, () => {
       '--limit: "lots" is not a positive integer',
     );
     expect(refusal(['images', '--state', 'shiny']).message).toBe(
-      '--state: "shiny" is not one of candidate, latest, community, retiring',
+      '--state: "shiny" is not one of candidate, verified, latest, community, retiring',
     );
     expect(refusal(['status', 'debian-12']).message).toContain(
       'status: unexpected argument "debian-12"',
