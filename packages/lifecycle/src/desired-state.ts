@@ -56,14 +56,19 @@ export function desiredState(
   series: Pick<Series, 'id' | 'title' | 'retired' | 'communityHidden' | 'properties'>,
   images: GlanceImage[],
 ): DesiredEntry[] {
-  const arranged = images
-    .filter((image) => image.status === 'active')
+  const ours = images
     .filter((image) => imageProperty(image, PROPERTY.series) === series.id)
-    .filter((image) => ARRANGED.has(imageProperty(image, PROPERTY.state) ?? ''))
-    .sort(newestFirst);
+    .filter((image) => ARRANGED.has(imageProperty(image, PROPERTY.state) ?? ''));
+  const arranged = ours.filter((image) => image.status === 'active').sort(newestFirst);
+  // A Latest or community image an operator deactivated stays deactivated, but never keeps
+  // the Latest role (a boot by name would find it and fail): it is named as community.
+  const benched = ours.filter(
+    (image) =>
+      image.status === 'deactivated' && imageProperty(image, PROPERTY.state) !== 'verified',
+  );
   const [newest, ...older] = arranged;
   const latest = newest && !series.retired ? newest : undefined;
-  const community = (latest ? older : arranged).slice().sort(byUpload);
+  const community = [...(latest ? older : arranged), ...benched].sort(byUpload);
 
   const purpose = series.properties.os_purpose;
   const entries: DesiredEntry[] = [];

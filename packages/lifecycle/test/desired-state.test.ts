@@ -27,6 +27,29 @@ const names = (entries: ReturnType<typeof desiredState>) =>
   entries.map((e) => [e.image.imagecycle_version, e.desired.name]);
 
 describe('desiredState', () => {
+  it('takes the Latest role from a deactivated image: the newest active one is Latest, the other is dated', () => {
+    const entries = desiredState(series, [
+      image('20240601', '2024-06-02T10:00:00Z', {
+        imagecycle_state: 'latest',
+        status: 'deactivated',
+        name: 'Ubuntu 24.04 Noble Numbat - Latest',
+      }),
+      image('20240523', '2024-05-24T10:00:00Z'),
+      image('20240701', '2024-07-02T10:00:00Z', {
+        imagecycle_state: 'verified',
+        status: 'deactivated',
+      }),
+    ]);
+    expect(names(entries)).toEqual([
+      ['20240523', 'Ubuntu 24.04 Noble Numbat - Latest'],
+      ['20240601', 'Ubuntu 24.04 Noble Numbat - 2024-06-02'],
+    ]);
+    expect(entries[1]?.desired).toMatchObject({
+      visibility: 'community',
+      properties: { imagecycle_state: 'community' },
+    });
+  });
+
   it('makes the newest version the Latest (by version, not by upload time) and dates the others', () => {
     const entries = desiredState(series, [
       image('20240601', '2024-06-02T10:00:00Z'),
@@ -159,7 +182,7 @@ describe('desiredState', () => {
     ]);
   });
 
-  it('property: the Latest is always an active verified, latest or community image, the newest of them; no candidate is ever arranged', () => {
+  it('property: the Latest is always an active verified, latest or community image, the newest of them; no candidate is ever arranged, a deactivated image never is Latest', () => {
     const promotable = new Set(['verified', 'latest', 'community']);
     const anImage = fc.record({
       version: fc.integer({ min: 1, max: 30 }).map(String),
@@ -187,11 +210,17 @@ describe('desiredState', () => {
         );
         const entries = desiredState({ ...series, retired }, images);
         for (const entry of entries) {
-          expect(entry.image.status).toBe('active');
           expect(promotable.has(String(entry.image.imagecycle_state))).toBe(true);
+          // a deactivated Latest or community image is only ever named as community
+          if (entry.image.status !== 'active') {
+            expect(entry.image.status).toBe('deactivated');
+            expect(entry.image.imagecycle_state).not.toBe('verified');
+            expect(entry.role).toBe('community');
+          }
         }
         const latest = entries.filter((e) => e.role === 'latest');
         expect(latest.length).toBeLessThanOrEqual(1);
+        if (latest[0]) expect(latest[0].image.status).toBe('active');
         const eligible = images.filter(
           (i) =>
             i.status === 'active' &&
@@ -205,8 +234,17 @@ describe('desiredState', () => {
           for (const other of eligible)
             expect(compareVersions(String(other.imagecycle_version), top)).toBeLessThanOrEqual(0);
         }
-        // every eligible image is arranged exactly once, nothing else
-        expect(entries.map((e) => e.image.id).sort()).toEqual(eligible.map((i) => i.id).sort());
+        // every eligible image is arranged exactly once, and every deactivated Latest or
+        // community image (named as community); nothing else
+        const benched = images.filter(
+          (i) =>
+            i.status === 'deactivated' &&
+            i.imagecycle_series === series.id &&
+            ['latest', 'community'].includes(String(i.imagecycle_state)),
+        );
+        expect(entries.map((e) => e.image.id).sort()).toEqual(
+          [...eligible, ...benched].map((i) => i.id).sort(),
+        );
       }),
       { numRuns: 500 },
     );

@@ -144,6 +144,26 @@ describe('reconcile', () => {
     expect(await byLatestName().then((images) => images.map((i) => i.id))).toEqual([checking]);
   });
 
+  it('takes the Latest name from an image an operator deactivated; the next newest is Latest', async () => {
+    const [deactivated] = (await byLatestName()).map((i) => i.id);
+    expect(deactivated).toBeDefined();
+    await service.glance.deactivateImage(deactivated as string);
+    const result = await reconcile({ series: seriesId }, deps);
+    expect(result.changes.map((c) => c.role).sort()).toEqual(['community', 'latest']);
+    const named = await byLatestName();
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatchObject({ status: 'active', visibility: 'public' });
+    expect(named[0]?.id).not.toBe(deactivated);
+    const benched = await service.glance.getImage(deactivated as string);
+    expect(benched).toMatchObject({
+      status: 'deactivated',
+      visibility: 'community',
+      [PROPERTY.state]: 'community',
+    });
+    expect(benched.name).toMatch(/ - \d{4}-\d{2}-\d{2}( #\d+)?$/);
+    await service.glance.reactivateImage(deactivated as string);
+  });
+
   it('never touches a tenant image that claims the series, and a retired series keeps no Latest', async () => {
     const foreign = await managedImage('29991231', { client: tenant });
     const before = await tenant.glance.getImage(foreign);
