@@ -24,7 +24,7 @@ import { createLogger, createMetrics } from '@imagecycle/observability';
 import type { GlanceImage } from '@imagecycle/openstack';
 import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import type { Catalogue } from '@imagecycle/series-catalogue';
-import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
+import { type Distro, type Mirror, type PublishedRelease, startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
 import {
@@ -278,21 +278,57 @@ describe('the image lifecycle', () => {
     expect(reaped.sort()).toEqual([oldUbuntu, oldDebian].sort());
   }, 300_000);
 
+  // Each fault, what must be rejected and why: the reason (metric label) and what the
+  // event's detail must and must not say.
+  type Why = { reason: string; says: string[]; never?: string[] };
   it.each([
-    ['a corrupted image', 'ubuntu-22.04', (url: string) => mirror.faults.corrupt({ prefix: url })],
+    [
+      'a corrupted image',
+      'ubuntu-22.04',
+      (url: string) => mirror.faults.corrupt({ prefix: url }),
+      // the downloader: the bytes hash to something else than the (genuine) feed says
+      (published: PublishedRelease): Why => ({
+        reason: 'checksum-mismatch',
+        says: [
+          `series ${published.distro} version ${published.version}: `,
+          `/${published.image.name} hashes to sha256:`,
+          `the upstream says ${published.image.sha256.slice(0, 16)}...`,
+        ],
+        never: [`hashes to sha256:${published.image.sha256.slice(0, 16)}`],
+      }),
+    ],
     [
       'a swapped, re-signed checksum',
       'ubuntu-20.04',
       (url: string) => mirror.faults.swapChecksum({ prefix: url }, { resign: true }),
+      // the signature holds (re-made by the genuine key), so the downloader finds the genuine
+      // bytes hashing to something else than the swapped checksum
+      (published: PublishedRelease): Why => ({
+        reason: 'checksum-mismatch',
+        says: [
+          `series ${published.distro} version ${published.version}: `,
+          `/${published.image.name} hashes to sha256:${published.image.sha256.slice(0, 16)}..., the upstream says `,
+        ],
+        never: [`the upstream says ${published.image.sha256.slice(0, 16)}`],
+      }),
     ],
     [
       'a forged signature',
       'ubuntu-minimal-24.04',
       (url: string) => mirror.faults.forgeSignature({ prefix: url }, { mode: 'other-key' }),
+      // the feed-watcher: signed by the forger's key, which is not in the keyring
+      (): Why => ({
+        reason: 'signature-invalid',
+        says: [
+          'rejected (signature-invalid)',
+          'signature rejected (unknown-key)',
+          mirror.forger.subkeyFingerprint.slice(-16).toLowerCase(),
+        ],
+      }),
     ],
   ] as const)(
     '%s: nothing is published, an event says why, the Latest stays as it was',
-    async (_label, seriesId, fault) => {
+    async (_label, seriesId, fault, why) => {
       const before = await managedOf(seriesId);
       const published = await mirror.publish(seriesId);
       const handle = fault(mirror.url('/cloud-images.ubuntu.com/'));
@@ -305,14 +341,16 @@ describe('the image lifecycle', () => {
       expect((await managedOf(seriesId)).map((i) => [i.id, i.name, i.updated_at])).toEqual(
         before.map((i) => [i.id, i.name, i.updated_at]),
       );
-      const rejected = (await events.recent(100, seriesId)).find((e) => e.type === 'rejected');
-      expect(rejected?.version).toBe(published.version);
-      expect(rejected?.detail).toBeTruthy();
+      const expected = why(published);
+      const rejected = (await events.recent(100, seriesId)).filter((e) => e.type === 'rejected');
+      expect(rejected.map((e) => e.version)).toEqual([published.version]);
+      const detail = rejected[0]?.detail ?? '';
+      for (const part of expected.says) expect(detail).toContain(part);
+      for (const part of expected.never ?? []) expect(detail).not.toContain(part);
       const counted = (await metrics.releaseRejections.get()).values.filter(
         (v) => v.labels.series === seriesId,
       );
-      expect(counted.map((v) => v.value)).toEqual([1]);
-      expect(counted[0]?.labels.reason).toBeTruthy();
+      expect(counted.map((v) => [v.labels.reason, v.value])).toEqual([[expected.reason, 1]]);
     },
     120_000,
   );

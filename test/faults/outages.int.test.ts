@@ -155,19 +155,33 @@ describe('outages during a run', () => {
     cleanups.push(() => redis.stop());
     const { runtime } = pipeline(redis.url);
     const release = mirror.latest(series);
+    const imagePath = release?.image.path ?? '';
+    const imageGets = () =>
+      mirror.requests.log.filter((e) => e.method === 'GET' && e.path === imagePath);
     // about four seconds of download: time to restart Redis underneath it
-    mirror.faults.trickle(release?.image.path ?? '', { chunkBytes: 256 * 1024, intervalMs: 250 });
+    mirror.faults.trickle(imagePath, { chunkBytes: 256 * 1024, intervalMs: 250 });
     await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
     await until(
-      async () => (await runtime.queue(downloadQueue).getActiveCount()) > 0,
+      async () =>
+        (await runtime.queue(downloadQueue).getActiveCount()) > 0 &&
+        mirror.requests.for(imagePath).bytes > 0,
       60_000,
       'the download',
     );
+    // the moment Redis goes down, the image is on its way: some bytes sent, not all, no GET
+    // of it finished (the log has a request once it ends)
+    const sentBeforeKill = mirror.requests.for(imagePath).bytes;
+    expect(sentBeforeKill).toBeGreaterThan(0);
+    expect(sentBeforeKill).toBeLessThan(release?.image.size ?? 0);
+    expect(imageGets()).toEqual([]);
     await redis.restart(1500);
     await waitUntilIdle(runtime, allQueues, 120_000);
     await expectPublishedOnce(series, release?.version ?? '');
     expect(await failedJobs(runtime)).toBe(0);
     expect(redis.restarts).toBe(1);
+    // and the image was served to the end after the restart
+    expect(mirror.requests.for(imagePath).bytes).toBeGreaterThanOrEqual(release?.image.size ?? 0);
+    expect(imageGets().some((e) => !e.aborted)).toBe(true);
     await removeImages(series);
   }, 180_000);
 

@@ -352,7 +352,22 @@ describe('verifyClearsigned', () => {
 });
 
 describe('robustness', () => {
-  it('random bytes as signature or message only ever throw SignatureError', async () => {
+  // Each attempt below is garbage, a truncation or a pairing of data with a signature over
+  // other data, so each must be refused - with a SignatureError and never anything else.
+  // A verification that succeeds is a failure of this property, not a pass: only the
+  // truncate-then-append case may legitimately rebuild the intact message (see below).
+  async function refused(attempt: Promise<unknown>, what: string): Promise<void> {
+    let outcome: unknown;
+    try {
+      outcome = await attempt;
+    } catch (error) {
+      if (error instanceof SignatureError) return;
+      throw error;
+    }
+    throw new Error(`${what}: verification succeeded (${JSON.stringify(outcome)})`);
+  }
+
+  it('random bytes as signature or message are always refused with SignatureError', async () => {
     const armoredSig = await signDetached(SUMS, upstream);
     const clear = await clearsign(SUMS, upstream);
     await fc.assert(
@@ -365,30 +380,44 @@ describe('robustness', () => {
         fc.string({ maxLength: 300 }),
         fc.nat({ max: 2000 }),
         async (bytes, text, cut) => {
-          const attempts: Promise<unknown>[] = [
+          await refused(
             verifyDetached({ data: SUMS, signature: bytes, trust, source: SOURCE }),
+            'random bytes as a detached signature',
+          );
+          await refused(
             verifyDetached({ data: bytes, signature: armoredSig, trust, source: SOURCE }),
+            'random bytes as the data of a good signature over other data',
+          );
+          await refused(
             verifyClearsigned({ message: bytes, trust, source: SOURCE }),
+            'random bytes as a clearsigned message',
+          );
+          await refused(
             verifyClearsigned({ message: text, trust, source: SOURCE }),
-            // structurally plausible input with a random payload or a truncation
+            'random text as a clearsigned message',
+          );
+          // structurally plausible input with a random payload
+          await refused(
             verifyDetached({
               data: SUMS,
               signature: `-----BEGIN PGP SIGNATURE-----\n\n${text}\n-----END PGP SIGNATURE-----\n`,
               trust,
               source: SOURCE,
             }),
-            verifyClearsigned({
-              message: clear.slice(0, cut % clear.length) + text,
-              trust,
-              source: SOURCE,
-            }),
-          ];
-          for (const attempt of attempts) {
-            try {
-              await attempt;
-            } catch (error) {
-              if (!(error instanceof SignatureError)) throw error;
-            }
+            'an armor block around random text',
+          );
+          // a truncated clearsigned message with random text appended: refused, unless the
+          // appended text happens to restore the whole message (only trailing whitespace or
+          // text after the END line may differ), and then only SUMS may come out
+          const message = clear.slice(0, cut % clear.length) + text;
+          const attempt = verifyClearsigned({ message, trust, source: SOURCE });
+          if (message.startsWith(clear.trimEnd())) {
+            await attempt.then(
+              (result) => expect(result.signedText.trimEnd()).toBe(SUMS.trimEnd()),
+              (error: unknown) => expect(error).toBeInstanceOf(SignatureError),
+            );
+          } else {
+            await refused(attempt, `a clearsigned message cut at ${cut % clear.length}`);
           }
         },
       ),

@@ -3,11 +3,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allQueues,
   downloadQueue,
   feedCheckQueue,
+  MANAGED_TAG,
+  PROPERTY,
   reconcileQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -193,6 +196,126 @@ describe('imagecycle worker feed-watcher', () => {
     const unknown = await cli(['plan', '--series', 'beos-5']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('beos-5');
+  });
+
+  it('images lists a Latest and community images with why each one is still here', async () => {
+    const series = 'almalinux-9'; // no other test here makes images of it
+    const service = connect('service');
+    const DAY = 24 * 3600 * 1000;
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const day = (ms: number) => iso(ms).slice(0, 10);
+    /** A managed image as the pipeline leaves one: tagged, labelled, active. */
+    const image = async (
+      version: string,
+      state: string,
+      extra: { protected?: boolean; properties?: Record<string, string> } = {},
+    ) => {
+      const created = await service.glance.createImage({
+        name: `AlmaLinux 9 ${version}`,
+        disk_format: 'raw',
+        visibility: state === 'latest' ? 'public' : 'community',
+        tags: [MANAGED_TAG],
+        ...(extra.protected ? { protected: true } : {}),
+        properties: {
+          [PROPERTY.series]: series,
+          [PROPERTY.version]: version,
+          [PROPERTY.state]: state,
+          ...extra.properties,
+        },
+      });
+      await service.glance.uploadImageData(created.id, Readable.from([Buffer.alloc(4096, 1)]), {
+        size: 4096,
+      });
+      // Glance dates uploads to the second: a second apart, newest-upload-first is certain
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      return created.id;
+    };
+    try {
+      // oldest upload first
+      const unused = await image('9.3-20240101', 'community', {
+        properties: {
+          [PROPERTY.lastUsedAt]: iso(now - 10 * DAY),
+          [PROPERTY.unusedSince]: iso(now - 2 * DAY),
+        },
+      });
+      const used = await image('9.4-20240601', 'community', {
+        properties: {
+          [PROPERTY.lastUsedAt]: iso(now - 1 * DAY),
+          [PROPERTY.keptBecause]: 'in use by server 4f1c (ACTIVE)',
+        },
+      });
+      const pinned = await image('9.5-20250101', 'community', { protected: true });
+      const newest = await image('9.5-20250601', 'community');
+      const latest = await image('9.6-20261101', 'latest');
+
+      const json = await cli(['images', '--series', series, '--json']);
+      expect(json.status, json.stderr).toBe(0);
+      const { images } = JSON.parse(json.stdout) as {
+        images: { id: string; series: string; version: string; state: string; outlook?: string }[];
+      };
+      expect(images.map((i) => [i.id, i.series, i.version, i.state, i.outlook])).toEqual([
+        [latest, series, '9.6-20261101', 'latest', undefined],
+        [newest, series, '9.5-20250601', 'community', 'held'],
+        [pinned, series, '9.5-20250101', 'community', 'held'],
+        [used, series, '9.4-20240601', 'community', 'in-use'],
+        [unused, series, '9.3-20240101', 'community', 'reap-after'],
+      ]);
+
+      const table = await cli(['images', '--series', series]);
+      expect(table.status, table.stderr).toBe(0);
+      const [header, ...rows] = table.stdout.trimEnd().split('\n');
+      expect(header).toMatch(/^ID\s+SERIES\s+VERSION\s+STATE\s+UPLOADED\s+NAME\s+OUTLOOK$/);
+      const today = day(now);
+      expect(rows.map((row) => row.split(/ {2,}/))).toEqual([
+        [latest, series, '9.6-20261101', 'latest', today, 'AlmaLinux 9 9.6-20261101', 'Latest'],
+        [
+          newest,
+          series,
+          '9.5-20250601',
+          'community',
+          today,
+          'AlmaLinux 9 9.5-20250601',
+          'kept: retention floor: one of the newest 1',
+        ],
+        [
+          pinned,
+          series,
+          '9.5-20250101',
+          'community',
+          today,
+          'AlmaLinux 9 9.5-20250101',
+          'kept: protected',
+        ],
+        [
+          used,
+          series,
+          '9.4-20240601',
+          'community',
+          today,
+          'AlmaLinux 9 9.4-20240601',
+          `in use, last used ${day(now - DAY)} (in use by server 4f1c (ACTIVE))`,
+        ],
+        [
+          unused,
+          series,
+          '9.3-20240101',
+          'community',
+          today,
+          'AlmaLinux 9 9.3-20240101',
+          // the catalogue's grace period is 7 days
+          `last used ${day(now - 10 * DAY)}, unused since ${day(now - 2 * DAY)}, reap after ${day(now + 5 * DAY)}`,
+        ],
+      ]);
+
+      // --state keeps the rows of one lifecycle state
+      const community = await cli(['images', '--series', series, '--state', 'community', '--json']);
+      expect(
+        (JSON.parse(community.stdout) as { images: { id: string }[] }).images.map((i) => i.id),
+      ).toEqual([newest, pinned, used, unused]);
+    } finally {
+      await removeManagedImages(service, series);
+    }
   });
 
   it('a worker with IMAGECYCLE_METRICS_PORT serves /healthz and its own /metrics', async () => {

@@ -120,6 +120,10 @@ describe('download', () => {
     );
     const path = new URL(release.url).pathname;
     expect(mirror.requests.log.some((entry) => entry.path === path && entry.range)).toBe(true);
+    // both faults were served: one 503, one cut response
+    expect(busy.hits).toBe(1);
+    expect(cut.hits).toBe(1);
+    expect(mirror.requests.for(path).statuses[503]).toBe(1);
   });
 
   it('rejects a Fedora CoreOS image whose signature is forged', async () => {

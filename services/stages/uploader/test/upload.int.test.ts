@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Artifact, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { desiredState } from '@imagecycle/lifecycle';
+import type { Server } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import { listAllServers } from '@imagecycle/test/support/openstack-test-calls';
@@ -71,6 +72,33 @@ function artifactFor(
   };
   return { artifact, release };
 }
+
+/**
+ * Nova's records of the smoke-test servers changed since `since`, deleted ones included
+ * (`changes-since` lists deleted servers too; every project, as admin): what really ran,
+ * whatever the uploader's code says it did.
+ */
+async function serverRecordsSince(since: Date): Promise<Server[]> {
+  const reply = await service.session.request({
+    service: 'compute',
+    method: 'GET',
+    url: `${await service.session.endpoint('compute')}/servers/detail`,
+    query: { all_tenants: 1, 'changes-since': since.toISOString() },
+    expect: [200],
+  });
+  return (JSON.parse(reply.body) as { servers: Server[] }).servers.filter((server) =>
+    server.name.startsWith('imagecycle-smoke-'),
+  );
+}
+
+/** What a server record says about the smoke test: booted from what, launched, deleted. */
+const record = (server: Server) => ({
+  name: server.name,
+  image: server.image ? server.image.id : server.image,
+  status: server.status,
+  launched: typeof server['OS-SRV-USG:launched_at'] === 'string',
+  terminated: typeof server['OS-SRV-USG:terminated_at'] === 'string',
+});
 
 beforeAll(async () => {
   owner = await service.projectId();
@@ -199,8 +227,20 @@ describe('upload', () => {
     const flavors: string[] = [];
     const tester = { nova: service.nova, flavorRef: (f: string) => (flavors.push(f), '2') };
     const { artifact, release } = artifactFor('20261124');
+    const since = new Date();
     const booted = await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester });
     expect(flavors).toEqual(['m1.small']);
+    // Nova's own records: one smoke server was booted from this candidate - it reached
+    // ACTIVE (launched) - and was deleted afterwards
+    expect((await serverRecordsSince(since)).map(record)).toEqual([
+      {
+        name: `imagecycle-smoke-${booted.imageId.slice(0, 8)}`,
+        image: booted.imageId,
+        status: 'DELETED',
+        launched: true,
+        terminated: true,
+      },
+    ]);
     // no server left that was booted from this candidate
     expect(await listAllServers(service, { allTenants: true, image: booted.imageId })).toEqual([]);
     const smokeServers = async () =>
@@ -220,6 +260,7 @@ describe('upload', () => {
       },
     });
     const other = artifactFor('20261125');
+    const failedSince = new Date();
     await expect(
       upload({ release: other.release, artifact: other.artifact }, ctx, {
         ...deps,
@@ -231,8 +272,19 @@ describe('upload', () => {
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
     ).toEqual([]);
-    // the failed smoke test left no new server behind either
+    // the failed smoke test left no new server behind either: it booted one, and deleted it
     expect([...(await smokeServers())].filter((id) => !before.has(id))).toEqual([]);
+    const [failed, ...more] = (await serverRecordsSince(failedSince)).map(record);
+    expect(more).toEqual([]);
+    expect(failed).toEqual({
+      name: `imagecycle-smoke-${String(failed?.image).slice(0, 8)}`,
+      image: failed?.image,
+      status: 'DELETED',
+      launched: true,
+      terminated: true,
+    });
+    // booted from the new candidate (deleted with the failure), not from the earlier one
+    expect(failed?.image).not.toBe(booted.imageId);
     currentSeries = series();
   });
 });
