@@ -15,7 +15,7 @@ import {
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
-import { download, type DownloadDeps, DownloadRejected } from '../src/index.ts';
+import { download, type DownloadDeps, DownloadRejected, stagingPaths } from '../src/index.ts';
 
 let mirror: Mirror;
 let catalogue: Catalogue;
@@ -103,7 +103,7 @@ describe('download', () => {
     fault.remove();
     expect(error).toBeInstanceOf(DownloadRejected);
     expect((error as DownloadRejected).reason).toBe('checksum-mismatch');
-    expect(existsSync(join(d.stagingDir, 'ubuntu-22.04', release.version))).toBe(false);
+    expect(existsSync(stagingPaths(d.stagingDir, release.series, release.version).dir)).toBe(false);
   });
 
   it('resumes a cut download with Range, and rides out 503s', async () => {
