@@ -152,6 +152,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         const result = await upload({ release, artifact }, ctx, {
           glance: cloud.glance,
           owner,
+          stagingDir: deps.stagingDir,
           findSeries,
           enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
           now,
