@@ -67,13 +67,25 @@ export async function download(
   // Only the upstream's algorithm while downloading: for an uncompressed release the uploader
   // computes SHA-512 as it sends the bytes (overlapping Glance's own hashing).
   const algorithms = [release.checksum.algorithm];
-  const fetched = await fetchFile(release.url, paths.part, {
-    algorithms,
-    onProgress: throttled(ctx, 'download'),
-    ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
-    ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
-    ...(deps.verifyTls === false ? { verifyTls: false } : {}),
-  });
+  const fetch = () =>
+    fetchFile(release.url, paths.part, {
+      algorithms,
+      size: release.size,
+      onProgress: throttled(ctx, 'download'),
+      ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
+      ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
+      ...(deps.verifyTls === false ? { verifyTls: false } : {}),
+    });
+  let fetched = await fetch();
+  if (
+    fetched.digests[release.checksum.algorithm] !== release.checksum.value &&
+    fetched.reused > 0
+  ) {
+    // Bytes from an earlier attempt (complete or not) that do not hash right - damaged, or
+    // an earlier respin's - are no verdict on the release: fetch it whole, from zero.
+    await rm(paths.part, { force: true });
+    fetched = await fetch();
+  }
 
   const reject = async (error: DownloadRejected): Promise<never> => {
     await rm(paths.dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // download() against a small local HTTP server (Range and 416 answered like a real one):
 // staging is tied to the release it verified, not only to its series and version name.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Release } from '@imagecycle/contracts';
 import { makeQcow2 } from '@imagecycle/test/mirror';
-import { download, type DownloadDeps } from '../src/index.ts';
+import { download, type DownloadDeps, stagingPaths } from '../src/index.ts';
 
 /** What the server serves, by URL path; tests change it to play an upstream's respin. */
 const files = new Map<string, Buffer>();
@@ -120,5 +120,75 @@ describe('download: staging belongs to one release', () => {
     for (const [i, release] of [plus, underscore, colon].entries())
       expect(await download({ release }, ctx, d)).toEqual(artifacts[i]);
     expect(requests).toEqual([]);
+  });
+});
+
+// Defect: a worker killed after the last byte - while decompressing or checking the
+// signature - left a complete download.part; every retry asked for the bytes after its end,
+// got 416, and the release was never published.
+describe('download: a complete download.part is verified, not fetched again', () => {
+  /** The state a worker killed after the last byte leaves: the whole file as download.part. */
+  function killedAfterLastByte(d: DownloadDeps, release: Release, bytes: Buffer) {
+    const paths = stagingPaths(d.stagingDir, release.series, release.version);
+    mkdirSync(paths.dir, { recursive: true });
+    writeFileSync(paths.part, bytes);
+    return paths;
+  }
+
+  it('without the size from the feed: one 416 tells it is whole, and it is verified', async () => {
+    const d = deps();
+    const bytes = image('whole');
+    const release = serve('20261130', bytes);
+    killedAfterLastByte(d, release, bytes);
+    const artifact = await download({ release }, ctx, d);
+    expect(sha256(readFileSync(artifact.path))).toBe(release.checksum.value);
+    expect(requests.map((r) => [r.range, r.status])).toEqual([[`bytes=${bytes.length}-`, 416]]);
+  });
+
+  it('with the size from the feed: verified without a request', async () => {
+    const d = deps();
+    const bytes = image('whole, sized');
+    const release = { ...serve('20261201', bytes), size: bytes.length };
+    killedAfterLastByte(d, release, bytes);
+    const artifact = await download({ release }, ctx, d);
+    expect(sha256(readFileSync(artifact.path))).toBe(release.checksum.value);
+    expect(requests).toEqual([]);
+  });
+
+  it('a complete download.part of other bytes is fetched again from zero, not rejected', async () => {
+    for (const size of [undefined, true]) {
+      requests.length = 0;
+      const d = deps();
+      const bytes = image(`right ${size}`);
+      const served = serve(`20261202-${size}`, bytes);
+      const release = size ? { ...served, size: bytes.length } : served;
+      killedAfterLastByte(d, release, image('wrong, same length'));
+      const artifact = await download({ release }, ctx, d);
+      expect(sha256(readFileSync(artifact.path)), `size ${size}`).toBe(release.checksum.value);
+      expect(
+        requests.map((r) => [r.range, r.status]),
+        `size ${size}`,
+      ).toEqual(
+        size
+          ? [[undefined, 200]]
+          : [
+              [`bytes=${bytes.length}-`, 416],
+              [undefined, 200],
+            ],
+      );
+    }
+  });
+
+  it('a partial download.part of other bytes (an earlier respin) is fetched again from zero', async () => {
+    const d = deps();
+    const bytes = image('the respin');
+    const release = serve('20261203', bytes);
+    killedAfterLastByte(d, release, Buffer.alloc(100_000, 'the first spin'));
+    const artifact = await download({ release }, ctx, d);
+    expect(sha256(readFileSync(artifact.path))).toBe(release.checksum.value);
+    expect(requests.map((r) => [r.range, r.status])).toEqual([
+      ['bytes=100000-', 206],
+      [undefined, 200],
+    ]);
   });
 });
