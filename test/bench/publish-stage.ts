@@ -1,7 +1,7 @@
 // One stage of the publish benchmark in a process of its own (as its worker runs), so its
 // peak RSS is its own. Prints one JSON line: wall seconds, peak RSS, and the stage's result.
 //   publish-stage.ts download <release.json> <staging dir>
-//   publish-stage.ts upload <release.json> <artifact.json>
+//   publish-stage.ts upload <release.json> <artifact.json> <staging dir>
 import { readFileSync } from 'node:fs';
 import { artifactSchema, releaseSchema } from '@imagecycle/contracts';
 import { download } from '@imagecycle/downloader';
@@ -9,9 +9,11 @@ import { DEFAULT_CATALOGUE_PATH, loadCatalogue } from '@imagecycle/series-catalo
 import { upload } from '@imagecycle/uploader';
 import { connect } from '../support/clouds.ts';
 
-const [stage, releaseFile, third] = process.argv.slice(2);
+const [stage, releaseFile, third, fourth] = process.argv.slice(2);
 if (!releaseFile || !third)
-  throw new Error('usage: publish-stage.ts download|upload <release.json> <dir|artifact.json>');
+  throw new Error(
+    'usage: publish-stage.ts download <release.json> <dir> | upload <release.json> <artifact.json> <dir>',
+  );
 const release = releaseSchema.parse(JSON.parse(readFileSync(releaseFile, 'utf8')));
 const ctx = { progress: () => Promise.resolve() };
 let result: unknown;
@@ -24,6 +26,8 @@ if (stage === 'download') {
     trustFor: () => Promise.resolve(undefined),
   });
 } else if (stage === 'upload') {
+  if (!fourth)
+    throw new Error('usage: publish-stage.ts upload <release.json> <artifact.json> <dir>');
   const artifact = artifactSchema.parse(JSON.parse(readFileSync(third, 'utf8')));
   const catalogue = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: process.env });
   const client = connect('service');
@@ -32,6 +36,7 @@ if (stage === 'download') {
   result = await upload({ release, artifact }, ctx, {
     glance: client.glance,
     owner,
+    stagingDir: fourth,
     findSeries: (id) => catalogue.series.find((s) => s.id === id),
     enqueueReconcile: () => Promise.resolve(),
   });

@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       const artifactFile = join(dir, 'artifact.json');
       writeFileSync(artifactFile, JSON.stringify(downloaded.result));
       await settle();
-      const uploaded = await runStage(['upload', releaseFile, artifactFile], env);
+      const uploaded = await runStage(['upload', releaseFile, artifactFile, staging], env);
       images.push(String(uploaded.result.imageId));
       pipeline.push({
         download: downloaded,

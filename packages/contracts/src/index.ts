@@ -27,3 +27,11 @@ export {
   allQueues,
 } from './queues.ts';
 export { Rejection, REJECTION_REASONS, type RejectionReason } from './rejection.ts';
+export {
+  stagingPaths,
+  stagingMarker,
+  stagingMarkerSchema,
+  markerFits,
+  type StagingPaths,
+  type StagingMarker,
+} from './staging.ts';

@@ -3,6 +3,7 @@
 // twice at once, its job id. Typed enqueueing and typed handlers are derived from it.
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
+import { encodeKey } from './keys.ts';
 
 export interface QueueDefinition<
   Name extends string = string,
@@ -69,7 +70,12 @@ export type HandlerTable = Readonly<
   Record<string, (payload: never, context: HandlerContext) => Promise<unknown>>
 >;
 
-/** Job ids may not contain ':' in BullMQ; this keeps ids readable and safe. */
+/**
+ * A job id from its parts, e.g. `download--ubuntu-24.04--20261120.1`: each part encoded
+ * losslessly (`encodeKey`: no ':', which BullMQ forbids, and never "--" inside a part), so
+ * two different units of work never share an id and `id.split('--').map(decodeKey)` gives
+ * the parts back.
+ */
 export function jobIdFrom(...parts: string[]): string {
-  return parts.map((part) => part.replace(/[^A-Za-z0-9._-]/g, '_')).join('--');
+  return parts.map(encodeKey).join('--');
 }

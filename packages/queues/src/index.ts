@@ -8,6 +8,7 @@ export {
   type HandlerTable,
   type HandlerContext,
 } from './definition.ts';
+export { encodeKey, decodeKey } from './keys.ts';
 export { QueueConfigurationError, PayloadError } from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
 export {

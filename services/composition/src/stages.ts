@@ -123,11 +123,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         deps.metrics?.bytesMoved?.inc({ stage: 'download', series: release.series }, bytes),
       );
       // Directories nobody wrote to for three days belong to abandoned releases.
-      const removed = await cleanStaging(
-        deps.stagingDir,
-        new Set([`${release.series}/${release.version}`]),
-        ABANDONED_AFTER_MS,
-      );
+      const removed = await cleanStaging(deps.stagingDir, [release], ABANDONED_AFTER_MS);
       if (removed.length > 0) deps.logger?.info({ removed }, 'abandoned staging removed');
       return judged(release, async () => {
         const artifact = await download({ release }, ctx, {
@@ -156,6 +152,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         const result = await upload({ release, artifact }, ctx, {
           glance: cloud.glance,
           owner,
+          stagingDir: deps.stagingDir,
           findSeries,
           enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
           now,
@@ -241,7 +238,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
               await previous.remove();
             return runtime.enqueue(reapQueue, { series: id, imageId });
           },
-          cleanStaging: () => cleanStaging(deps.stagingDir, new Set(), ABANDONED_AFTER_MS),
+          cleanStaging: () => cleanStaging(deps.stagingDir, [], ABANDONED_AFTER_MS),
         },
       );
       for (const removed of report.removedCandidates)

@@ -2,10 +2,12 @@
 //   fetch the pinned URL (resumable, hashed while streaming) -> compare with the upstream
 //   checksum -> verify the image signature where the upstream signs the file itself ->
 //   decompress (hashed) -> sniff the disk format and virtual size -> mark verified.
-// Any mismatch deletes what was fetched. A rerun after success returns the marked artifact
-// without touching the network; after a crash it resumes the partial download.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { type Artifact, artifactSchema, type Release } from '@imagecycle/contracts';
+// Any mismatch deletes what was fetched. The marker names the release's upstream checksum:
+// a rerun for the same release returns the marked artifact without touching the network, a
+// respin (same version, new checksum) is downloaded anew; after a crash it resumes the
+// partial download.
+import { rename, rm } from 'node:fs/promises';
+import type { Artifact, Release } from '@imagecycle/contracts';
 import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycle/trust';
 import got from 'got';
 import { failpoint } from '@imagecycle/failpoints';
@@ -13,7 +15,7 @@ import { decompress } from './decompress.ts';
 import { sniffDisk } from './disk-format.ts';
 import { DownloadRejected } from './errors.ts';
 import { fetchFile } from './fetch-file.ts';
-import { ensureDir, stagingPaths } from './staging.ts';
+import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './staging.ts';
 
 export interface DownloadDeps {
   stagingDir: string;
@@ -55,24 +57,35 @@ export async function download(
   const what = `series ${release.series} version ${release.version}`;
   const paths = stagingPaths(deps.stagingDir, release.series, release.version);
 
-  const done = await readFile(paths.marker, 'utf8').then(
-    (text) => artifactSchema.safeParse(JSON.parse(text)),
-    () => undefined,
-  );
-  if (done?.success) return done.data;
+  // Verified before: returned as it is. A marker of another release (a respin of this
+  // version) is discarded with its directory, and the release is downloaded anew.
+  const done = await verifiedArtifact(paths, release);
+  if (done) return done;
 
   await ensureDir(paths);
   const compressed = release.compression !== 'none';
   // Only the upstream's algorithm while downloading: for an uncompressed release the uploader
   // computes SHA-512 as it sends the bytes (overlapping Glance's own hashing).
   const algorithms = [release.checksum.algorithm];
-  const fetched = await fetchFile(release.url, paths.part, {
-    algorithms,
-    onProgress: throttled(ctx, 'download'),
-    ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
-    ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
-    ...(deps.verifyTls === false ? { verifyTls: false } : {}),
-  });
+  const fetch = () =>
+    fetchFile(release.url, paths.part, {
+      algorithms,
+      size: release.size,
+      onProgress: throttled(ctx, 'download'),
+      ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
+      ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
+      ...(deps.verifyTls === false ? { verifyTls: false } : {}),
+    });
+  let fetched = await fetch();
+  if (
+    fetched.digests[release.checksum.algorithm] !== release.checksum.value &&
+    fetched.reused > 0
+  ) {
+    // Bytes from an earlier attempt (complete or not) that do not hash right - damaged, or
+    // an earlier respin's - are no verdict on the release: fetch it whole, from zero.
+    await rm(paths.part, { force: true });
+    fetched = await fetch();
+  }
 
   const reject = async (error: DownloadRejected): Promise<never> => {
     await rm(paths.dir, { recursive: true, force: true });
@@ -168,7 +181,7 @@ export async function download(
     diskFormat: disk.format,
     virtualSize: disk.virtualSize,
   };
-  await writeFile(paths.marker, JSON.stringify(artifact));
+  await markVerified(paths, release, artifact);
   await ctx.progress({ phase: 'verified', bytes: size, total: size, percent: 100 });
   return artifact;
 }

@@ -1,9 +1,12 @@
 // Streams a URL into a file, hashing while it streams. A cut connection is resumed with
 // HTTP Range from the bytes already on disk (hashed again first, so the digest covers the
-// whole file); a server that ignores Range restarts from zero. Retries are bounded.
+// whole file); a server that ignores Range restarts from zero. A file that is already whole -
+// a worker killed after the last byte - is hashed, not fetched again: it has the size the
+// feed gave, or the server answers the Range past its end with 416 naming that very length.
+// A file longer than the upstream's starts over from zero. Retries are bounded.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got from 'got';
 import { sinkToFile } from './file-sink.ts';
@@ -13,25 +16,44 @@ export interface FetchedFile {
   digests: Record<string, string>;
   /** Range requests made to resume. */
   resumes: number;
+  /** Bytes that were on disk before this call and are part of the result (0: all fetched now). */
+  reused: number;
 }
 
 export interface FetchFileOptions {
   algorithms: readonly string[];
+  /** The file's size, when the feed says it: a file of this size on disk is complete. */
+  size?: number | undefined;
   onProgress?: (bytes: number, total: number | undefined) => void;
   attempts?: number;
   timeoutMs?: number;
   verifyTls?: boolean;
 }
 
-async function hashExisting(path: string, hashes: Hash[]): Promise<number> {
-  const size = await stat(path).then(
+const sizeOf = (path: string) =>
+  stat(path).then(
     (s) => s.size,
     () => 0,
   );
+
+async function hashExisting(path: string, hashes: Hash[]): Promise<number> {
+  const size = await sizeOf(path);
   if (size === 0) return 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
     for (const h of hashes) h.update(chunk as Buffer);
   return size;
+}
+
+/**
+ * For a 416 answer (Range Not Satisfiable), the complete length it names
+ * (`Content-Range: bytes *\/<length>`, NaN when it names none); undefined for any other.
+ */
+function unsatisfiedLength(error: unknown): number | undefined {
+  const response = (error as { response?: { statusCode?: number; headers?: object } }).response;
+  if (response?.statusCode !== 416) return undefined;
+  const header = (response.headers as Record<string, unknown> | undefined)?.['content-range'];
+  const length = /^bytes \*\/(\d+)$/.exec(typeof header === 'string' ? header.trim() : '')?.[1];
+  return length === undefined ? Number.NaN : Number(length);
 }
 
 export async function fetchFile(
@@ -41,9 +63,28 @@ export async function fetchFile(
 ): Promise<FetchedFile> {
   const attempts = options.attempts ?? 6;
   let resumes = 0;
+  let reused = await sizeOf(path);
+  const digestsOf = (hashes: Hash[]) => {
+    const digests: Record<string, string> = {};
+    options.algorithms.forEach(
+      (algorithm, i) => (digests[algorithm] = hashes[i]?.digest('hex') ?? ''),
+    );
+    return digests;
+  };
+  const startOver = async () => {
+    await rm(path, { force: true });
+    reused = 0;
+  };
+  if (options.size !== undefined && reused > options.size) await startOver();
+
   for (let attempt = 1; ; attempt += 1) {
     const hashes = options.algorithms.map((algorithm) => createHash(algorithm));
     let have = await hashExisting(path, hashes);
+    if (have > 0 && have === options.size) {
+      // complete already (killed after the last byte): nothing to ask the server
+      options.onProgress?.(have, have);
+      return { size: have, digests: digestsOf(hashes), resumes, reused };
+    }
     try {
       const request = got.stream(url, {
         headers: have > 0 ? { range: `bytes=${have}-` } : {},
@@ -62,12 +103,22 @@ export async function fetchFile(
       }>((resolve, reject) => {
         request.once('response', resolve);
         request.once('error', reject);
+      }).catch((error: unknown) => {
+        // A Range past the end: complete when the server's length is what is on disk.
+        const length = have > 0 ? unsatisfiedLength(error) : undefined;
+        if (length !== undefined && length === have) return 'complete' as const;
+        throw error;
       });
+      if (response === 'complete') {
+        options.onProgress?.(have, have);
+        return { size: have, digests: digestsOf(hashes), resumes, reused };
+      }
       if (have > 0 && response.statusCode === 200) {
         // The server ignored Range: start over (the sink truncates the file).
         for (const [i, algorithm] of options.algorithms.entries())
           hashes[i] = createHash(algorithm);
         have = 0;
+        reused = 0;
       } else if (have > 0) {
         resumes += 1;
       }
@@ -84,12 +135,15 @@ export async function fetchFile(
         },
       });
       if (total !== undefined && bytes !== total) throw new Error(`got ${bytes} of ${total} bytes`);
-      const digests: Record<string, string> = {};
-      options.algorithms.forEach(
-        (algorithm, i) => (digests[algorithm] = hashes[i]?.digest('hex') ?? ''),
-      );
-      return { size: bytes, digests, resumes };
+      return { size: bytes, digests: digestsOf(hashes), resumes, reused };
     } catch (error) {
+      const length = have > 0 ? unsatisfiedLength(error) : undefined;
+      if (length !== undefined) {
+        // 416 with another length (or none): what is on disk is longer than the upstream's
+        // file, or another file altogether. Start over from zero, at once.
+        await startOver();
+        if (attempt < attempts) continue;
+      }
       const status = (error as { response?: { statusCode?: number } }).response?.statusCode;
       if (status === 404 || status === 403 || status === 410 || attempt >= attempts) {
         throw new Error(

@@ -1,53 +1,89 @@
-// Where a release's bytes live in staging. Names come from series and version only - never
-// from upstream strings - so nothing an upstream publishes can choose a path.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+// Where a release's bytes live in staging (the layout is the contract's: `stagingPaths`).
+// Names come from series and version only - never from upstream strings - and are encoded
+// losslessly, so nothing an upstream publishes can choose a path and two releases never
+// share a directory.
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  type Artifact,
+  markerFits,
+  type Release,
+  stagingMarker,
+  stagingMarkerSchema,
+  stagingPaths,
+  type StagingPaths,
+} from '@imagecycle/contracts';
 
-const safe = (part: string) => part.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
-
-export interface StagingPaths {
-  dir: string;
-  /** The download as it arrives (compressed, when the release is). */
-  part: string;
-  /** The decompressed, verified disk image. */
-  disk: string;
-  /** Written last: the artifact, as JSON, once everything was verified. */
-  marker: string;
-}
-
-export function stagingPaths(stagingDir: string, series: string, version: string): StagingPaths {
-  const dir = join(stagingDir, safe(series), safe(version));
-  return {
-    dir,
-    part: join(dir, 'download.part'),
-    disk: join(dir, 'disk.img'),
-    marker: join(dir, 'verified.json'),
-  };
-}
+export { stagingPaths, type StagingPaths };
 
 export async function ensureDir(paths: StagingPaths): Promise<void> {
   await mkdir(paths.dir, { recursive: true });
 }
 
 /**
- * Removes abandoned artifacts: every series/version directory not in `keep` and untouched
- * for longer than `olderThanMs`. Returns what it removed.
+ * The artifact the marker in `paths` records for `release`, when the marker is this
+ * release's (series, version, upstream checksum) and its disk image is still there with the
+ * recorded size. Anything else in the directory - the verified bytes of a respin, a marker
+ * that cannot be read, a damaged image - is removed, so the download starts over; a
+ * directory without a marker is left alone (its partial download is resumed).
+ */
+export async function verifiedArtifact(
+  paths: StagingPaths,
+  release: Pick<Release, 'series' | 'version' | 'checksum'>,
+): Promise<Artifact | undefined> {
+  const text = await readFile(paths.marker, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let parsed;
+  try {
+    parsed = stagingMarkerSchema.safeParse(JSON.parse(text));
+  } catch {
+    parsed = undefined;
+  }
+  const marker = parsed?.success ? parsed.data : undefined;
+  if (marker && markerFits(marker, release) && marker.artifact.path === paths.disk) {
+    const size = await stat(paths.disk).then(
+      (info) => info.size,
+      () => undefined,
+    );
+    if (size === marker.artifact.size) return marker.artifact;
+  }
+  await rm(paths.dir, { recursive: true, force: true });
+  return undefined;
+}
+
+/** Marks `artifact` verified as the bytes of `release`: written whole or not at all. */
+export async function markVerified(
+  paths: StagingPaths,
+  release: Pick<Release, 'series' | 'version' | 'checksum'>,
+  artifact: Artifact,
+): Promise<void> {
+  const temporary = `${paths.marker}.tmp`;
+  await writeFile(temporary, JSON.stringify(stagingMarker(release, artifact)));
+  await rename(temporary, paths.marker);
+}
+
+/**
+ * Removes abandoned artifacts: every series/version directory that is not one of the `keep`
+ * releases and was untouched for longer than `olderThanMs`. Returns what it removed
+ * (directory names relative to the staging directory).
  */
 export async function cleanStaging(
   stagingDir: string,
-  keep: ReadonlySet<string>,
+  keep: readonly { series: string; version: string }[],
   olderThanMs: number,
   now = Date.now(),
 ): Promise<string[]> {
+  const kept = new Set(keep.map((r) => stagingPaths(stagingDir, r.series, r.version).dir));
   const removed: string[] = [];
   for (const series of await readdir(stagingDir).catch(() => [] as string[])) {
     for (const version of await readdir(join(stagingDir, series)).catch(() => [] as string[])) {
-      const dir = join(stagingDir, series, version);
-      if (keep.has(`${series}/${version}`)) continue;
+      const name = join(series, version);
+      const dir = join(stagingDir, name);
+      if (kept.has(dir)) continue;
       const info = await stat(dir);
       if (now - info.mtimeMs < olderThanMs) continue;
       await rm(dir, { recursive: true, force: true });
-      removed.push(`${series}/${version}`);
+      removed.push(name);
     }
   }
   return removed;

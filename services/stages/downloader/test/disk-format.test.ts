@@ -64,8 +64,32 @@ describe('stagingPaths', () => {
     expect(stagingPaths('/staging', 'ubuntu-24.04', '20261101.1').disk).toBe(
       '/staging/ubuntu-24.04/20261101.1/disk.img',
     );
-    const hostile = stagingPaths('/staging', '../../etc', '../passwd').dir;
-    expect(hostile).toBe('/staging/__.._etc/__passwd');
-    expect(hostile.split('/').filter((part) => part === '..')).toEqual([]);
+    for (const [series, version] of [
+      ['../../etc', '../passwd'],
+      ['..', '..'],
+      ['.', '.'],
+      ['/', '/etc'],
+    ] as const) {
+      const hostile = stagingPaths('/staging', series, version).dir;
+      expect(hostile.startsWith('/staging/'), hostile).toBe(true);
+      expect(hostile.split('/').slice(2), hostile).toHaveLength(2);
+      expect(
+        hostile.split('/').filter((part) => part === '..' || part === '.'),
+        hostile,
+      ).toEqual([]);
+    }
+  });
+
+  it('gives two releases one directory only when they are the same release', () => {
+    const dirs = [
+      ['s', '1.0+1'],
+      ['s', '1.0_1'],
+      ['s', '1.0 1'],
+      ['s', '1.0:1'],
+      ['s', '1.0/1'],
+      ['s/1', '0'],
+      ['s_1', '0'],
+    ].map(([series, version]) => stagingPaths('/staging', series ?? '', version ?? '').dir);
+    expect(new Set(dirs).size, dirs.join(' ')).toBe(dirs.length);
   });
 });

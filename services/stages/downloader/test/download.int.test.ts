@@ -1,10 +1,10 @@
 // The downloader against the local upstream mirror: every compression, the checksum and
 // signature checks, resuming a cut download, riding out 503s, and idempotency.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Release } from '@imagecycle/contracts';
 import {
   DocumentFetcher,
@@ -15,7 +15,7 @@ import {
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
-import { download, type DownloadDeps, DownloadRejected } from '../src/index.ts';
+import { download, type DownloadDeps, DownloadRejected, stagingPaths } from '../src/index.ts';
 
 let mirror: Mirror;
 let catalogue: Catalogue;
@@ -103,7 +103,7 @@ describe('download', () => {
     fault.remove();
     expect(error).toBeInstanceOf(DownloadRejected);
     expect((error as DownloadRejected).reason).toBe('checksum-mismatch');
-    expect(existsSync(join(d.stagingDir, 'ubuntu-22.04', release.version))).toBe(false);
+    expect(existsSync(stagingPaths(d.stagingDir, release.series, release.version).dir)).toBe(false);
   });
 
   it('resumes a cut download with Range, and rides out 503s', async () => {
@@ -137,6 +137,36 @@ describe('download', () => {
     fault.remove();
     expect((error as DownloadRejected).reason).toBe('signature-invalid');
   });
+
+  // Defect: a worker killed after the last byte (decompressing, or checking the image
+  // signature) left the whole file as download.part; every retry asked for the bytes past its
+  // end, the mirror answered 416, and the release was never published.
+  it.each(['fedora-coreos-stable', 'flatcar-stable'] as const)(
+    '%s: a worker killed after the last byte left a complete download.part; it is verified, not fetched again',
+    async (seriesId) => {
+      const release = await releaseOf(seriesId);
+      const d = deps();
+      const paths = stagingPaths(d.stagingDir, release.series, release.version);
+      mkdirSync(paths.dir, { recursive: true });
+      const path = new URL(release.url).pathname;
+      const whole = Buffer.from(await (await fetch(release.url)).arrayBuffer());
+      writeFileSync(paths.part, whole);
+      writeFileSync(paths.disk, whole.subarray(0, 4096)); // decompression had begun
+      // the mirror logs a request when its connection closes, which may come after the body
+      await vi.waitFor(() => expect(mirror.requests.log.some((e) => e.path === path)).toBe(true));
+      mirror.requests.reset();
+      const artifact = await download({ release }, ctx, d);
+      expect(artifact.sha512).toBe(uncompressed(seriesId));
+      expect(createHash('sha512').update(readFileSync(artifact.path)).digest('hex')).toBe(
+        artifact.sha512,
+      );
+      const asked = mirror.requests.log.filter((entry) => entry.path === path);
+      // at most one request, answered 416 with the whole length: nothing fetched again
+      expect(asked.map((entry) => [entry.range, entry.status])).toEqual(
+        release.size ? [] : [[`bytes=${whole.length}-`, 416]],
+      );
+    },
+  );
 
   it('returns a verified artifact again without touching the network', async () => {
     const release = await releaseOf('debian-11');

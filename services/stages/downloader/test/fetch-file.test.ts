@@ -3,7 +3,7 @@
 // closes the socket the moment the last byte is written, so the cut arrives with the bytes;
 // the mirror's truncate fault closes later, and against it the lost-bytes bug did not show.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,12 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     ranges.push(req.headers.range);
     const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    if (from >= body.length) {
+      // as real servers answer a range past the end: 416, with the whole length
+      res.writeHead(416, { 'content-range': `bytes */${body.length}`, 'content-length': 0 });
+      res.end();
+      return;
+    }
     const rest = body.subarray(from);
     res.writeHead(from > 0 ? 206 : 200, { 'content-length': rest.length });
     if (from === 0 && cutAt > 0) {
@@ -57,6 +63,59 @@ describe('fetchFile', () => {
       expect(fetched.resumes).toBe(1);
       expect(fetched.size).toBe(body.length);
       expect(fetched.digests.sha256).toBe(sha256);
+      expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(sha256);
+    }
+  });
+});
+
+// Defect: a worker killed after the last byte (while decompressing or checking the signature)
+// asked for `bytes=<size>-` on every retry, got 416 every time, and never finished.
+describe('fetchFile with a file already whole on disk', () => {
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const staged = (bytes: Buffer) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fetch-')), 'artifact');
+    writeFileSync(path, bytes);
+    return path;
+  };
+
+  it('takes the 416 that names its own length as "complete" and hashes what is there', async () => {
+    cutAt = 0;
+    ranges.length = 0;
+    const path = staged(body);
+    const fetched = await fetchFile(url, path, { algorithms: ['sha256'], attempts: 3 });
+    expect(ranges).toEqual([`bytes=${body.length}-`]);
+    expect(fetched).toMatchObject({ size: body.length, reused: body.length });
+    expect(fetched.digests.sha256).toBe(sha256);
+  });
+
+  it('makes no request at all when the feed gave the size and the file has it', async () => {
+    cutAt = 0;
+    ranges.length = 0;
+    const path = staged(body);
+    const fetched = await fetchFile(url, path, {
+      algorithms: ['sha256'],
+      attempts: 3,
+      size: body.length,
+    });
+    expect(ranges).toEqual([]);
+    expect(fetched).toMatchObject({ size: body.length, reused: body.length });
+    expect(fetched.digests.sha256).toBe(sha256);
+  });
+
+  it('fetches from zero a file longer than the upstream says, with or without the size', async () => {
+    cutAt = 0;
+    for (const size of [undefined, body.length]) {
+      ranges.length = 0;
+      const path = staged(Buffer.concat([body, Buffer.from('left over from something else')]));
+      const fetched = await fetchFile(url, path, {
+        algorithms: ['sha256'],
+        attempts: 3,
+        ...(size ? { size } : {}),
+      });
+      expect(ranges, `size ${size}`).toEqual(
+        size ? [undefined] : [`bytes=${body.length + 29}-`, undefined],
+      );
+      expect(fetched).toMatchObject({ size: body.length, reused: 0 });
       expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(sha256);
     }
   });

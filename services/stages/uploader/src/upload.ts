@@ -1,13 +1,14 @@
 // The uploader's handler: a verified artifact becomes a hidden candidate image, its bytes
 // checked by Glance's own hash, optionally smoke-booted, then marked `verified` - the one
 // state the renamer promotes - and handed to the renamer.
+// What is verified comes from staging, never from the job: the artifact is the one the
+// downloader's marker records for this release (staged-artifact.ts).
 // Idempotent: a rerun for the same version finds the candidate and continues or replaces
 // it; a failure never leaves a queued or saving image behind. A failed check deletes the
 // image only while Glance still has it as an unpromoted candidate: a concurrent run of the
 // same version may have verified it, and the renamer promoted it, in the meantime.
 import { rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { PROPERTY, type Release } from '@imagecycle/contracts';
+import { formatChecksum, PROPERTY, type Release } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import {
@@ -21,10 +22,13 @@ import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
 import { ArtifactDigest } from './artifact-digest.ts';
 import { type SmokeTester, smokeTest } from './smoke-test.ts';
+import { StagingRefused, stagedArtifact } from './staged-artifact.ts';
 
 export interface UploadDeps {
   glance: GlanceClient;
   owner: string;
+  /** The staging directory the downloader writes (IMAGECYCLE_STAGING_DIR). */
+  stagingDir: string;
   findSeries(id: string): Series | undefined;
   enqueueReconcile(series: string, reason: string): Promise<unknown>;
   /** Boots a server from the candidate when the series asks for a smoke test. */
@@ -48,20 +52,42 @@ export async function upload(
   ctx: UploadProgress,
   deps: UploadDeps,
 ): Promise<UploadResult> {
-  const { release, artifact } = payload;
+  const { release } = payload;
   const series = deps.findSeries(release.series);
   if (!series) throw new Error(`series "${release.series}" is not in the catalogue`);
   const what = `series ${series.id} version ${release.version}`;
 
+  // Checked before Glance is touched: a forged job neither creates nor deletes anything.
+  const staged = await stagedArtifact(deps.stagingDir, release, payload.artifact, what);
   const existing = await listManagedImages(deps.glance, {
     owner: deps.owner,
     series: series.id,
     version: release.version,
   });
+  if (!staged.artifact) {
+    // Nothing verified in staging. Staging is removed only after the image was marked
+    // verified, so an active, verified (or already promoted) image of this very release
+    // (its upstream checksum) passed every check before: it is handed to the renamer again.
+    // A candidate whose staging is gone can no longer be checked; anything else is refused.
+    const published = existing.find(
+      (i) =>
+        i.status === 'active' &&
+        imageProperty(i, PROPERTY.state) !== 'candidate' &&
+        imageProperty(i, PROPERTY.upstreamChecksum) === formatChecksum(release.checksum),
+    );
+    if (!published)
+      throw new StagingRefused(
+        `${what}: no staging marker ${staged.paths.marker}: the downloader has not verified these bytes, and Glance has no verified image of this release to continue`,
+      );
+    await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
+    return { imageId: published.id, reused: true };
+  }
+  const artifact = staged.artifact;
   let image = await settleExisting(deps.glance, existing);
   const reused = image !== undefined;
-  // What the artifact's bytes hash to: known from the downloader, or computed as they are
-  // sent (or, for a reused image, read again) and checked against the upstream's checksum.
+  // What the artifact's bytes hash to: known from the downloader's marker, or computed as
+  // they are sent (or, for a reused image, read again) and checked against the upstream's
+  // checksum.
   let sha512 = artifact.sha512;
 
   if (!image) {
@@ -130,8 +156,8 @@ export async function upload(
   // The last step: every check passed, the renamer may now promote it.
   await markVerified(deps.glance, image.id, what);
   await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
-  // Published: staging no longer needs the artifact's directory (disk image and marker).
-  await rm(dirname(artifact.path), { recursive: true, force: true });
+  // Published: staging no longer needs the release's directory (disk image and marker).
+  await rm(staged.paths.dir, { recursive: true, force: true });
   return { imageId: image.id, reused };
 }
 

@@ -9,7 +9,7 @@
 // to expire), and puts a proxy in front of Glance that lets the client send part of the body,
 // holds it there, revokes the token the upload carries, and only then passes the request on.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import {
   type AddressInfo,
   connect as connectTcp,
@@ -20,7 +20,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Artifact, PROPERTY, type Release } from '@imagecycle/contracts';
+import {
+  type Artifact,
+  PROPERTY,
+  type Release,
+  stagingMarker,
+  stagingPaths,
+} from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { OpenStackClient, resolveCloudConfig } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
@@ -131,14 +137,18 @@ async function startHoldingProxy(target: string, holdAt: number): Promise<Holdin
   };
 }
 
+const stagingDir = mkdtempSync(join(tmpdir(), 'revoked-staging-'));
+
+/** A release staged as the downloader leaves it: the disk image, then its marker. */
 function artifactFor(version: string) {
   // 4 MiB of data clusters: the client is well inside the body when the proxy holds it.
   const bytes = makeQcow2({ seed: `${seriesId}-${version}`, dataClusters: 64 });
-  const path = join(mkdtempSync(join(tmpdir(), 'artifact-')), 'disk.img');
-  writeFileSync(path, bytes);
+  const paths = stagingPaths(stagingDir, seriesId, version);
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.disk, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const artifact: Artifact = {
-    path,
+    path: paths.disk,
     size: bytes.length,
     // The upstream's checksum only: the uploader hashes the bytes as it sends them.
     upstreamChecksum: { algorithm: 'sha256', value: sha256 },
@@ -156,6 +166,7 @@ function artifactFor(version: string) {
     signature: { status: 'not-required' },
     properties: {},
   };
+  writeFileSync(paths.marker, JSON.stringify(stagingMarker(release, artifact)));
   return { artifact, release, sha512: createHash('sha512').update(bytes).digest('hex') };
 }
 
@@ -199,6 +210,7 @@ describe('a token revoked while an upload is in flight', () => {
     const deps: UploadDeps = {
       glance: client.glance,
       owner,
+      stagingDir,
       findSeries: (id) => (id === seriesId ? series : undefined),
       enqueueReconcile: (s) => Promise.resolve(void reconciles.push(s)),
     };

@@ -1,10 +1,26 @@
-// The uploader against the real Glance (and Nova for the smoke test).
+// The uploader against the real Glance (and Nova for the smoke test). Artifacts are staged
+// as the downloader leaves them: the disk image and its marker in the release's directory.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Artifact, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/contracts';
+import {
+  type Artifact,
+  MANAGED_TAG,
+  PROPERTY,
+  type Release,
+  stagingMarker,
+  stagingPaths,
+} from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { desiredState } from '@imagecycle/lifecycle';
 import type { Server } from '@imagecycle/openstack';
@@ -43,34 +59,43 @@ const series = (extra: Partial<Series> = {}): Series =>
 
 let currentSeries = series();
 let deps: UploadDeps;
+const stagingDir = mkdtempSync(join(tmpdir(), 'upload-staging-'));
+const sha = (algorithm: string, bytes: Buffer) => createHash(algorithm).update(bytes).digest('hex');
 
+/** A release of `bytes`, staged as the downloader leaves it: disk image, then marker. */
 function artifactFor(
   version: string,
   bytes = makeQcow2({ seed: `${seriesId}-${version}`, virtualSize: 64 * 1024 * 1024 }),
-  forSeries = seriesId,
+  options: { series?: string; marked?: (artifact: Artifact) => Artifact } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), 'artifact-'));
-  const path = join(dir, 'disk.img');
-  writeFileSync(path, bytes);
-  const artifact: Artifact = {
-    path,
+  const { series: forSeries = seriesId, marked = (artifact) => artifact } = options;
+  const release = releaseOf(version, bytes, forSeries);
+  const paths = stagingPaths(stagingDir, forSeries, version);
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.disk, bytes);
+  const artifact = marked({
+    path: paths.disk,
     size: bytes.length,
-    sha512: createHash('sha512').update(bytes).digest('hex'),
+    sha512: sha('sha512', bytes),
     diskFormat: 'qcow2',
     virtualSize: 64 * 1024 * 1024,
-  };
-  const release: Release = {
+  });
+  writeFileSync(paths.marker, JSON.stringify(stagingMarker(release, artifact)));
+  return { artifact, release, paths };
+}
+
+function releaseOf(version: string, bytes: Buffer, forSeries = seriesId): Release {
+  return {
     series: forSeries,
     version,
     buildDate: '2026-11-20',
     url: `https://example.test/${version}/disk.qcow2`,
     diskFormat: 'qcow2',
     compression: 'none',
-    checksum: { algorithm: 'sha256', value: createHash('sha256').update(bytes).digest('hex') },
+    checksum: { algorithm: 'sha256', value: sha('sha256', bytes) },
     signature: { status: 'not-required' },
     properties: {},
   };
-  return { artifact, release };
 }
 
 /**
@@ -107,6 +132,7 @@ beforeAll(async () => {
     owner,
     findSeries: (id) => (id === seriesId ? currentSeries : undefined),
     enqueueReconcile: (s) => Promise.resolve(void reconciles.push(s)),
+    stagingDir,
   };
 });
 
@@ -173,43 +199,39 @@ describe('upload', () => {
     expect(result.imageId).not.toBe(left.id);
     expect(await service.glance.findImage(left.id)).toBeUndefined();
 
-    const bad = artifactFor('20261123');
-    const wrong = { ...bad.artifact, sha512: 'f'.repeat(128) };
-    await expect(upload({ release: bad.release, artifact: wrong }, ctx, deps)).rejects.toThrow(
-      UploadRejected,
-    );
+    // the downloader verified other bytes than those staged now
+    const bad = artifactFor('20261123', undefined, {
+      marked: (a) => ({ ...a, sha512: 'f'.repeat(128) }),
+    });
+    await expect(
+      upload({ release: bad.release, artifact: bad.artifact }, ctx, deps),
+    ).rejects.toThrow(UploadRejected);
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261123' }),
     ).toEqual([]);
   });
 
   it("an uncompressed artifact is hashed as it is sent: published when the bytes are the upstream's, rejected when staging changed", async () => {
-    const good = artifactFor('20261124');
-    const { sha512, ...withoutSha512 } = good.artifact;
-    const published = await upload(
-      {
-        release: good.release,
-        artifact: { ...withoutSha512, upstreamChecksum: good.release.checksum },
-      },
-      ctx,
-      deps,
+    // as the downloader marks an uncompressed release: the upstream's checksum, no SHA-512
+    const uncompressed = (version: string) =>
+      artifactFor(version, undefined, {
+        marked: ({ sha512: _sha512, ...a }) => ({
+          ...a,
+          upstreamChecksum: releaseOf(version, readFileSync(a.path)).checksum,
+        }),
+      });
+    const good = uncompressed('20261124');
+    const published = await upload(good, ctx, deps);
+    expect((await service.glance.getImage(published.imageId)).os_hash_value).toBe(
+      sha('sha512', makeQcow2({ seed: `${seriesId}-20261124`, virtualSize: 64 * 1024 * 1024 })),
     );
-    expect((await service.glance.getImage(published.imageId)).os_hash_value).toBe(sha512);
 
-    const changed = artifactFor('20261125');
-    const { sha512: _unused, ...plain } = changed.artifact;
+    const changed = uncompressed('20261125');
     const other = makeQcow2({ seed: 'not what upstream signed', virtualSize: 64 * 1024 * 1024 });
     writeFileSync(changed.artifact.path, other); // same size, other bytes
-    await expect(
-      upload(
-        {
-          release: changed.release,
-          artifact: { ...plain, upstreamChecksum: changed.release.checksum },
-        },
-        ctx,
-        deps,
-      ),
-    ).rejects.toThrow(/the bytes sent hash to sha256:.*the upstream says/);
+    await expect(upload(changed, ctx, deps)).rejects.toThrow(
+      /the bytes sent hash to sha256:.*the upstream says/,
+    );
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
     ).toEqual([]);
@@ -313,7 +335,7 @@ describe('verification before promotion', () => {
     artifactFor(
       version,
       makeQcow2({ seed: `${heldId}-${version}`, virtualSize: 64 * 1024 * 1024 }),
-      heldId,
+      { series: heldId },
     );
 
   /** One reconcile as the renamer runs it: the lifecycle's desired state, Latest first. */
@@ -399,3 +421,140 @@ describe('verification before promotion', () => {
     expect(await latestIds()).toEqual(kept.map((image) => image.id));
   });
 });
+
+// Defect: the uploader took the job's word for where the bytes are and what they hash to.
+// With write access to Redis (or Bull Board's actions), any file the worker can read was
+// published. Now only what the downloader's marker proves is published.
+describe('upload publishes only what staging proves', () => {
+  /** A file of the worker that must never become an image. */
+  const secretDir = mkdtempSync(join(tmpdir(), 'worker-secrets-'));
+  const secret = join(secretDir, 'clouds.yaml');
+  const secretBytes = Buffer.from(
+    'clouds:\n  admin:\n    auth:\n      password: not-for-glance\n'.padEnd(4096, '#'),
+  );
+  writeFileSync(secret, secretBytes);
+  /** What a forged job says about a file it names: no digest at all. */
+  const claimOf = (path: string, size: number): Artifact => ({
+    path,
+    size,
+    diskFormat: 'raw',
+    virtualSize: size,
+  });
+
+  async function expectRefused(
+    payload: { release: Release; artifact: Artifact },
+    message: RegExp,
+  ): Promise<void> {
+    const before = reconciles.length;
+    const error = await upload(payload, ctx, deps).then(
+      (result) => result,
+      (e: unknown) => e as Error,
+    );
+    expect(error, 'the upload was refused').toBeInstanceOf(Error);
+    expect(error).toMatchObject({ name: 'StagingRefused' });
+    expect((error as Error).message).toContain(payload.release.version);
+    expect((error as Error).message).toMatch(message);
+    expect(
+      await listManagedImages(service.glance, {
+        owner,
+        series: seriesId,
+        version: payload.release.version,
+      }),
+      'no image of it in Glance',
+    ).toEqual([]);
+    expect(reconciles).toHaveLength(before);
+    expect(existsSync(secret), 'the named file is left alone').toBe(true);
+  }
+
+  it('refuses a path outside the release’s own staging directory, however it gets there', async () => {
+    const own = artifactFor('20261201'); // a verified release: only the path is wrong
+    const other = artifactFor('20261202');
+    const link = join(own.paths.dir, 'elsewhere.img');
+    symlinkSync(secret, link);
+    const cases: [string, Artifact][] = [
+      ['a file of the worker', claimOf(secret, secretBytes.length)],
+      [
+        'a path that climbs out',
+        claimOf(`${own.paths.dir}/${relative(own.paths.dir, secret)}`, secretBytes.length),
+      ],
+      ['another release’s verified image', claimOf(other.paths.disk, other.artifact.size)],
+      ['the release’s own marker', claimOf(own.paths.marker, 64)],
+      ['a symlink in the release’s directory', claimOf(link, secretBytes.length)],
+    ];
+    for (const [label, artifact] of cases) {
+      await expectRefused(
+        { release: own.release, artifact },
+        new RegExp(`${escapeRegExp(artifact.path)}.*(not in|is not) `),
+      ).catch((error: unknown) => {
+        throw new Error(`${label}: ${(error as Error).message}`);
+      });
+    }
+  });
+
+  it('refuses when the release’s disk image is a symlink out of staging', async () => {
+    const staged = artifactFor('20261203');
+    rmSync(staged.paths.disk);
+    symlinkSync(secret, staged.paths.disk);
+    await expectRefused(
+      { release: staged.release, artifact: claimOf(staged.paths.disk, secretBytes.length) },
+      /is not in .*staging/,
+    );
+  });
+
+  it('refuses bytes the downloader never marked verified, whatever the job claims', async () => {
+    const bytes = makeQcow2({ seed: 'never verified', virtualSize: 64 * 1024 * 1024 });
+    const release = releaseOf('20261204', bytes);
+    const paths = stagingPaths(stagingDir, seriesId, release.version);
+    mkdirSync(paths.dir, { recursive: true });
+    writeFileSync(paths.disk, bytes); // the right place, the right digests - but no marker
+    await expectRefused(
+      {
+        release,
+        artifact: {
+          path: paths.disk,
+          size: bytes.length,
+          sha512: sha('sha512', bytes),
+          upstreamChecksum: release.checksum,
+          diskFormat: 'qcow2',
+          virtualSize: 64 * 1024 * 1024,
+        },
+      },
+      /no staging marker/,
+    );
+  });
+
+  it('refuses a marker verified against another checksum (a respin of the version)', async () => {
+    const respin1 = artifactFor('20261205'); // staged and marked: the first respin
+    const respin2 = releaseOf(
+      '20261205',
+      makeQcow2({ seed: 'respin 2', virtualSize: 64 * 1024 * 1024 }),
+    );
+    await expectRefused(
+      { release: respin2, artifact: respin1.artifact },
+      new RegExp(`verified against sha256:${respin1.release.checksum.value}`),
+    );
+  });
+
+  it('refuses a digest the job claims but the marker does not record', async () => {
+    const staged = artifactFor('20261206');
+    const swapped = makeQcow2({ seed: 'swapped in', virtualSize: 64 * 1024 * 1024 });
+    writeFileSync(staged.paths.disk, swapped); // same size, other bytes, and a job to match
+    await expectRefused(
+      { release: staged.release, artifact: { ...staged.artifact, sha512: sha('sha512', swapped) } },
+      /does not match what the downloader verified/,
+    );
+  });
+
+  it('refuses a staged image whose size is not the one the downloader recorded', async () => {
+    const staged = artifactFor('20261207');
+    writeFileSync(staged.paths.disk, Buffer.alloc(512), { flag: 'a' });
+    await expectRefused(
+      { release: staged.release, artifact: staged.artifact },
+      new RegExp(`${escapeRegExp(staged.paths.disk)} has ${staged.artifact.size + 512} bytes`),
+    );
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
