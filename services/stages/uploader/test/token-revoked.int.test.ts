@@ -245,7 +245,7 @@ describe('a token revoked while an upload is in flight', () => {
       os_hash_algo: 'sha512',
       os_hash_value: sha512,
       size: artifact.size,
-      [PROPERTY.state]: 'candidate',
+      [PROPERTY.state]: 'verified',
     });
     expect(reconciles).toEqual([seriesId]);
     expect(existsSync(artifact.path)).toBe(false);
