@@ -1,6 +1,6 @@
 // Cinder v3: the volume listing the usage check reads (volume_image_metadata tells which
 // image a volume was made from).
-import { markerPages } from './poll.ts';
+import { bothSignals, markerPages } from './poll.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
 
@@ -21,16 +21,29 @@ export interface VolumeListOptions {
 
 export class CinderClient {
   readonly #session: Session;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(session: Session) {
+  /** With a `signal`, every request of this client ends when it is aborted. */
+  constructor(session: Session, signal?: AbortSignal) {
     this.#session = session;
+    this.#signal = signal;
+  }
+
+  /** The same client (same session and token) whose requests `signal` can cancel. */
+  withSignal(signal: AbortSignal): CinderClient {
+    return new CinderClient(this.#session, bothSignals(this.#signal, signal));
   }
 
   async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
     // The catalogue's URL already carries the project id (/v3/<project>).
     const base = await this.#session.endpoint('block-storage');
     const { path, ...rest } = spec;
-    return this.#session.request({ ...rest, service: 'block-storage', url: `${base}${path}` });
+    return this.#session.request({
+      ...rest,
+      service: 'block-storage',
+      url: `${base}${path}`,
+      signal: this.#signal,
+    });
   }
 
   listVolumes(options: VolumeListOptions = {}): AsyncGenerator<Volume> {

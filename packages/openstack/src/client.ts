@@ -25,12 +25,28 @@ export class OpenStackClient {
   readonly cinder: CinderClient;
   readonly #transport: Transport;
 
-  private constructor(session: Session, transport: Transport) {
+  private constructor(
+    session: Session,
+    transport: Transport,
+    clients?: { glance: GlanceClient; nova: NovaClient; cinder: CinderClient },
+  ) {
     this.session = session;
     this.#transport = transport;
-    this.glance = new GlanceClient(session);
-    this.nova = new NovaClient(session);
-    this.cinder = new CinderClient(session);
+    this.glance = clients?.glance ?? new GlanceClient(session);
+    this.nova = clients?.nova ?? new NovaClient(session);
+    this.cinder = clients?.cinder ?? new CinderClient(session);
+  }
+
+  /**
+   * The same client - one session, one token, one transport - whose every request and wait
+   * ends when `signal` is aborted (a job's signal: a shutdown cancels what it is doing).
+   */
+  withSignal(signal: AbortSignal): OpenStackClient {
+    return new OpenStackClient(this.session, this.#transport, {
+      glance: this.glance.withSignal(signal),
+      nova: this.nova.withSignal(signal),
+      cinder: this.cinder.withSignal(signal),
+    });
   }
 
   /** Builds the client; no request is made until the first call needs a token. */

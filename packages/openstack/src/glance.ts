@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { OpenStackHttpError } from './errors.ts';
-import { pollUntil } from './poll.ts';
+import { bothSignals, pollUntil } from './poll.ts';
 import type { GlanceImage, ImageFilters, ImageStatus, NewImage } from './glance-types.ts';
 import { type DesiredImage, diffImage, type PatchOperation } from './image-patch.ts';
 import type { Session } from './session.ts';
@@ -31,9 +31,17 @@ export interface WaitOptions {
 
 export class GlanceClient {
   readonly #session: Session;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(session: Session) {
+  /** With a `signal`, every request and wait of this client ends when it is aborted. */
+  constructor(session: Session, signal?: AbortSignal) {
     this.#session = session;
+    this.#signal = signal;
+  }
+
+  /** The same client (same session and token) whose requests and waits `signal` can cancel. */
+  withSignal(signal: AbortSignal): GlanceClient {
+    return new GlanceClient(this.#session, bothSignals(this.#signal, signal));
   }
 
   /** Glance's root URL (the catalogue may or may not include /v2). */
@@ -44,7 +52,12 @@ export class GlanceClient {
   async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
     const root = await this.#root();
     const { path, ...rest } = spec;
-    return this.#session.request({ ...rest, service: 'image', url: `${root}${path}` });
+    return this.#session.request({
+      ...rest,
+      service: 'image',
+      url: `${root}${path}`,
+      signal: this.#signal,
+    });
   }
 
   /** Every image matching the filters, page by page (follows Glance's `next` links). */
@@ -217,6 +230,7 @@ export class GlanceClient {
       timeoutMs: options.timeoutMs,
       initialIntervalMs: options.initialIntervalMs ?? 200,
       maxIntervalMs: options.maxIntervalMs ?? 5000,
+      signal: this.#signal,
     });
   }
 }

@@ -1,5 +1,5 @@
 // Nova: the server listings the usage check reads, and the server lifecycle a smoke test needs.
-import { markerPages, pollUntil, pollUntilGone } from './poll.ts';
+import { bothSignals, markerPages, pollUntil, pollUntilGone } from './poll.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
 
@@ -44,10 +44,25 @@ export function compareMicroversion(a: string, b: string): number {
 
 export class NovaClient {
   readonly #session: Session;
-  #microversion: Promise<string> | undefined;
+  readonly #signal: AbortSignal | undefined;
+  /** Shared with every client made by withSignal: the cloud is asked once. */
+  readonly #version: { microversion?: Promise<string> };
 
-  constructor(session: Session) {
+  /** With a `signal`, every request and wait of this client ends when it is aborted. */
+  constructor(
+    session: Session,
+    signal?: AbortSignal,
+    version: { microversion?: Promise<string> } = {},
+  ) {
     this.#session = session;
+    this.#signal = signal;
+    this.#version = version;
+  }
+
+  /** The same client (same session, token and microversion) whose requests and waits
+   * `signal` can cancel. */
+  withSignal(signal: AbortSignal): NovaClient {
+    return new NovaClient(this.#session, bothSignals(this.#signal, signal), this.#version);
   }
 
   async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
@@ -57,6 +72,7 @@ export class NovaClient {
     return this.#session.request({
       ...rest,
       service: 'compute',
+      signal: this.#signal,
       url: path.startsWith('http') ? path : `${base}${path}`,
       headers: {
         ...headers,
@@ -66,9 +82,13 @@ export class NovaClient {
     });
   }
 
-  /** The microversion used: the wanted one, or the cloud's maximum when that is lower. */
+  /**
+   * The microversion used: the wanted one, or the cloud's maximum when that is lower. Asked
+   * without this client's signal: the answer is shared, one job's cancellation must not
+   * become every job's error.
+   */
   microversion(): Promise<string> {
-    this.#microversion ??= (async () => {
+    this.#version.microversion ??= (async () => {
       const base = await this.#session.endpoint('compute');
       const reply = await this.#session.request({
         service: 'compute',
@@ -80,7 +100,7 @@ export class NovaClient {
       const max = body.version?.version || '2.1';
       return compareMicroversion(max, WANTED_MICROVERSION) < 0 ? max : WANTED_MICROVERSION;
     })();
-    return this.#microversion;
+    return this.#version.microversion;
   }
 
   /** Every server (every status), page by page with markers. */
@@ -181,11 +201,12 @@ export class NovaClient {
       failed: (server) => server.status === 'ERROR',
       detail: (server) => (server.fault as { message?: string } | undefined)?.message,
       timeoutMs,
+      signal: this.#signal,
     });
   }
 
   /** Waits until the server is gone (404). */
   waitForServerGone(id: string, timeoutMs: number): Promise<void> {
-    return pollUntilGone(`server ${id}`, () => this.getServer(id), timeoutMs);
+    return pollUntilGone(`server ${id}`, () => this.getServer(id), timeoutMs, this.#signal);
   }
 }

@@ -3,6 +3,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenStackHttpError, WaitError } from './errors.ts';
 
+/** A signal aborted when either is (one of them may be absent). */
+export function bothSignals(
+  first: AbortSignal | undefined,
+  second: AbortSignal | undefined,
+): AbortSignal | undefined {
+  if (!first) return second;
+  if (!second) return first;
+  return AbortSignal.any([first, second]);
+}
+
+/** Waits `ms`; an abort of `signal` ends the wait at once, throwing the signal's reason. */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+}
+
 export interface PollOptions<T> {
   /** What is waited for, for messages: `image 1234`. */
   what: string;
@@ -15,6 +35,8 @@ export interface PollOptions<T> {
   timeoutMs: number;
   initialIntervalMs?: number;
   maxIntervalMs?: number;
+  /** Ends the wait between probes (the probe's own request carries it too, if it wants). */
+  signal?: AbortSignal | undefined;
 }
 
 export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
@@ -37,7 +59,7 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
         status,
       );
     }
-    await sleep(interval);
+    await pause(interval, options.signal);
     interval = Math.min(options.maxIntervalMs ?? 3000, Math.round(interval * 1.5));
   }
 }
@@ -47,6 +69,7 @@ export async function pollUntilGone(
   what: string,
   probe: () => Promise<unknown>,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -58,7 +81,7 @@ export async function pollUntilGone(
     }
     if (Date.now() > deadline)
       throw new WaitError(`${what} not gone after ${Math.round(timeoutMs / 1000)} s`, undefined);
-    await sleep(300);
+    await pause(300, signal);
   }
 }
 

@@ -4,7 +4,6 @@
 // Knows nothing of tokens: the session adds them.
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import got, { type Got, type Progress, RequestError } from 'got';
 import {
   OpenStackConnectionError,
@@ -16,6 +15,7 @@ import {
 } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { type FileBody, pumpFile } from './file-body.ts';
+import { pause } from './poll.ts';
 import type { Redactor } from './redact.ts';
 import {
   decideRetry,
@@ -47,6 +47,8 @@ export interface RequestSpec {
     ((progress: { transferred: number; total: number | undefined }) => void) | undefined;
   /** Milliseconds to wait for the response once the request is sent. */
   responseTimeoutMs?: number | undefined;
+  /** Aborts the request (and any wait before a retry), throwing the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface Reply {
@@ -83,7 +85,7 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
   /** For tests of the retry path: replaces the clock's sleep and the jitter source. */
-  sleep?: (ms: number) => Promise<unknown>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   random?: () => number;
 }
 
@@ -92,7 +94,7 @@ export class Transport {
   readonly #logger: Logger;
   readonly #redactor: Redactor;
   readonly #policy: RetryPolicy;
-  readonly #sleep: (ms: number) => Promise<unknown>;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   readonly #random: () => number;
   readonly #responseTimeoutMs: number;
   readonly #observers = new Set<RequestObserver>();
@@ -101,7 +103,7 @@ export class Transport {
     this.#logger = options.logger ?? silentLogger;
     this.#redactor = options.redactor;
     this.#policy = { ...defaultRetryPolicy, ...options.retry };
-    this.#sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.#sleep = options.sleep ?? pause;
     this.#random = options.random ?? Math.random;
     this.#responseTimeoutMs = options.responseTimeoutMs ?? 120_000;
     this.#got = got.extend({
@@ -156,6 +158,7 @@ export class Transport {
     const streamed = spec.body !== undefined || spec.file !== undefined;
     const repeatable = !streamed && (spec.repeatable ?? isRepeatableMethod(spec.method));
     for (let attempt = 1; ; attempt += 1) {
+      spec.signal?.throwIfAborted();
       const started = performance.now();
       let outcome: Outcome;
       let failure: Error;
@@ -184,6 +187,8 @@ export class Transport {
         });
         outcome = { status: reply.status, retryAfter: headerOf(reply.headers, 'retry-after') };
       } catch (error) {
+        // Cancelled by its caller: neither a fault of the service nor worth a retry.
+        if (spec.signal?.aborted) throw spec.signal.reason;
         if (!(error instanceof RequestError)) throw error;
         this.#notify({
           service: spec.service,
@@ -210,7 +215,8 @@ export class Transport {
         { ...summary, attempt, delayMs: decision.delayMs, reason: decision.reason },
         'openstack request retried',
       );
-      await this.#sleep(decision.delayMs);
+      await this.#sleep(decision.delayMs, spec.signal);
+      spec.signal?.throwIfAborted();
     }
   }
 
@@ -227,6 +233,7 @@ export class Transport {
       // A streamed upload may take long to send; the clock runs once it is sent.
       timeout: { response: responseTimeout },
       responseType: 'text',
+      ...(spec.signal ? { signal: spec.signal } : {}),
     });
     if (spec.onUploadProgress) {
       const report = spec.onUploadProgress;
@@ -249,6 +256,7 @@ export class Transport {
       ...(searchParams ? { searchParams } : {}),
       headers: { ...spec.headers, 'content-length': String(file.size) },
       timeout: { response: responseTimeout },
+      ...(spec.signal ? { signal: spec.signal } : {}),
     });
     const answered = new Promise<{ statusCode: number; headers: Reply['headers'] }>(
       (resolve, reject) => {

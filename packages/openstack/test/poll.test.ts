@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WaitError } from '../src/index.ts';
-import { markerPages, pollUntil } from '../src/poll.ts';
+import { markerPages, pollUntil, pollUntilGone } from '../src/poll.ts';
 
 describe('markerPages', () => {
   it('asks with the last id of each page until a page has no next link', async () => {
@@ -75,5 +75,31 @@ describe('pollUntil', () => {
         initialIntervalMs: 10,
       }),
     ).rejects.toThrow('volume z still creating after 0 s waiting for available');
+  });
+
+  it("ends its wait between probes when its signal is aborted, with the signal's reason", async () => {
+    const cancel = new AbortController();
+    let probes = 0;
+    const started = Date.now();
+    setTimeout(() => cancel.abort(new Error('drain deadline passed')), 50);
+    await expect(
+      pollUntil({
+        what: 'image w',
+        probe: () => Promise.resolve(`saving ${++probes}`),
+        status: (s) => s,
+        targets: ['active'],
+        timeoutMs: 60_000,
+        initialIntervalMs: 10_000, // one long wait after the first probe
+        signal: cancel.signal,
+      }),
+    ).rejects.toThrow('drain deadline passed');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(probes).toBe(1);
+
+    const gone = new AbortController();
+    setTimeout(() => gone.abort(new Error('cancelled too')), 50);
+    await expect(
+      pollUntilGone('server v', () => Promise.resolve('still there'), 60_000, gone.signal),
+    ).rejects.toThrow('cancelled too');
   });
 });

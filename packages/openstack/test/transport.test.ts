@@ -1,7 +1,10 @@
 // The transport's retry and error behaviour against a local HTTP server that plays a
 // failing service. (The real services are exercised by the integration tests.)
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -210,5 +213,85 @@ describe('Transport', () => {
     expect(reply.status).toBe(200);
     expect(heard).toEqual([200]);
     expect(log.join('\n')).toContain('openstack request observer failed');
+  });
+
+  it("ends a request its signal aborts at once, with the signal's reason, and never retries it", async () => {
+    hits = 0;
+    const held: ServerResponse[] = [];
+    handler = (_req, res) => void held.push(res); // a service that never answers
+    const { t, slept } = transport();
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(new Error('drain deadline passed')), 100);
+    const started = Date.now();
+    await expect(
+      t.request({
+        service: 'image',
+        method: 'GET',
+        url: `${url}/v2/images`,
+        expect: [200],
+        signal: cancel.signal,
+      }),
+    ).rejects.toThrow('drain deadline passed');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(hits).toBe(1);
+    expect(slept).toEqual([]);
+    for (const res of held) res.end();
+  });
+
+  it('stops waiting to retry when its signal is aborted', async () => {
+    handler = (_req, res) => {
+      res.writeHead(503, { 'retry-after': '30' });
+      res.end('busy');
+    };
+    const t = new Transport({ redactor: new Redactor() }); // the real clock's sleep
+    const cancel = new AbortController();
+    const started = Date.now();
+    setTimeout(() => cancel.abort(new Error('drain deadline passed')), 100);
+    await expect(
+      t.request({
+        service: 'image',
+        method: 'GET',
+        url: `${url}/v2/images`,
+        expect: [200],
+        signal: cancel.signal,
+      }),
+    ).rejects.toThrow('drain deadline passed');
+    // not the 30 s the service asked to wait
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('Transport sending a file', () => {
+  it("cancels an upload in progress: the PUT ends at once with the signal's reason", async () => {
+    // a service that takes the request but reads nothing: the file backs up behind it
+    const stalled = createServer(() => undefined);
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'cancel-upload-'));
+    const path = join(dir, 'disk.img');
+    writeFileSync(path, Buffer.alloc(64 * 1024 * 1024));
+    const sent: number[] = [];
+    const cancel = new AbortController();
+    try {
+      const { t } = transport();
+      setTimeout(() => cancel.abort(new Error('drain deadline passed')), 300);
+      const started = Date.now();
+      await expect(
+        t.request({
+          service: 'image',
+          method: 'PUT',
+          url: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v2/images/x/file`,
+          file: { path, size: 64 * 1024 * 1024 },
+          expect: [204],
+          onUploadProgress: ({ transferred }) => void sent.push(transferred),
+          signal: cancel.signal,
+        }),
+      ).rejects.toThrow('drain deadline passed');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Math.max(0, ...sent)).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
