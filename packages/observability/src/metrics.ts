@@ -33,7 +33,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     jobDuration: new Histogram({
       name: 'imagecycle_job_duration_seconds',
-      help: 'Duration of each job attempt this process ran, by queue and result (completed, failed)',
+      help: 'Duration of each job attempt this process ran, by queue and result (completed, failed, cancelled by a shutdown)',
       labelNames: ['queue', 'result'] as const,
       buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
       registers: [registry],

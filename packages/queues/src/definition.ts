@@ -48,7 +48,11 @@ export interface HandlerContext {
   /** Reports progress (0-100, or an object such as bytes done/total) to Bull Board; an
    * object with numeric `bytes` and `total` is drawn as that percentage. */
   progress(value: number | Record<string, number | string>): Promise<void>;
-  /** Aborted when the worker shuts down past its drain deadline. */
+  /**
+   * Aborted when the worker shuts down past its drain deadline (or BullMQ's cancelJob): pass
+   * it into every wait and request. However the handler then stops, the runtime puts the job
+   * back in its queue - not a failed attempt - for another worker to take over.
+   */
   signal: AbortSignal;
 }
 

@@ -16,3 +16,8 @@ export class PayloadError extends Error {
     this.queue = queue;
   }
 }
+
+/** The reason a job's signal is aborted when the process shuts down past its drain deadline. */
+export class JobCancelled extends Error {
+  override name = 'JobCancelled';
+}

@@ -9,7 +9,7 @@ export {
   type HandlerContext,
 } from './definition.ts';
 export { encodeKey, decodeKey } from './keys.ts';
-export { QueueConfigurationError, PayloadError } from './errors.ts';
+export { QueueConfigurationError, PayloadError, JobCancelled } from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
 export {
   QueueRuntime,
@@ -17,4 +17,6 @@ export {
   type QueueLogger,
   type WorkerTuning,
   type JobObserver,
+  type CloseOptions,
+  type CloseResult,
 } from './runtime.ts';

@@ -3,9 +3,9 @@
 // Handlers come as one map from queue name to handler (HandlerMap makes it exhaustive at
 // compile time); start-up still fails loudly when a consumed queue has no handler or a
 // handler names a queue the runtime does not declare.
-import { type ConnectionOptions, type JobsOptions, Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, type JobsOptions, Queue, WaitingError, Worker } from 'bullmq';
 import type { Handler, HandlerTable, PayloadOf, QueueDefinition } from './definition.ts';
-import { QueueConfigurationError } from './errors.ts';
+import { JobCancelled, QueueConfigurationError } from './errors.ts';
 import { invokeHandler, parsePayload } from './invoke.ts';
 
 export interface QueueLogger {
@@ -30,10 +30,13 @@ export interface RuntimeOptions {
 }
 
 export interface JobObserver {
-  /** `final`: a failure after which the job is not retried any more. */
+  /**
+   * `final`: a failure after which the job is not retried any more. `cancelled`: cut short
+   * by a shutdown and put back in its queue (not a failed attempt).
+   */
   attemptFinished(attempt: {
     queue: string;
-    result: 'completed' | 'failed';
+    result: 'completed' | 'failed' | 'cancelled';
     seconds: number;
     final: boolean;
   }): void;
@@ -48,6 +51,23 @@ export interface WorkerTuning {
   maxStalledCount?: number;
 }
 
+export interface CloseOptions {
+  /**
+   * After the deadline, how long cancelled handlers get to unwind (close a socket, kill a
+   * child process, delete what they half made) before their jobs count as abandoned.
+   */
+  unwindMs?: number;
+}
+
+export interface CloseResult {
+  /** Jobs running at the deadline whose handlers stopped on their signal: back in the queue. */
+  cancelled: number;
+  /** Jobs whose handlers were still running after the unwind grace: left to their locks. */
+  abandoned: number;
+}
+
+const DEFAULT_UNWIND_MS = 5000;
+
 export class QueueRuntime {
   readonly prefix: string;
   readonly #connection: ConnectionOptions;
@@ -58,6 +78,9 @@ export class QueueRuntime {
   readonly #tuning: WorkerTuning;
   readonly #observer: JobObserver | undefined;
   readonly #retryDelayMs: number | undefined;
+  /** The cancel switch of every job this process runs now, by queue and job id. */
+  readonly #running = new Map<string, AbortController>();
+  #cancelled = 0;
 
   constructor(options: RuntimeOptions) {
     this.prefix = options.prefix ?? 'imagecycle';
@@ -170,28 +193,45 @@ export class QueueRuntime {
       const handler = handlers[definition.name] as Handler<QueueDefinition>;
       const worker = new Worker(
         definition.name,
-        async (job, _token, signal) => {
+        async (job, token, workerSignal) => {
           const started = performance.now();
-          const finished = (result: 'completed' | 'failed', final: boolean) =>
+          const finished = (result: 'completed' | 'failed' | 'cancelled', final: boolean) =>
             this.#observer?.attemptFinished({
               queue: definition.name,
               result,
               seconds: (performance.now() - started) / 1000,
               final,
             });
+          const key = `${definition.name}\u0000${job.id ?? ''}`;
+          const cancel = new AbortController();
+          this.#running.set(key, cancel);
+          // BullMQ's own signal (worker.cancelJob) ends the job's handler too.
+          const signal = workerSignal
+            ? AbortSignal.any([cancel.signal, workerSignal])
+            : cancel.signal;
           try {
             const value = await invokeHandler(definition, handler, job.data, {
               jobId: job.id ?? '',
               attempt: job.attemptsMade + 1,
               queue: definition.name,
               progress: (value) => job.updateProgress(withRing(value)),
-              signal: signal ?? new AbortController().signal,
+              signal,
             });
             finished('completed', false);
             return value;
           } catch (error) {
+            if (cancel.signal.aborted) {
+              // Cut short by a shutdown, whatever the handler threw on its way out: the job
+              // goes back to wait as if never taken - no attempt counted, no backoff - and
+              // any worker takes it over at once. WaitingError tells BullMQ it was moved.
+              await this.#putBack(definition.name, job, token, error);
+              finished('cancelled', false);
+              throw new WaitingError();
+            }
             finished('failed', job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
             throw error;
+          } finally {
+            this.#running.delete(key);
           }
         },
         {
@@ -224,32 +264,79 @@ export class QueueRuntime {
     return started;
   }
 
+  /** Moves a cancelled job from active back to wait (the lock is still this worker's). */
+  async #putBack(
+    queue: string,
+    job: { id?: string | undefined; moveToWait(token?: string): Promise<number> },
+    token: string | undefined,
+    cause: unknown,
+  ): Promise<void> {
+    try {
+      await job.moveToWait(token);
+      this.#cancelled += 1;
+      this.#logger?.info(
+        { queue, jobId: job.id, err: (cause as Error | undefined)?.message },
+        'job cancelled by shutdown: back in the queue',
+      );
+    } catch (error) {
+      // The lock was lost or Redis is gone: the job stays active until its lock expires,
+      // then another worker's stalled check recovers it. Still not a failure.
+      this.#logger?.warn(
+        { queue, jobId: job.id, err: (error as Error).message },
+        'cancelled job not put back: it is recovered once its lock expires',
+      );
+    }
+  }
+
   /**
    * Stops taking jobs, waits for active ones to finish, closes every connection. With a
-   * deadline, a worker whose jobs are still running when it passes is left behind and
-   * counted: the caller exits the process, the jobs' locks expire and another worker
-   * recovers them (never lost; the handlers are idempotent).
+   * deadline, the jobs still running when it passes are cancelled: their handlers' signals
+   * are aborted and, once a handler has stopped, its job is put back in its queue (not
+   * failed, no attempt counted) for any worker to take over. A handler that has not stopped
+   * after `unwindMs` is left behind and counted as abandoned: the caller exits the process,
+   * the job's lock expires and another worker recovers it (never lost; the handlers are
+   * idempotent).
    */
-  async close(deadlineMs?: number): Promise<{ abandoned: number }> {
-    let abandoned = 0;
-    await Promise.all(
-      this.#workers.map(async (worker) => {
-        const closing = worker.close();
-        if (deadlineMs === undefined) return closing;
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), deadlineMs);
-        });
-        const first = await Promise.race([closing.then(() => 'closed' as const), timedOut]);
-        clearTimeout(timer);
-        if (first === 'timeout') abandoned += 1;
-      }),
-    );
-    if (abandoned > 0) return { abandoned };
+  async close(deadlineMs?: number, options: CloseOptions = {}): Promise<CloseResult> {
+    const cancelledBefore = this.#cancelled;
+    const closing = Promise.all(this.#workers.map((worker) => worker.close()));
+    if (deadlineMs !== undefined && (await settlesWithin(closing, deadlineMs)) === 'timeout') {
+      const reason = new JobCancelled(
+        `shutting down: the drain deadline of ${deadlineMs} ms passed`,
+      );
+      for (const cancel of this.#running.values()) cancel.abort(reason);
+      const unwound = await settlesWithin(closing, options.unwindMs ?? DEFAULT_UNWIND_MS);
+      if (unwound === 'timeout') {
+        return { cancelled: this.#cancelled - cancelledBefore, abandoned: this.#running.size };
+      }
+    }
+    await closing;
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
     this.#workers.length = 0;
     this.#queues.clear();
-    return { abandoned: 0 };
+    return { cancelled: this.#cancelled - cancelledBefore, abandoned: 0 };
+  }
+}
+
+/** Whether `promise` settles within `ms` (a rejection counts as settled: close() rethrows it). */
+async function settlesWithin(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<'settled' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => 'settled' as const,
+        () => 'settled' as const,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -34,10 +34,10 @@ const other = defineQueue({
 });
 
 const runtimes: QueueRuntime[] = [];
-function runtime(): QueueRuntime {
+function runtime(prefix = `test-${randomBytes(4).toString('hex')}`): QueueRuntime {
   const r = new QueueRuntime({
     connection,
-    prefix: `test-${randomBytes(4).toString('hex')}`,
+    prefix,
     queues: [check, other],
   });
   runtimes.push(r);
@@ -138,5 +138,99 @@ describe('QueueRuntime', () => {
     await expect(
       r.syncSchedules(check, 'check--', [{ ...daily('c'), payload: { series: '', version: 'x' } }]),
     ).rejects.toThrow(PayloadError);
+  });
+});
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
+function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+}
+
+describe('QueueRuntime.close(deadline)', () => {
+  it('aborts a job still running at the deadline and puts it back: a new worker completes it, nothing failed', async () => {
+    const first = runtime();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let abortedAfterMs: number | undefined;
+    let closeCalledAt = 0;
+    first.startWorkers(
+      {
+        check: async (_payload, ctx) => {
+          started();
+          try {
+            await waitOrAbort(20_000, ctx.signal); // a long settle wait
+          } catch (error) {
+            abortedAfterMs = Date.now() - closeCalledAt;
+            throw error;
+          }
+          return { finishedBy: 'first' };
+        },
+      },
+      [check],
+    );
+    const job = await first.enqueue(check, { series: 'cancel', version: '1' });
+    await running;
+    closeCalledAt = Date.now();
+    const result = await first.close(1000);
+    const closedAfterMs = Date.now() - closeCalledAt;
+
+    expect(abortedAfterMs, 'the handler saw its signal aborted').toBeDefined();
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(950); // not before the deadline
+    expect(closedAfterMs).toBeLessThan(4000); // soon after it, not when the wait would end
+    expect(result).toEqual({ cancelled: 1, abandoned: 0 });
+    // back in the queue as if never taken: no failed attempt counted
+    const waiting = await first.queue(check).getJob(job.id ?? '');
+    expect(await waiting?.getState()).toBe('waiting');
+    expect(waiting?.attemptsMade).toBe(0);
+    expect(waiting?.failedReason).toBeFalsy();
+
+    // another worker (a new process, as after a restart) takes it over and completes it
+    const second = runtime(first.prefix);
+    second.startWorkers(
+      { check: (_payload, ctx) => Promise.resolve({ finishedBy: 'second', attempt: ctx.attempt }) },
+      [check],
+    );
+    const events = new QueueEvents('check', { connection, prefix: second.prefix });
+    await events.waitUntilReady();
+    const done = await second.queue(check).getJob(job.id ?? '');
+    const value: unknown = await done?.waitUntilFinished(events, 20_000);
+    await events.close();
+    expect(value).toEqual({ finishedBy: 'second', attempt: 1 });
+    expect(await second.queue(check).getFailedCount()).toBe(0);
+    expect((await second.queue(check).getJob(job.id ?? ''))?.attemptsMade).toBe(1);
+  });
+
+  it('counts a job whose handler ignores its signal as abandoned, and still returns after the unwind grace', async () => {
+    const r = runtime();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    r.startWorkers(
+      {
+        check: async () => {
+          started();
+          await new Promise((resolve) => setTimeout(resolve, 4000)); // deaf to the signal
+          return 'late';
+        },
+      },
+      [check],
+    );
+    await r.enqueue(check, { series: 'deaf', version: '1' });
+    await running;
+    const at = Date.now();
+    const result = await r.close(500, { unwindMs: 500 });
+    const took = Date.now() - at;
+    expect(result).toEqual({ cancelled: 0, abandoned: 1 });
+    expect(took).toBeGreaterThanOrEqual(950);
+    expect(took).toBeLessThan(3000);
   });
 });

@@ -6,7 +6,7 @@ import { CheckRecords, Events } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
-import { type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
+import { type CloseResult, type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
 import { type Catalogue, loadCatalogue } from '@imagecycle/series-catalogue';
 import type { SmokeTester } from '@imagecycle/uploader';
 import { connectRedis, type RedisClient } from './redis-connection.ts';
@@ -185,8 +185,11 @@ export class App {
     this.runtime.startWorkers(handlers, consume, this.settings.IMAGECYCLE_CONCURRENCY);
   }
 
-  /** Stops taking jobs and lets active ones finish within the drain deadline. */
-  async stop(): Promise<{ abandoned: number }> {
+  /**
+   * Stops taking jobs and lets active ones finish within the drain deadline; the ones still
+   * running then are cancelled and put back in their queues (see QueueRuntime.close).
+   */
+  async stop(): Promise<CloseResult> {
     const result = await this.runtime.close(this.settings.IMAGECYCLE_DRAIN_SECONDS * 1000);
     if (result.abandoned === 0) this.redis.disconnect();
     return result;

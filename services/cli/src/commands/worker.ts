@@ -1,7 +1,8 @@
 // imagecycle worker <name...> | imagecycle all
 // Consumes the queues of the named workers until SIGTERM/SIGINT, then drains: no new jobs,
-// active ones get IMAGECYCLE_DRAIN_SECONDS to finish; what is cut off is recovered by
-// another worker once its lock expires. The process that runs the feed-watcher or the
+// active ones get IMAGECYCLE_DRAIN_SECONDS to finish; the ones still running then are
+// cancelled and put back in their queues for another worker (one whose handler does not
+// stop is recovered once its lock expires). The process that runs the feed-watcher or the
 // usage-checker also upserts the daily schedules (an upsert: any number may do it).
 import {
   type App,
@@ -65,9 +66,14 @@ export async function runWorkers(
     'stopping: no new jobs; waiting for active ones',
   );
   await server?.close();
-  const { abandoned } = await app.stop();
+  const { cancelled, abandoned } = await app.stop();
   if (abandoned > 0)
-    app.logger.warn({ abandoned }, 'drain deadline passed: active jobs left for another worker');
+    app.logger.warn(
+      { cancelled, abandoned },
+      'drain deadline passed: jobs that did not stop are left to their locks for another worker',
+    );
+  else if (cancelled > 0)
+    app.logger.warn({ cancelled }, 'drain deadline passed: running jobs cancelled and requeued');
   else app.logger.info('stopped');
   return EXIT.ok;
 }
