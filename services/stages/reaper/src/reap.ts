@@ -1,9 +1,10 @@
 // The reaper: deletes one community image by a guarded protocol.
 //   guards -> usage check -> retiring + deactivate (no new boots) -> settle -> usage check
 //   -> delete, or reactivate and record why it stays.
-// A job that dies anywhere may simply run again: a retiring, deactivated image resumes at
-// the settle step. Never a Latest, a candidate or verified image, a protected image, an image
-// without the imagecycle tag or of another owner, or one inside the retention floor.
+// A job that dies anywhere, or is cancelled (its signal aborted by a shutdown), may simply
+// run again: a retiring, deactivated image resumes at the settle step. Never a Latest, a
+// candidate or verified image, a protected image, an image without the imagecycle tag or of
+// another owner, or one inside the retention floor.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROPERTY } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
@@ -28,8 +29,11 @@ export interface ReapDeps {
   settleMs?: number;
   /** Report what would be deleted; change nothing. */
   dryRun?: boolean;
-  wait?: (ms: number) => Promise<unknown>;
+  /** The settle wait (default: a timer that the signal ends). */
+  wait?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   now?: () => Date;
+  /** The job's: aborting it ends the settle wait and every request, throwing its reason. */
+  signal?: AbortSignal;
 }
 
 export type ReapOutcome =
@@ -75,10 +79,31 @@ async function guard(
   });
 }
 
+/** The settle wait: a timer that an abort of `signal` ends at once, with its reason. */
+async function settle(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+}
+
 export async function reap(
   payload: { series: string; imageId: string },
-  deps: ReapDeps,
+  unbound: ReapDeps,
 ): Promise<ReapOutcome> {
+  const { signal } = unbound;
+  // Every request of this reap ends when the job is cancelled; there is nothing to undo:
+  // whatever step it stopped at, the next attempt starts over from the guards.
+  const deps: ReapDeps = signal
+    ? {
+        ...unbound,
+        glance: unbound.glance.withSignal(signal),
+        nova: unbound.nova.withSignal(signal),
+        cinder: unbound.cinder.withSignal(signal),
+      }
+    : unbound;
   const { imageId } = payload;
   const image = await deps.glance.findImage(imageId);
   if (!image) return { imageId, outcome: 'gone' };
@@ -112,7 +137,8 @@ export async function reap(
   await deps.glance.applyImage(image, { properties: { [PROPERTY.state]: 'retiring' } });
   if (image.status !== 'deactivated') await deps.glance.deactivateImage(imageId);
   failpoint('reaper:after-deactivate');
-  await (deps.wait ?? sleep)(deps.settleMs ?? 10 * 60_000);
+  await (deps.wait ?? settle)(deps.settleMs ?? 10 * 60_000, signal);
+  signal?.throwIfAborted(); // a `wait` that ignored the signal
 
   const after = await usersOf(deps, imageId);
   if (after.length) return keep(`in use by ${after.join(', ')} (found after deactivation)`);

@@ -6,6 +6,7 @@ import { MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { until } from '@imagecycle/test/support/until';
 import { reap, type ReapDeps } from '../src/index.ts';
 
 const service = connect('service');
@@ -155,6 +156,45 @@ describe('reap', () => {
       name: 'Reap OS - resumed',
       version: 'resumed',
     });
+  });
+
+  it('ends its settle wait when the job is cancelled, leaving an image the next attempt resumes', async () => {
+    const id = await image('cancelled');
+    const cancel = new AbortController();
+    // the real settle wait (no `wait` given), long enough to outlast the test
+    const { wait: _instant, ...realWait } = deps;
+    const reaping = reap(
+      { series: seriesId, imageId: id },
+      { ...realWait, settleMs: 60_000, signal: cancel.signal },
+    );
+    reaping.catch(() => undefined); // awaited below; keeps an early rejection handled
+    // Glance shows the image deactivated: the reaper is in its settle wait
+    await until(async () => (await service.glance.getImage(id)).status === 'deactivated', {
+      what: 'the reaper to deactivate the image',
+      ms: 30_000,
+    });
+    const cancelledAt = Date.now();
+    cancel.abort(new Error('drain deadline passed'));
+    await expect(reaping).rejects.toThrow('drain deadline passed');
+    expect(Date.now() - cancelledAt).toBeLessThan(2000);
+    expect(await service.glance.getImage(id)).toMatchObject({
+      status: 'deactivated',
+      [PROPERTY.state]: 'retiring',
+    });
+
+    // the next attempt finds it retiring and deactivated, and resumes at the settle step
+    const seen: string[] = [];
+    const resumed = await reap(
+      { series: seriesId, imageId: id },
+      { ...deps, wait: async () => void seen.push((await service.glance.getImage(id)).status) },
+    );
+    expect(resumed).toEqual({
+      imageId: id,
+      outcome: 'deleted',
+      name: 'Reap OS - cancelled',
+      version: 'cancelled',
+    });
+    expect(seen).toEqual(['deactivated']);
   });
 
   it("refuses a Latest, a protected image, an untagged one, another owner's, one in the retention floor", async () => {
