@@ -45,10 +45,18 @@ export class ArtifactDigest {
   }
 
   /** The same check over the staged file (an image already in Glance, nothing sent). */
-  static async ofFile(artifact: Artifact, what: string): Promise<string> {
+  static async ofFile(artifact: Artifact, what: string, signal?: AbortSignal): Promise<string> {
     const digest = new ArtifactDigest(artifact);
-    for await (const chunk of createReadStream(artifact.path, { highWaterMark: 1 << 20 }))
-      digest.update(chunk as Buffer);
+    try {
+      for await (const chunk of createReadStream(artifact.path, {
+        highWaterMark: 1 << 20,
+        ...(signal ? { signal } : {}),
+      }))
+        digest.update(chunk as Buffer);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    }
     return digest.verify(what);
   }
 }

@@ -1,6 +1,8 @@
 // The optional smoke test: boot a server from the candidate in the configured project and
 // flavor, wait for ACTIVE within the deadline, match the console log when a pattern is
-// given - and always delete the server, whatever happened.
+// given - and always delete the server, whatever happened. A cancel (the signal aborted)
+// ends the waits at once; the server is still deleted, without waiting for it to go.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NovaClient } from '@imagecycle/openstack';
 import type { SmokeTest } from '@imagecycle/series-catalogue';
 import { UploadRejected } from './errors.ts';
@@ -17,16 +19,20 @@ export async function smokeTest(
   imageId: string,
   config: SmokeTest,
   what: string,
+  signal?: AbortSignal,
 ): Promise<void> {
+  const nova = signal ? tester.nova.withSignal(signal) : tester.nova;
+  // not cancellable: once asked for, the server's id is needed to delete it
   const server = await tester.nova.createServer({
     name: `imagecycle-smoke-${imageId.slice(0, 8)}`,
     imageRef: imageId,
     flavorRef: await tester.flavorRef(config.flavor),
   });
   try {
-    await tester.nova
+    await nova
       .waitForServerStatus(server.id, ['ACTIVE'], config.timeoutSeconds * 1000)
       .catch((error: unknown) => {
+        if (signal?.aborted) throw error; // cancelled: no verdict on the image
         throw new UploadRejected(
           'smoke-test-failed',
           `${what}: the smoke-test server did not become ACTIVE: ${(error as Error).message}`,
@@ -36,7 +42,7 @@ export async function smokeTest(
       const pattern = new RegExp(config.consoleLogPattern);
       const deadline = Date.now() + config.timeoutSeconds * 1000;
       for (;;) {
-        const log = await tester.nova.getConsoleOutput(server.id, 200);
+        const log = await nova.getConsoleOutput(server.id, 200);
         if (pattern.test(log)) break;
         if (Date.now() > deadline) {
           throw new UploadRejected(
@@ -44,11 +50,13 @@ export async function smokeTest(
             `${what}: the console log never matched /${config.consoleLogPattern}/`,
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await sleep(2000, undefined, { signal }).catch((error: unknown) => {
+          throw signal?.aborted ? signal.reason : error;
+        });
       }
     }
   } finally {
     await tester.nova.deleteServer(server.id);
-    await tester.nova.waitForServerGone(server.id, 120_000);
+    if (!signal?.aborted) await tester.nova.waitForServerGone(server.id, 120_000);
   }
 }

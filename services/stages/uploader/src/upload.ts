@@ -7,6 +7,9 @@
 // it; a failure never leaves a queued or saving image behind. A failed check deletes the
 // image only while Glance still has it as an unpromoted candidate: a concurrent run of the
 // same version may have verified it, and the renamer promoted it, in the meantime.
+// A cancel (the signal aborted by a shutdown) ends the transfer and every wait at once: a
+// candidate not yet active is deleted like after a failure, an active one is kept for the
+// next attempt to check.
 import { rm, stat } from 'node:fs/promises';
 import { formatChecksum, PROPERTY, type Release } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
@@ -36,6 +39,8 @@ export interface UploadDeps {
   now?: () => Date;
   /** Waiting for Glance to finish ingesting (default 30 minutes). */
   activeTimeoutMs?: number;
+  /** The job's: aborting it cancels the upload, the waits and the smoke test. */
+  signal?: AbortSignal;
 }
 
 export interface UploadProgress {
@@ -53,13 +58,17 @@ export async function upload(
   deps: UploadDeps,
 ): Promise<UploadResult> {
   const { release } = payload;
+  const { signal } = deps;
+  // Requests the job's cancel ends; `deps.glance` itself makes what must not be cut short:
+  // the candidate's creation (its id is needed to clean up) and the clean-up.
+  const glance = signal ? deps.glance.withSignal(signal) : deps.glance;
   const series = deps.findSeries(release.series);
   if (!series) throw new Error(`series "${release.series}" is not in the catalogue`);
   const what = `series ${series.id} version ${release.version}`;
 
   // Checked before Glance is touched: a forged job neither creates nor deletes anything.
   const staged = await stagedArtifact(deps.stagingDir, release, payload.artifact, what);
-  const existing = await listManagedImages(deps.glance, {
+  const existing = await listManagedImages(glance, {
     owner: deps.owner,
     series: series.id,
     version: release.version,
@@ -83,7 +92,7 @@ export async function upload(
     return { imageId: published.id, reused: true };
   }
   const artifact = staged.artifact;
-  let image = await settleExisting(deps.glance, existing);
+  let image = await settleExisting(glance, existing);
   const reused = image !== undefined;
   // What the artifact's bytes hash to: known from the downloader's marker, or computed as
   // they are sent (or, for a reused image, read again) and checked against the upstream's
@@ -100,7 +109,7 @@ export async function upload(
       const send = async (): Promise<ArtifactDigest> => {
         let digest: ArtifactDigest | undefined;
         last = 0;
-        await deps.glance.uploadImageData(
+        await glance.uploadImageData(
           created.id,
           { path: artifact.path },
           {
@@ -133,7 +142,7 @@ export async function upload(
         sent = await send();
       }
       sha512 = sent.verify(what);
-      image = await deps.glance.waitForImageStatus(created.id, ['active'], {
+      image = await glance.waitForImageStatus(created.id, ['active'], {
         timeoutMs: deps.activeTimeoutMs ?? 30 * 60_000,
         failOn: ['killed', 'deleted'],
       });
@@ -144,17 +153,18 @@ export async function upload(
   }
 
   try {
-    sha512 ??= await reusedImageDigest(image, artifact, what);
+    sha512 ??= await reusedImageDigest(image, artifact, what, signal);
     verifyStored(image, artifact, sha512, what);
     if (series.smokeTest && deps.smokeTester)
-      await smokeTest(deps.smokeTester, image.id, series.smokeTest, what);
+      await smokeTest(deps.smokeTester, image.id, series.smokeTest, what, signal);
   } catch (error) {
-    await deleteIfCandidate(deps.glance, image.id);
+    // a cancelled check says nothing against the image: the next attempt checks it again
+    if (!signal?.aborted) await deleteIfCandidate(deps.glance, image.id);
     throw error;
   }
 
   // The last step: every check passed, the renamer may now promote it.
-  await markVerified(deps.glance, image.id, what);
+  await markVerified(glance, image.id, what);
   await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
   // Published: staging no longer needs the release's directory (disk image and marker).
   await rm(staged.paths.dir, { recursive: true, force: true });
@@ -195,13 +205,14 @@ async function reusedImageDigest(
   image: GlanceImage,
   artifact: Artifact,
   what: string,
+  signal: AbortSignal | undefined,
 ): Promise<string> {
   const staged = await stat(artifact.path).then(
     () => true,
     () => false,
   );
   if (staged && imageProperty(image, PROPERTY.state) === 'candidate')
-    return ArtifactDigest.ofFile(artifact, what);
+    return ArtifactDigest.ofFile(artifact, what, signal);
   return image.os_hash_value ?? '';
 }
 

@@ -27,6 +27,7 @@ import type { Server } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import { listAllServers } from '@imagecycle/test/support/openstack-test-calls';
+import { until } from '@imagecycle/test/support/until';
 import { makeQcow2 } from '@imagecycle/test/mirror';
 import { upload, type UploadDeps, UploadRejected } from '../src/index.ts';
 
@@ -308,6 +309,93 @@ describe('upload', () => {
     // booted from the new candidate (deleted with the failure), not from the earlier one
     expect(failed?.image).not.toBe(booted.imageId);
     currentSeries = series();
+  });
+
+  it('a cancel mid-transfer ends the PUT at once and leaves no candidate; the next attempt publishes', async () => {
+    // 64 MiB of data: far more than has left when the first progress report cancels
+    const bytes = makeQcow2({
+      seed: `${seriesId}-cancelled`,
+      virtualSize: 64 * 1024 * 1024,
+      dataClusters: 1024,
+    });
+    const { artifact, release } = artifactFor('20261126', bytes);
+    const cancel = new AbortController();
+    const reports: Record<string, number | string>[] = [];
+    const cancelling = {
+      progress: (value: Record<string, number | string>) => {
+        reports.push(value);
+        if (!cancel.signal.aborted) cancel.abort(new Error('drain deadline passed'));
+        return Promise.resolve();
+      },
+    };
+    await expect(
+      upload({ release, artifact }, cancelling, { ...deps, signal: cancel.signal }),
+    ).rejects.toThrow('drain deadline passed');
+    // it stopped right there (a few chunks already handed to the socket may still report),
+    // nowhere near the end
+    expect(Math.max(...reports.map((r) => Number(r.bytes)))).toBeLessThan(artifact.size / 2);
+    // the half-sent candidate was deleted, as after any failed transfer
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20261126' }),
+    ).toEqual([]);
+    expect(existsSync(artifact.path)).toBe(true); // staging kept for the next attempt
+
+    const again = await upload({ release, artifact }, ctx, deps);
+    expect(again.reused).toBe(false);
+    expect((await service.glance.getImage(again.imageId)).os_hash_value).toBe(artifact.sha512);
+  });
+
+  it('a cancel during the smoke test deletes the server and keeps the active candidate for the next attempt', async () => {
+    currentSeries = series({
+      smokeTest: {
+        project: 'imagecycle',
+        flavor: 'm1.small',
+        timeoutSeconds: 60,
+        consoleLogPattern: 'never printed', // the test waits until cancelled
+      },
+    });
+    const tester = { nova: service.nova, flavorRef: () => '2' };
+    const { artifact, release } = artifactFor('20261127');
+    const cancel = new AbortController();
+    const uploading = upload({ release, artifact }, ctx, {
+      ...deps,
+      smokeTester: tester,
+      signal: cancel.signal,
+    });
+    uploading.catch(() => undefined); // awaited below
+    const candidate = await until(
+      async () => {
+        const [image] = await listManagedImages(service.glance, {
+          owner,
+          series: seriesId,
+          version: '20261127',
+        });
+        const [server] = image
+          ? await listAllServers(service, { allTenants: true, image: image.id })
+          : [];
+        return image?.status === 'active' && server ? { image, server } : undefined;
+      },
+      { what: 'the smoke-test server of the candidate', ms: 60_000 },
+    );
+    const cancelledAt = Date.now();
+    cancel.abort(new Error('drain deadline passed'));
+    await expect(uploading).rejects.toThrow('drain deadline passed');
+    expect(Date.now() - cancelledAt).toBeLessThan(5000);
+    // the server is on its way out; the candidate is still there, active
+    await until(
+      async () =>
+        (await listAllServers(service, { allTenants: true, image: candidate.image.id })).length ===
+        0,
+      { what: 'the smoke-test server to be deleted', ms: 60_000 },
+    );
+    expect(await service.glance.getImage(candidate.image.id)).toMatchObject({
+      status: 'active',
+      [PROPERTY.state]: 'candidate',
+    });
+
+    currentSeries = series();
+    const again = await upload({ release, artifact }, ctx, deps);
+    expect(again).toEqual({ imageId: candidate.image.id, reused: true });
   });
 });
 
