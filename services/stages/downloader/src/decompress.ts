@@ -3,6 +3,7 @@
 // only one digest is wanted (SHA-512, for Glance), the bytes never enter Node at all:
 // `tool -dc | tee disk | sha512sum` runs as one shell pipeline on every core, and progress
 // is read from the growing file. Otherwise Node taps the stream and hashes each algorithm.
+// An abort of the signal kills the tools (the whole pipeline) and throws the signal's reason.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -25,7 +26,9 @@ async function decompressInShell(
   to: string,
   algorithm: string,
   onProgress?: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<Decompressed> {
+  signal?.throwIfAborted();
   // paths travel as positional parameters, never inside the script text
   const script = 'set -o pipefail; "${@:4}" < "$1" | tee -- "$2" | "$3"';
   const child = spawn(
@@ -33,8 +36,18 @@ async function decompressInShell(
     ['-c', script, 'decompress', from, to, SUM_TOOLS[algorithm] ?? '', ...tool],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // its own process group: a cancel stops the whole pipeline, not just the shell
+      detached: true,
     },
   );
+  const cancel = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  signal?.addEventListener('abort', cancel, { once: true });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -50,7 +63,11 @@ async function decompressInShell(
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);
-  }).finally(() => clearInterval(ticker));
+  }).finally(() => {
+    clearInterval(ticker);
+    signal?.removeEventListener('abort', cancel);
+  });
+  signal?.throwIfAborted();
   if (code !== 0)
     throw new Error(`${tool[0]} -dc failed (exit ${code}): ${stderr.trim().slice(0, 300)}`);
   const digest = /^([0-9a-f]+)\s/.exec(stdout)?.[1];
@@ -67,18 +84,41 @@ export async function decompress(
   to: string,
   algorithms: readonly string[],
   onProgress?: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<Decompressed> {
   const [only, ...more] = algorithms;
   if (only && more.length === 0 && SUM_TOOLS[only])
-    return decompressInShell(TOOLS[compression], from, to, only, onProgress);
+    return decompressInShell(TOOLS[compression], from, to, only, onProgress, signal);
+  try {
+    return await decompressInNode(compression, from, to, algorithms, onProgress, signal);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+}
+
+async function decompressInNode(
+  compression: keyof typeof TOOLS,
+  from: string,
+  to: string,
+  algorithms: readonly string[],
+  onProgress?: (bytes: number) => void,
+  signal?: AbortSignal,
+): Promise<Decompressed> {
   const [command, ...args] = TOOLS[compression];
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // an abort kills the tool and ends both pipelines
+  const child = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(signal ? { signal } : {}),
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);
   });
+  // awaited once the streams are done; until then a kill (an abort) must not go unhandled
+  exited.catch(() => undefined);
   const hashes = algorithms.map((algorithm) => createHash(algorithm));
   let size = 0;
   const tap = new Transform({
@@ -89,9 +129,10 @@ export async function decompress(
       callback(null, chunk);
     },
   });
+  const options = signal ? { signal } : {};
   await Promise.all([
-    pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), child.stdin),
-    pipeline(child.stdout, tap, createWriteStream(to)),
+    pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), child.stdin, options),
+    pipeline(child.stdout, tap, createWriteStream(to), options),
   ]);
   const code = await exited;
   if (code !== 0)

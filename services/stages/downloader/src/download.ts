@@ -4,8 +4,10 @@
 //   decompress (hashed) -> sniff the disk format and virtual size -> mark verified.
 // Any mismatch deletes what was fetched. The marker names the release's upstream checksum:
 // a rerun for the same release returns the marked artifact without touching the network, a
-// respin (same version, new checksum) is downloaded anew; after a crash it resumes the
-// partial download.
+// respin (same version, new checksum) is downloaded anew; after a crash or a cancel it
+// resumes the partial download. A cancel (the context's signal aborted) stops the transfer
+// or the decompression at once and throws the signal's reason - never a rejection: nothing
+// is wrong with the release.
 import { rename, rm } from 'node:fs/promises';
 import type { Artifact, Release } from '@imagecycle/contracts';
 import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycle/trust';
@@ -27,6 +29,8 @@ export interface DownloadDeps {
 
 export interface DownloadContext {
   progress(value: Record<string, number | string>): Promise<void>;
+  /** The job's: aborting it cancels the download where it is. */
+  signal?: AbortSignal;
 }
 
 function throttled(ctx: DownloadContext, phase: string) {
@@ -54,6 +58,7 @@ export async function download(
   deps: DownloadDeps,
 ): Promise<Artifact> {
   const { release } = payload;
+  const { signal } = ctx;
   const what = `series ${release.series} version ${release.version}`;
   const paths = stagingPaths(deps.stagingDir, release.series, release.version);
 
@@ -75,6 +80,7 @@ export async function download(
       ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
       ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
       ...(deps.verifyTls === false ? { verifyTls: false } : {}),
+      signal,
     });
   let fetched = await fetch();
   if (
@@ -115,6 +121,7 @@ export async function download(
         await got(release.signature.signatureUrl, {
           responseType: 'buffer',
           timeout: { request: 30_000 },
+          ...(signal ? { signal } : {}),
         })
       ).body;
       await verifyDetachedFile({
@@ -124,6 +131,7 @@ export async function download(
         source: `${release.series} ${release.signature.signatureUrl}`,
       });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       const detail =
         error instanceof SignatureError
           ? error.message
@@ -146,9 +154,14 @@ export async function download(
       paths.disk,
       innerAlgorithms,
       (b) => throttled(ctx, 'decompress')(b),
-    ).catch((error: unknown) =>
-      reject(new DownloadRejected('not-a-disk-image', `${what}: ${(error as Error).message}`)),
-    );
+      signal,
+    ).catch((error: unknown) => {
+      // cancelled: the compressed file stays for the next attempt
+      if (signal?.aborted) throw signal.reason;
+      return reject(
+        new DownloadRejected('not-a-disk-image', `${what}: ${(error as Error).message}`),
+      );
+    });
     if (inner && out.digests[inner.algorithm] !== inner.value) {
       return reject(
         new DownloadRejected(

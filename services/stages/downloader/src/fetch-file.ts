@@ -3,7 +3,8 @@
 // whole file); a server that ignores Range restarts from zero. A file that is already whole -
 // a worker killed after the last byte - is hashed, not fetched again: it has the size the
 // feed gave, or the server answers the Range past its end with 416 naming that very length.
-// A file longer than the upstream's starts over from zero. Retries are bounded.
+// A file longer than the upstream's starts over from zero. Retries are bounded. A cancel (the
+// signal aborted) ends the transfer at once, keeping what arrived for the next attempt.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
@@ -28,6 +29,11 @@ export interface FetchFileOptions {
   attempts?: number;
   timeoutMs?: number;
   verifyTls?: boolean;
+  /**
+   * Cancels the transfer (and any wait before a retry), throwing the signal's reason; the
+   * bytes that arrived stay in the file, so the next attempt resumes after them.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 const sizeOf = (path: string) =>
@@ -62,6 +68,7 @@ export async function fetchFile(
   options: FetchFileOptions,
 ): Promise<FetchedFile> {
   const attempts = options.attempts ?? 6;
+  const { signal } = options;
   let resumes = 0;
   let reused = await sizeOf(path);
   const digestsOf = (hashes: Hash[]) => {
@@ -78,6 +85,7 @@ export async function fetchFile(
   if (options.size !== undefined && reused > options.size) await startOver();
 
   for (let attempt = 1; ; attempt += 1) {
+    signal?.throwIfAborted();
     const hashes = options.algorithms.map((algorithm) => createHash(algorithm));
     let have = await hashExisting(path, hashes);
     if (have > 0 && have === options.size) {
@@ -96,6 +104,7 @@ export async function fetchFile(
         retry: { limit: 0 },
         https: { rejectUnauthorized: options.verifyTls ?? true },
         decompress: false,
+        ...(signal ? { signal } : {}),
       });
       const response = await new Promise<{
         statusCode: number;
@@ -137,6 +146,7 @@ export async function fetchFile(
       if (total !== undefined && bytes !== total) throw new Error(`got ${bytes} of ${total} bytes`);
       return { size: bytes, digests: digestsOf(hashes), resumes, reused };
     } catch (error) {
+      if (signal?.aborted) throw signal.reason; // cancelled: no retry, the part file stays
       const length = have > 0 ? unsatisfiedLength(error) : undefined;
       if (length !== undefined) {
         // 416 with another length (or none): what is on disk is longer than the upstream's
@@ -150,7 +160,11 @@ export async function fetchFile(
           `${url}: ${(error as Error).message} (after ${attempt} attempt${attempt > 1 ? 's' : ''})`,
         );
       }
-      await sleep(Math.min(30_000, 250 * 2 ** attempt));
+      await sleep(Math.min(30_000, 250 * 2 ** attempt), undefined, { signal }).catch(
+        (slept: unknown) => {
+          throw signal?.aborted ? signal.reason : slept;
+        },
+      );
     }
   }
 }

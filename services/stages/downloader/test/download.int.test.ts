@@ -168,6 +168,40 @@ describe('download', () => {
     },
   );
 
+  it('a cancel stops the download with its reason, and the next attempt does not fetch the image again', async () => {
+    const release = await releaseOf('fedora-coreos-stable');
+    const path = new URL(release.url).pathname;
+    const d = deps();
+    const cancel = new AbortController();
+    const cancelling = {
+      progress: (v: Record<string, number | string>) => {
+        // the last byte has arrived: cancel before the transfer has ended
+        if (v.phase === 'download' && v.bytes === v.total)
+          cancel.abort(new Error('drain deadline passed'));
+        return Promise.resolve();
+      },
+      signal: cancel.signal,
+    };
+    mirror.requests.reset();
+    const error = await download({ release }, cancelling, d).catch((e: unknown) => e);
+    expect(error).toEqual(new Error('drain deadline passed')); // no rejection: nothing is wrong
+    const paths = stagingPaths(d.stagingDir, release.series, release.version);
+    expect(existsSync(paths.part)).toBe(true);
+
+    const artifact = await download({ release }, ctx, d);
+    expect(createHash('sha512').update(readFileSync(artifact.path)).digest('hex')).toBe(
+      uncompressed('fedora-coreos-stable'),
+    );
+    // the whole file once; then, at most, a range past its end that the mirror answers 416
+    const expected = release.size ? [200] : [200, 416];
+    await vi.waitFor(() =>
+      expect(mirror.requests.log.filter((e) => e.path === path)).toHaveLength(expected.length),
+    );
+    expect(mirror.requests.log.filter((e) => e.path === path).map((e) => e.status)).toEqual(
+      expected,
+    );
+  });
+
   it('returns a verified artifact again without touching the network', async () => {
     const release = await releaseOf('debian-11');
     const d = deps();

@@ -3,7 +3,7 @@
 // closes the socket the moment the last byte is written, so the cut arrives with the bytes;
 // the mirror's truncate fault closes later, and against it the lost-bytes bug did not show.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { fetchFile } from '../src/fetch-file.ts';
 
 const body = randomBytes(3 * 1024 * 1024 + 123);
 let cutAt = 0; // the next full answer stops after this many bytes (0: no cut)
+let trickle = false; // the next full answer comes 64 KiB at a time, every 50 ms
 const ranges: (string | undefined)[] = [];
 let server: Server;
 let url: string;
@@ -32,6 +33,16 @@ beforeAll(async () => {
     if (from === 0 && cutAt > 0) {
       // promise the whole body, deliver a part, and close the connection
       res.write(rest.subarray(0, cutAt), () => res.socket?.destroy());
+      return;
+    }
+    if (from === 0 && trickle) {
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= rest.length) return clearInterval(timer);
+        res.write(rest.subarray(sent, sent + 64 * 1024));
+        sent += 64 * 1024;
+      }, 50);
+      res.on('close', () => clearInterval(timer));
       return;
     }
     res.end(rest);
@@ -118,6 +129,39 @@ describe('fetchFile with a file already whole on disk', () => {
       expect(fetched).toMatchObject({ size: body.length, reused: 0 });
       expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(sha256);
     }
+  });
+});
+
+describe('fetchFile cancelled', () => {
+  it("stops at once with the signal's reason, keeps what arrived, and the next call resumes after it", async () => {
+    cutAt = 0;
+    trickle = true;
+    ranges.length = 0;
+    const path = join(mkdtempSync(join(tmpdir(), 'fetch-')), 'artifact');
+    const cancel = new AbortController();
+    let cancelledAt = 0;
+    const error = await fetchFile(url, path, {
+      algorithms: ['sha256'],
+      attempts: 3,
+      signal: cancel.signal,
+      onProgress: (bytes) => {
+        if (bytes >= 256 * 1024 && !cancel.signal.aborted) {
+          cancelledAt = Date.now();
+          cancel.abort(new Error('drain deadline passed'));
+        }
+      },
+    }).catch((e: unknown) => e as Error);
+    trickle = false;
+    expect(error).toEqual(new Error('drain deadline passed'));
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    expect(ranges).toEqual([undefined]); // no retry after a cancel
+    const kept = statSync(path).size;
+    expect(kept).toBeGreaterThanOrEqual(256 * 1024);
+    expect(kept).toBeLessThan(body.length);
+
+    const fetched = await fetchFile(url, path, { algorithms: ['sha256'], attempts: 1 });
+    expect(ranges).toEqual([undefined, `bytes=${kept}-`]);
+    expect(fetched.digests.sha256).toBe(createHash('sha256').update(body).digest('hex'));
   });
 });
 
