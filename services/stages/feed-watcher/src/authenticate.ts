@@ -25,6 +25,8 @@ export interface AuthenticateContext {
   fetcher: DocumentFetcher;
   /** The series' trust anchor; undefined when its policy is none. */
   trust: TrustAnchor | undefined;
+  /** The job's: cancels every fetch. */
+  signal?: AbortSignal | undefined;
 }
 
 /** `version`, when the release is already known, goes into a rejection. */
@@ -33,15 +35,15 @@ export async function authenticate(
   document: SignedDocument,
   version?: string,
 ): Promise<Authenticated> {
-  const { series, fetcher } = ctx;
+  const { series, fetcher, signal } = ctx;
   const policy = series.signature.policy;
   const plainUrl = document.kind === 'detached' ? document.signedUrl : document.plainUrl;
   if (policy === 'none' || !ctx.trust) {
-    const plain = await fetcher.fetch(series.id, plainUrl);
+    const plain = await fetcher.fetch(series.id, plainUrl, signal);
     return { text: plain.bytes.toString('utf8'), signature: { status: 'not-required' } };
   }
   const signatureUrl = document.kind === 'detached' ? document.signatureUrl : document.url;
-  const signature = await fetcher.fetchOptional(series.id, signatureUrl);
+  const signature = await fetcher.fetchOptional(series.id, signatureUrl, signal);
   if (!signature) {
     if (policy === 'required') {
       throw new ReleaseRejected(
@@ -51,7 +53,7 @@ export async function authenticate(
         version,
       );
     }
-    const plain = await fetcher.fetch(series.id, plainUrl);
+    const plain = await fetcher.fetch(series.id, plainUrl, signal);
     return { text: plain.bytes.toString('utf8'), signature: { status: 'not-required' } };
   }
   try {
@@ -66,7 +68,7 @@ export async function authenticate(
         signature: { status: 'verified', signedBy: verified.signingKeyFingerprint },
       };
     }
-    const signed = await fetcher.fetch(series.id, document.signedUrl);
+    const signed = await fetcher.fetch(series.id, document.signedUrl, signal);
     const verified = await verifyDetached({
       data: signed.bytes,
       signature: signature.bytes,

@@ -1,6 +1,7 @@
 // Fetches feed documents (indexes, checksum lists, manifests, signatures - never images):
 // conditional requests from the cache, timeouts, a size cap, a redirect cap, and errors that
-// name the series, the URL and what was wrong.
+// name the series, the URL and what was wrong. A caller's signal cancels a fetch (its reason
+// is thrown, not a FetchError: nothing is wrong with the upstream).
 import got, { type Got, type RequestError } from 'got';
 import type { DocumentCache } from './document-cache.ts';
 
@@ -69,14 +70,19 @@ export class DocumentFetcher {
   }
 
   /** A document, from the upstream or (after a 304) from the cache. 404 is an error. */
-  async fetch(series: string, url: string): Promise<FetchedDocument> {
-    const found = await this.fetchOptional(series, url);
+  async fetch(series: string, url: string, signal?: AbortSignal): Promise<FetchedDocument> {
+    const found = await this.fetchOptional(series, url, signal);
     if (!found) throw new FetchError(series, url, 'not found (404)', 404);
     return found;
   }
 
   /** Like fetch, but a 404 answers undefined (a signature an upstream may not publish). */
-  async fetchOptional(series: string, url: string): Promise<FetchedDocument | undefined> {
+  async fetchOptional(
+    series: string,
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<FetchedDocument | undefined> {
+    signal?.throwIfAborted();
     const cached = await this.#cache.get(url);
     const headers: Record<string, string> = {};
     if (cached?.etag) headers['if-none-match'] = cached.etag;
@@ -84,7 +90,11 @@ export class DocumentFetcher {
 
     this.stats.requests += 1;
     const abort = new AbortController();
-    const request = this.#got(url, { headers, responseType: 'buffer', signal: abort.signal });
+    const request = this.#got(url, {
+      headers,
+      responseType: 'buffer',
+      signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
+    });
     let received = 0;
     void request.on('downloadProgress', (progress: { transferred: number }) => {
       received = progress.transferred;
@@ -94,6 +104,7 @@ export class DocumentFetcher {
     try {
       response = await request;
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       if (received > this.#maxBytes) {
         throw new FetchError(series, url, `document larger than the ${this.#maxBytes}-byte cap`);
       }

@@ -46,13 +46,17 @@ export class FeedWatcher {
   /** The feed-check queue's handler. */
   readonly handle = async (
     payload: { series: string },
-    _context?: HandlerContext,
+    context?: Pick<HandlerContext, 'signal'>,
   ): Promise<FeedCheckResult> => {
     const { logger, metrics } = this.#options;
     const log = logger.child({ series: payload.series });
     let result: FeedCheckResult;
     try {
-      result = await this.#check(payload, (release) => this.#enqueueDownload(release));
+      result = await this.#check(
+        payload,
+        (release) => this.#enqueueDownload(release),
+        context?.signal,
+      );
       if ('buildDate' in result && result.buildDate)
         metrics.upstreamAge.set({ series: result.series }, Date.parse(result.buildDate) / 1000);
     } catch (error) {
@@ -95,10 +99,14 @@ export class FeedWatcher {
     }
   }
 
-  /** One series checked; `onNew` is given the newest release when Glance lacks it. */
+  /**
+   * One series checked; `onNew` is given the newest release when Glance lacks it. `signal`
+   * cancels every fetch and Glance request.
+   */
   async #check(
     payload: { series: string },
     onNew: (release: Release) => Promise<{ jobId: string; created: boolean }>,
+    signal?: AbortSignal,
   ): Promise<FeedCheckResult> {
     const { catalogue } = this.#options;
     let buildDate: string | undefined;
@@ -110,11 +118,12 @@ export class FeedWatcher {
           series: full,
           fetcher: this.#options.fetcher,
           trust: await this.trustFor(full),
+          signal,
         });
         buildDate = release?.buildDate;
         return release ? [release] : [];
       },
-      glance: this.#options.glance,
+      glance: signal ? this.#options.glance.withSignal(signal) : this.#options.glance,
       owner: this.#options.owner,
       enqueueDownload: onNew,
     });

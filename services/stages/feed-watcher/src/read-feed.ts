@@ -30,7 +30,7 @@ function toRelease(series: Series, parsed: ParsedRelease, signature: Signature):
 }
 
 async function text(ctx: AuthenticateContext, url: string): Promise<string> {
-  const document = await ctx.fetcher.fetch(ctx.series.id, url);
+  const document = await ctx.fetcher.fetch(ctx.series.id, url, ctx.signal);
   return decodeDocument(ctx.series.feed.kind, url, document.bytes);
 }
 

@@ -91,4 +91,18 @@ describe('DocumentFetcher', () => {
       /series fcos: .*(ETIMEDOUT|timed out|Timeout)/i,
     );
   });
+
+  it("stops a fetch its caller's signal cancels, with the signal's reason - no FetchError, no retry", async () => {
+    const f = fetcher({ timeoutMs: 30_000 });
+    const slow = mirror.feedUrl('almalinux-9');
+    const fault = mirror.faults.delay(slow, 10_000, { times: 5 });
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(new Error('drain deadline passed')), 200);
+    const started = Date.now();
+    const error = await f.fetch('almalinux-9', slow, cancel.signal).catch((e: unknown) => e);
+    fault.remove();
+    expect(error).toEqual(new Error('drain deadline passed'));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(f.stats.requests).toBe(1);
+  });
 });
