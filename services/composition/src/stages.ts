@@ -1,6 +1,8 @@
 // Every stage's handler on its queue. Each handler does its stage's work, hands the result
 // to the next stage by enqueueing (never by calling it), and records what happened as an
-// event. Which of these a process consumes is its run mode's choice.
+// event. Which of these a process consumes is its run mode's choice. Every handler passes
+// its job's signal into its requests and waits: a shutdown past the drain deadline cancels
+// the job where it is, and the runtime puts it back in its queue.
 import {
   type allQueues,
   downloadQueue,
@@ -63,12 +65,14 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
    */
   async function judged<T>(
     release: { series: string; version: string },
+    signal: AbortSignal,
     work: () => Promise<T>,
   ): Promise<T | { rejected: RejectionReason; message: string }> {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof Rejection)) throw error;
+      // a cancelled job is no verdict on its release, whatever its stage threw on the way out
+      if (signal.aborted || !(error instanceof Rejection)) throw error;
       const { reason, message } = error as Rejection;
       deps.metrics?.releaseRejections?.inc({ series: release.series, reason });
       await events.record({
@@ -82,12 +86,13 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
   }
 
   return {
-    [feedCheckQueue.name]: async (payload) => {
+    [feedCheckQueue.name]: async (payload, ctx) => {
       const at = now().toISOString();
       let result: Awaited<ReturnType<FeedWatcher['handle']>>;
       try {
-        result = await deps.watcher.handle(payload);
+        result = await deps.watcher.handle(payload, ctx);
       } catch (error) {
+        if (ctx.signal.aborted) throw error; // cancelled, not failed: it runs again
         // Retried by the queue; meanwhile the series shows why its last check failed.
         await deps.checks?.record({
           series: payload.series,
@@ -125,7 +130,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       // Directories nobody wrote to for three days belong to abandoned releases.
       const removed = await cleanStaging(deps.stagingDir, [release], ABANDONED_AFTER_MS);
       if (removed.length > 0) deps.logger?.info({ removed }, 'abandoned staging removed');
-      return judged(release, async () => {
+      return judged(release, ctx.signal, async () => {
         const artifact = await download({ release }, ctx, {
           stagingDir: deps.stagingDir,
           trustFor: async (id) => {
@@ -148,7 +153,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         deps.metrics?.bytesMoved?.inc({ stage: 'upload', series: release.series }, bytes),
       );
       const smoke = findSeries(release.series)?.smokeTest;
-      return judged(release, async () => {
+      return judged(release, ctx.signal, async () => {
         const result = await upload({ release, artifact }, ctx, {
           glance: cloud.glance,
           owner,
@@ -157,6 +162,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
           now,
           smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
+          signal: ctx.signal,
         });
         await events.record({
           type: 'uploaded',
@@ -168,8 +174,11 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       });
     },
 
-    [reconcileQueue.name]: async ({ series }) => {
-      const result = await reconcile({ series }, { glance: cloud.glance, owner, findSeries });
+    [reconcileQueue.name]: async ({ series }, ctx) => {
+      const result = await reconcile(
+        { series },
+        { glance: cloud.glance.withSignal(ctx.signal), owner, findSeries },
+      );
       for (const change of result.changes) {
         await events.record({
           type: change.role === 'latest' ? 'promoted' : 'demoted',
@@ -180,11 +189,12 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       return result;
     },
 
-    [usageCheckQueue.name]: async () =>
-      checkUsage({
-        glance: cloud.glance,
-        nova: cloud.nova,
-        cinder: cloud.cinder,
+    [usageCheckQueue.name]: async (_payload, ctx) => {
+      const job = cloud.withSignal(ctx.signal);
+      return checkUsage({
+        glance: job.glance,
+        nova: job.nova,
+        cinder: job.cinder,
         owner,
         series: catalogue.series,
         now,
@@ -192,9 +202,10 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           await events.record({ type: 'unused', series, imageId });
           return runtime.enqueue(reapQueue, { series, imageId });
         },
-      }),
+      });
+    },
 
-    [reapQueue.name]: async ({ series, imageId }) => {
+    [reapQueue.name]: async ({ series, imageId }, ctx) => {
       const outcome = await reap(
         { series, imageId },
         {
@@ -206,6 +217,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           now,
           ...(deps.reapSettleMs !== undefined ? { settleMs: deps.reapSettleMs } : {}),
           ...(deps.reapDryRun ? { dryRun: true } : {}),
+          signal: ctx.signal,
         },
       );
       if (outcome.outcome === 'deleted')
