@@ -1,16 +1,10 @@
 // The catalogue's zod 4 schemas. The *input* side (what a person writes in YAML) is what
 // the JSON Schema export describes; the *output* side (after defaults and normalisation)
 // is refined into the resolved types of types.ts by resolve.ts.
+import { reservedPropertyRule } from '@imagecycle/contracts';
 import { z } from 'zod';
 
 export const SERIES_ID_PATTERN = /^[a-z0-9][a-z0-9.-]*$/;
-
-/** Prefix Glance reserves for itself: such properties cannot be set by a client. */
-export const GLANCE_RESERVED_PREFIX = 'os_glance_';
-/** Prefix of the properties the lifecycle system writes itself (imagecycle_series, ...). */
-export const IMAGECYCLE_RESERVED_PREFIX = 'imagecycle_';
-/** The one property imagecycle writes without its prefix: the upstream's `algo:hex`. */
-const UPSTREAM_CHECKSUM_PROPERTY = 'upstream_checksum';
 
 /** A zod error map: `message`, or "required: message" when the value is missing. */
 function rule(message: string) {
@@ -111,34 +105,6 @@ function patternProperty(pattern: RegExp, rule: string) {
 
 const trueFalse = enumProperty(['True', 'False']);
 
-/** Glance image attributes: set through the API's own fields, never as properties. */
-export const GLANCE_IMAGE_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'id',
-  'name',
-  'status',
-  'visibility',
-  'protected',
-  'os_hidden',
-  'owner',
-  'tags',
-  'min_disk',
-  'min_ram',
-  'disk_format',
-  'container_format',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'size',
-  'virtual_size',
-  'created_at',
-  'updated_at',
-  'locations',
-  'direct_url',
-  'self',
-  'file',
-  'schema',
-]);
-
 /** Run a refinement even when other fields already failed, as long as the value is an object. */
 const evenWithOtherIssues = {
   when: (payload: { value: unknown }) =>
@@ -187,29 +153,13 @@ export const propertiesSchema = z
   .catchall(propertyValue)
   .superRefine((props, ctx) => {
     for (const key of Object.keys(props)) {
-      if (key.startsWith(GLANCE_RESERVED_PREFIX)) {
+      // the same rule as the build manifests' (packages/contracts): one list of reserved names
+      const reserved = reservedPropertyRule(key);
+      if (reserved) {
         ctx.addIssue({
           code: 'custom',
           path: [key],
-          message: `property names starting with "${GLANCE_RESERVED_PREFIX}" are reserved by Glance`,
-        });
-      } else if (GLANCE_IMAGE_ATTRIBUTES.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `"${key}" is a Glance image attribute, not a property${key === 'min_disk' || key === 'min_ram' ? " (use the series' minDisk / minRam)" : ''}`,
-        });
-      } else if (key.startsWith(IMAGECYCLE_RESERVED_PREFIX)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `property names starting with "${IMAGECYCLE_RESERVED_PREFIX}" are set by imagecycle itself`,
-        });
-      } else if (key === UPSTREAM_CHECKSUM_PROPERTY) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `"${key}" is set by imagecycle itself, from the verified release`,
+          message: `"${key}" is reserved: ${reserved}${key === 'min_disk' || key === 'min_ram' ? " (use the series' minDisk / minRam)" : ''}`,
         });
       } else if (!/^[A-Za-z0-9_:.-]{1,255}$/.test(key)) {
         ctx.addIssue({

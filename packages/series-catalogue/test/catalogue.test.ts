@@ -360,17 +360,17 @@ describe('each broken rule is reported with file, line, path and rule', () => {
       text,
       "min_disk: '8'",
       'series.debian-12.properties.min_disk',
-      /image attribute.*minDisk/,
+      /image field imagecycle sets itself.*minDisk/,
     );
   });
 
   it.each([
-    ['visibility', /"visibility" is a Glance image attribute/],
-    ['name', /"name" is a Glance image attribute/],
-    ['owner', /"owner" is a Glance image attribute/],
-    ['os_hidden', /"os_hidden" is a Glance image attribute/],
-    ['imagecycle_state', /"imagecycle_" are set by imagecycle itself/],
-    ['upstream_checksum', /"upstream_checksum" is set by imagecycle itself/],
+    ['visibility', /"visibility" is reserved: an image field imagecycle sets itself/],
+    ['name', /"name" is reserved: an image field imagecycle sets itself/],
+    ['owner', /"owner" is reserved: an image field imagecycle sets itself/],
+    ['os_hidden', /"os_hidden" is reserved: an image field imagecycle sets itself/],
+    ['imagecycle_state', /"imagecycle_state" is reserved: imagecycle sets it itself/],
+    ['upstream_checksum', /"upstream_checksum" is reserved: imagecycle sets it itself/],
   ])('a reserved name as a series property: %s, at its file:line:column', (name, rule) => {
     const text = BASE.replace("os_version: '12'", `os_version: '12'\n      ${name}: 'x'`);
     const issue = expectIssue(text, `${name}: 'x'`, `series.debian-12.properties.${name}`, rule);
