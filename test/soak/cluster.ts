@@ -164,13 +164,18 @@ export class Cluster {
     return this.sigterm(ref, graceMs);
   }
 
-  /** Replaces the replica with one armed with the failpoint: it kills itself when it gets there. */
-  arm(ref: WorkerRef, point: Failpoint, graceMs: number): Promise<void> {
-    const slot = this.#slot(ref);
-    return this.#serial(slot, async () => {
-      await this.#stop(slot, graceMs);
-      this.#start(slot, point);
-    });
+  /** Replaces every replica of the stage with one armed with the failpoint: each kills itself when it gets there. */
+  async arm(stage: WorkerName, point: Failpoint, graceMs: number): Promise<void> {
+    await Promise.all(
+      this.#slots
+        .filter((slot) => slot.stage === stage)
+        .map((slot) =>
+          this.#serial(slot, async () => {
+            await this.#stop(slot, graceMs);
+            this.#start(slot, point);
+          }),
+        ),
+    );
   }
 
   /** Every slot has a live, unarmed worker again. */

@@ -3,7 +3,7 @@
 // faults strike when. Pure (seed in, plan out), so `--replay <seed>` inflicts the same
 // history again and a unit test can hold it to that. Choices that depend on what exists
 // at the time ("boot some community image") carry a fraction the run maps onto what it finds.
-import { FAILPOINTS, type Failpoint } from '@imagecycle/failpoints';
+import type { Failpoint } from '@imagecycle/failpoints';
 import type { WorkerName } from '@imagecycle/composition';
 import { createRng, normalizeSeed, type Rng } from './prng.ts';
 
@@ -38,7 +38,7 @@ export const DEFAULT_REPLICAS: Readonly<Record<WorkerName, number>> = {
   janitor: 1,
 };
 
-/** The stage whose code declares each failpoint: the replica armed with it. */
+/** The stage whose code declares each failpoint: its replicas are the ones armed with it. */
 export const FAILPOINT_STAGE: Readonly<Record<Failpoint, WorkerName>> = {
   'downloader:mid-download': 'downloader',
   'uploader:mid-upload': 'uploader',
@@ -67,8 +67,14 @@ export interface Withdrawal {
 
 export type Fault =
   | { kind: 'sigkill'; worker: WorkerRef }
-  /** Before the step's triggers, a replica of the point's stage restarts with IMAGECYCLE_FAILPOINTS=<point>: it dies when it gets there. */
-  | { kind: 'failpoint'; point: Failpoint; replica: number }
+  /**
+   * Before the step's triggers, every replica of the point's stage restarts with
+   * IMAGECYCLE_FAILPOINTS=<point>: the first to get there dies, and the stage is down until
+   * the step's end brings it back (a crash loop that a rollout ends).
+   */
+  | { kind: 'failpoint'; point: Failpoint }
+  /** The newest release of the series trickles from the mirror: downloads take seconds. */
+  | { kind: 'mirror-slow'; series: string }
   /** SIGTERM: the worker drains within its (short) IMAGECYCLE_DRAIN_SECONDS, then comes back. */
   | { kind: 'sigterm'; worker: WorkerRef }
   | { kind: 'restart'; worker: WorkerRef }
@@ -138,6 +144,7 @@ export const FAULT_KINDS = [
   'glance-outage',
   'mirror-5xx',
   'mirror-cut',
+  'mirror-slow',
 ] as const satisfies readonly Fault['kind'][];
 
 const TENANT_KINDS = [
@@ -166,8 +173,15 @@ function workerRef(rng: Rng, replicas: Readonly<Record<WorkerName, number>>): Wo
   return { stage, replica: rng.int(0, replicas[stage] - 1) };
 }
 
+/** The points the work of each phase passes. */
+const PHASE_FAILPOINTS: Readonly<Record<Phase, readonly Failpoint[]>> = {
+  feed: ['downloader:mid-download', 'uploader:mid-upload', 'renamer:after-promote'],
+  lifecycle: ['reaper:after-deactivate', 'renamer:after-promote'],
+};
+
 function fault(
   rng: Rng,
+  phase: Phase,
   series: readonly string[],
   replicas: Readonly<Record<WorkerName, number>>,
 ): Fault {
@@ -180,16 +194,15 @@ function fault(
     ['glance-outage', 1.5],
     ['mirror-5xx', 1.5],
     ['mirror-cut', 1.5],
+    ['mirror-slow', 1.5],
   ]);
   switch (kind) {
     case 'sigkill':
     case 'sigterm':
     case 'restart':
       return { kind, worker: workerRef(rng, replicas) };
-    case 'failpoint': {
-      const point = rng.pick(FAILPOINTS);
-      return { kind, point, replica: rng.int(0, replicas[FAILPOINT_STAGE[point]] - 1) };
-    }
+    case 'failpoint':
+      return { kind, point: rng.pick(PHASE_FAILPOINTS[phase]) };
     case 'redis-restart':
       return { kind, downMs: rng.int(300, 2500) };
     case 'glance-outage':
@@ -197,6 +210,7 @@ function fault(
     case 'mirror-5xx':
       return { kind, series: rng.pick(series), times: rng.int(1, 3) };
     case 'mirror-cut':
+    case 'mirror-slow':
       return { kind, series: rng.pick(series) };
   }
 }
@@ -243,6 +257,10 @@ function upstreamEvents(rng: Rng, series: readonly string[]): UpstreamEvent[] {
 
 const byTime = (a: Action, b: Action) => a.at - b.at;
 
+/** Faults that lie in wait for the step's work: in place before its triggers. */
+export const armsBeforeTriggers = (action: { kind: string }) =>
+  action.kind === 'failpoint' || action.kind === 'mirror-slow';
+
 /** The whole chaos phase of a run. Convergence days that follow have no plan: nothing strikes. */
 export function planSoak(options: PlanOptions): SoakPlan {
   const seed = normalizeSeed(options.seed);
@@ -271,9 +289,9 @@ export function planSoak(options: PlanOptions): SoakPlan {
       const rng = root.fork(`day ${day} ${phase}`);
       const actions: Action[] = [];
       const at = () => rng.int(0, 5000);
-      for (let n = rng.int(1, 3); n > 0; n--) {
-        const f = fault(rng, series, replicas);
-        actions.push({ ...f, at: f.kind === 'failpoint' ? 0 : at() });
+      for (let n = rng.int(1, 4); n > 0; n--) {
+        const f = fault(rng, phase, series, replicas);
+        actions.push({ ...f, at: armsBeforeTriggers(f) ? 0 : at() });
       }
       for (let n = rng.int(0, 2); n > 0; n--)
         actions.push({ ...tenantAction(rng, series), at: at() });
@@ -311,7 +329,7 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'restart':
       return `${time}${action.kind} ${action.worker.stage}#${action.worker.replica}`;
     case 'failpoint':
-      return `${time}failpoint ${action.point} (${FAILPOINT_STAGE[action.point]}#${action.replica})`;
+      return `${time}failpoint ${action.point} (every ${FAILPOINT_STAGE[action.point]})`;
     case 'redis-restart':
       return `${time}redis-restart (down ${action.downMs} ms)`;
     case 'glance-outage':

@@ -43,6 +43,7 @@ import {
 } from './invariants.ts';
 import {
   type Action,
+  armsBeforeTriggers,
   DEFAULT_SERIES,
   describeAction,
   FAILPOINT_STAGE,
@@ -80,7 +81,10 @@ export interface SoakViolation {
   detail: string;
   /** Where it was first seen: a chaos step, or a convergence day. */
   firstSeen: string;
+  lastSeen: string;
   occurrences: number;
+  /** How it looked later, when that differed (the first few). */
+  later: { at: string; detail: string }[];
 }
 
 export interface SoakReport {
@@ -94,6 +98,8 @@ export interface SoakReport {
   tenants: Record<string, number>;
   operator: Record<string, number>;
   processes: { started: number; killed: number; failpointsFired: number; drained: number };
+  /** What imagecycle did, as Glance shows it between checks: managed images that appeared, and went. */
+  glance: { appeared: number; went: number };
   checkRounds: number;
   checks: number;
   violations: SoakViolation[];
@@ -195,6 +201,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     tenants: {},
     operator: {},
     processes: { started: 0, killed: 0, failpointsFired: 0, drained: 0 },
+    glance: { appeared: 0, went: 0 },
     checkRounds: 0,
     checks: 0,
     violations: [],
@@ -404,9 +411,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const known = violations.get(key);
       if (known) {
         known.occurrences += 1;
+        known.lastSeen = where;
+        const seen = [known.detail, ...known.later.map((l) => l.detail)];
+        if (!seen.includes(detail) && known.later.length < 5) {
+          known.later.push({ at: where, detail });
+          log(`  still violated (${kind}) ${subject}, now: ${detail}`);
+        }
         return;
       }
-      const v: SoakViolation = { kind, subject, detail, firstSeen: where, occurrences: 1 };
+      const v: SoakViolation = {
+        kind,
+        subject,
+        detail,
+        firstSeen: where,
+        lastSeen: where,
+        occurrences: 1,
+        later: [],
+      };
       violations.set(key, v);
       report.violations.push(v);
       log(
@@ -491,11 +512,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return;
         case 'failpoint':
           note(line);
-          await workers.arm(
-            { stage: FAILPOINT_STAGE[action.point], replica: action.replica },
-            action.point,
-            grace(),
-          );
+          await workers.arm(FAILPOINT_STAGE[action.point], action.point, grace());
           return;
         case 'redis-restart':
           note(line);
@@ -517,6 +534,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           if (!newest) return skip('nothing published');
           note(`${line} (${newest.version})`);
           stepHandles.push(mirror.faults.truncate(newest.image.path, { times: 1 }));
+          return;
+        }
+        case 'mirror-slow': {
+          const newest = mirror.latest(action.series as Distro);
+          if (!newest) return skip('nothing published');
+          note(`${line} (${newest.version})`);
+          stepHandles.push(
+            mirror.faults.trickle(newest.image.path, { chunkBytes: 64 * 1024, intervalMs: 100 }),
+          );
           return;
         }
         case 'withdraw': {
@@ -673,8 +699,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     };
 
-    const check = async (): Promise<Observation> => {
+    const everPresent = new Set<string>();
+    let present = new Set<string>();
+    /** Observes the cloud and judges it; returns what it saw and how many violations it found. */
+    const check = async (): Promise<{ observation: Observation; violated: number }> => {
       const observation = await observe();
+      const now = new Set(
+        observation.images.filter((i) => isSoakImage(i, knowledge)).map((i) => i.id),
+      );
+      for (const id of now) if (!everPresent.has(id)) report.glance.appeared += 1;
+      for (const id of present) if (!now.has(id)) report.glance.went += 1;
+      for (const id of now) everPresent.add(id);
+      present = now;
       for (const image of observation.images) {
         if (!isSoakImage(image, knowledge)) continue;
         knowledge.seenManaged.set(image.id, {
@@ -686,14 +722,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (s && image.name === latestNameOf(s.title) && image.status === 'active')
           knowledge.published.add(s.id);
       }
-      // a reactivated image the operator had deactivated and imagecycle since deleted
+      // an image the operator deactivated that is gone since (it was reactivated and reaped)
       for (const id of knowledge.operatorDeactivated)
         if (!observation.images.some((i) => i.id === id)) knowledge.operatorDeactivated.delete(id);
       const result = checkInvariants(observation, knowledge);
       report.checkRounds += 1;
       report.checks += result.checks;
       for (const v of result.violations) violation(v.invariant, v.subject, v.detail);
-      return observation;
+      return { observation, violated: result.violations.length };
     };
 
     const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -727,14 +763,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await moveClock(step.day, ['usage-checker', 'reaper']);
       }
       for (const event of step.upstream) await upstreamEvent(event, step.day);
-      // failpoints are armed before the work arrives, as a pod that restarts with them would be
-      const armed = step.actions.filter((a) => a.kind === 'failpoint');
-      await runActions(armed, act, report, note);
+      // failpoints and slow downloads lie in wait before the work arrives
+      await runActions(step.actions.filter(armsBeforeTriggers), act, report, note);
       await workersReady();
       if (step.phase === 'feed') await triggerFeedChecks();
       else await triggerLifecycle();
       await runActions(
-        step.actions.filter((a) => a.kind !== 'failpoint'),
+        step.actions.filter((a) => !armsBeforeTriggers(a)),
         act,
         report,
         note,
@@ -762,7 +797,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await settle();
       await triggerLifecycle();
       await settle();
-      const observation = await check();
+      const { observation, violated } = await check();
       const failedJobs: string[] = [];
       for (const queue of allQueues)
         for (const job of await activeRuntime.queue(queue).getJobs(['failed']))
@@ -771,8 +806,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         staged: filesUnder(staging),
         failedJobs,
       });
-      const clean =
-        problems.length === 0 && ![...violations.values()].some((v) => v.firstSeen === where);
+      const clean = problems.length === 0 && violated === 0;
       note(
         `  ${problems.length} convergence problem(s)${problems.map((p) => `\n    ${p}`).join('')}`,
       );
@@ -882,16 +916,19 @@ export function formatReport(report: SoakReport): string {
     `  tenants              ${list(report.tenants)}`,
     `  operator             ${list(report.operator)}`,
     `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.drained} drained`,
+    `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks)`,
     `  invariant checks     ${report.checkRounds} rounds, ${report.checks} judgements`,
     `  violations           ${report.violations.length} distinct, ${report.violations.reduce((a, v) => a + v.occurrences, 0)} seen`,
     `  worker exits         ${report.unexpectedExits.length} not caused by the soak`,
     `  convergence          ${report.converged ? `${report.convergenceDays} simulated day(s), ${report.convergenceSeconds} s` : `not reached (${report.convergenceSeconds} s)`}`,
     `  wall time            ${report.seconds} s`,
   ];
-  for (const v of report.violations)
+  for (const v of report.violations) {
     lines.push(
-      `  - [${v.kind}] ${v.subject} (first at ${v.firstSeen}, seen ${v.occurrences}x): ${v.detail}`,
+      `  - [${v.kind}] ${v.subject} (first at ${v.firstSeen}, last at ${v.lastSeen}, seen ${v.occurrences}x): ${v.detail}`,
     );
+    for (const later of v.later) lines.push(`      then at ${later.at}: ${later.detail}`);
+  }
   for (const exit of report.unexpectedExits)
     lines.push(
       `  - worker ${exit.worker} exited (code ${exit.code}, signal ${exit.signal}): ${exit.stderrTail.split('\n').at(-2) ?? ''}`,
