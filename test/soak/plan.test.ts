@@ -56,6 +56,43 @@ describe('planSoak', () => {
     );
   });
 
+  it('stays what it was: a seed printed in an old report still replays the same faults', () => {
+    const plan = planSoak({ seed: 20261101, days: 1, series: ['ubuntu-24.04', 'debian-12'] });
+    expect(
+      plan.steps.map((s) => [
+        s.drainSeconds,
+        ...s.upstream.map(describeAction),
+        ...s.actions.map(describeAction),
+      ]),
+    ).toEqual([
+      [
+        2,
+        '+0ms mirror-slow debian-12',
+        '+0ms mirror-slow debian-12',
+        '+1403ms mirror-5xx ubuntu-24.04 x2',
+        '+2392ms boot-by-uuid ubuntu-24.04 pick 0.676 (tenant2)',
+        '+4200ms mirror-cut debian-12',
+      ],
+      [
+        0,
+        '+1865ms mirror-5xx debian-12 x3',
+        '+2133ms restart reaper#0',
+        '+2184ms restart renamer#1',
+        '+4731ms sigterm janitor#0',
+      ],
+    ]);
+  });
+
+  it('plans a day the same whatever the length of the run (but the day a series retires)', () => {
+    const short = planSoak({ seed: 77, days: 3 });
+    const long = planSoak({ seed: 77, days: 9 });
+    const withoutRetirement = (plan: SoakPlan) =>
+      plan.steps
+        .slice(0, 6)
+        .map((s) => ({ ...s, actions: s.actions.filter((a) => a.kind !== 'retire-series') }));
+    expect(withoutRetirement(short)).toEqual(withoutRetirement(long));
+  });
+
   it('has a feed and a lifecycle step per day, actions in time order, upstream events from day 2', () => {
     const plan = planSoak({ seed: 5, days: 3 });
     expect(plan.steps.map((s) => [s.step, s.day, s.phase])).toEqual([

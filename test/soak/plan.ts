@@ -275,13 +275,17 @@ export function planSoak(options: PlanOptions): SoakPlan {
         `series ${id} has no soak traits; known: ${Object.keys(SERIES_TRAITS).join(', ')}`,
       );
   const root = createRng(seed);
-  // At most one retirement, on a day after the first, never of the only series.
+  // At most one retirement, on a day after the first, never of the only series. The length of
+  // the run changes only its day: every day's plan is its own generator's, so `--days 4`
+  // replays the first four days of a longer run.
   const retire = root.fork('retire');
   const retireDay =
     options.days >= 2 && series.length >= 2 && retire.chance(0.6)
       ? retire.int(2, options.days)
       : undefined;
   const retired = retireDay === undefined ? undefined : retire.pick(series);
+  // drawn here, not from the day's generator: the rest of that day does not depend on it
+  const retireAt = retire.int(0, 5000);
 
   const steps: StepPlan[] = [];
   for (let day = 1; day <= options.days; day++) {
@@ -305,7 +309,7 @@ export function planSoak(options: PlanOptions): SoakPlan {
           actions.push({ kind: 'deactivate-latest', series: rng.pick(series), at: at() });
         if (rng.chance(0.2)) actions.push({ kind: 'reactivate', pick: rng.next(), at: at() });
         if (day === retireDay && retired !== undefined)
-          actions.push({ kind: 'retire-series', series: retired, at: at() });
+          actions.push({ kind: 'retire-series', series: retired, at: retireAt });
       }
       steps.push({
         step: steps.length + 1,
