@@ -9,6 +9,7 @@ const unitFiles = [
   'test/mirror/test/**/*.test.ts',
   'test/infra/**/*.test.ts',
   'test/docs/**/*.test.ts',
+  'test/soak/**/*.test.ts',
 ];
 const integrationFiles = [
   'packages/*/test/**/*.int.test.ts',

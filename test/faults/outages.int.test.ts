@@ -2,9 +2,7 @@
 // while (a fault-injecting proxy in front of the real Glance), Redis restarting in the middle
 // of a download, and the mirror cutting a download halfway. Each time the release is
 // published exactly once and nothing is left behind.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,12 +21,8 @@ import { type Distro, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
-import {
-  freePort,
-  imagecycleEnv,
-  type RunningProcess,
-  startImagecycle,
-} from '../support/processes.ts';
+import { startPrivateRedis } from '../support/private-redis.ts';
+import { imagecycleEnv, type RunningProcess, startImagecycle } from '../support/processes.ts';
 import { testRuntime } from '../support/queue-runtime.ts';
 import { until as waitUntil } from '../support/until.ts';
 
@@ -205,62 +199,3 @@ describe('outages during a run', () => {
     await removeImages(series);
   }, 180_000);
 });
-
-/** A Redis of the test's own, with an append-only file so a restart keeps the queues. */
-async function startPrivateRedis() {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-'));
-  const port = await freePort();
-  let child: ChildProcess;
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--save',
-        '',
-      ],
-      { stdio: 'ignore' },
-    );
-    await until(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const socket = connectTcp(port, '127.0.0.1', () => {
-            socket.end();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        }),
-      10_000,
-      'redis-server to listen',
-    );
-  };
-  await start();
-  const state = {
-    url: `redis://127.0.0.1:${port}`,
-    restarts: 0,
-    /** SIGKILL, down for `downMs`, then up again on the same port and data. */
-    async restart(downMs: number) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-      await new Promise((resolve) => setTimeout(resolve, downMs));
-      await start();
-      state.restarts += 1;
-    },
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-  return state;
-}

@@ -185,6 +185,33 @@ export class Mirror {
     return next;
   }
 
+  /**
+   * Take a release back, as upstreams do with a broken build: it leaves the feed (the one
+   * before it is the newest again) and its files answer 404. Ubuntu and Debian only.
+   */
+  async withdraw(distro: Distro, version: string): Promise<PublishedRelease> {
+    const upstream = this.#upstream(distro);
+    const withdraw = upstream.withdraw?.bind(upstream);
+    if (!withdraw) throw new Error(`the mirror cannot withdraw ${distro} releases`);
+    const run = async () => {
+      const previous = this.#releases.get(distro) ?? [];
+      const release = previous.find((r) => r.version === version);
+      if (!release) throw new Error(`${distro} ${version} is not published`);
+      await withdraw(distro, version);
+      this.#releases.set(
+        distro,
+        previous.filter((r) => r !== release),
+      );
+      return release;
+    };
+    const next = (this.#queues.get(upstream) ?? Promise.resolve()).then(run, run);
+    this.#queues.set(
+      upstream,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
   /** The day-1 state: one release of every distro dated `date` (EOL ones: their frozen last builds). */
   async seed(date: string | Date = today()): Promise<PublishedRelease[]> {
     this.seedDay = toDay(date);

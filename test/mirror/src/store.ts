@@ -9,6 +9,7 @@ import {
   readFile,
   realpath,
   rename,
+  rm,
   stat,
   symlink,
   unlink,
@@ -95,6 +96,15 @@ export class Store {
   async remove(path: string): Promise<void> {
     await unlink(this.fsPath(path)).catch(() => undefined);
     this.#etags.delete(Store.normalize(path));
+  }
+
+  /** Remove a directory and everything under it (a withdrawn release's files). */
+  async removeTree(path: string, mtime: Date): Promise<void> {
+    const canonical = Store.normalize(path);
+    await rm(this.fsPath(canonical), { recursive: true, force: true });
+    for (const key of [...this.#etags.keys()])
+      if (key === canonical || key.startsWith(`${canonical}/`)) this.#etags.delete(key);
+    await this.#touchDirs(canonical, mtime);
   }
 
   async read(path: string): Promise<Buffer> {

@@ -11,6 +11,8 @@ export interface Upstream {
   seedPlan(distro: Distro, day: Day): PublishOptions[];
   /** `day` is already resolved by the mirror (options.date or its default). */
   publish(distro: Distro, day: Day, options: PublishOptions): Promise<PublishedRelease>;
+  /** Take a release back: gone from the feed, its files 404 (upstreams that support it). */
+  withdraw?(distro: Distro, version: string): Promise<void>;
 }
 
 export type UpstreamFactory = (ctx: PublishContext) => Upstream;

@@ -173,5 +173,16 @@ export const debian: UpstreamFactory = (ctx): Upstream => {
         signatures: [],
       };
     },
+    async withdraw(distro, version): Promise<void> {
+      const { codename } = SERIES[distro] as { codename: string };
+      const known = versions.get(distro);
+      if (!known?.has(version)) throw new Error(`${distro} ${version} is not published`);
+      known.delete(version);
+      const mtime = at(`${version.slice(0, 4)}-${version.slice(4, 6)}-${version.slice(6, 8)}`, 23);
+      await ctx.store.removeTree(`${ROOT}/${codename}/${version}`, mtime);
+      const newest = [...known].sort().at(-1);
+      if (newest) await ctx.link(`${ROOT}/${codename}/latest`, newest, mtime);
+      else await ctx.store.remove(`${ROOT}/${codename}/latest`);
+    },
   };
 };

@@ -257,5 +257,19 @@ export const ubuntu: UpstreamFactory = (ctx): Upstream => {
         ],
       };
     },
+    async withdraw(distro, version): Promise<void> {
+      const { kind, series } = DISTROS[distro] as { kind: Kind; series: Series };
+      const meta = SERIES[series];
+      const { root } = STREAMS[kind];
+      const known = products.get(productId(kind, series))?.versions;
+      if (!known?.has(version)) throw new Error(`${distro} ${version} is not published`);
+      known.delete(version);
+      const mtime = at(lastDay[kind], 23, 59);
+      await ctx.store.removeTree(`${root}/${meta.codename}/release-${version}`, mtime);
+      const newest = [...known.keys()].sort(compareSerial).at(-1);
+      if (newest) await ctx.link(`${root}/${meta.codename}/release`, `release-${newest}`, mtime);
+      else await ctx.store.remove(`${root}/${meta.codename}/release`);
+      await writeStreams(kind, mtime);
+    },
   };
 };

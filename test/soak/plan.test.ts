@@ -1,0 +1,200 @@
+// The seed decides everything the soak inflicts: the same seed gives the same plan (that is
+// what --replay relies on), other seeds give other plans, and over a few seeds every kind
+// of fault, upstream event, tenant and operator action turns up.
+import { describe, expect, it } from 'vitest';
+import { createRng } from './prng.ts';
+import {
+  DEFAULT_REPLICAS,
+  describeAction,
+  FAILPOINT_STAGE,
+  FAULT_KINDS,
+  planSoak,
+  type SoakPlan,
+} from './plan.ts';
+
+describe('createRng', () => {
+  it('gives one sequence per seed, and different ones for different seeds', () => {
+    const draw = (seed: number) => {
+      const rng = createRng(seed);
+      return Array.from({ length: 8 }, () => rng.next());
+    };
+    expect(draw(42)).toEqual(draw(42));
+    expect(draw(42)).not.toEqual(draw(43));
+    // mulberry32's first output for seed 1, fixed so that a change of generator is noticed
+    expect(createRng(1).next()).toBeCloseTo(0.6270739405881613, 15);
+  });
+
+  it('keeps int() inside its bounds and reaches both ends', () => {
+    const rng = createRng(7);
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const n = rng.int(2, 5);
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(n).toBeLessThanOrEqual(5);
+      seen.add(n);
+    }
+    expect([...seen].sort()).toEqual([2, 3, 4, 5]);
+  });
+
+  it('forks independent streams: drawing from the parent does not move a fork', () => {
+    const a = createRng(9);
+    const b = createRng(9);
+    b.next();
+    b.next();
+    expect(a.fork('day 1').next()).toBe(b.fork('day 1').next());
+    expect(a.fork('day 1').next()).not.toBe(a.fork('day 2').next());
+  });
+});
+
+describe('planSoak', () => {
+  const plans = (seeds: number[]): SoakPlan[] => seeds.map((seed) => planSoak({ seed, days: 4 }));
+
+  it('is a pure function of the seed', () => {
+    expect(planSoak({ seed: 1234, days: 3 })).toEqual(planSoak({ seed: 1234, days: 3 }));
+    expect(JSON.stringify(planSoak({ seed: 1234, days: 3 }).steps)).not.toEqual(
+      JSON.stringify(planSoak({ seed: 1235, days: 3 }).steps),
+    );
+  });
+
+  it('stays what it was: a seed printed in an old report still replays the same faults', () => {
+    const plan = planSoak({ seed: 20261101, days: 1, series: ['ubuntu-24.04', 'debian-12'] });
+    expect(
+      plan.steps.map((s) => [
+        s.drainSeconds,
+        ...s.upstream.map(describeAction),
+        ...s.actions.map(describeAction),
+      ]),
+    ).toEqual([
+      [
+        2,
+        '+0ms mirror-slow debian-12',
+        '+0ms mirror-slow debian-12',
+        '+1403ms mirror-5xx ubuntu-24.04 x2',
+        '+2392ms boot-by-uuid ubuntu-24.04 pick 0.676 (tenant2)',
+        '+4200ms mirror-cut debian-12',
+      ],
+      [
+        0,
+        '+1865ms mirror-5xx debian-12 x3',
+        '+2133ms restart reaper#0',
+        '+2184ms restart renamer#1',
+        '+4731ms sigterm janitor#0',
+      ],
+    ]);
+  });
+
+  it('plans a day the same whatever the length of the run (but the day a series retires)', () => {
+    const short = planSoak({ seed: 77, days: 3 });
+    const long = planSoak({ seed: 77, days: 9 });
+    const withoutRetirement = (plan: SoakPlan) =>
+      plan.steps
+        .slice(0, 6)
+        .map((s) => ({ ...s, actions: s.actions.filter((a) => a.kind !== 'retire-series') }));
+    expect(withoutRetirement(short)).toEqual(withoutRetirement(long));
+  });
+
+  it('has a feed and a lifecycle step per day, actions in time order, upstream events from day 2', () => {
+    const plan = planSoak({ seed: 5, days: 3 });
+    expect(plan.steps.map((s) => [s.step, s.day, s.phase])).toEqual([
+      [1, 1, 'feed'],
+      [2, 1, 'lifecycle'],
+      [3, 2, 'feed'],
+      [4, 2, 'lifecycle'],
+      [5, 3, 'feed'],
+      [6, 3, 'lifecycle'],
+    ]);
+    for (const step of plan.steps) {
+      const times = step.actions.map((a) => a.at);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      if (step.day === 1 || step.phase === 'lifecycle') expect(step.upstream).toEqual([]);
+    }
+  });
+
+  it('names only workers and replicas that exist, and failpoints the work of the phase passes', () => {
+    const phaseStages = {
+      feed: ['downloader', 'uploader', 'renamer'],
+      lifecycle: ['reaper', 'renamer'],
+    };
+    for (const plan of plans([1, 2, 3, 4, 5, 6, 7, 8])) {
+      for (const step of plan.steps) {
+        for (const action of step.actions) {
+          if ('worker' in action)
+            expect(action.worker.replica).toBeLessThan(DEFAULT_REPLICAS[action.worker.stage]);
+          if (action.kind === 'failpoint') {
+            expect(phaseStages[step.phase]).toContain(FAILPOINT_STAGE[action.point]);
+            expect(action.at).toBe(0);
+          }
+        }
+      }
+    }
+  });
+
+  it('over a handful of seeds, inflicts every kind of fault, upstream event and action', () => {
+    const kinds = new Set<string>();
+    for (const plan of plans([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) {
+      for (const step of plan.steps) {
+        for (const event of step.upstream) kinds.add(event.kind);
+        for (const action of step.actions) kinds.add(action.kind);
+      }
+    }
+    expect([...kinds].sort()).toEqual(
+      [
+        ...FAULT_KINDS,
+        'release',
+        'respin',
+        'corrupt-bytes',
+        'forged-signature',
+        'withdraw',
+        'boot-by-name',
+        'boot-by-uuid',
+        'volume-from-image',
+        'delete-server',
+        'delete-volume',
+        'deactivate-latest',
+        'reactivate',
+        'retire-series',
+        'concurrent-triggers',
+      ].sort(),
+    );
+  });
+
+  it('retires at most one series, never on day 1; forgeries, respins and withdrawals only where the upstream has them', () => {
+    for (const plan of plans([11, 12, 13, 14, 15, 16, 17, 18, 19, 20])) {
+      const retirements = plan.steps.flatMap((s) =>
+        s.actions.filter((a) => a.kind === 'retire-series').map(() => s.day),
+      );
+      expect(retirements.length).toBeLessThanOrEqual(1);
+      expect(retirements.every((day) => day >= 2)).toBe(true);
+      for (const event of plan.steps.flatMap((s) => s.upstream)) {
+        if (event.kind === 'forged-signature') expect(event.series).not.toBe('debian-12');
+        if (event.kind === 'respin') expect(event.series).toBe('ubuntu-24.04');
+      }
+      for (const step of plan.steps)
+        for (const action of step.actions)
+          if (action.kind === 'withdraw') {
+            expect(action.series).not.toBe('flatcar-stable');
+            expect([step.phase, step.day > 1]).toEqual(['feed', true]);
+          }
+    }
+  });
+
+  it('refuses what it cannot plan', () => {
+    expect(() => planSoak({ seed: 1, days: 0 })).toThrow(/days must be a positive integer/);
+    expect(() => planSoak({ seed: 1, days: 1, series: ['centos-7'] })).toThrow(
+      /centos-7 has no soak traits/,
+    );
+  });
+
+  it('describes each action in one line for the fault history', () => {
+    expect(
+      describeAction({ kind: 'sigkill', worker: { stage: 'uploader', replica: 1 }, at: 1200 }),
+    ).toBe('+1200ms sigkill uploader#1');
+    expect(describeAction({ kind: 'failpoint', point: 'renamer:after-promote', at: 0 })).toBe(
+      '+0ms failpoint renamer:after-promote (every renamer)',
+    );
+    expect(describeAction({ kind: 'withdraw', series: 'debian-12', at: 40 })).toBe(
+      '+40ms withdraw debian-12',
+    );
+    expect(describeAction({ kind: 'respin', series: 'ubuntu-24.04' })).toBe('respin ubuntu-24.04');
+  });
+});

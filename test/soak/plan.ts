@@ -1,0 +1,358 @@
+// The soak's scenario, decided entirely by the seed before anything runs: for every step of
+// every simulated day, what upstream publishes, what tenants and operators do, and which
+// faults strike when. Pure (seed in, plan out), so `--replay <seed>` inflicts the same
+// history again and a unit test can hold it to that. Choices that depend on what exists
+// at the time ("boot some community image") carry a fraction the run maps onto what it finds.
+import type { Failpoint } from '@imagecycle/failpoints';
+import type { WorkerName } from '@imagecycle/composition';
+import { createRng, normalizeSeed, type Rng } from './prng.ts';
+
+/** What a series of the mirror supports besides plain new releases. */
+export interface SeriesTraits {
+  /** The upstream signs its checksums: a forged signature is a fault worth inflicting. */
+  signed: boolean;
+  /** The upstream republishes a day under a new serial (Ubuntu's `YYYYMMDD.1`). */
+  respin: boolean;
+  /** The mirror can take a release back (mirror.withdraw). */
+  withdraw: boolean;
+}
+
+export const SERIES_TRAITS: Readonly<Record<string, SeriesTraits>> = {
+  'ubuntu-24.04': { signed: true, respin: true, withdraw: true },
+  'ubuntu-22.04': { signed: true, respin: true, withdraw: true },
+  'debian-12': { signed: false, respin: false, withdraw: true },
+  'debian-11': { signed: false, respin: false, withdraw: true },
+  'flatcar-stable': { signed: true, respin: false, withdraw: false },
+};
+
+export const DEFAULT_SERIES = ['ubuntu-24.04', 'debian-12', 'flatcar-stable'];
+
+/** Processes per stage: several downloaders, uploaders and renamers compete for jobs. */
+export const DEFAULT_REPLICAS: Readonly<Record<WorkerName, number>> = {
+  'feed-watcher': 1,
+  downloader: 2,
+  uploader: 2,
+  renamer: 2,
+  'usage-checker': 1,
+  reaper: 1,
+  janitor: 1,
+};
+
+/** The stage whose code declares each failpoint: its replicas are the ones armed with it. */
+export const FAILPOINT_STAGE: Readonly<Record<Failpoint, WorkerName>> = {
+  'downloader:mid-download': 'downloader',
+  'uploader:mid-upload': 'uploader',
+  'renamer:after-promote': 'renamer',
+  'reaper:after-deactivate': 'reaper',
+};
+
+export interface WorkerRef {
+  stage: WorkerName;
+  replica: number;
+}
+
+export type UpstreamEvent =
+  | { kind: 'release'; series: string }
+  | { kind: 'respin'; series: string }
+  /** A new release whose image bytes are corrupted on the mirror for as long as it exists. */
+  | { kind: 'corrupt-bytes'; series: string }
+  /** A new release whose checksum signature is forged (another key) for as long as it exists. */
+  | { kind: 'forged-signature'; series: string };
+
+/** Upstream takes its newest release back while the pipeline may be fetching it: gone from the feed, its files 404. */
+export interface Withdrawal {
+  kind: 'withdraw';
+  series: string;
+}
+
+export type Fault =
+  | { kind: 'sigkill'; worker: WorkerRef }
+  /**
+   * Before the step's triggers, every replica of the point's stage restarts with
+   * IMAGECYCLE_FAILPOINTS=<point>: the first to get there dies, and the stage is down until
+   * the step's end brings it back (a crash loop that a rollout ends).
+   */
+  | { kind: 'failpoint'; point: Failpoint }
+  /** The newest release of the series trickles from the mirror: downloads take seconds. */
+  | { kind: 'mirror-slow'; series: string }
+  /** SIGTERM: the worker drains within its (short) IMAGECYCLE_DRAIN_SECONDS, then comes back. */
+  | { kind: 'sigterm'; worker: WorkerRef }
+  | { kind: 'restart'; worker: WorkerRef }
+  | { kind: 'redis-restart'; downMs: number }
+  | { kind: 'glance-outage'; ms: number }
+  | { kind: 'mirror-5xx'; series: string; times: number }
+  | { kind: 'mirror-cut'; series: string };
+
+export type TenantAction =
+  /** Looks `<Title> - Latest` up by name, as `openstack server create --image` does. */
+  | { kind: 'boot-by-name'; series: string; tenant: TenantName }
+  /** Boots one of the series' managed images by UUID (`pick` chooses among them). */
+  | { kind: 'boot-by-uuid'; series: string; tenant: TenantName; pick: number }
+  | { kind: 'volume-from-image'; series: string; tenant: TenantName; pick: number; byName: boolean }
+  | { kind: 'delete-server'; pick: number }
+  | { kind: 'delete-volume'; pick: number };
+
+export type OperatorAction =
+  | { kind: 'deactivate-latest'; series: string }
+  /** Reactivates one image the operator deactivated earlier. */
+  | { kind: 'reactivate'; pick: number }
+  /** The catalogue marks the series retired; every worker restarts, one after the other. */
+  | { kind: 'retire-series'; series: string }
+  /** The same runs triggered twice at once (a scheduler and an operator, two operators). */
+  | { kind: 'concurrent-triggers' };
+
+export type TenantName = 'tenant' | 'tenant2';
+
+/** Anything that happens at `at` ms after the step's triggers. */
+export type Action = (Fault | Withdrawal | TenantAction | OperatorAction) & { at: number };
+
+export type Phase = 'feed' | 'lifecycle';
+
+export interface StepPlan {
+  /** 1-based, over the whole run. */
+  step: number;
+  day: number;
+  /** feed: upstream publishes, the feed checks run (04:00). lifecycle: the janitor and the usage check (05:00, 06:00). */
+  phase: Phase;
+  upstream: UpstreamEvent[];
+  actions: Action[];
+  /** IMAGECYCLE_DRAIN_SECONDS of every worker this step starts. */
+  drainSeconds: number;
+}
+
+export interface SoakPlan {
+  seed: number;
+  days: number;
+  series: string[];
+  replicas: Readonly<Record<WorkerName, number>>;
+  steps: StepPlan[];
+}
+
+export interface PlanOptions {
+  seed: number;
+  days: number;
+  series?: readonly string[];
+  replicas?: Readonly<Record<WorkerName, number>>;
+}
+
+export const FAULT_KINDS = [
+  'sigkill',
+  'failpoint',
+  'sigterm',
+  'restart',
+  'redis-restart',
+  'glance-outage',
+  'mirror-5xx',
+  'mirror-cut',
+  'mirror-slow',
+] as const satisfies readonly Fault['kind'][];
+
+const TENANT_KINDS = [
+  'boot-by-name',
+  'boot-by-uuid',
+  'volume-from-image',
+  'delete-server',
+  'delete-volume',
+] as const satisfies readonly TenantAction['kind'][];
+
+export const isFault = (action: Action): action is Fault & { at: number } =>
+  (FAULT_KINDS as readonly string[]).includes(action.kind);
+export const isTenantAction = (action: Action): action is TenantAction & { at: number } =>
+  (TENANT_KINDS as readonly string[]).includes(action.kind);
+
+function workerRef(rng: Rng, replicas: Readonly<Record<WorkerName, number>>): WorkerRef {
+  const stage = rng.weighted<WorkerName>([
+    ['feed-watcher', 1],
+    ['downloader', 2],
+    ['uploader', 2],
+    ['renamer', 2],
+    ['usage-checker', 1],
+    ['reaper', 1.5],
+    ['janitor', 1],
+  ]);
+  return { stage, replica: rng.int(0, replicas[stage] - 1) };
+}
+
+/** The points the work of each phase passes. */
+const PHASE_FAILPOINTS: Readonly<Record<Phase, readonly Failpoint[]>> = {
+  feed: ['downloader:mid-download', 'uploader:mid-upload', 'renamer:after-promote'],
+  lifecycle: ['reaper:after-deactivate', 'renamer:after-promote'],
+};
+
+function fault(
+  rng: Rng,
+  phase: Phase,
+  series: readonly string[],
+  replicas: Readonly<Record<WorkerName, number>>,
+): Fault {
+  const kind = rng.weighted<Fault['kind']>([
+    ['sigkill', 3],
+    ['failpoint', 3],
+    ['sigterm', 2],
+    ['restart', 1],
+    ['redis-restart', 1],
+    ['glance-outage', 1.5],
+    ['mirror-5xx', 1.5],
+    ['mirror-cut', 1.5],
+    ['mirror-slow', 1.5],
+  ]);
+  switch (kind) {
+    case 'sigkill':
+    case 'sigterm':
+    case 'restart':
+      return { kind, worker: workerRef(rng, replicas) };
+    case 'failpoint':
+      return { kind, point: rng.pick(PHASE_FAILPOINTS[phase]) };
+    case 'redis-restart':
+      return { kind, downMs: rng.int(300, 2500) };
+    case 'glance-outage':
+      return { kind, ms: rng.int(2000, 8000) };
+    case 'mirror-5xx':
+      return { kind, series: rng.pick(series), times: rng.int(1, 3) };
+    case 'mirror-cut':
+    case 'mirror-slow':
+      return { kind, series: rng.pick(series) };
+  }
+}
+
+function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
+  const kind = rng.weighted<TenantAction['kind']>([
+    ['boot-by-name', 3],
+    ['boot-by-uuid', 2],
+    ['volume-from-image', 2],
+    ['delete-server', 1.5],
+    ['delete-volume', 1],
+  ]);
+  const tenant = rng.pick<TenantName>(['tenant', 'tenant2']);
+  switch (kind) {
+    case 'boot-by-name':
+      return { kind, series: rng.pick(series), tenant };
+    case 'boot-by-uuid':
+      return { kind, series: rng.pick(series), tenant, pick: rng.next() };
+    case 'volume-from-image':
+      return {
+        kind,
+        series: rng.pick(series),
+        tenant,
+        pick: rng.next(),
+        byName: rng.chance(0.5),
+      };
+    case 'delete-server':
+    case 'delete-volume':
+      return { kind, pick: rng.next() };
+  }
+}
+
+function upstreamEvents(rng: Rng, series: readonly string[]): UpstreamEvent[] {
+  const events: UpstreamEvent[] = [];
+  for (const id of series) {
+    const traits = SERIES_TRAITS[id] ?? { signed: false, respin: false, withdraw: false };
+    if (rng.chance(0.7)) events.push({ kind: 'release', series: id });
+    if (traits.respin && rng.chance(0.2)) events.push({ kind: 'respin', series: id });
+    if (rng.chance(0.12)) events.push({ kind: 'corrupt-bytes', series: id });
+    if (traits.signed && rng.chance(0.12)) events.push({ kind: 'forged-signature', series: id });
+  }
+  return events;
+}
+
+const byTime = (a: Action, b: Action) => a.at - b.at;
+
+/** Faults that lie in wait for the step's work: in place before its triggers. */
+export const armsBeforeTriggers = (action: { kind: string }) =>
+  action.kind === 'failpoint' || action.kind === 'mirror-slow';
+
+/** The whole chaos phase of a run. Convergence days that follow have no plan: nothing strikes. */
+export function planSoak(options: PlanOptions): SoakPlan {
+  const seed = normalizeSeed(options.seed);
+  const series = [...(options.series ?? DEFAULT_SERIES)];
+  const replicas = options.replicas ?? DEFAULT_REPLICAS;
+  if (!Number.isInteger(options.days) || options.days < 1)
+    throw new Error(`days must be a positive integer, not ${options.days}`);
+  if (series.length === 0) throw new Error('the soak needs at least one series');
+  for (const id of series)
+    if (!SERIES_TRAITS[id])
+      throw new Error(
+        `series ${id} has no soak traits; known: ${Object.keys(SERIES_TRAITS).join(', ')}`,
+      );
+  const root = createRng(seed);
+  // At most one retirement, on a day after the first, never of the only series. The length of
+  // the run changes only its day: every day's plan is its own generator's, so `--days 4`
+  // replays the first four days of a longer run.
+  const retire = root.fork('retire');
+  const retireDay =
+    options.days >= 2 && series.length >= 2 && retire.chance(0.6)
+      ? retire.int(2, options.days)
+      : undefined;
+  const retired = retireDay === undefined ? undefined : retire.pick(series);
+  // drawn here, not from the day's generator: the rest of that day does not depend on it
+  const retireAt = retire.int(0, 5000);
+
+  const steps: StepPlan[] = [];
+  for (let day = 1; day <= options.days; day++) {
+    for (const phase of ['feed', 'lifecycle'] as const) {
+      const rng = root.fork(`day ${day} ${phase}`);
+      const actions: Action[] = [];
+      const at = () => rng.int(0, 5000);
+      for (let n = rng.int(1, 4); n > 0; n--) {
+        const f = fault(rng, phase, series, replicas);
+        actions.push({ ...f, at: armsBeforeTriggers(f) ? 0 : at() });
+      }
+      for (let n = rng.int(0, 2); n > 0; n--)
+        actions.push({ ...tenantAction(rng, series), at: at() });
+      if (rng.chance(0.35)) actions.push({ kind: 'concurrent-triggers', at: at() });
+      if (phase === 'feed' && day > 1)
+        for (const id of series)
+          if (SERIES_TRAITS[id]?.withdraw && rng.chance(0.12))
+            actions.push({ kind: 'withdraw', series: id, at: at() });
+      if (phase === 'lifecycle') {
+        if (rng.chance(0.25))
+          actions.push({ kind: 'deactivate-latest', series: rng.pick(series), at: at() });
+        if (rng.chance(0.2)) actions.push({ kind: 'reactivate', pick: rng.next(), at: at() });
+        if (day === retireDay && retired !== undefined)
+          actions.push({ kind: 'retire-series', series: retired, at: retireAt });
+      }
+      steps.push({
+        step: steps.length + 1,
+        day,
+        phase,
+        upstream: phase === 'feed' && day > 1 ? upstreamEvents(rng, series) : [],
+        actions: actions.sort(byTime),
+        drainSeconds: rng.int(0, 3),
+      });
+    }
+  }
+  return { seed, days: options.days, series, replicas, steps };
+}
+
+/** One line for a fault history: `step 3 (day 2 feed) +1200ms sigkill downloader#1`. */
+export function describeAction(action: Action | UpstreamEvent): string {
+  const time = 'at' in action ? `+${action.at}ms ` : '';
+  switch (action.kind) {
+    case 'sigkill':
+    case 'sigterm':
+    case 'restart':
+      return `${time}${action.kind} ${action.worker.stage}#${action.worker.replica}`;
+    case 'failpoint':
+      return `${time}failpoint ${action.point} (every ${FAILPOINT_STAGE[action.point]})`;
+    case 'redis-restart':
+      return `${time}redis-restart (down ${action.downMs} ms)`;
+    case 'glance-outage':
+      return `${time}glance-outage ${action.ms} ms`;
+    case 'mirror-5xx':
+      return `${time}mirror-5xx ${action.series} x${action.times}`;
+    case 'boot-by-name':
+      return `${time}boot-by-name ${action.series} (${action.tenant})`;
+    case 'boot-by-uuid':
+      return `${time}boot-by-uuid ${action.series} pick ${action.pick.toFixed(3)} (${action.tenant})`;
+    case 'volume-from-image':
+      return `${time}volume-from-image ${action.series} ${action.byName ? 'by name' : `pick ${action.pick.toFixed(3)}`} (${action.tenant})`;
+    case 'delete-server':
+    case 'delete-volume':
+    case 'reactivate':
+      return `${time}${action.kind} pick ${action.pick.toFixed(3)}`;
+    case 'concurrent-triggers':
+      return `${time}concurrent-triggers`;
+    default:
+      return `${time}${action.kind} ${action.series}`;
+  }
+}

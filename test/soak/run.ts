@@ -1,0 +1,937 @@
+// The chaos soak: the real imagecycle processes (one per replica of every stage) against the
+// real stack and the local upstream mirror, over simulated days. Each step publishes what
+// the plan says upstream, triggers what the schedules would, lets tenants, an operator and
+// the fault injectors loose at the planned moments, brings every worker back, waits until
+// the pipeline is at rest and checks every invariant from Glance, Nova and Cinder. Then the
+// faults stop and the system gets a few simulated days to converge.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import { WORKERS, waitUntilIdle, type WorkerName } from '@imagecycle/composition';
+import {
+  allQueues,
+  feedCheckQueue,
+  janitorQueue,
+  reconcileQueue,
+  usageCheckQueue,
+} from '@imagecycle/contracts';
+import type { GlanceImage, OpenStackClient, Server, Volume } from '@imagecycle/openstack';
+import { DEFAULT_CATALOGUE_PATH } from '@imagecycle/series-catalogue';
+import { type Distro, type FaultHandle, type Mirror, startMirror } from '../mirror/index.ts';
+import { cloudNames, connect } from '../support/clouds.ts';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { removeManagedImages } from '../support/managed-images.ts';
+import { createVolume, deleteVolume } from '../support/openstack-test-calls.ts';
+import { type PrivateRedis, startPrivateRedis } from '../support/private-redis.ts';
+import { imagecycleEnv } from '../support/processes.ts';
+import { testRuntime } from '../support/queue-runtime.ts';
+import { Cluster, type UnexpectedExit } from './cluster.ts';
+import {
+  checkInvariants,
+  convergenceProblems,
+  fingerprint,
+  type Invariant,
+  isSoakImage,
+  type Knowledge,
+  latestNameOf,
+  type Observation,
+  releaseKey,
+  type ReleaseFacts,
+  type SeriesFacts,
+} from './invariants.ts';
+import {
+  type Action,
+  armsBeforeTriggers,
+  DEFAULT_SERIES,
+  describeAction,
+  FAILPOINT_STAGE,
+  isFault,
+  isTenantAction,
+  planSoak,
+  type SoakPlan,
+  type TenantName,
+  type UpstreamEvent,
+} from './plan.ts';
+
+const DAY_MS = 86_400_000;
+/** The mirror's calendar: simulated day 1 is this date upstream. */
+const FIRST_DAY = '2026-11-01';
+/** Crons that do not fire during a run: the soak triggers what the schedules would, when it decides. */
+const NEVER_CRON = '0 4 1 1 *';
+const IDLE_TIMEOUT_MS = 240_000;
+
+export interface SoakOptions {
+  seed: number;
+  days: number;
+  series?: readonly string[];
+  /** Simulated days without faults the system gets to converge (default 3). */
+  convergenceDays?: number;
+  /** Leave the run's images in Glance (default: removed at the end). */
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+export type ViolationKind = Invariant | 'stuck' | 'convergence';
+
+export interface SoakViolation {
+  kind: ViolationKind;
+  subject: string;
+  detail: string;
+  /** Where it was first seen: a chaos step, or a convergence day. */
+  firstSeen: string;
+  lastSeen: string;
+  occurrences: number;
+  /** How it looked later, when that differed (the first few). */
+  later: { at: string; detail: string }[];
+}
+
+export interface SoakReport {
+  seed: number;
+  days: number;
+  series: string[];
+  steps: number;
+  faults: Record<string, number>;
+  skipped: Record<string, number>;
+  upstream: Record<string, number>;
+  tenants: Record<string, number>;
+  operator: Record<string, number>;
+  processes: { started: number; killed: number; failpointsFired: number; drained: number };
+  /** What imagecycle did, as Glance shows it between checks: managed images that appeared, and went. */
+  glance: { appeared: number; went: number };
+  checkRounds: number;
+  checks: number;
+  violations: SoakViolation[];
+  unexpectedExits: UnexpectedExit[];
+  converged: boolean;
+  /** Simulated days the convergence took (undefined: it did not converge). */
+  convergenceDays: number | undefined;
+  convergenceSeconds: number;
+  seconds: number;
+  history: string[];
+}
+
+const count = (record: Record<string, number>, key: string, by = 1) => {
+  record[key] = (record[key] ?? 0) + by;
+};
+
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The catalogue of the run: the chosen series of the packaged one, with crons that never fire. */
+function writeCatalogue(file: string, series: readonly SeriesFacts[]): void {
+  const packaged = parse(readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8')) as {
+    defaults: Record<string, unknown> & { schedule: Record<string, unknown> };
+    series: Record<string, Record<string, unknown>>;
+  };
+  const chosen: Record<string, Record<string, unknown>> = {};
+  for (const s of series) {
+    const entry = packaged.series[s.id];
+    if (!entry) throw new Error(`series ${s.id} is not in ${DEFAULT_CATALOGUE_PATH}`);
+    chosen[s.id] = { ...entry, ...(s.retired ? { retired: true } : {}) };
+  }
+  const catalogue = {
+    defaults: {
+      ...packaged.defaults,
+      schedule: { ...packaged.defaults.schedule, cron: NEVER_CRON },
+      // a community image unused for a simulated day may go: reaps happen within a short run
+      gracePeriodDays: 1,
+    },
+    series: chosen,
+  };
+  writeFileSync(file, stringify(catalogue));
+}
+
+function filesUnder(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at)) {
+      const path = join(at, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.push(path.slice(dir.length + 1));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+async function retrying<T>(what: string, work: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts) throw new Error(`${what}: ${(error as Error).message}`);
+      await sleep(1000 * attempt);
+    }
+  }
+}
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+interface TenantResource {
+  id: string;
+  tenant: TenantName;
+  imageId: string;
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const plan: SoakPlan = planSoak({
+    seed: options.seed,
+    days: options.days,
+    series: options.series ?? DEFAULT_SERIES,
+  });
+  const convergenceDays = options.convergenceDays ?? 3;
+  const t0 = Date.now();
+  const history: string[] = [];
+  const report: SoakReport = {
+    seed: plan.seed,
+    days: plan.days,
+    series: plan.series,
+    steps: 0,
+    faults: {},
+    skipped: {},
+    upstream: {},
+    tenants: {},
+    operator: {},
+    processes: { started: 0, killed: 0, failpointsFired: 0, drained: 0 },
+    glance: { appeared: 0, went: 0 },
+    checkRounds: 0,
+    checks: 0,
+    violations: [],
+    unexpectedExits: [],
+    converged: false,
+    convergenceDays: undefined,
+    convergenceSeconds: 0,
+    seconds: 0,
+    history,
+  };
+  const note = (line: string) => {
+    history.push(line);
+    log(line);
+  };
+
+  const service = connect('service');
+  const admin = connect('admin');
+  const tenants: Record<TenantName, OpenStackClient> = {
+    tenant: connect('tenant'),
+    tenant2: connect('tenant2'),
+  };
+  const owner = await service.projectId();
+  const dir = mkdtempSync(join(tmpdir(), `soak-${plan.seed}-`));
+  const staging = join(dir, 'staging');
+  const catalogueFile = join(dir, 'catalogue.yaml');
+  const name = (kind: string) =>
+    `soak-${plan.seed}-${kind}-${Math.random().toString(36).slice(2, 8)}`;
+
+  const mirror: Mirror = await startMirror({ images: { dataClusters: 32 } });
+  mirror.seedDay = FIRST_DAY;
+  let redis: PrivateRedis | undefined;
+  let proxy: FaultProxy | undefined;
+  let cluster: Cluster | undefined;
+  const servers: TenantResource[] = [];
+  const volumes: TenantResource[] = [];
+  const decoys: { by: OpenStackClient; id: string }[] = [];
+  let runtime: ReturnType<typeof testRuntime>['runtime'] | undefined;
+
+  try {
+    // ---- the world the soak starts from -------------------------------------------------
+    const facts: SeriesFacts[] = [];
+    const catalogue = parse(readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8')) as {
+      series: Record<string, { title: string }>;
+    };
+    for (const id of plan.series)
+      facts.push({ id, title: catalogue.series[id]?.title ?? id, retired: false });
+    const releases = new Map<string, ReleaseFacts>();
+    let order = 0;
+    const remember = (
+      release: Awaited<ReturnType<Mirror['publish']>>,
+      genuine: boolean,
+    ): ReleaseFacts => {
+      const fact: ReleaseFacts = {
+        series: release.distro,
+        version: release.version,
+        order: ++order,
+        sha512: release.image.uncompressed.sha512,
+        sha256: release.image.uncompressed.sha256,
+        size: release.image.uncompressed.size,
+        genuine,
+        withdrawn: false,
+      };
+      releases.set(releaseKey(release.distro, release.version), fact);
+      return fact;
+    };
+    for (const s of facts)
+      remember(await mirror.publish(s.id as Distro, { date: FIRST_DAY }), true);
+    writeCatalogue(catalogueFile, facts);
+
+    for (const s of facts) await removeManagedImages(service, s.id);
+    await removeLeftovers([service, tenants.tenant, tenants.tenant2]);
+    // Tenant images that look like managed ones, and a service image without the tag:
+    // imagecycle must never write any of them.
+    for (const [tenant, visibility] of [
+      ['tenant', 'private'],
+      ['tenant2', 'community'],
+    ] as const) {
+      const first = facts[0] as SeriesFacts;
+      const decoy = await tenants[tenant].glance.createImage({
+        name: `${first.title} - 2026-10-01`,
+        disk_format: 'qcow2',
+        visibility,
+        tags: ['imagecycle'],
+        properties: {
+          imagecycle_series: first.id,
+          imagecycle_version: '20261001',
+          imagecycle_state: 'community',
+          soak_decoy: name('decoy'),
+        },
+      });
+      decoys.push({ by: tenants[tenant], id: decoy.id });
+    }
+    const untagged = await service.glance.createImage({
+      name: name('untagged'),
+      disk_format: 'qcow2',
+      visibility: 'private',
+      properties: { imagecycle_series: (facts[0] as SeriesFacts).id, soak_decoy: 'untagged' },
+    });
+    decoys.push({ by: service, id: untagged.id });
+    const flavor = await tenants.tenant.nova.resolveFlavor('m1.medium');
+
+    const knowledge = {
+      owner,
+      series: facts,
+      published: new Set<string>(),
+      releases,
+      operatorDeactivated: new Set<string>(),
+      seenManaged: new Map<string, { series: string; version: string; name: string }>(),
+      untouched: new Map<string, string>(),
+    } satisfies Knowledge;
+
+    const listImages = async (): Promise<GlanceImage[]> => {
+      const [shown, hidden] = await Promise.all([
+        admin.glance.listAllImages({ visibility: 'all' }),
+        admin.glance.listAllImages({ visibility: 'all', os_hidden: true }),
+      ]);
+      return [...new Map([...shown, ...hidden].map((i) => [i.id, i])).values()];
+    };
+    const lookup = (tenant: TenantName, series: SeriesFacts) =>
+      tenants[tenant].glance.listAllImages({ name: latestNameOf(series.title) });
+    const observe = (): Promise<Observation> =>
+      retrying('observing the cloud', async () => {
+        const [images, servers, volumes] = await Promise.all([
+          listImages(),
+          all<Server>(admin.nova.listServers({ allTenants: true })),
+          all<Volume>(admin.cinder.listVolumes({ allTenants: true })),
+        ]);
+        const lookups = new Map<string, GlanceImage[]>();
+        for (const s of facts) lookups.set(s.id, await lookup('tenant', s));
+        return { images, servers, volumes, lookups };
+      });
+    for (const image of (await observe()).images)
+      if (!isSoakImage(image, knowledge)) knowledge.untouched.set(image.id, fingerprint(image));
+
+    // ---- Redis, Glance behind a fault proxy, the processes --------------------------------
+    redis = await startPrivateRedis();
+    const queues = testRuntime(`soak-${plan.seed}`, { redisUrl: redis.url });
+    runtime = queues.runtime;
+    const activeRuntime = runtime;
+    proxy = await startFaultProxy(await service.session.endpoint('image'));
+    const clouds = parse(readFileSync(process.env.OS_CLIENT_CONFIG_FILE ?? '', 'utf8')) as {
+      clouds: Record<string, Record<string, unknown>>;
+    };
+    const cloudsFile = join(dir, 'clouds.yaml');
+    writeFileSync(
+      cloudsFile,
+      stringify({
+        clouds: {
+          soak: { ...clouds.clouds[cloudNames.service], image_endpoint_override: proxy.url },
+        },
+      }),
+    );
+    const baseEnv = imagecycleEnv(mirror, {
+      OS_CLIENT_CONFIG_FILE: cloudsFile,
+      OS_CLOUD: 'soak',
+      REDIS_URL: redis.url,
+      IMAGECYCLE_QUEUE_PREFIX: queues.prefix,
+      IMAGECYCLE_STAGING_DIR: staging,
+      IMAGECYCLE_CATALOGUE: catalogueFile,
+      IMAGECYCLE_JOB_LOCK_SECONDS: '2',
+      IMAGECYCLE_RETRY_DELAY_SECONDS: '2',
+      IMAGECYCLE_REAP_SETTLE_SECONDS: '2',
+      IMAGECYCLE_USAGE_CHECK_CRON: NEVER_CRON,
+      IMAGECYCLE_JANITOR_CRON: NEVER_CRON,
+    });
+    // The workers' clock (usage checks, reaps): simulated day d is d-1 days after the start.
+    // The janitor keeps the real clock while faults strike: it judges candidates by Glance's
+    // real created_at, and a simulated day would make every upload in flight look dead.
+    const start = Date.now() + 3_600_000;
+    let day = 1;
+    let janitorClock = false;
+    let drainSeconds = 2;
+    const clockOf = (d: number) => new Date(start + (d - 1) * DAY_MS).toISOString();
+    const grace = () => (drainSeconds + 15) * 1000;
+    cluster = new Cluster({
+      replicas: plan.replicas,
+      log,
+      envFor: (stage: WorkerName) => ({
+        ...baseEnv,
+        IMAGECYCLE_DRAIN_SECONDS: String(drainSeconds),
+        ...(stage === 'usage-checker' || stage === 'reaper' || (stage === 'janitor' && janitorClock)
+          ? { IMAGECYCLE_FAKE_NOW: clockOf(day) }
+          : {}),
+      }),
+    });
+    const workers = cluster;
+    workers.startAll();
+
+    // ---- what the steps do --------------------------------------------------------------
+    const triggerFeedChecks = () =>
+      Promise.all(
+        facts.map((s) =>
+          activeRuntime.enqueue(feedCheckQueue, { series: s.id, trigger: 'schedule' }),
+        ),
+      );
+    const triggerLifecycle = async () => {
+      await activeRuntime.enqueue(janitorQueue, { trigger: 'schedule' });
+      await activeRuntime.enqueue(usageCheckQueue, { trigger: 'schedule' });
+    };
+    let stepHandles: FaultHandle[] = [];
+    let outageUntil = 0;
+    let where = 'setup';
+
+    const violations = new Map<string, SoakViolation>();
+    const violation = (kind: ViolationKind, subject: string, detail: string) => {
+      const key = `${kind} ${subject}`;
+      const known = violations.get(key);
+      if (known) {
+        known.occurrences += 1;
+        known.lastSeen = where;
+        const seen = [known.detail, ...known.later.map((l) => l.detail)];
+        if (!seen.includes(detail) && known.later.length < 5) {
+          known.later.push({ at: where, detail });
+          log(`  still violated (${kind}) ${subject}, now: ${detail}`);
+        }
+        return;
+      }
+      const v: SoakViolation = {
+        kind,
+        subject,
+        detail,
+        firstSeen: where,
+        lastSeen: where,
+        occurrences: 1,
+        later: [],
+      };
+      violations.set(key, v);
+      report.violations.push(v);
+      log(
+        [
+          '',
+          `VIOLATION (${kind}) seed ${plan.seed}, ${where}: ${subject}`,
+          `  ${detail}`,
+          `  fault history so far:`,
+          ...history.map((line) => `    ${line}`),
+          `  replay: ./dev soak --replay ${plan.seed} --days ${plan.days}`,
+          '',
+        ].join('\n'),
+      );
+    };
+
+    const managedOf = (images: readonly GlanceImage[], series: string) =>
+      images.filter(
+        (i) =>
+          isSoakImage(i, knowledge) &&
+          i.imagecycle_series === series &&
+          i.imagecycle_state !== 'candidate',
+      );
+    const byVersion = (a: GlanceImage, b: GlanceImage) =>
+      (releases.get(releaseKey(String(a.imagecycle_series), String(a.imagecycle_version)))?.order ??
+        0) -
+      (releases.get(releaseKey(String(b.imagecycle_series), String(b.imagecycle_version)))?.order ??
+        0);
+    const choose = <T>(items: readonly T[], pick: number): T | undefined =>
+      items[Math.min(items.length - 1, Math.floor(pick * items.length))];
+
+    /** A tenant's lookup of the Latest by name: finding nothing is invariant 1 broken, there and then. */
+    const resolveLatest = async (tenant: TenantName, series: SeriesFacts) => {
+      const found = await lookup(tenant, series);
+      if (found.length === 0 && knowledge.published.has(series.id) && !series.retired)
+        violation(
+          'latest',
+          `series ${series.id}`,
+          `a tenant's lookup of "${latestNameOf(series.title)}" by name found nothing (${new Date().toISOString()})`,
+        );
+      if (found.length !== 1) {
+        note(`      ${tenant} looked up ${series.id}'s Latest: ${found.length} images, no boot`);
+        return undefined;
+      }
+      return found[0];
+    };
+
+    const upstreamEvent = async (event: UpstreamEvent, day: number) => {
+      const date = addDays(FIRST_DAY, day - 1);
+      const series = event.series as Distro;
+      const release = await mirror.publish(series, { date });
+      if (event.kind === 'corrupt-bytes') mirror.faults.corrupt(release.image.path);
+      if (event.kind === 'forged-signature')
+        for (const signature of release.signatures.filter((s) => !s.url.includes('/streams/')))
+          mirror.faults.forgeSignature(signature.url, { mode: 'other-key' });
+      const genuine = event.kind === 'release' || event.kind === 'respin';
+      remember(release, genuine);
+      count(report.upstream, event.kind);
+      note(`  upstream ${event.kind} ${series} ${release.version}`);
+    };
+
+    /** Does what the action says; false when there was nothing to do it to (skipped). */
+    const act = async (action: Action): Promise<boolean | undefined> => {
+      const line = `  ${describeAction(action)}`;
+      const skip = (why: string) => {
+        count(report.skipped, action.kind);
+        note(`${line} - skipped: ${why}`);
+        return false;
+      };
+      const seriesOf = (id: string) => facts.find((s) => s.id === id) as SeriesFacts;
+      switch (action.kind) {
+        case 'sigkill':
+          note(line);
+          await workers.sigkill(action.worker);
+          return;
+        case 'sigterm':
+          note(line);
+          await workers.sigterm(action.worker, grace());
+          return;
+        case 'restart':
+          note(line);
+          await workers.restart(action.worker, grace());
+          return;
+        case 'failpoint':
+          note(line);
+          await workers.arm(FAILPOINT_STAGE[action.point], action.point, grace());
+          return;
+        case 'redis-restart':
+          note(line);
+          await redis?.restart(action.downMs);
+          return;
+        case 'glance-outage':
+          note(line);
+          proxy?.outage(action.ms);
+          outageUntil = Math.max(outageUntil, Date.now() + action.ms);
+          return;
+        case 'mirror-5xx': {
+          note(line);
+          const host = new URL(mirror.feedUrl(action.series as Distro)).pathname.split('/')[1];
+          stepHandles.push(mirror.faults.fail({ prefix: `/${host}/` }, { times: action.times }));
+          return;
+        }
+        case 'mirror-cut': {
+          const newest = mirror.latest(action.series as Distro);
+          if (!newest) return skip('nothing published');
+          note(`${line} (${newest.version})`);
+          stepHandles.push(mirror.faults.truncate(newest.image.path, { times: 1 }));
+          return;
+        }
+        case 'mirror-slow': {
+          const newest = mirror.latest(action.series as Distro);
+          if (!newest) return skip('nothing published');
+          note(`${line} (${newest.version})`);
+          stepHandles.push(
+            mirror.faults.trickle(newest.image.path, { chunkBytes: 64 * 1024, intervalMs: 100 }),
+          );
+          return;
+        }
+        case 'withdraw': {
+          const live = mirror.releases(action.series as Distro);
+          const newest = live.at(-1);
+          if (!newest || live.length < 2) return skip('only one release left upstream');
+          await mirror.withdraw(action.series as Distro, newest.version);
+          const fact = releases.get(releaseKey(action.series, newest.version));
+          if (fact) fact.withdrawn = true;
+          count(report.upstream, 'withdraw');
+          note(`${line} (${newest.version})`);
+          return;
+        }
+        case 'boot-by-name':
+        case 'boot-by-uuid':
+        case 'volume-from-image': {
+          const series = seriesOf(action.series);
+          let image: GlanceImage | undefined;
+          if (
+            action.kind === 'boot-by-name' ||
+            (action.kind === 'volume-from-image' && action.byName)
+          )
+            image = await resolveLatest(action.tenant, series);
+          else {
+            const candidates = managedOf(await listImages(), series.id).sort(byVersion);
+            image = choose(candidates, action.pick);
+          }
+          if (!image) return skip('no image to use');
+          const client = tenants[action.tenant];
+          try {
+            if (action.kind === 'volume-from-image') {
+              const volume = await createVolume(client, {
+                size: Math.max(10, image.min_disk),
+                name: name('vol'),
+                imageRef: image.id,
+              });
+              volumes.push({ id: volume.id, tenant: action.tenant, imageId: image.id });
+              knowledge.seenManaged.set(image.id, {
+                series: series.id,
+                version: String(image.imagecycle_version),
+                name: image.name ?? '',
+              });
+              note(`${line} -> volume ${volume.id} from ${image.id} (${image.name})`);
+            } else {
+              const server = await client.nova.createServer({
+                name: name('vm'),
+                imageRef: image.id,
+                flavorRef: flavor,
+              });
+              servers.push({ id: server.id, tenant: action.tenant, imageId: image.id });
+              note(`${line} -> server ${server.id} from ${image.id} (${image.name})`);
+            }
+            count(report.tenants, action.kind);
+          } catch (error) {
+            // Nova and Cinder refuse an image that is not active: a refusal, not a fault
+            count(report.tenants, `${action.kind} refused`);
+            note(
+              `${line} -> refused for ${image.id} (${image.status}): ${(error as Error).message.slice(0, 160)}`,
+            );
+          }
+          return;
+        }
+        case 'delete-server':
+        case 'delete-volume': {
+          const list = action.kind === 'delete-server' ? servers : volumes;
+          const victim = choose(list, action.pick);
+          if (!victim) return skip('none to delete');
+          try {
+            if (action.kind === 'delete-server')
+              await tenants[victim.tenant].nova.deleteServer(victim.id);
+            else await deleteVolume(tenants[victim.tenant], victim.id);
+            list.splice(list.indexOf(victim), 1);
+            count(report.tenants, action.kind);
+            note(`${line} -> ${victim.id}`);
+          } catch (error) {
+            count(report.tenants, `${action.kind} refused`);
+            note(`${line} -> ${victim.id} refused: ${(error as Error).message.slice(0, 160)}`);
+          }
+          return;
+        }
+        case 'deactivate-latest': {
+          const series = seriesOf(action.series);
+          if (series.retired) return skip('retired');
+          const images = await listImages();
+          const latest = images.find(
+            (i) =>
+              i.owner === owner && i.name === latestNameOf(series.title) && i.status === 'active',
+          );
+          const others = managedOf(images, series.id).filter(
+            (i) => i.status === 'active' && i.id !== latest?.id,
+          );
+          if (!latest || others.length === 0)
+            return skip('no active Latest with an active image to fall back on');
+          await service.glance.deactivateImage(latest.id);
+          knowledge.operatorDeactivated.add(latest.id);
+          count(report.operator, action.kind);
+          note(`${line} -> ${latest.id} (${String(latest.imagecycle_version)})`);
+          return;
+        }
+        case 'reactivate': {
+          const ids = [...knowledge.operatorDeactivated];
+          const id = choose(ids, action.pick);
+          if (!id) return skip('nothing deactivated');
+          knowledge.operatorDeactivated.delete(id);
+          if (await service.glance.findImage(id)) await service.glance.reactivateImage(id);
+          count(report.operator, action.kind);
+          note(`${line} -> ${id}`);
+          return;
+        }
+        case 'retire-series': {
+          const series = seriesOf(action.series);
+          if (facts.filter((s) => !s.retired).length < 2) return skip('the last series');
+          series.retired = true;
+          writeCatalogue(catalogueFile, facts);
+          count(report.operator, action.kind);
+          note(`${line}: catalogue changed, rolling restart of every worker`);
+          await workers.rollingRestart(grace());
+          return;
+        }
+        case 'concurrent-triggers':
+          count(report.operator, action.kind);
+          note(line);
+          await Promise.all([
+            triggerFeedChecks(),
+            triggerFeedChecks(),
+            activeRuntime.enqueue(janitorQueue, { trigger: 'manual' }),
+            activeRuntime.enqueue(usageCheckQueue, { trigger: 'manual' }),
+            ...facts.map((s) =>
+              activeRuntime.enqueue(reconcileQueue, { series: s.id, reason: 'soak: operator' }),
+            ),
+          ]);
+          return;
+      }
+    };
+
+    const settle = async () => {
+      for (const handle of stepHandles) handle.remove();
+      stepHandles = [];
+      if (outageUntil > Date.now()) await sleep(outageUntil - Date.now());
+      await workers.restore(grace());
+      try {
+        await waitUntilIdle(activeRuntime, allQueues, IDLE_TIMEOUT_MS);
+        return true;
+      } catch (error) {
+        const pending: string[] = [];
+        for (const queue of allQueues) {
+          const counts = await activeRuntime
+            .queue(queue)
+            .getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          pending.push(`${queue.name} ${JSON.stringify(counts)}`);
+        }
+        violation('stuck', 'pipeline', `${(error as Error).message}: ${pending.join('; ')}`);
+        return false;
+      }
+    };
+
+    const everPresent = new Set<string>();
+    let present = new Set<string>();
+    /** Observes the cloud and judges it; returns what it saw and how many violations it found. */
+    const check = async (): Promise<{ observation: Observation; violated: number }> => {
+      const observation = await observe();
+      const now = new Set(
+        observation.images.filter((i) => isSoakImage(i, knowledge)).map((i) => i.id),
+      );
+      for (const id of now) if (!everPresent.has(id)) report.glance.appeared += 1;
+      for (const id of present) if (!now.has(id)) report.glance.went += 1;
+      for (const id of now) everPresent.add(id);
+      present = now;
+      for (const image of observation.images) {
+        if (!isSoakImage(image, knowledge)) continue;
+        knowledge.seenManaged.set(image.id, {
+          series: String(image.imagecycle_series),
+          version: String(image.imagecycle_version),
+          name: image.name ?? '',
+        });
+        const s = facts.find((f) => f.id === image.imagecycle_series);
+        if (s && image.name === latestNameOf(s.title) && image.status === 'active')
+          knowledge.published.add(s.id);
+      }
+      // an image the operator deactivated that is gone since (it was reactivated and reaped)
+      for (const id of knowledge.operatorDeactivated)
+        if (!observation.images.some((i) => i.id === id)) knowledge.operatorDeactivated.delete(id);
+      const result = checkInvariants(observation, knowledge);
+      report.checkRounds += 1;
+      report.checks += result.checks;
+      for (const v of result.violations) violation(v.invariant, v.subject, v.detail);
+      return { observation, violated: result.violations.length };
+    };
+
+    const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    /** Every replica has its workers connected (a restarted process takes a few seconds). */
+    const workersReady = async () => {
+      const deadline = Date.now() + 30_000;
+      for (const [stage, replicas] of Object.entries(plan.replicas) as [WorkerName, number][]) {
+        const queue = activeRuntime.queue(WORKERS[stage][0]);
+        while ((await queue.getWorkersCount()) < replicas && Date.now() < deadline)
+          await sleep(200);
+      }
+    };
+
+    const moveClock = async (to: number, stages: WorkerName[]) => {
+      day = to;
+      for (const stage of stages) count(report.faults, 'clock-restart', workers.refs(stage).length);
+      await workers.rollingRestart(grace(), stages);
+    };
+
+    // ---- the chaos phase ----------------------------------------------------------------
+    log(
+      `soak seed ${plan.seed}: ${plan.days} simulated day(s), series ${plan.series.join(', ')}, ` +
+        `${Object.values(plan.replicas).reduce((a, b) => a + b, 0)} worker processes, mirror ${mirror.baseUrl}`,
+    );
+    for (const step of plan.steps) {
+      where = `step ${step.step} (day ${step.day} ${step.phase})`;
+      note(`${where}, drain ${step.drainSeconds} s (${elapsed()})`);
+      drainSeconds = step.drainSeconds;
+      if (step.phase === 'feed' && step.day > 1) {
+        note(`  clock: day ${step.day} (${clockOf(step.day)}): usage-checker and reaper restart`);
+        await moveClock(step.day, ['usage-checker', 'reaper']);
+      }
+      for (const event of step.upstream) await upstreamEvent(event, step.day);
+      // failpoints and slow downloads lie in wait before the work arrives
+      await runActions(step.actions.filter(armsBeforeTriggers), act, report, note);
+      await workersReady();
+      if (step.phase === 'feed') await triggerFeedChecks();
+      else await triggerLifecycle();
+      await runActions(
+        step.actions.filter((a) => !armsBeforeTriggers(a)),
+        act,
+        report,
+        note,
+      );
+      await settle();
+      await check();
+      note(`  at rest and checked (${elapsed()})`);
+      report.steps += 1;
+    }
+
+    // ---- faults stop: convergence -------------------------------------------------------
+    where = 'convergence';
+    note('faults stop: convergence');
+    const convergenceStart = Date.now();
+    janitorClock = true;
+    drainSeconds = 5;
+    for (let c = 1; c <= convergenceDays; c++) {
+      where = `convergence day ${c} (day ${plan.days + c})`;
+      note(where);
+      await settle();
+      // the janitor gets the simulated clock too: each start runs it (dead candidates go)
+      await moveClock(plan.days + c, ['usage-checker', 'reaper', 'janitor']);
+      await workersReady();
+      await triggerFeedChecks();
+      await settle();
+      await triggerLifecycle();
+      await settle();
+      const { observation, violated } = await check();
+      const failedJobs: string[] = [];
+      for (const queue of allQueues)
+        for (const job of await activeRuntime.queue(queue).getJobs(['failed']))
+          failedJobs.push(`${queue.name} ${job.id}: ${job.failedReason}`);
+      const problems = convergenceProblems(observation, knowledge, {
+        staged: filesUnder(staging),
+        failedJobs,
+      });
+      const clean = problems.length === 0 && violated === 0;
+      note(
+        `  ${problems.length} convergence problem(s)${problems.map((p) => `\n    ${p}`).join('')}`,
+      );
+      if (clean) {
+        report.converged = true;
+        report.convergenceDays = c;
+        break;
+      }
+      if (c === convergenceDays)
+        for (const problem of problems)
+          violation('convergence', problem.split(':')[0] ?? problem, problem);
+    }
+    report.convergenceSeconds = Math.round((Date.now() - convergenceStart) / 1000);
+    return report;
+  } finally {
+    const closing: string[] = [];
+    const attempt = async (what: string, work: () => Promise<unknown>) => {
+      try {
+        await work();
+      } catch (error) {
+        closing.push(`${what}: ${(error as Error).message}`);
+      }
+    };
+    if (cluster) {
+      await attempt('stopping the workers', () => (cluster as Cluster).stopAll(10_000));
+      report.processes = { ...cluster.counts };
+      report.unexpectedExits = [...cluster.unexpectedExits];
+    }
+    for (const server of servers)
+      await attempt(`server ${server.id}`, () =>
+        tenants[server.tenant].nova.deleteServer(server.id),
+      );
+    for (const volume of volumes)
+      await attempt(`volume ${volume.id}`, () => deleteVolume(tenants[volume.tenant], volume.id));
+    for (const server of servers)
+      await attempt(`server ${server.id}`, () =>
+        tenants[server.tenant].nova.waitForServerGone(server.id, 60_000),
+      );
+    for (const decoy of decoys)
+      await attempt(`decoy ${decoy.id}`, () => decoy.by.glance.deleteImage(decoy.id));
+    if (!options.keep)
+      for (const id of plan.series)
+        await attempt(`images of ${id}`, () => removeManagedImages(service, id));
+    await attempt('queues', async () => runtime?.close());
+    await attempt('redis', async () => redis?.stop());
+    await attempt('proxy', async () => proxy?.close());
+    await attempt('mirror', () => mirror.stop());
+    rmSync(dir, { recursive: true, force: true });
+    for (const line of closing) log(`cleanup: ${line}`);
+    report.seconds = Math.round((Date.now() - t0) / 1000);
+  }
+}
+
+/** What an interrupted run may have left behind: its tenants' servers, volumes and decoys. */
+async function removeLeftovers(clients: readonly OpenStackClient[]): Promise<void> {
+  const quietly = (work: Promise<unknown>) => work.catch(() => undefined);
+  for (const client of clients) {
+    for (const server of await all<Server>(client.nova.listServers()))
+      if (server.name.startsWith('soak-')) await quietly(client.nova.deleteServer(server.id));
+    for (const volume of await all<Volume>(client.cinder.listVolumes()))
+      if (volume.name?.startsWith('soak-')) await quietly(deleteVolume(client, volume.id));
+    const owner = await client.projectId();
+    for (const image of await client.glance.listAllImages({ visibility: 'all', owner }))
+      if ('soak_decoy' in image) await quietly(client.glance.deleteImage(image.id));
+  }
+}
+
+/** Runs the actions, each at its planned moment after now. */
+async function runActions(
+  actions: readonly Action[],
+  act: (action: Action) => Promise<boolean | undefined>,
+  report: SoakReport,
+  note: (line: string) => void,
+): Promise<void> {
+  const begun = Date.now();
+  await Promise.all(
+    actions.map(async (action) => {
+      await sleep(Math.max(0, begun + action.at - Date.now()));
+      try {
+        const done = await act(action);
+        if (done !== false && (isFault(action) || action.kind === 'withdraw'))
+          count(report.faults, action.kind);
+      } catch (error) {
+        const kind = isTenantAction(action) ? 'tenant' : 'harness';
+        note(
+          `  ${describeAction(action)} failed (${kind}): ${(error as Error).message.slice(0, 200)}`,
+        );
+        count(report.skipped, action.kind);
+      }
+    }),
+  );
+}
+
+/** The figures of a finished run, one per line. */
+export function formatReport(report: SoakReport): string {
+  const list = (record: Record<string, number>) =>
+    Object.entries(record)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const lines = [
+    `soak seed ${report.seed}: ${report.days} simulated day(s) of faults, series ${report.series.join(', ')}`,
+    `  steps                ${report.steps}`,
+    `  faults               ${Object.values(report.faults).reduce((a, b) => a + b, 0)}: ${list(report.faults)}`,
+    `  skipped              ${list(report.skipped)}`,
+    `  upstream             ${list(report.upstream)}`,
+    `  tenants              ${list(report.tenants)}`,
+    `  operator             ${list(report.operator)}`,
+    `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.drained} drained`,
+    `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks)`,
+    `  invariant checks     ${report.checkRounds} rounds, ${report.checks} judgements`,
+    `  violations           ${report.violations.length} distinct, ${report.violations.reduce((a, v) => a + v.occurrences, 0)} seen`,
+    `  worker exits         ${report.unexpectedExits.length} not caused by the soak`,
+    `  convergence          ${report.converged ? `${report.convergenceDays} simulated day(s), ${report.convergenceSeconds} s` : `not reached (${report.convergenceSeconds} s)`}`,
+    `  wall time            ${report.seconds} s`,
+  ];
+  for (const v of report.violations) {
+    lines.push(
+      `  - [${v.kind}] ${v.subject} (first at ${v.firstSeen}, last at ${v.lastSeen}, seen ${v.occurrences}x): ${v.detail}`,
+    );
+    for (const later of v.later) lines.push(`      then at ${later.at}: ${later.detail}`);
+  }
+  for (const exit of report.unexpectedExits)
+    lines.push(
+      `  - worker ${exit.worker} exited (code ${exit.code}, signal ${exit.signal}): ${exit.stderrTail.split('\n').at(-2) ?? ''}`,
+    );
+  return lines.join('\n');
+}
