@@ -65,18 +65,15 @@ async function guard(
   seriesId: string,
 ): Promise<string | undefined> {
   const series = deps.findSeries(seriesId);
-  const reapable = series
-    ? (await listManagedImages(deps.glance, { owner: deps.owner, series: seriesId }))
-        .filter((i) => REAPABLE_STATES.has(imageProperty(i, PROPERTY.state) ?? ''))
-        .sort(newestUploadFirst)
-    : [];
-  return reapRefusal(image, {
-    owner: deps.owner,
-    seriesId,
-    series,
-    rank: reapable.findIndex((i) => i.id === image.id),
-    now: deps.now?.() ?? new Date(),
-  });
+  const now = deps.now?.() ?? new Date();
+  const context = { owner: deps.owner, seriesId, series, rank: -1, now };
+  // Every rule but the newest-N floor first: only that one needs the series' listing.
+  const refusal = reapRefusal(image, context);
+  if (refusal || !series || series.retention.keepLast === 0) return refusal;
+  const reapable = (await listManagedImages(deps.glance, { owner: deps.owner, series: seriesId }))
+    .filter((i) => REAPABLE_STATES.has(imageProperty(i, PROPERTY.state) ?? ''))
+    .sort(newestUploadFirst);
+  return reapRefusal(image, { ...context, rank: reapable.findIndex((i) => i.id === image.id) });
 }
 
 /** The settle wait: a timer that an abort of `signal` ends at once, with its reason. */
