@@ -865,7 +865,7 @@ async function removeLeftovers(clients: readonly OpenStackClient[]): Promise<voi
   const quietly = (work: Promise<unknown>) => work.catch(() => undefined);
   for (const client of clients) {
     for (const server of await all<Server>(client.nova.listServers()))
-      if (server.name.startsWith('soak-')) await quietly(client.nova.deleteServer(server.id));
+      if (server.name?.startsWith('soak-')) await quietly(client.nova.deleteServer(server.id));
     for (const volume of await all<Volume>(client.cinder.listVolumes()))
       if (volume.name?.startsWith('soak-')) await quietly(deleteVolume(client, volume.id));
     const owner = await client.projectId();

@@ -178,3 +178,56 @@ export async function waitForVolumeGone(
     await sleep(300);
   }
 }
+
+// --- Nova server states ------------------------------------------------------------------
+
+/** Nova's URL for a path (its own microversion default, 2.1, suits the actions below). */
+async function compute(client: OpenStackClient, call: Call) {
+  const base = await client.session.endpoint('compute');
+  const { path, ...rest } = call;
+  return client.session.request({ ...rest, service: 'compute', url: `${base}${path}` });
+}
+
+/** A server action (`{ "os-stop": null }`, `{ shelve: null }`, ...), accepted with 202. */
+export async function serverAction(
+  client: OpenStackClient,
+  id: string,
+  action: Record<string, unknown>,
+): Promise<void> {
+  await compute(client, {
+    method: 'POST',
+    path: `/servers/${encodeURIComponent(id)}/action`,
+    json: action,
+    expect: [200, 202],
+  });
+}
+
+/** Boots a server from an existing volume: its `image` is empty, the volume names the image. */
+export async function createServerFromVolume(
+  client: OpenStackClient,
+  server: { name: string; volumeId: string; flavorRef: string },
+): Promise<Server> {
+  const reply = await compute(client, {
+    method: 'POST',
+    path: '/servers',
+    headers: { 'openstack-api-version': 'compute 2.37', 'x-openstack-nova-api-version': '2.37' },
+    json: {
+      server: {
+        name: server.name,
+        flavorRef: server.flavorRef,
+        networks: 'none',
+        block_device_mapping_v2: [
+          {
+            boot_index: 0,
+            uuid: server.volumeId,
+            source_type: 'volume',
+            destination_type: 'volume',
+            delete_on_termination: false,
+          },
+        ],
+      },
+    },
+    expect: [202],
+  });
+  return (JSON.parse(reply.body) as { server: Server }).server;
+}

@@ -16,6 +16,8 @@ export interface Volume {
 
 export interface VolumeListOptions {
   allTenants?: boolean;
+  /** Only this project's volumes (with allTenants; a filter only admins may use). */
+  projectId?: string;
   limit?: number;
 }
 
@@ -46,10 +48,25 @@ export class CinderClient {
     });
   }
 
+  /**
+   * Who Cinder sees: the token's project and roles. Cinder honours `all_tenants` only for a
+   * caller its policy calls admin (`context_is_admin`, by default the admin role) and
+   * otherwise drops the filter without a word, listing the caller's own project.
+   */
+  async caller(): Promise<{ projectId: string | undefined; roles: string[] }> {
+    const token = await this.#session.token();
+    return { projectId: token.projectId, roles: [...token.roles] };
+  }
+
   listVolumes(options: VolumeListOptions = {}): AsyncGenerator<Volume> {
     const limit = options.limit ?? 1000;
     return markerPages(async (marker) => {
-      const query: Query = { all_tenants: options.allTenants ? 1 : undefined, limit, marker };
+      const query: Query = {
+        all_tenants: options.allTenants ? 1 : undefined,
+        project_id: options.projectId,
+        limit,
+        marker,
+      };
       const reply = await this.#call({
         method: 'GET',
         path: '/volumes/detail',

@@ -5,12 +5,15 @@ import { parseJson, type Query } from './transport.ts';
 
 export interface Server {
   id: string;
-  name: string;
+  /** Absent in the partial record of a server in a cell that does not answer (2.69+). */
+  name?: string;
+  /** `UNKNOWN` for a server in a cell that does not answer (2.69+). */
   status: string;
   tenant_id: string;
-  /** Empty string (not an object) for servers booted from a volume. */
-  image: { id: string } | '' | null;
-  flavor: unknown;
+  /** Empty string (not an object) for servers booted from a volume; absent in a partial
+   * record of a server in a cell that does not answer. */
+  image?: { id: string } | '' | null;
+  flavor?: unknown;
   created: string;
   [member: string]: unknown;
 }
@@ -20,6 +23,11 @@ export interface ServerListOptions {
   allTenants?: boolean;
   /** Only servers booted from this image. */
   image?: string;
+  /** Deleted and soft-deleted servers instead of live ones (admin only); with
+   * `status: 'SOFT_DELETED'` only the soft-deleted ones, which a restore brings back. */
+  deleted?: boolean;
+  /** Only servers in this status. */
+  status?: string;
   /** Page size; the marker is the last server of the previous page. */
   limit?: number;
 }
@@ -35,6 +43,12 @@ export interface NewServer {
 
 /** The microversion this client speaks when the cloud offers it (2.37 for networks: none). */
 const WANTED_MICROVERSION = '2.37';
+/**
+ * From 2.69 a listing includes the servers of a cell that does not answer, as partial records
+ * with status UNKNOWN; before it, Nova leaves them out without a word
+ * (list_records_by_skipping_down_cells). Listings ask for it whenever the cloud offers it.
+ */
+export const DOWN_CELLS_MICROVERSION = '2.69';
 
 export function compareMicroversion(a: string, b: string): number {
   const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
@@ -46,14 +60,10 @@ export class NovaClient {
   readonly #session: Session;
   readonly #signal: AbortSignal | undefined;
   /** Shared with every client made by withSignal: the cloud is asked once. */
-  readonly #version: { microversion?: Promise<string> };
+  readonly #version: { maximum?: Promise<string> };
 
   /** With a `signal`, every request and wait of this client ends when it is aborted. */
-  constructor(
-    session: Session,
-    signal?: AbortSignal,
-    version: { microversion?: Promise<string> } = {},
-  ) {
+  constructor(session: Session, signal?: AbortSignal, version: { maximum?: Promise<string> } = {}) {
     this.#session = session;
     this.#signal = signal;
     this.#version = version;
@@ -65,10 +75,15 @@ export class NovaClient {
     return new NovaClient(this.#session, bothSignals(this.#signal, signal), this.#version);
   }
 
-  async #call(spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & { path: string }) {
+  async #call(
+    spec: Omit<Parameters<Session['request']>[0], 'service' | 'url'> & {
+      path: string;
+      microversion?: string;
+    },
+  ) {
     const base = await this.#session.endpoint('compute');
-    const microversion = await this.microversion();
-    const { path, headers, ...rest } = spec;
+    const { path, headers, microversion: wanted, ...rest } = spec;
+    const microversion = wanted ?? (await this.microversion());
     return this.#session.request({
       ...rest,
       service: 'compute',
@@ -83,12 +98,11 @@ export class NovaClient {
   }
 
   /**
-   * The microversion used: the wanted one, or the cloud's maximum when that is lower. Asked
-   * without this client's signal: the answer is shared, one job's cancellation must not
-   * become every job's error.
+   * The highest microversion the cloud offers. Asked without this client's signal: the answer
+   * is shared, one job's cancellation must not become every job's error.
    */
-  microversion(): Promise<string> {
-    this.#version.microversion ??= (async () => {
+  maximumMicroversion(): Promise<string> {
+    this.#version.maximum ??= (async () => {
       const base = await this.#session.endpoint('compute');
       const reply = await this.#session.request({
         service: 'compute',
@@ -97,19 +111,39 @@ export class NovaClient {
         expect: [200],
       });
       const body = parseJson<{ version?: { version?: string } }>(reply, 'compute: GET /');
-      const max = body.version?.version || '2.1';
-      return compareMicroversion(max, WANTED_MICROVERSION) < 0 ? max : WANTED_MICROVERSION;
+      return body.version?.version || '2.1';
     })();
-    return this.#version.microversion;
+    // a failed question is asked again next time, not remembered as the answer
+    this.#version.maximum.catch(() => {
+      this.#version.maximum = undefined;
+    });
+    return this.#version.maximum;
   }
 
-  /** Every server (every status), page by page with markers. */
+  /** The microversion used: the wanted one, or the cloud's maximum when that is lower. */
+  async microversion(): Promise<string> {
+    const max = await this.maximumMicroversion();
+    return compareMicroversion(max, WANTED_MICROVERSION) < 0 ? max : WANTED_MICROVERSION;
+  }
+
+  /** Whether a listing shows the servers of a cell that does not answer (2.69+). */
+  async listsDownCells(): Promise<boolean> {
+    return compareMicroversion(await this.maximumMicroversion(), DOWN_CELLS_MICROVERSION) >= 0;
+  }
+
+  /**
+   * Every live server (every status but SOFT_DELETED, which needs `deleted`), page by page
+   * with markers. Asked at 2.69 when the cloud offers it, so the servers of a cell that does
+   * not answer appear (status UNKNOWN) instead of going missing.
+   */
   listServers(options: ServerListOptions = {}): AsyncGenerator<Server> {
     const limit = options.limit ?? 1000;
     return markerPages(async (marker) => {
       const query: Query = {
         all_tenants: options.allTenants ? 1 : undefined,
         image: options.image,
+        deleted: options.deleted ? 'true' : undefined,
+        status: options.status,
         limit,
         marker,
       };
@@ -118,6 +152,7 @@ export class NovaClient {
         path: '/servers/detail',
         query,
         expect: [200],
+        ...((await this.listsDownCells()) ? { microversion: DOWN_CELLS_MICROVERSION } : {}),
       });
       const page = parseJson<{ servers: Server[]; servers_links?: { rel: string }[] }>(
         reply,
@@ -149,14 +184,29 @@ export class NovaClient {
     return parseJson<{ server: Server }>(reply, `compute: GET /servers/${id}`).server;
   }
 
-  /** Deletes a server; one already gone counts as deleted (returns false). */
+  /**
+   * Deletes a server; one already gone counts as deleted (returns false). A server a cloud
+   * with reclaim_instance_interval has already soft-deleted is force-deleted: a second DELETE
+   * would leave it stuck in task_state `deleting`, beyond both reclaim and force-delete.
+   */
   async deleteServer(id: string): Promise<boolean> {
     const reply = await this.#call({
+      method: 'GET',
+      path: `/servers/${encodeURIComponent(id)}`,
+      expect: [200, 404],
+    });
+    if (reply.status === 404) return false;
+    const { server } = parseJson<{ server: Server }>(reply, `compute: GET /servers/${id}`);
+    if (server.status === 'SOFT_DELETED') {
+      await this.forceDeleteServer(id);
+      return true;
+    }
+    const deleted = await this.#call({
       method: 'DELETE',
       path: `/servers/${encodeURIComponent(id)}`,
       expect: [204, 404],
     });
-    return reply.status === 204;
+    return deleted.status === 204;
   }
 
   async getConsoleOutput(id: string, lines?: number): Promise<string> {
@@ -205,8 +255,35 @@ export class NovaClient {
     });
   }
 
-  /** Waits until the server is gone (404). */
+  /**
+   * Waits until the server is gone (404). On a cloud that keeps deleted servers for a while
+   * (reclaim_instance_interval), a delete only soft-deletes: the caller wants it gone, so a
+   * SOFT_DELETED server is force-deleted (once).
+   */
   waitForServerGone(id: string, timeoutMs: number): Promise<void> {
-    return pollUntilGone(`server ${id}`, () => this.getServer(id), timeoutMs, this.#signal);
+    let forced = false;
+    return pollUntilGone(
+      `server ${id}`,
+      async () => {
+        const server = await this.getServer(id);
+        if (server.status === 'SOFT_DELETED' && !forced) {
+          forced = true;
+          await this.forceDeleteServer(id);
+        }
+        return server;
+      },
+      timeoutMs,
+      this.#signal,
+    );
+  }
+
+  /** Deletes a soft-deleted server for good (Nova answers 409 for one that is not). */
+  async forceDeleteServer(id: string): Promise<void> {
+    await this.#call({
+      method: 'POST',
+      path: `/servers/${encodeURIComponent(id)}/action`,
+      json: { forceDelete: null },
+      expect: [202, 404],
+    });
   }
 }

@@ -63,7 +63,9 @@ export interface Plan {
     action: 'remove-dead-candidate' | 'resume-reap';
     because: string;
   }[];
-  scanned: { servers: number; volumes: number };
+  /** What the usage scan read; `incomplete` says why it could not prove anything unused
+   * (then no reap is planned). */
+  scanned: { servers: number; volumes: number; incomplete: string[] };
 }
 
 const CHECKS_AT_ONCE = 4;
@@ -78,10 +80,14 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
     usage: [],
     reaps: [],
     repairs: [],
-    scanned: { servers: 0, volumes: 0 },
+    scanned: { servers: 0, volumes: 0, incomplete: [] },
   };
   const [checks, usage] = await Promise.all([previewAll(deps), scanUsage(deps.nova, deps.cinder)]);
-  plan.scanned = { servers: usage.servers, volumes: usage.volumes };
+  plan.scanned = {
+    servers: usage.servers,
+    volumes: usage.volumes,
+    incomplete: usage.incomplete,
+  };
 
   for (const series of deps.series) {
     const images = deps.images.filter((i) => imageProperty(i, PROPERTY.series) === series.id);
@@ -139,7 +145,7 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
       const ops = diffImage(decision.image, decision.desired);
       const name = decision.image.name ?? '';
       if (ops.length) plan.usage.push({ series: series.id, imageId: decision.image.id, name, ops });
-      if (decision.reap)
+      if (decision.reap && usage.incomplete.length === 0)
         plan.reaps.push({
           series: series.id,
           imageId: decision.image.id,

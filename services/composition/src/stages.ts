@@ -202,6 +202,8 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           await events.record({ type: 'unused', series, imageId });
           return runtime.enqueue(reapQueue, { series, imageId });
         },
+        onWithheld: (series, imageId, because) =>
+          events.record({ type: 'kept-in-use', series, imageId, detail: because }),
       });
     },
 

@@ -146,7 +146,11 @@ export const planSchema = z
         }),
       )
       .describe("the janitor's repairs besides names: dead candidates, stranded reaps"),
-    scanned: z.object({ servers: z.number().int(), volumes: z.number().int() }),
+    scanned: z.object({
+      servers: z.number().int(),
+      volumes: z.number().int(),
+      incomplete: z.array(z.string()),
+    }),
   })
   .meta({ id: 'Plan' });
 

@@ -116,7 +116,7 @@ const plan: Plan = {
       because: 'a candidate (queued) for 30.0 h: its upload is long over',
     },
   ],
-  scanned: { servers: 3, volumes: 2 },
+  scanned: { servers: 3, volumes: 2, incomplete: [] },
 };
 const recent: LifecycleEvent[] = [
   { type: 'reaped', series: 'debian-12', imageId: 'gone', detail: 'unused', at: plan.at },

@@ -52,10 +52,14 @@ def main():
                                 region_id=REGION)
     # list by name (find_role would first GET /roles/<name> and log a 404 traceback)
     roles = {r.name: r for r in idn.roles() if r.name in ('admin', 'member')}
+    # the role service tokens carry: Cinder lets only a request with a service token delete
+    # an attachment Nova uses (detaching the volume of a deleted boot-from-volume server)
+    roles['service'] = idn.create_role(name='service')
     service = idn.create_project(name='service', domain_id='default')
     for u in SERVICE_USERS:
         user = idn.create_user(name=u, password=u + 'pass', domain_id='default')
         idn.assign_project_role_to_user(service, user, roles['admin'])
+        idn.assign_project_role_to_user(service, user, roles['service'])
 
     ids = {}
     for cloud, (uname, pw, pname, role) in CLOUDS.items():

@@ -100,6 +100,8 @@ export function planLines(plan: Plan): string[] {
     lines.push(`reap      ${r.series} ${r.imageId} "${r.name}" (${r.version})`);
   for (const r of plan.repairs)
     lines.push(`repair    ${r.series} ${r.imageId} "${r.name}": ${r.action} (${r.because})`);
+  for (const reason of plan.scanned.incomplete)
+    lines.push(`no reaps  usage scan incomplete: ${reason}`);
   lines.push(
     `plan: ${plan.downloads.length} download(s), ${plan.rejected.length} rejection(s), ${plan.renames.length} image(s) to patch, ${plan.reaps.length} reap(s), ${plan.repairs.length} repair(s); usage from ${plan.scanned.servers} server(s) and ${plan.scanned.volumes} volume(s); nothing was changed`,
   );

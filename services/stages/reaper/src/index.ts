@@ -1,1 +1,1 @@
-export { reap, usersOf, type ReapDeps, type ReapOutcome } from './reap.ts';
+export { reap, usageHold, type ReapDeps, type ReapOutcome } from './reap.ts';

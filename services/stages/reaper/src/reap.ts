@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROPERTY } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
-import { listManagedImages } from '@imagecycle/inventory';
+import { listManagedImages, scanUsage } from '@imagecycle/inventory';
 import { newestUploadFirst, REAPABLE_STATES, reapRefusal } from '@imagecycle/lifecycle';
 import {
   type CinderClient,
@@ -43,19 +43,19 @@ export type ReapOutcome =
   | { imageId: string; outcome: 'refused'; because: string }
   | { imageId: string; outcome: 'gone' };
 
-/** Whatever uses the image now: servers (by Nova's image filter) and volumes made from it. */
-export async function usersOf(
+/**
+ * Why the image must stay because of its usage, or undefined when nothing uses it: servers
+ * (Nova's image filter, soft-deleted ones included) and volumes made from it. A scan that
+ * cannot prove itself complete (Cinder not admin, a cell that does not answer) keeps it too.
+ */
+export async function usageHold(
   deps: Pick<ReapDeps, 'nova' | 'cinder'>,
   imageId: string,
-): Promise<string[]> {
-  const users: string[] = [];
-  for await (const server of deps.nova.listServers({ allTenants: true, image: imageId }))
-    users.push(`server ${server.id} (${server.status})`);
-  for await (const volume of deps.cinder.listVolumes({ allTenants: true })) {
-    if (volume.volume_image_metadata?.image_id === imageId)
-      users.push(`volume ${volume.id} (${volume.status})`);
-  }
-  return users;
+): Promise<string | undefined> {
+  const scan = await scanUsage(deps.nova, deps.cinder, { image: imageId });
+  if (scan.incomplete.length) return `usage scan incomplete: ${scan.incomplete.join('; ')}`;
+  const users = scan.usedBy.get(imageId);
+  return users?.length ? `in use by ${users.join(', ')}` : undefined;
 }
 
 /** Why this image must never be reaped, or undefined when it may be (the lifecycle's guard). */
@@ -127,8 +127,8 @@ export async function reap(
 
   // What the image was, for the record once it is gone.
   const was = { name: image.name ?? '', version: imageProperty(image, PROPERTY.version) ?? '' };
-  const before = await usersOf(deps, imageId);
-  if (before.length) return keep(`in use by ${before.join(', ')}`);
+  const before = await usageHold(deps, imageId);
+  if (before) return keep(before);
   if (deps.dryRun) return { imageId, outcome: 'would-delete', ...was };
 
   await deps.glance.applyImage(image, { properties: { [PROPERTY.state]: 'retiring' } });
@@ -137,8 +137,8 @@ export async function reap(
   await (deps.wait ?? settle)(deps.settleMs ?? 10 * 60_000, signal);
   signal?.throwIfAborted(); // a `wait` that ignored the signal
 
-  const after = await usersOf(deps, imageId);
-  if (after.length) return keep(`in use by ${after.join(', ')} (found after deactivation)`);
+  const after = await usageHold(deps, imageId);
+  if (after) return keep(`${after} (found after deactivation)`);
   await deps.glance.deleteImage(imageId);
   return { imageId, outcome: 'deleted', ...was };
 }

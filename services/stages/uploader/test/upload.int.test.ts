@@ -113,7 +113,7 @@ async function serverRecordsSince(since: Date): Promise<Server[]> {
     expect: [200],
   });
   return (JSON.parse(reply.body) as { servers: Server[] }).servers.filter((server) =>
-    server.name.startsWith('imagecycle-smoke-'),
+    server.name?.startsWith('imagecycle-smoke-'),
   );
 }
 
@@ -269,7 +269,7 @@ describe('upload', () => {
     const smokeServers = async () =>
       new Set(
         (await listAllServers(service, { allTenants: true }))
-          .filter((s) => s.name.startsWith('imagecycle-smoke-'))
+          .filter((s) => s.name?.startsWith('imagecycle-smoke-'))
           .map((s) => s.id),
       );
     const before = await smokeServers();

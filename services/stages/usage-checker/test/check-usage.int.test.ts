@@ -11,6 +11,7 @@ import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import {
   createVolume,
   deleteVolume,
+  listAllServers,
   waitForVolumeGone,
   waitForVolumeStatus,
 } from '@imagecycle/test/support/openstack-test-calls';
@@ -122,9 +123,28 @@ describe('checkUsage', () => {
     );
   });
 
-  it('day 8: the unused image is reaped; the used ones and the protected one are kept', async () => {
+  it('day 8, but Cinder answers for one project only: nothing is reaped, the image says why', async () => {
     clock += 8 * DAY;
+    const withheld: string[] = [];
+    const narrowed: UsageDeps = {
+      ...deps,
+      cinder: tenant.cinder, // not admin: all_tenants is dropped without a word
+      onWithheld: (_s, id, because) => Promise.resolve(void withheld.push(`${id}: ${because}`)),
+    };
+    const report = await checkUsage(narrowed);
+    expect(reaped).toEqual([]);
+    expect(report.incomplete.join('\n')).toMatch(/no admin role/);
+    expect(withheld).toHaveLength(1);
+    expect(withheld[0]).toMatch(new RegExp(`^${images.unused}: usage scan incomplete: `));
+    expect(await prop(images.unused, PROPERTY.keptBecause)).toMatch(/^usage scan incomplete: /);
+    // the same doubt on the next pass: no second event
+    await checkUsage(narrowed);
+    expect(withheld).toHaveLength(1);
+  });
+
+  it('day 8: the unused image is reaped; the used ones and the protected one are kept', async () => {
     const report = await checkUsage(deps);
+    expect(await prop(images.unused, PROPERTY.keptBecause)).toBeUndefined(); // the doubt's mark is gone
     expect(reaped).toEqual([images.unused]);
     expect(report.kept.find((k) => k.imageId === images.protected)?.because).toBe('protected');
     expect(await prop(images.unused, PROPERTY.unusedSince)).toBe('2026-12-01T04:00:00.000Z');
@@ -152,6 +172,12 @@ describe('checkUsage', () => {
 
   it('a second pass on the same day sends no PATCH, and the usage lookups do not grow with images', async () => {
     clock += 3600 * 1000; // later the same day: nothing new to record
+    // what Nova lists: live servers, and (deleted=true&status=SOFT_DELETED) soft-deleted ones
+    // together with servers deleted for good after a soft delete, which the scan drops
+    const live = (await listAllServers(service, { allTenants: true })).length;
+    const soft = (
+      await listAllServers(service, { allTenants: true, deleted: true, status: 'SOFT_DELETED' })
+    ).length;
     const requests = countRequests(service);
     const report = await checkUsage(deps);
     requests.stop();
@@ -159,8 +185,11 @@ describe('checkUsage', () => {
     expect(requests.of({ service: 'image', method: 'PATCH' })).toBe(0);
     const novaCalls = requests.of({ service: 'compute' });
     const cinderCalls = requests.of({ service: 'block-storage' });
-    // pages of 2: calls follow servers and volumes of the whole cloud, not the 4 images
-    expect(novaCalls).toBe(Math.floor(report.servers / 2) + 1);
-    expect(cinderCalls).toBe(Math.floor(report.volumes / 2) + 1);
+    // pages of 2: calls follow servers (live, then soft-deleted) and volumes of the whole
+    // cloud, not the 4 images
+    expect(report.servers).toBe(live + report.softDeleted);
+    expect(novaCalls).toBe(Math.floor(live / 2) + 1 + Math.floor(soft / 2) + 1);
+    // and one probe that proves the listing is not narrowed to one project
+    expect(cinderCalls).toBe(Math.floor(report.volumes / 2) + 1 + 1);
   });
 });
