@@ -29,8 +29,9 @@ function describe(value: unknown): string {
     const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
     return `the string ${JSON.stringify(shown)}`;
   }
-  if (typeof value === 'object') return 'an object';
-  return `the ${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean')
+    return `the ${typeof value} ${value}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 /** One document's reader: every error names the feed, the document and the path. */
