@@ -573,6 +573,17 @@ describe('Flatcar', () => {
     const r = mirror.latest('flatcar-stable') as PublishedRelease;
     expect(vars.FLATCAR_VERSION_ID).toBe(r.version);
     expect(vars.FLATCAR_VERSION).toBe(r.version);
+    expect(Object.keys(vars)).toEqual([
+      'FLATCAR_BUILD',
+      'FLATCAR_BRANCH',
+      'FLATCAR_PATCH',
+      'FLATCAR_VERSION',
+      'FLATCAR_VERSION_ID',
+      'FLATCAR_BUILD_ID',
+      'FLATCAR_SDK_VERSION',
+    ]);
+    expect(`${vars.FLATCAR_BUILD}.${vars.FLATCAR_BRANCH}.${vars.FLATCAR_PATCH}`).toBe(r.version);
+    expect(vars.FLATCAR_BUILD_ID).toMatch(/^"\d{4}-\d{2}-\d{2}-\d{4}"$/);
     const dir = mirror.url(
       `/stable.release.flatcar-linux.net/amd64-usr/${vars.FLATCAR_VERSION_ID}/`,
     );
