@@ -2,73 +2,64 @@
 // qcow2.xz disk carries the sha256 of the .xz, optionally of the qcow2 inside, and a
 // detached signature. Its release id's date is a snapshot date: the stream's
 // last-modified is when it was published.
-import { z } from 'zod';
-import { FeedError } from './errors.ts';
-import { issuePath, parseJsonDocument } from './text.ts';
+//
+// A real stream carries every architecture, dozens of artifacts, formats whose members
+// differ (metal's `pxe` has kernel/initramfs/rootfs and no disk) and an `images` member
+// per architecture. Only the one path below is read and checked; everything else - other
+// architectures, artifacts, formats, fields, top-level members - is never looked at.
+import { HEX64, JsonReader } from './json-path.ts';
+import { parseJsonDocument } from './text.ts';
 import type { ParsedRelease } from './types.ts';
 
 const FEED = 'fedora-coreos';
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits');
-
-const streamSchema = z.object({
-  metadata: z.object({ 'last-modified': z.string().min(10) }),
-  architectures: z.record(
-    z.string(),
-    z.object({
-      artifacts: z.record(
-        z.string(),
-        z.object({
-          release: z.string().min(1),
-          formats: z.record(
-            z.string(),
-            z.object({
-              disk: z.object({
-                location: z.url(),
-                sha256,
-                'uncompressed-sha256': sha256.optional(),
-                signature: z.url().optional(),
-              }),
-            }),
-          ),
-        }),
-      ),
-    }),
-  ),
-});
+const FORMAT = 'qcow2.xz';
 
 export function parseCoreosStream(
   text: string,
   options: { streamUrl: string; arch?: string },
 ): ParsedRelease[] {
   const source = options.streamUrl;
-  const parsed = streamSchema.safeParse(parseJsonDocument(FEED, source, text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FeedError(FEED, source, issue?.message ?? 'invalid', issuePath(issue?.path ?? []));
-  }
   const arch = options.arch ?? 'x86_64';
-  const openstack = parsed.data.architectures[arch]?.artifacts.openstack;
-  if (!openstack) throw new FeedError(FEED, source, `no openstack artifact for ${arch}`);
-  const disk = openstack.formats['qcow2.xz']?.disk;
-  if (!disk)
-    throw new FeedError(
-      FEED,
-      source,
-      'the openstack artifact has no qcow2.xz disk',
-      `architectures.${arch}.artifacts.openstack.formats`,
-    );
-  const published = parsed.data.metadata['last-modified'];
-  if (Number.isNaN(Date.parse(published)))
-    throw new FeedError(FEED, source, `last-modified "${published}" is not a date`);
-  const uncompressed = disk['uncompressed-sha256'];
+  const json = new JsonReader(FEED, source);
+  const root = json.object(parseJsonDocument(FEED, source, text), []);
+
+  const metadata = json.child(root, [], 'metadata');
+  const published = json.string(metadata, ['metadata'], 'last-modified');
+  if (published.length < 10 || Number.isNaN(Date.parse(published)))
+    json.fail(['metadata', 'last-modified'], `"${published.slice(0, 40)}" is not a date`);
+
+  const architectures = json.child(root, [], 'architectures');
+  if (!Object.hasOwn(architectures, arch))
+    json.fail(['architectures'], `no ${arch} architecture in the stream`);
+  const archPath = ['architectures', arch];
+  const artifacts = json.child(json.object(architectures[arch], archPath), archPath, 'artifacts');
+  const artifactsPath = [...archPath, 'artifacts'];
+  if (!Object.hasOwn(artifacts, 'openstack'))
+    json.fail(artifactsPath, `no openstack artifact for ${arch}`);
+  const openstackPath = [...artifactsPath, 'openstack'];
+  const openstack = json.object(artifacts.openstack, openstackPath);
+  const release = json.string(openstack, openstackPath, 'release');
+  const formats = json.child(openstack, openstackPath, 'formats');
+  const formatsPath = [...openstackPath, 'formats'];
+  if (!Object.hasOwn(formats, FORMAT))
+    json.fail(formatsPath, `the openstack artifact has no ${FORMAT} format`);
+  const formatPath = [...formatsPath, FORMAT];
+  const diskPath = [...formatPath, 'disk'];
+  const disk = json.child(json.object(formats[FORMAT], formatPath), formatPath, 'disk');
+
+  const location = json.url(disk, diskPath, 'location');
+  const sha256 = json.string(disk, diskPath, 'sha256', HEX64);
+  const uncompressed = json.optionalString(disk, diskPath, 'uncompressed-sha256', HEX64);
+  const signature = json.optionalUrl(disk, diskPath, 'signature');
+
   return [
     {
-      version: openstack.release,
+      version: release,
       buildDate: new Date(published).toISOString().slice(0, 10),
-      url: disk.location,
+      url: location,
       diskFormat: 'qcow2',
       compression: 'xz',
-      checksum: { algorithm: 'sha256', value: disk.sha256.toLowerCase() },
+      checksum: { algorithm: 'sha256', value: sha256.toLowerCase() },
       ...(uncompressed
         ? {
             uncompressedChecksum: {
@@ -78,8 +69,8 @@ export function parseCoreosStream(
           }
         : {}),
       properties: {},
-      signatureRef: disk.signature
-        ? { kind: 'detached', signedUrl: disk.location, signatureUrl: disk.signature }
+      signatureRef: signature
+        ? { kind: 'detached', signedUrl: location, signatureUrl: signature }
         : { kind: 'none' },
     },
   ];

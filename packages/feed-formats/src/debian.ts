@@ -1,9 +1,9 @@
 // Debian's cloud images: dated build directories `YYYYMMDD-NNNN/` (never the `latest/`
 // link), a JSON manifest per build (a `List` of Build and Upload items; the digest is
 // `sha512:` + base64 without padding), and SHA512SUMS to cross-check it. No signature.
-import { z } from 'zod';
 import { FeedError } from './errors.ts';
-import { issuePath, parseJsonDocument } from './text.ts';
+import { JsonReader } from './json-path.ts';
+import { parseJsonDocument, resolveUrl } from './text.ts';
 import type { ParsedRelease } from './types.ts';
 
 const FEED = 'debian';
@@ -36,25 +36,6 @@ export function parseDirectoryListing(html: string, listingUrl: string): string[
     .map((dir) => new URL(dir, base).toString());
 }
 
-const manifestSchema = z.object({
-  kind: z.literal('List'),
-  items: z.array(
-    z.looseObject({
-      kind: z.string(),
-      metadata: z
-        .looseObject({
-          labels: z.record(z.string(), z.string()).optional(),
-          annotations: z.record(z.string(), z.string()).optional(),
-        })
-        .optional(),
-      data: z.looseObject({
-        ref: z.string().optional(),
-        info: z.looseObject({ version: z.string().optional() }).optional(),
-      }),
-    }),
-  ),
-});
-
 export interface DebianOptions {
   manifestUrl: string;
   /** `.../images/cloud/`: Upload refs are relative to it. */
@@ -62,37 +43,81 @@ export interface DebianOptions {
   format?: 'qcow2' | 'raw';
 }
 
+const FORMAT_LABEL = 'upload.cloud.debian.org/image-format';
+const DIGEST_ANNOTATION = 'cloud.debian.org/digest';
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `item.metadata.labels[label]`, or undefined wherever the item has another shape. */
+function labelOf(item: Record<string, unknown>, label: string): unknown {
+  const metadata = item.metadata;
+  if (!isObject(metadata) || !isObject(metadata.labels)) return undefined;
+  return Object.hasOwn(metadata.labels, label) ? metadata.labels[label] : undefined;
+}
+
+/**
+ * The release one build manifest describes. A manifest is a `List` whose items are read
+ * only where they matter: the first `Build` item's `data.info.version`, and the `Upload`
+ * item labelled with the wanted image format (its `data.ref` and its digest annotation).
+ * Other items, other kinds, other formats, labels, annotations and members are never
+ * looked at; a malformed member on the read path is an error naming it (`items[2].data.ref`).
+ */
 export function parseDebianManifest(text: string, options: DebianOptions): ParsedRelease {
   const source = options.manifestUrl;
-  const parsed = manifestSchema.safeParse(parseJsonDocument(FEED, source, text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FeedError(FEED, source, issue?.message ?? 'invalid', issuePath(issue?.path ?? []));
-  }
-  const build = parsed.data.items.find((item) => item.kind === 'Build');
-  const version = build?.data.info?.version;
-  if (!version) throw new FeedError(FEED, source, 'no Build item with data.info.version');
+  const json = new JsonReader(FEED, source);
+  const root = json.object(parseJsonDocument(FEED, source, text), []);
+  if (root.kind !== 'List')
+    json.fail(['kind'], `expected "List", found ${JSON.stringify(root.kind) ?? 'nothing'}`);
+  const items = json.array(root.items, ['items']);
+  const indexed = items
+    .map((item, index) => ({ item, index }))
+    .filter((x): x is { item: Record<string, unknown>; index: number } => isObject(x.item));
+
+  const build = indexed.find(({ item }) => item.kind === 'Build');
+  if (!build) return json.fail(['items'], 'no Build item');
+  const buildPath = ['items', build.index];
+  const data = json.child(build.item, buildPath, 'data');
+  const info = json.child(data, [...buildPath, 'data'], 'info');
+  const version = json.string(info, [...buildPath, 'data', 'info'], 'version', {
+    pattern: /^\d{8}-\d+$/,
+    what: 'a build version YYYYMMDD-NNNN',
+  });
+
   const format = options.format ?? 'qcow2';
-  const upload = parsed.data.items.find(
-    (item) =>
-      item.kind === 'Upload' &&
-      item.metadata?.labels?.['upload.cloud.debian.org/image-format'] === format,
+  const upload = indexed.find(
+    ({ item }) => item.kind === 'Upload' && labelOf(item, FORMAT_LABEL) === format,
   );
-  if (!upload?.data.ref) throw new FeedError(FEED, source, `no Upload item of format ${format}`);
-  const digest = upload.metadata?.annotations?.['cloud.debian.org/digest'];
-  if (!digest?.startsWith('sha512:'))
-    throw new FeedError(FEED, source, 'Upload item has no sha512 digest annotation');
+  if (!upload) return json.fail(['items'], `no Upload item of format ${format}`);
+  const uploadPath = ['items', upload.index];
+  const ref = json.string(
+    json.child(upload.item, uploadPath, 'data'),
+    [...uploadPath, 'data'],
+    'ref',
+  );
+  const metadataPath = [...uploadPath, 'metadata'];
+  const annotations = json.child(
+    json.child(upload.item, uploadPath, 'metadata'),
+    metadataPath,
+    'annotations',
+  );
+  const digestPath = [...metadataPath, 'annotations'];
+  const digest = json.string(annotations, digestPath, DIGEST_ANNOTATION);
+  if (!digest.startsWith('sha512:'))
+    json.fail([...digestPath, DIGEST_ANNOTATION], `"${digest.slice(0, 20)}" is no sha512 digest`);
   const base64 = digest.slice('sha512:'.length);
   if (!/^[A-Za-z0-9+/]{86}$/.test(base64))
-    throw new FeedError(FEED, source, `digest "${digest}" is not unpadded base64 of 64 bytes`);
+    json.fail(
+      [...digestPath, DIGEST_ANNOTATION],
+      `digest "${digest.slice(0, 100)}" is not unpadded base64 of 64 bytes`,
+    );
   const value = Buffer.from(base64, 'base64').toString('hex');
-  const date = /^(\d{4})(\d{2})(\d{2})-\d+$/.exec(version);
-  if (!date) throw new FeedError(FEED, source, `version "${version}" is not YYYYMMDD-NNNN`);
-  const root = options.imagesRoot.endsWith('/') ? options.imagesRoot : `${options.imagesRoot}/`;
+  const date = /^(\d{4})(\d{2})(\d{2})-\d+$/.exec(version) as RegExpExecArray;
+  const base = options.imagesRoot.endsWith('/') ? options.imagesRoot : `${options.imagesRoot}/`;
   return {
     version,
     buildDate: `${date[1]}-${date[2]}-${date[3]}`,
-    url: new URL(upload.data.ref, root).toString(),
+    url: resolveUrl(FEED, source, ref, base),
     diskFormat: format,
     compression: 'none',
     checksum: { algorithm: 'sha512', value },

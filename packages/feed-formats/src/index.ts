@@ -23,6 +23,7 @@ export {
 export { parseCoreosStream } from './coreos.ts';
 export {
   parseFlatcarVersion,
+  flatcarVersion,
   parseFlatcarDigests,
   flatcarRelease,
   flatcarImageUrl,

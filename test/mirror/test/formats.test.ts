@@ -277,18 +277,49 @@ describe('Debian', () => {
     }
   });
 
+  it('has one manifest per vendor and arch, each naming its own files with their digests', async () => {
+    const r = extra.debianNext as PublishedRelease;
+    const sums = parseGnuSums(await getText(dirOf(r.image.url) + 'SHA512SUMS'), 128);
+    const manifests = [...sums.keys()].filter((name) => name.endsWith('.json'));
+    expect(manifests).toHaveLength(12);
+    for (const name of manifests) {
+      const [, vendor, arch] = /^debian-12-(\w+)-(\w+)-\d{8}-\d+\.json$/.exec(name) ?? [];
+      const manifest = await getJson<Manifest>(dirOf(r.image.url) + name);
+      const builds = manifest.items.filter((i) => i.kind === 'Build');
+      expect(builds).toHaveLength(1);
+      expect(builds[0]?.data.info).toMatchObject({ vendor, arch, version: r.version });
+      const uploads = manifest.items.filter((i) => i.kind === 'Upload');
+      const refs = uploads.map((u) => u.data.ref?.split('/').at(-1));
+      const stem = name.replace(/\.json$/, '');
+      expect(refs.sort()).toEqual(
+        [...sums.keys()].filter((f) => f.startsWith(`${stem}.`) && f !== name).sort(),
+      );
+      for (const u of uploads) {
+        expect(u.metadata.labels['debian.org/arch']).toBe(arch);
+        const bytes = await getOk(
+          mirror.url('/cloud.debian.org/images/cloud/') + (u.data.ref ?? ''),
+        );
+        expect(u.metadata.annotations?.['cloud.debian.org/digest']).toBe(debianDigestOf(bytes));
+      }
+    }
+  });
+
   it('has SHA512SUMS (two spaces) matching every file, a raw inside the tar.xz, and latest/ on the newest', async () => {
     const r = extra.debianNext as PublishedRelease;
     const sums = parseGnuSums(await getText(dirOf(r.image.url) + 'SHA512SUMS'), 128);
-    expect([...sums.keys()].sort()).toEqual(
-      ['.json', '.qcow2', '.raw', '.tar.xz']
-        .map((s) => `debian-12-genericcloud-amd64-${r.version}${s}`)
-        .concat([
-          `debian-12-generic-amd64-${r.version}.qcow2`,
-          `debian-12-genericcloud-arm64-${r.version}.qcow2`,
-        ])
-        .sort(),
+    // every image of the build, as cloud.debian.org lists it: vendor x arch x kind
+    const images: Array<[string, string[], string[]]> = [
+      ['azure', ['amd64', 'arm64'], ['.json', '.tar.xz']],
+      ['ec2', ['amd64', 'arm64'], ['.json', '.tar.xz']],
+      ['generic', ['amd64', 'arm64', 'ppc64el'], ['.json', '.qcow2', '.raw', '.tar.xz']],
+      ['genericcloud', ['amd64', 'arm64'], ['.json', '.qcow2', '.raw', '.tar.xz']],
+      ['nocloud', ['amd64', 'arm64', 'ppc64el'], ['.json', '.qcow2', '.raw', '.tar.xz']],
+    ];
+    const expected = images.flatMap(([vendor, arches, kinds]) =>
+      arches.flatMap((arch) => kinds.map((k) => `debian-12-${vendor}-${arch}-${r.version}${k}`)),
     );
+    expect(expected).toHaveLength(40);
+    expect([...sums.keys()].sort()).toEqual(expected.sort());
     for (const [file, hex] of sums)
       expect(sha512(await getOk(dirOf(r.image.url) + file))).toBe(hex);
     const tar = await decompress(
@@ -449,6 +480,88 @@ describe('Fedora CoreOS', () => {
   });
 });
 
+describe('Fedora CoreOS, the whole stream', () => {
+  interface File {
+    location: string;
+    signature: string;
+    sha256: string;
+    'uncompressed-sha256'?: string;
+  }
+  type Formats = Record<string, Record<string, File>>;
+  interface Arch {
+    artifacts: Record<string, { release: string; formats: Formats }>;
+    images: Record<string, Record<string, unknown>>;
+  }
+
+  it('carries every architecture, every artifact, pxe without a disk, and cloud images', async () => {
+    const stream = await getJson<{ architectures: Record<string, Arch> }>(
+      mirror.feedUrl('fedora-coreos-stable'),
+    );
+    const r = mirror.latest('fedora-coreos-stable') as PublishedRelease;
+    const archs = stream.architectures;
+    expect(Object.keys(archs)).toEqual(['aarch64', 'ppc64le', 's390x', 'x86_64']);
+    const names = (arch: string) => Object.keys(archs[arch]?.artifacts ?? {});
+    expect(names('x86_64')).toEqual([
+      'aliyun',
+      'applehv',
+      'aws',
+      'azure',
+      'azurestack',
+      'digitalocean',
+      'exoscale',
+      'gcp',
+      'hetzner',
+      'hyperv',
+      'ibmcloud',
+      'kubevirt',
+      'metal',
+      'nutanix',
+      'openstack',
+      'oraclecloud',
+      'proxmoxve',
+      'qemu',
+      'virtualbox',
+      'vmware',
+      'vultr',
+    ]);
+    expect(names('ppc64le')).toEqual(['metal', 'openstack', 'powervs', 'qemu']);
+    for (const [arch, a] of Object.entries(archs)) {
+      expect(Object.keys(a.artifacts.metal?.formats ?? {})).toEqual([
+        '4k.raw.xz',
+        'iso',
+        'pxe',
+        'raw.xz',
+      ]);
+      const pxe = a.artifacts.metal?.formats.pxe ?? {};
+      expect(Object.keys(pxe)).toEqual(['kernel', 'initramfs', 'rootfs']);
+      expect(pxe.kernel?.location).toMatch(new RegExp(`-live-kernel\\.${arch}$`));
+      for (const { release, formats } of Object.values(a.artifacts)) {
+        expect(release).toBe(r.version);
+        for (const [format, members] of Object.entries(formats))
+          for (const file of Object.values(members)) {
+            expect(file.location).toContain(`/builds/${r.version}/${arch}/`);
+            expect(file.signature).toBe(`${file.location}.sig`);
+            expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
+            // a digest of what is inside only where the whole file is compressed
+            expect('uncompressed-sha256' in file, `${arch} ${format}`).toBe(
+              /\.(xz|gz|zip)$/.test(format) && format !== 'tar.gz',
+            );
+          }
+      }
+    }
+    expect(Object.keys(archs.x86_64?.images ?? {})).toEqual(['aws', 'gcp', 'kubevirt']);
+    expect(Object.keys(archs.aarch64?.images ?? {})).toEqual(['aws', 'gcp']);
+    expect(archs.ppc64le?.images).toEqual({});
+    expect(Object.keys(archs.x86_64?.images.aws?.regions ?? {})).toContain('eu-central-1');
+    // only x86_64's openstack and qemu disks are served
+    const x86 = archs.x86_64?.artifacts;
+    expect(x86?.openstack?.formats['qcow2.xz']?.disk?.location).toBe(r.image.url);
+    expect(
+      (await getOk(x86?.qemu?.formats['qcow2.xz']?.disk?.location ?? '')).length,
+    ).toBeGreaterThan(0);
+  });
+});
+
 describe('Flatcar', () => {
   it('version.txt names the pinned dir; DIGESTS (SHA512 section), .DIGESTS.asc and .sig all check out', async () => {
     const vars = Object.fromEntries(
@@ -460,6 +573,17 @@ describe('Flatcar', () => {
     const r = mirror.latest('flatcar-stable') as PublishedRelease;
     expect(vars.FLATCAR_VERSION_ID).toBe(r.version);
     expect(vars.FLATCAR_VERSION).toBe(r.version);
+    expect(Object.keys(vars)).toEqual([
+      'FLATCAR_BUILD',
+      'FLATCAR_BRANCH',
+      'FLATCAR_PATCH',
+      'FLATCAR_VERSION',
+      'FLATCAR_VERSION_ID',
+      'FLATCAR_BUILD_ID',
+      'FLATCAR_SDK_VERSION',
+    ]);
+    expect(`${vars.FLATCAR_BUILD}.${vars.FLATCAR_BRANCH}.${vars.FLATCAR_PATCH}`).toBe(r.version);
+    expect(vars.FLATCAR_BUILD_ID).toMatch(/^"\d{4}-\d{2}-\d{2}-\d{4}"$/);
     const dir = mirror.url(
       `/stable.release.flatcar-linux.net/amd64-usr/${vars.FLATCAR_VERSION_ID}/`,
     );

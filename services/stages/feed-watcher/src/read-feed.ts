@@ -8,6 +8,7 @@ import {
   FeedError,
   flatcarImageUrl,
   flatcarRelease,
+  flatcarVersion,
   parseBuildManifest,
   parseChecksumEntries,
   parseChecksumList,
@@ -126,8 +127,9 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
       const channelUrl = feed.baseUrl.endsWith('/') ? feed.baseUrl : `${feed.baseUrl}/`;
       const versionUrl = `${channelUrl}current/version.txt`;
       const versionTxt = await text(ctx, versionUrl);
-      const version =
-        /^FLATCAR_VERSION(?:_ID)?=(\S+)$/m.exec(versionTxt)?.[1]?.replace(/"/g, '') ?? '';
+      // the parser's own rule (FLATCAR_VERSION_ID first), so the DIGESTS read below are the
+      // ones of the release flatcarRelease() then names
+      const version = flatcarVersion(versionTxt, versionUrl);
       const imageUrl = flatcarImageUrl({ channelUrl, compression: feed.compression }, version);
       const digests = await authenticate(ctx, {
         kind: 'clearsigned',

@@ -1,7 +1,9 @@
-// Flatcar stable: `amd64-usr/current/version.txt` (KEY=value), pinned directory
+// Flatcar stable: `amd64-usr/current/version.txt` (KEY=value: FLATCAR_BUILD, _BRANCH, _PATCH,
+// _VERSION, _VERSION_ID, _BUILD_ID, _SDK_VERSION, as release builds write it), pinned directory
 // `amd64-usr/<version>/` with the OpenStack image as .img (qcow2), .img.bz2 and .img.gz,
-// each with `.DIGESTS` (MD5/SHA1/SHA512 sections), `.DIGESTS.asc` (clearsigned) and `.sig`
-// (detached, binary) by the Flatcar key's signing subkey; release dates in
+// each with `.DIGESTS` (MD5/SHA1/SHA512 sections: what flatcar/scripts' make_digests
+// writes), `.DIGESTS.asc` (clearsigned) and `.sig` (detached, binary) by the Flatcar key's
+// signing subkey; release dates in
 // www.flatcar.org/releases-json/releases-stable.json.
 import { gnuLine } from '../context.ts';
 import { compress, type Compression } from '../images.ts';
@@ -66,8 +68,9 @@ export const flatcar: UpstreamFactory = (ctx): Upstream => {
         `FLATCAR_PATCH=${patch}`,
         `FLATCAR_VERSION=${version}`,
         `FLATCAR_VERSION_ID=${version}`,
-        'FLATCAR_BUILD_ID=""',
-        `FLATCAR_SDK_VERSION=${build}.1.0`,
+        // a release build's id is its build timestamp, quoted; its SDK is the major's first
+        `FLATCAR_BUILD_ID="${mtime.toISOString().slice(0, 16).replace('T', '-').replace(':', '')}"`,
+        `FLATCAR_SDK_VERSION=${build}.0.0`,
       ];
       await ctx.text(`${dir}/version.txt`, versionTxt.join('\n') + '\n', mtime);
       releases.set(version, { date: mtime });
