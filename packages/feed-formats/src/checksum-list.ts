@@ -1,5 +1,5 @@
 // Checksum lists, GNU (`<hex>  <file>`, `<hex> *<file>`) and BSD (`SHA256 (<file>) = <hex>`,
-// with `# <file>: <n> bytes` comments). A per-series, anchored file pattern with a named
+// with `# <file>: <n> bytes` comments), plain or clearsigned. A per-series, anchored file pattern with a named
 // group `version` picks the images; look-alikes (`-latest`, `.qcow2c`, `-LVM-`...) never
 // match. Order comes from the version compare, never from the file's order.
 import type { COMPRESSIONS, DISK_FORMATS } from '@imagecycle/contracts';
@@ -19,17 +19,41 @@ export interface ChecksumEntry {
   line: number;
 }
 
-/** Every checksum line of a list, GNU or BSD style (detected per line); other lines ignored. */
+/**
+ * The checksum lines of a list for the files `wanted` picks (default: every file), GNU or BSD
+ * style (detected per line). Only a wanted file's line is validated: its digest must be
+ * `algorithm`'s length in hex, or the error names the line. Everything else is tolerated
+ * unread: other files (Vagrant boxes, ext4/LVM variants, `latest` aliases, other
+ * architectures), other algorithms (`MD5 (...) =`, md5 lists), comments and prose, and the
+ * armour of a clearsigned list (its header lines and the signature block; dash-escaped lines
+ * are unescaped).
+ */
 export function parseChecksumEntries(
   text: string,
   source: string,
   algorithm: 'sha256' | 'sha512',
+  wanted: (file: string) => boolean = () => true,
 ): ChecksumEntry[] {
   const entries: ChecksumEntry[] = [];
   const sizes = new Map<string, number>();
+  const seen = new Map<string, ChecksumEntry>();
+  const hex = new RegExp(`^[0-9a-fA-F]{${HEX[algorithm]}}$`);
+  let armour: 'none' | 'headers' | 'signature' = 'none';
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
-    const line = raw.trim();
+    let line = raw.trim();
+    const at = `line ${index + 1}`;
+    if (line === '-----BEGIN PGP SIGNED MESSAGE-----') return void (armour = 'headers');
+    if (armour === 'headers') {
+      if (line === '') armour = 'none'; // `Hash: SHA256` headers end at the first blank line
+      return;
+    }
+    if (line === '-----BEGIN PGP SIGNATURE-----') return void (armour = 'signature');
+    if (armour === 'signature') {
+      if (line === '-----END PGP SIGNATURE-----') armour = 'none';
+      return;
+    }
+    if (line.startsWith('- ')) line = line.slice(2); // dash-escaped text of a clearsigned list
     if (!line) return;
     const size = /^#\s*(.+?):\s*(\d+)(K|M|G)?\s*bytes$/i.exec(line);
     if (size) {
@@ -39,32 +63,48 @@ export function parseChecksumEntries(
       return;
     }
     if (line.startsWith('#')) return;
-    const bsd = /^(SHA256|SHA512)\s*\((.+)\)\s*=\s*([0-9a-fA-F]+)$/.exec(line);
-    const gnu = /^([0-9a-fA-F]+)\s+\*?(.+)$/.exec(line);
-    let algo: 'sha256' | 'sha512';
     let file: string;
     let value: string;
+    const bsd = /^([A-Za-z][A-Za-z0-9-]*)\s*\((.+)\)\s*=\s*(\S*)$/.exec(line);
     if (bsd) {
-      algo = bsd[1]?.toLowerCase() as 'sha256' | 'sha512';
+      // `SHA256 (<file>) = <hex>`; lines of other algorithms are not ours
+      if ((bsd[1] ?? '').toLowerCase().replace('-', '') !== algorithm) return;
       file = bsd[2] ?? '';
       value = bsd[3] ?? '';
-    } else if (gnu) {
+    } else {
+      // `<hex>  <file>` or `<hex> *<file>` (binary-mode marker)
+      const gnu = /^(\S+)\s+\*?(\S.*)$/.exec(line);
+      if (!gnu || !/^[0-9a-fA-F]+$/.test(gnu[1] ?? '')) return; // prose
       value = gnu[1] ?? '';
       file = gnu[2] ?? '';
-      algo = value.length === 128 ? 'sha512' : 'sha256';
-      if (value.length !== 64 && value.length !== 128) return; // md5/sha1 lists: not ours
-    } else {
-      return; // PGP armour lines, prose
     }
-    if (algo !== algorithm) return;
-    if (value.length !== HEX[algo])
+    if (!wanted(file)) return;
+    if (!hex.test(value))
       throw new FeedError(
         FEED,
         source,
-        `${algo} of ${file} has ${value.length} hex digits`,
-        `line ${index + 1}`,
+        `the ${algorithm} of ${file} is not ${HEX[algorithm]} hex digits: "${value.slice(0, 140)}"`,
+        at,
       );
-    entries.push({ file, algorithm: algo, value: value.toLowerCase(), line: index + 1 });
+    const entry: ChecksumEntry = {
+      file,
+      algorithm,
+      value: value.toLowerCase(),
+      line: index + 1,
+    };
+    const before = seen.get(file);
+    if (before) {
+      if (before.value !== entry.value)
+        throw new FeedError(
+          FEED,
+          source,
+          `${file} is listed twice with different ${algorithm} digests (also line ${before.line})`,
+          at,
+        );
+      return;
+    }
+    seen.set(file, entry);
+    entries.push(entry);
   });
   for (const entry of entries) {
     const size = sizes.get(entry.file);
@@ -105,7 +145,9 @@ export function parseChecksumList(text: string, options: ChecksumListOptions): P
         : { kind: 'none' };
 
   const byVersion = new Map<string, ParsedRelease>();
-  for (const entry of parseChecksumEntries(text, source, options.algorithm)) {
+  for (const entry of parseChecksumEntries(text, source, options.algorithm, (file) =>
+    pattern.test(file),
+  )) {
     const match = pattern.exec(entry.file);
     const version = match?.groups?.version;
     if (!match || !version) continue;

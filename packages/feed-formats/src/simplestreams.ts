@@ -10,28 +10,69 @@ import { compareVersions } from '@imagecycle/lifecycle';
 
 const FEED = 'simplestreams';
 
+// Only what is read is validated: the index entry that names the product, that one
+// product's versions and each version's disk item. Everything else in a real stream (other
+// content ids and datatypes, every other release and architecture, other item kinds such as
+// lxd.tar.xz with combined_* hashes, squashfs, vmdk, ova, manifests, fields added later) is
+// tolerated unread.
 const indexSchema = z.object({
   format: z.literal('index:1.0'),
-  index: z.record(
-    z.string(),
-    z.object({ datatype: z.string(), format: z.string(), path: z.string().min(1) }),
-  ),
+  index: z.record(z.string(), z.unknown()),
+});
+const indexEntrySchema = z.object({
+  datatype: z.string(),
+  format: z.string(),
+  path: z.string().min(1),
+  products: z.array(z.string()).optional(),
 });
 
-/** The URL of the image-downloads products file an index points at. */
-export function parseSimplestreamsIndex(text: string, indexUrl: string): string {
-  const parsed = indexSchema.safeParse(parseJsonDocument(FEED, indexUrl, text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FeedError(FEED, indexUrl, issue?.message ?? 'invalid', issuePath(issue?.path ?? []));
-  }
-  const entry = Object.values(parsed.data.index).find(
-    (e) => e.datatype === 'image-downloads' && e.format === 'products:1.0',
+function fail(source: string, error: z.ZodError, prefix = ''): never {
+  const issue = error.issues[0];
+  const path = issuePath(issue?.path ?? []);
+  throw new FeedError(
+    FEED,
+    source,
+    issue?.message ?? 'invalid',
+    prefix ? (path === '(root)' ? prefix : `${prefix}.${path}`) : path,
   );
-  if (!entry) throw new FeedError(FEED, indexUrl, 'no image-downloads products entry in the index');
+}
+
+/**
+ * The URL of the image-downloads products file an index points at: the entry whose
+ * `products` lists `productId` (a real index also holds image-ids entries for clouds, which
+ * are skipped unread), else the only image-downloads entry there is.
+ */
+export function parseSimplestreamsIndex(
+  text: string,
+  indexUrl: string,
+  productId?: string,
+): string {
+  const parsed = indexSchema.safeParse(parseJsonDocument(FEED, indexUrl, text));
+  if (!parsed.success) fail(indexUrl, parsed.error);
+  const downloads = Object.entries(parsed.data.index).filter(([, raw]) => {
+    const r = raw as { datatype?: unknown; format?: unknown } | null;
+    return r?.datatype === 'image-downloads' && r.format === 'products:1.0';
+  });
+  const lists = (raw: unknown) =>
+    productId !== undefined &&
+    Array.isArray((raw as { products?: unknown }).products) &&
+    (raw as { products: unknown[] }).products.includes(productId);
+  const picked =
+    downloads.find(([, raw]) => lists(raw)) ?? (downloads.length === 1 ? downloads[0] : undefined);
+  if (!picked)
+    throw new FeedError(
+      FEED,
+      indexUrl,
+      downloads.length === 0
+        ? 'no image-downloads products entry in the index'
+        : `${downloads.length} image-downloads products entries and none lists "${productId ?? '(no product given)'}"`,
+    );
+  const [contentId, raw] = picked;
+  const entry = indexEntrySchema.safeParse(raw);
+  if (!entry.success) fail(indexUrl, entry.error, `index.${contentId}`);
   // Paths in an index are relative to the directory above streams/ (the mirror root).
   const root = indexUrl.replace(/streams\/v1\/[^/]*$/, '');
-  return resolveUrl(FEED, indexUrl, entry.path, root);
+  return resolveUrl(FEED, indexUrl, entry.data.path, root);
 }
 
 const itemSchema = z.object({
@@ -42,12 +83,10 @@ const itemSchema = z.object({
 });
 const productsSchema = z.object({
   format: z.literal('products:1.0'),
-  products: z.record(
-    z.string(),
-    z.object({
-      versions: z.record(z.string(), z.object({ items: z.record(z.string(), z.unknown()) })),
-    }),
-  ),
+  products: z.record(z.string(), z.unknown()),
+});
+const productSchema = z.object({
+  versions: z.record(z.string(), z.object({ items: z.record(z.string(), z.unknown()) })),
 });
 
 const SERIAL = /^(\d{4})(\d{2})(\d{2})(?:\.(\d+))?$/;
@@ -66,18 +105,18 @@ export function parseSimplestreamsProducts(
 ): ParsedRelease[] {
   const source = options.productsUrl;
   const parsed = productsSchema.safeParse(parseJsonDocument(FEED, source, text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FeedError(FEED, source, issue?.message ?? 'invalid', issuePath(issue?.path ?? []));
-  }
-  const product = parsed.data.products[options.productId];
-  if (!product) throw new FeedError(FEED, source, `no product "${options.productId}"`);
+  if (!parsed.success) fail(source, parsed.error);
+  const raw = parsed.data.products[options.productId];
+  if (raw === undefined) throw new FeedError(FEED, source, `no product "${options.productId}"`);
+  const productWhere = `products.${options.productId}`;
+  const product = productSchema.safeParse(raw);
+  if (!product.success) fail(source, product.error, productWhere);
   const ftype = options.ftype ?? 'disk1.img';
   const base = options.releasesUrl.endsWith('/') ? options.releasesUrl : `${options.releasesUrl}/`;
 
   const releases: ParsedRelease[] = [];
-  for (const [serial, version] of Object.entries(product.versions)) {
-    const where = `products.${options.productId}.versions.${serial}`;
+  for (const [serial, version] of Object.entries(product.data.versions)) {
+    const where = `${productWhere}.versions.${serial}`;
     const date = SERIAL.exec(serial);
     if (!date)
       throw new FeedError(
@@ -86,20 +125,23 @@ export function parseSimplestreamsProducts(
         `version key "${serial}" is not a serial (YYYYMMDD[.N])`,
         where,
       );
-    const raw = Object.values(version.items).find(
-      (item) => (item as { ftype?: unknown }).ftype === ftype,
+    // The disk is the item of that ftype; when several carry it, the one keyed by it.
+    const candidates = Object.entries(version.items).filter(
+      ([, item]) => (item as { ftype?: unknown } | null)?.ftype === ftype,
     );
-    if (raw === undefined) continue; // a version without the cloud disk (e.g. only a tarball)
-    const item = itemSchema.safeParse(raw);
-    if (!item.success) {
-      const issue = item.error.issues[0];
+    if (candidates.length === 0) continue; // a version without the cloud disk (e.g. only a tarball)
+    const picked =
+      candidates.length === 1 ? candidates[0] : candidates.find(([key]) => key === ftype);
+    if (!picked)
       throw new FeedError(
         FEED,
         source,
-        issue?.message ?? 'invalid item',
-        `${where}.items.${issuePath(issue?.path ?? [])}`,
+        `${candidates.length} items have ftype ${ftype} (${candidates.map(([k]) => k).join(', ')}) and none is keyed "${ftype}"`,
+        `${where}.items`,
       );
-    }
+    const [key, rawItem] = picked;
+    const item = itemSchema.safeParse(rawItem);
+    if (!item.success) fail(source, item.error, `${where}.items.${key}`);
     const url = resolveUrl(FEED, source, item.data.path, base);
     const dir = dirnameUrl(url);
     releases.push({

@@ -3,6 +3,7 @@
 // half: nothing but FeedError, whatever the input.)
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareVersions } from '@imagecycle/lifecycle';
 import { startMirror, type Mirror } from '@imagecycle/test/mirror';
 import {
   FeedError,
@@ -75,8 +76,33 @@ function ubuntuSample(
       const indexUrl = mirror.feedUrl(distro);
       const productsUrl = parseSimplestreamsIndex(await fetchText(indexUrl), indexUrl);
       const releasesUrl = mirror.url(releasesPath);
+      // The real products file holds every release, architecture and serial (tens of MB):
+      // damage is aimed at what the parser reads, so the sample keeps the product read with
+      // the mirror's own versions and the five newest of its history, and one other product
+      // (3000 damaged copies of the whole file would take an hour). That the rest of the file
+      // changes nothing is the property in simplestreams-tolerance.test.ts.
+      const full = JSON.parse(await fetchText(productsUrl)) as {
+        products: Record<string, { versions: Record<string, unknown> }>;
+      };
+      const read = full.products[productId] as { versions: Record<string, unknown> };
+      const serials = Object.keys(read.versions).sort(compareVersions).slice(-8);
+      const other = Object.keys(full.products).find((id) => id !== productId) ?? productId;
+      const otherProduct = full.products[other] as { versions: Record<string, unknown> };
+      const trimmed = {
+        ...full,
+        products: {
+          [other]: {
+            ...otherProduct,
+            versions: Object.fromEntries(Object.entries(otherProduct.versions).slice(0, 2)),
+          },
+          [productId]: {
+            ...read,
+            versions: Object.fromEntries(serials.map((s) => [s, read.versions[s]])),
+          },
+        },
+      };
       return {
-        text: await fetchText(productsUrl),
+        text: JSON.stringify(trimmed, null, 1),
         parse: (t) => parseSimplestreamsProducts(t, { productsUrl, productId, releasesUrl }),
       };
     },

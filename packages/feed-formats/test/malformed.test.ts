@@ -68,7 +68,7 @@ describe('Ubuntu simplestreams, malformed', () => {
       '20240601': { items: { 'disk1.img': { ftype: 'disk1.img', path: 'x', sha256: 'zz' } } },
     });
     expect(() => ubuntu(bad)).toThrow(
-      /versions\.20240601\.items\.sha256.*sha256 must be 64 hex digits/,
+      /versions\.20240601\.items\.disk1\.img\.sha256\): sha256 must be 64 hex digits/,
     );
     expect(() => ubuntu(products({ daily: item('20240601') }))).toThrow(/"daily" is not a serial/);
     expect(() => ubuntu('{"format":"products:1.0","products":[]}')).toThrow(FeedError);
@@ -100,6 +100,30 @@ describe('documents', () => {
     );
     expect(decodeDocument('x', 'u', new TextEncoder().encode('\uFEFF{"a":1}'))).toBe('{"a":1}');
   });
+
+  it('names the URL and the byte offset of the first invalid UTF-8 byte', () => {
+    const at = (prefix: string, bad: number[], suffix = '') =>
+      new Uint8Array([
+        ...new TextEncoder().encode(prefix),
+        ...bad,
+        ...new TextEncoder().encode(suffix),
+      ]);
+    const url = 'https://u.test/CHECKSUM';
+    // "é" (2 bytes) and "€" (3 bytes) before the bad byte: the offset counts bytes, not characters
+    expect(() => decodeDocument('checksum-list', url, at('é€ab', [0xff], 'cd'))).toThrow(
+      'checksum-list feed https://u.test/CHECKSUM (byte 7): document is not valid UTF-8: invalid byte 0xff at byte offset 7',
+    );
+    expect(() => decodeDocument('x', url, at('abc', [0xc0, 0x80]))).toThrow('at byte offset 3'); // overlong
+    expect(() => decodeDocument('x', url, at('ab', [0xed, 0xa0, 0x80]))).toThrow(
+      'at byte offset 2',
+    ); // surrogate
+    expect(() => decodeDocument('x', url, at('abcd', [0xe2, 0x82]))).toThrow('at byte offset 4'); // cut short
+    expect(() => decodeDocument('x', url, at('a', [0xe2, 0x28, 0xa1]))).toThrow('at byte offset 1');
+    expect(decodeDocument('x', url, at('é€𝄞', []))).toBe('é€𝄞');
+    expect(() => decodeDocument('x', url, 'é'.repeat(MAX_DOCUMENT_BYTES / 2 + 1))).toThrow(
+      `document of ${MAX_DOCUMENT_BYTES + 2} bytes is larger than the ${MAX_DOCUMENT_BYTES}-byte cap`,
+    );
+  });
 });
 
 describe('checksum lists, malformed', () => {
@@ -128,7 +152,9 @@ describe('checksum lists, malformed', () => {
         filePattern: FILE_PATTERNS['centos-7'],
         algorithm: 'sha256',
       }),
-    ).toThrow(/line 1.*3 hex digits/);
+    ).toThrow(
+      /\(line 1\): the sha256 of CentOS-7-x86_64-GenericCloud-2211\.qcow2 is not 64 hex digits: "abc"/,
+    );
     const twice = `${sha('1')}  CentOS-7-x86_64-GenericCloud-2211.qcow2\n${sha('2')} *CentOS-7-x86_64-GenericCloud-2211.qcow2`;
     expect(() =>
       parseChecksumList(twice, {
@@ -136,7 +162,17 @@ describe('checksum lists, malformed', () => {
         filePattern: FILE_PATTERNS['centos-7'],
         algorithm: 'sha256',
       }),
-    ).toThrow(/two different files match version 2211/);
+    ).toThrow(
+      /\(line 2\): CentOS-7-x86_64-GenericCloud-2211\.qcow2 is listed twice with different sha256 digests \(also line 1\)/,
+    );
+    const twoFiles = `${sha('1')}  img-2211.qcow2\n${sha('2')}  img-2211.img`;
+    expect(() =>
+      parseChecksumList(twoFiles, {
+        listUrl,
+        filePattern: /img-(?<version>\d{4})\.(?:qcow2|img)/,
+        algorithm: 'sha256',
+      }),
+    ).toThrow(/\(line 2\): two different files match version 2211/);
     expect(() =>
       parseChecksumList('x', { listUrl, filePattern: /CentOS-(?<v>\d+)/, algorithm: 'sha256' }),
     ).toThrow('no named group "version"');

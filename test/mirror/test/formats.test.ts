@@ -122,12 +122,23 @@ describe('Ubuntu simplestreams', () => {
     expect(index.format).toBe('index:1.0');
     const entry = index.index['com.ubuntu.cloud:released:download'];
     expect(entry?.format).toBe('products:1.0');
-    expect(entry?.products).toEqual([
-      'com.ubuntu.cloud:server:20.04:amd64',
-      'com.ubuntu.cloud:server:22.04:amd64',
-      'com.ubuntu.cloud:server:24.04:amd64',
-    ]);
-    const products = await getJson<Products>(releases() + (entry?.path ?? ''));
+    // every product of the stream: every release since 12.04, every architecture built
+    expect(entry?.products).toEqual(
+      expect.arrayContaining([
+        'com.ubuntu.cloud:server:12.04:i386',
+        'com.ubuntu.cloud:server:20.04:amd64',
+        'com.ubuntu.cloud:server:22.04:amd64',
+        'com.ubuntu.cloud:server:24.04:amd64',
+        'com.ubuntu.cloud:server:24.04:arm64',
+        'com.ubuntu.cloud:server:24.04:riscv64',
+        'com.ubuntu.cloud:server:25.10:s390x',
+      ]),
+    );
+    expect(entry?.products.length).toBeGreaterThan(50);
+    // and the clouds' image-id streams beside it
+    expect(index.index['com.ubuntu.cloud:released:aws']?.format).toBe('products:1.0');
+    const text = await getText(releases() + (entry?.path ?? ''));
+    const products = JSON.parse(text) as Products;
     expect(products).toMatchObject({
       format: 'products:1.0',
       datatype: 'image-downloads',
@@ -141,12 +152,17 @@ describe('Ubuntu simplestreams', () => {
       supported: true,
     });
     expect(products.products['com.ubuntu.cloud:server:20.04:amd64']?.supported).toBe(false);
-    expect(Object.keys(noble?.versions ?? {}).sort()).toEqual([
+    const serials = Object.keys(noble?.versions ?? {});
+    expect(serials).toEqual(expect.arrayContaining(['20261101', '20261101.1', '20261102']));
+    // the history before the mirror's first release: every serial since noble's release
+    expect(serials.filter((s) => s < '20261101')).toContain('20240425');
+    expect(serials.filter((s) => s >= '20261101').sort()).toEqual([
       '20261101',
       '20261101.1',
       '20261102',
     ]);
-    for (const [serial, v] of Object.entries(noble?.versions ?? {})) {
+    for (const serial of ['20261101', '20261101.1', '20261102']) {
+      const v = noble?.versions[serial] as { items: Record<string, Item> };
       const disk = v.items['disk1.img'] as Item;
       expect(disk.ftype).toBe('disk1.img');
       expect(disk.path).toBe(
@@ -155,7 +171,43 @@ describe('Ubuntu simplestreams', () => {
       const bytes = await getOk(releases() + disk.path);
       expect([sha256(bytes), md5(bytes), bytes.length]).toEqual([disk.sha256, disk.md5, disk.size]);
       expect(v.items['disk-kvm.img']?.sha256).not.toBe(disk.sha256);
+      // every other artifact kind of the real item list, each with a file that matches it
+      expect(Object.keys(v.items).sort()).toEqual(
+        [
+          'disk-kvm.img',
+          'disk1.img',
+          'lxd.tar.xz',
+          'manifest',
+          'ova',
+          'root.manifest',
+          'root.tar.xz',
+          'squashfs',
+          'squashfs.manifest',
+          'tar.gz',
+          'vhd.manifest',
+          'vhd.tar.gz',
+          'vmdk',
+        ].sort(),
+      );
+      for (const item of Object.values(v.items)) {
+        const body = await getOk(releases() + item.path);
+        expect([sha256(body), md5(body), body.length], item.path).toEqual([
+          item.sha256,
+          item.md5,
+          item.size,
+        ]);
+      }
+      const lxd = v.items['lxd.tar.xz'] as Item & Record<string, string>;
+      const lxdBytes = await getOk(releases() + lxd.path);
+      expect(lxd['combined_disk1-img_sha256']).toBe(sha256(Buffer.concat([lxdBytes, bytes])));
+      expect(lxd.combined_squashfs_sha256).toMatch(/^[0-9a-f]{64}$/);
     }
+    // an older release on another architecture carries its era's kinds (uefi1.img on arm64)
+    const trusty = products.products['com.ubuntu.cloud:server:14.04:arm64'];
+    const first = Object.values(trusty?.versions ?? {})[0];
+    expect(first?.items['uefi1.img']?.ftype).toBe('uefi1.img');
+    expect(first?.items['disk1.img']?.path).toMatch(/-disk1\.img$/);
+    expect(text.length).toBeGreaterThan(15_000_000);
   });
 
   it('writes the version keys unsorted in the file itself', async () => {
@@ -164,8 +216,12 @@ describe('Ubuntu simplestreams', () => {
         '/cloud-images.ubuntu.com/releases/streams/v1/com.ubuntu.cloud:released:download.json',
       ),
     );
-    const block = text.slice(text.indexOf('"com.ubuntu.cloud:server:24.04:amd64"'));
-    const order = [...block.matchAll(/^ {4}"(\d{8}(?:\.\d+)?)": \{/gm)].map((m) => m[1]);
+    const start = text.indexOf('"com.ubuntu.cloud:server:24.04:amd64"');
+    const block = text.slice(start, text.indexOf('\n  "com.ubuntu.cloud:', start));
+    const all = [...block.matchAll(/^ {4}"(\d{8}(?:\.\d+)?)": \{/gm)].map((m) => m[1] ?? '');
+    expect(all.length).toBeGreaterThan(50);
+    expect(all).not.toEqual([...all].sort());
+    const order = all.filter((s) => s >= '20261101');
     expect(order).toHaveLength(3);
     expect(order).not.toEqual(['20261101', '20261101.1', '20261102']);
     expect(order.at(-1)).not.toBe('20261102');
@@ -178,7 +234,7 @@ describe('Ubuntu simplestreams', () => {
       const sums = await getText(dirOf(r.image.url) + 'SHA256SUMS');
       expect(sums).toMatch(/^[0-9a-f]{64} \*ubuntu-24\.04-server-cloudimg-amd64\.img$/m);
       const parsed = parseGnuSums(sums, 64);
-      expect(parsed.size).toBe(3);
+      expect(parsed.size).toBe(13); // every file of the directory: both disks and 11 others
       for (const [file, hex] of parsed)
         expect(sha256(await getOk(dirOf(r.image.url) + file))).toBe(hex);
       const sig = await getOk(dirOf(r.image.url) + 'SHA256SUMS.gpg');
@@ -219,10 +275,14 @@ describe('Ubuntu simplestreams', () => {
     const products = await getJson<Products>(
       base + (index.index['com.ubuntu.cloud:released:download']?.path ?? ''),
     );
-    expect(Object.keys(products.products).sort()).toEqual([
-      'com.ubuntu.cloud:minimal:22.04:amd64',
-      'com.ubuntu.cloud:minimal:24.04:amd64',
-    ]);
+    expect(Object.keys(products.products)).toEqual(
+      expect.arrayContaining([
+        'com.ubuntu.cloud:minimal:22.04:amd64',
+        'com.ubuntu.cloud:minimal:24.04:amd64',
+        'com.ubuntu.cloud:minimal:24.04:arm64',
+        'com.ubuntu.cloud:minimal:20.04:s390x',
+      ]),
+    );
     const disk = products.products['com.ubuntu.cloud:minimal:24.04:amd64']?.versions['20261101']
       ?.items['disk1.img'] as Item;
     expect(disk.path).toBe('noble/release-20261101/ubuntu-24.04-minimal-cloudimg-amd64.img');

@@ -1,5 +1,6 @@
 // The series' signature policy applied to one signed document: fetch the signature, verify
 // it against the series' pinned keys, and hand back only the text that was signed.
+import { decodeDocument } from '@imagecycle/feed-formats';
 import type { Series } from '@imagecycle/series-catalogue';
 import {
   SignatureError,
@@ -36,11 +37,13 @@ export async function authenticate(
   version?: string,
 ): Promise<Authenticated> {
   const { series, fetcher, signal } = ctx;
+  // Every document, signed or not, goes through the one decoding (strict UTF-8, one cap).
+  const decode = (url: string, bytes: Uint8Array) => decodeDocument(series.feed.kind, url, bytes);
   const policy = series.signature.policy;
   const plainUrl = document.kind === 'detached' ? document.signedUrl : document.plainUrl;
   if (policy === 'none' || !ctx.trust) {
     const plain = await fetcher.fetch(series.id, plainUrl, signal);
-    return { text: plain.bytes.toString('utf8'), signature: { status: 'not-required' } };
+    return { text: decode(plainUrl, plain.bytes), signature: { status: 'not-required' } };
   }
   const signatureUrl = document.kind === 'detached' ? document.signatureUrl : document.url;
   const signature = await fetcher.fetchOptional(series.id, signatureUrl, signal);
@@ -54,12 +57,12 @@ export async function authenticate(
       );
     }
     const plain = await fetcher.fetch(series.id, plainUrl, signal);
-    return { text: plain.bytes.toString('utf8'), signature: { status: 'not-required' } };
+    return { text: decode(plainUrl, plain.bytes), signature: { status: 'not-required' } };
   }
   try {
     if (document.kind === 'clearsigned') {
       const verified = await verifyClearsigned({
-        message: signature.bytes,
+        message: decode(signatureUrl, signature.bytes),
         trust: ctx.trust,
         source: `${series.id} ${signatureUrl}`,
       });
@@ -69,6 +72,7 @@ export async function authenticate(
       };
     }
     const signed = await fetcher.fetch(series.id, document.signedUrl, signal);
+    const text = decode(document.signedUrl, signed.bytes);
     const verified = await verifyDetached({
       data: signed.bytes,
       signature: signature.bytes,
@@ -76,7 +80,7 @@ export async function authenticate(
       source: `${series.id} ${signatureUrl}`,
     });
     return {
-      text: signed.bytes.toString('utf8'),
+      text,
       signature: { status: 'verified', signedBy: verified.signingKeyFingerprint },
     };
   } catch (error) {

@@ -3,6 +3,7 @@
 // name the series, the URL and what was wrong. A caller's signal cancels a fetch (its reason
 // is thrown, not a FetchError: nothing is wrong with the upstream).
 import got, { type Got, type RequestError } from 'got';
+import { MAX_DOCUMENT_BYTES } from '@imagecycle/feed-formats';
 import type { DocumentCache } from './document-cache.ts';
 
 export class FetchError extends Error {
@@ -26,7 +27,7 @@ export interface FetchStats {
 
 export interface FetcherOptions {
   cache: DocumentCache;
-  /** Largest document accepted, in bytes (default 64 MiB: Ubuntu's products file is large). */
+  /** Largest document accepted, in bytes (default: the parsers' one cap, MAX_DOCUMENT_BYTES). */
   maxBytes?: number;
   maxRedirects?: number;
   timeoutMs?: number;
@@ -51,7 +52,7 @@ export class DocumentFetcher {
 
   constructor(options: FetcherOptions) {
     this.#cache = options.cache;
-    this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.#maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES;
     this.#maxRedirects = options.maxRedirects ?? 5;
     this.#got = got.extend({
       retry: { limit: 2, methods: ['GET'], statusCodes: [500, 502, 503, 504, 429] },

@@ -51,7 +51,11 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
   const feed = series.feed;
   switch (feed.kind) {
     case 'ubuntu-simplestreams': {
-      const productsUrl = parseSimplestreamsIndex(await text(ctx, feed.indexUrl), feed.indexUrl);
+      const productsUrl = parseSimplestreamsIndex(
+        await text(ctx, feed.indexUrl),
+        feed.indexUrl,
+        feed.productId,
+      );
       const [newest] = parseSimplestreamsProducts(await text(ctx, productsUrl), {
         productsUrl,
         productId: feed.productId,
@@ -169,9 +173,7 @@ function requireListed(
   algorithm: 'sha256' | 'sha512',
 ) {
   const file = release.url.slice(release.url.lastIndexOf('/') + 1);
-  const entry = parseChecksumEntries(list.text, release.url, algorithm).find(
-    (e) => e.file === file,
-  );
+  const [entry] = parseChecksumEntries(list.text, release.url, algorithm, (f) => f === file);
   if (!entry) {
     throw new ReleaseRejected(
       series.id,
