@@ -23,7 +23,7 @@ export const fcos: UpstreamFactory = (ctx): Upstream => {
     distros: ['fedora-coreos-stable'],
     feedPath: () => STREAM,
     seedPlan: () => [{}],
-    async publish(distro, day): Promise<PublishedRelease> {
+    async publish(distro, day, options): Promise<PublishedRelease> {
       // the version's date field is the snapshot date, two weeks before the release
       const snapshot = compactDay(addDays(day, -14));
       let n = 0;
@@ -34,7 +34,12 @@ export const fcos: UpstreamFactory = (ctx): Upstream => {
       const dir = `${HOST}/prod/streams/stable/builds/${version}/x86_64`;
       const published: Record<string, { artifact: Artifact; sig: SignatureRef }> = {};
       for (const platform of ['openstack', 'qemu']) {
-        const disk = ctx.qcow2(`fcos ${version} ${platform}`);
+        // the openstack image is the release's; the qemu one stays sound
+        const disk = ctx.image(
+          `fcos ${version} ${platform}`,
+          'qcow2',
+          platform === 'openstack' ? options.disk : undefined,
+        );
         const path = `${dir}/fedora-coreos-${version}-${platform}.x86_64.qcow2.xz`;
         const artifact = await ctx.artifact(
           path,
