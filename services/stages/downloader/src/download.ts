@@ -1,7 +1,8 @@
 // The downloader's handler: one release in, one verified artifact in staging out.
 //   fetch the pinned URL (resumable, hashed while streaming) -> compare with the upstream
 //   checksum -> verify the image signature where the upstream signs the file itself ->
-//   decompress (hashed) -> sniff the disk format and virtual size -> mark verified.
+//   decompress (hashed) -> inspect the disk image as Glance does (format, virtual size,
+//   safety checks) -> mark verified.
 // Any mismatch deletes what was fetched. The marker names the release's upstream checksum:
 // a rerun for the same release returns the marked artifact without touching the network, a
 // respin (same version, new checksum) is downloaded anew; after a crash or a cancel it
@@ -14,7 +15,7 @@ import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycl
 import got from 'got';
 import { failpoint } from '@imagecycle/failpoints';
 import { decompress } from './decompress.ts';
-import { sniffDisk } from './disk-format.ts';
+import { inspectDiskFile } from './disk-format.ts';
 import { DownloadRejected } from './errors.ts';
 import { fetchFile } from './fetch-file.ts';
 import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './staging.ts';
@@ -181,7 +182,10 @@ export async function download(
 
   let disk;
   try {
-    disk = await sniffDisk(paths.disk, release.diskFormat, what);
+    // The marker below is written only for bytes that pass: Glance's own inspection, the
+    // feed's declared format, no backing or data file to follow.
+    const file = `${release.url}${compressed ? ` (decompressed from ${release.compression})` : ''}`;
+    disk = await inspectDiskFile(paths.disk, release.diskFormat, `${what}: ${file}`);
   } catch (error) {
     if (error instanceof DownloadRejected) return reject(error);
     throw error;
