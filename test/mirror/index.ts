@@ -19,6 +19,7 @@ export {
   makeRaw,
   makeVmdk,
   craftedDisk,
+  prng as prngBytes,
   CRAFTED_DISKS,
   compress,
   decompress,

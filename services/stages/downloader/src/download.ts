@@ -16,6 +16,7 @@ import got from 'got';
 import { failpoint } from '@imagecycle/failpoints';
 import { decompress } from './decompress.ts';
 import { inspectDiskFile } from './disk-format.ts';
+import { ConversionError, qcow2ToRaw } from './qcow2-to-raw.ts';
 import { DownloadRejected } from './errors.ts';
 import { fetchFile } from './fetch-file.ts';
 import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './staging.ts';
@@ -23,6 +24,8 @@ import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './stagi
 export interface DownloadDeps {
   stagingDir: string;
   trustFor(series: string): Promise<TrustAnchor | undefined>;
+  /** The catalogue's `diskFormat` of the series: `raw` converts a qcow2 release before upload. */
+  publishAs?(series: string): 'raw' | undefined;
   fetchAttempts?: number;
   timeoutMs?: number;
   verifyTls?: boolean;
@@ -190,7 +193,7 @@ export async function download(
     if (error instanceof DownloadRejected) return reject(error);
     throw error;
   }
-  const artifact: Artifact = {
+  let artifact: Artifact = {
     path: paths.disk,
     size,
     ...(sha512 ? { sha512 } : {}),
@@ -198,7 +201,42 @@ export async function download(
     diskFormat: disk.format,
     virtualSize: disk.virtualSize,
   };
+  if (disk.format === 'qcow2' && deps.publishAs?.(release.series) === 'raw') {
+    // Converted from the verified, inspected qcow2 (the conversion itself has no upstream
+    // checksum to meet): the raw disk's own SHA-512 is what Glance must report for it.
+    const converting = `${paths.disk}.raw`;
+    const virtualSize = disk.virtualSize;
+    const raw = await qcow2ToRaw(paths.disk, converting, {
+      ...(signal ? { signal } : {}),
+      onProgress: (b) => throttled(ctx, 'convert')(b, virtualSize),
+    }).catch(async (error: unknown) => {
+      await rm(converting, { force: true });
+      if (signal?.aborted) throw signal.reason;
+      // a qcow2 this converter cannot read (zstd clusters) will not convert on a retry either
+      if (error instanceof ConversionError)
+        return reject(
+          new DownloadRejected(
+            'not-a-disk-image',
+            `${what}: ${release.url}: cannot be published as raw: ${error.message}`,
+          ),
+        );
+      throw error;
+    });
+    await rename(converting, paths.disk);
+    artifact = {
+      path: paths.disk,
+      size: raw.size,
+      sha512: raw.sha512,
+      diskFormat: 'raw',
+      virtualSize: raw.size,
+    };
+  }
   await markVerified(paths, release, artifact);
-  await ctx.progress({ phase: 'verified', bytes: size, total: size, percent: 100 });
+  await ctx.progress({
+    phase: 'verified',
+    bytes: artifact.size,
+    total: artifact.size,
+    percent: 100,
+  });
   return artifact;
 }

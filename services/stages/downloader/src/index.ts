@@ -11,3 +11,4 @@ export {
 export { stagingPaths, cleanStaging, verifiedArtifact, type StagingPaths } from './staging.ts';
 export { fetchFile } from './fetch-file.ts';
 export { decompress } from './decompress.ts';
+export { qcow2ToRaw, ConversionError, type Converted } from './qcow2-to-raw.ts';

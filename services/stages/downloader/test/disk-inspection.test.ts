@@ -2,7 +2,9 @@
 // publishing crafted bad images with genuine checksums: each is refused as
 // `not-a-disk-image` naming the file and what is wrong, and nothing of it stays in staging
 // (no verified marker the uploader could trust).
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,5 +134,29 @@ describe('download refuses what Glance would refuse', () => {
       diskFormat: 'raw',
       virtualSize: raw.size,
     });
+  });
+
+  it('a series published as raw: the qcow2 release becomes the raw disk qemu-img convert makes', async () => {
+    stagingDir = mkdtempSync(join(tmpdir(), 'staging-'));
+    const published = await mirror.publish('ubuntu-24.04');
+    const release = await releaseOf('ubuntu-24.04');
+    const artifact = await download({ release }, ctx, {
+      ...deps(),
+      publishAs: (id) => (id === 'ubuntu-24.04' ? 'raw' : undefined),
+    });
+    const qcow2 = join(stagingDir, 'published.qcow2');
+    writeFileSync(qcow2, Buffer.from(await (await fetch(published.image.url)).arrayBuffer()));
+    execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow2, `${qcow2}.raw`]);
+    const expected = readFileSync(`${qcow2}.raw`);
+    expect(artifact).toEqual({
+      path: stagingPaths(stagingDir, release.series, release.version).disk,
+      size: 64 * 1024 * 1024,
+      sha512: createHash('sha512').update(expected).digest('hex'),
+      diskFormat: 'raw',
+      virtualSize: 64 * 1024 * 1024,
+    });
+    expect(readFileSync(artifact.path).equals(expected)).toBe(true);
+    // the marker records the raw disk: a rerun returns it as it is
+    expect(await download({ release }, ctx, deps())).toEqual(artifact);
   });
 });
