@@ -59,8 +59,10 @@ try {
     const b = await timeAsync(() => sha512File(qcow2));
     const out = join(dir, `ours-${round}.raw`);
     const o = await timeAsync(async () => (digest = (await qcow2ToRaw(qcow2, out)).sha512));
-    const q = await timeAsync(async () =>
-      execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow2, reference]),
+    const q = await timeAsync(() =>
+      Promise.resolve(
+        execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow2, reference]),
+      ),
     );
     base.push(b);
     ours.push(o);
