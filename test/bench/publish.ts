@@ -25,12 +25,18 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'bench-publish-'));
 
-/** A raw disk: an MBR-signed first sector, then incompressible data. */
+/**
+ * A raw disk: a first sector with a GPT protective MBR (one 0xEE entry from LBA 1: an MBR
+ * without partitions fails Glance's and the downloader's inspection), then incompressible data.
+ */
 function makeDisk(): { file: string; sha256: string } {
   const file = join(dir, 'disk.raw');
   const hash = createHash('sha256');
   const block = randomBytes(4 * MiB);
   block.fill(0, 0, 512);
+  block.set([0x00, 0x00, 0x02, 0x00, 0xee, 0xff, 0xff, 0xff], 446);
+  block.writeUInt32LE(1, 446 + 8);
+  block.writeUInt32LE(Math.min((sizeMiB * MiB) / 512 - 1, 0xffffffff), 446 + 12);
   block.writeUInt16LE(0xaa55, 510);
   const fd = openSync(file, 'w');
   for (let written = 0; written < sizeMiB * MiB; written += block.length) {

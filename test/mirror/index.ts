@@ -13,6 +13,16 @@ export type {
 } from './src/types.ts';
 export type { FaultHandle, FaultKind, PathTarget } from './src/faults.ts';
 export type { PathStats, RequestCounters, RequestLogEntry } from './src/stats.ts';
-export type { Compression } from './src/images.ts';
-export { makeQcow2, makeRaw, compress, decompress, MiB } from './src/images.ts';
+export type { Compression, CraftedDisk, VmdkCreateType } from './src/images.ts';
+export {
+  makeQcow2,
+  makeRaw,
+  makeVmdk,
+  craftedDisk,
+  prng as prngBytes,
+  CRAFTED_DISKS,
+  compress,
+  decompress,
+  MiB,
+} from './src/images.ts';
 export { BUILD_MANIFEST_FORMAT } from './src/upstreams/windows.ts';

@@ -50,6 +50,7 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       retired: s.retired,
       communityHidden: s.communityHidden,
       smokeTest: s.smokeTest,
+      diskFormat: s.diskFormat,
     };
   });
   return {

@@ -363,6 +363,12 @@ export const seriesSchema = z.strictObject({
   retired: z.boolean({ error: rule('must be true or false') }).default(false),
   communityHidden: z.boolean({ error: rule('must be true or false') }).default(false),
   smokeTest: smokeTestSchema.optional(),
+  diskFormat: z
+    .enum(['raw'], { error: rule('must be raw (or left out: published as the upstream ships it)') })
+    .optional()
+    .describe(
+      'raw: a qcow2 release is converted to raw before upload and published with disk_format raw (Ceph-backed Glance)',
+    ),
 });
 
 export const defaultsSchema = z.strictObject({

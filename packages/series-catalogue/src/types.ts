@@ -90,6 +90,8 @@ export interface Series {
   readonly retired: boolean;
   readonly communityHidden: boolean;
   readonly smokeTest?: SmokeTest | undefined;
+  /** `raw`: qcow2 releases are converted to raw and published as raw (Ceph-backed Glance). */
+  readonly diskFormat?: 'raw' | undefined;
 }
 
 export interface CatalogueDefaults {

@@ -137,6 +137,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             const series = findSeries(id);
             return series ? loadSeriesTrust(series) : undefined;
           },
+          publishAs: (id) => findSeries(id)?.diskFormat,
         });
         await events.record({
           type: 'downloaded',

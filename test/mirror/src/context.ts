@@ -1,7 +1,7 @@
 // What the upstream publishers share: the store, the registry of what was published
 // (artifacts, checksum-bearing files, signatures: the fault layer needs all three), the
 // keys, and helpers that write a file and register it in one step.
-import { makeQcow2, makeRaw, type Compression } from './images.ts';
+import { craftedDisk, makeQcow2, makeRaw, type Compression, type CraftedDisk } from './images.ts';
 import { clearsign, signDetached, type TestKey } from './keys.ts';
 import type { Store } from './store.ts';
 import type { Artifact, DiskFormat, KeyName, SignatureRef } from './types.ts';
@@ -47,6 +47,8 @@ export interface ArtifactMeta {
   container?: 'tar';
   /** The disk image inside a compressed file or archive. */
   inner?: Buffer;
+  /** The image is a crafted bad one (`PublishOptions.disk`), not a sound `format` disk. */
+  crafted?: CraftedDisk;
 }
 
 export class PublishContext {
@@ -86,6 +88,20 @@ export class PublishContext {
     return makeRaw(seed, this.images.rawSize);
   }
 
+  /**
+   * A release's own image, declared `format` by its upstream: a sound one, or the crafted
+   * bad one a test asked the upstream to publish instead (`PublishOptions.disk`).
+   */
+  image(seed: string, format: DiskFormat, crafted: CraftedDisk | undefined): Buffer {
+    if (!crafted) return format === 'qcow2' ? this.qcow2(seed) : this.raw(seed);
+    const bytes = craftedDisk(crafted, seed, this.images);
+    this.#crafted.set(bytes, crafted);
+    return bytes;
+  }
+
+  /** The crafted images `image` made, so that their artifacts say so. */
+  readonly #crafted = new WeakMap<Buffer, CraftedDisk>();
+
   /** Write a disk image (maybe compressed / archived) and register its digests. */
   async artifact(path: string, data: Buffer, meta: ArtifactMeta, mtime: Date): Promise<Artifact> {
     await this.store.write(path, data, mtime);
@@ -94,17 +110,19 @@ export class PublishContext {
     const innerSha256 = meta.inner ? sha256(inner) : d.sha256;
     const innerSha512 = meta.inner ? createHash('sha512').update(inner).digest('hex') : d.sha512;
     const name = path.slice(path.lastIndexOf('/') + 1);
+    const crafted = meta.crafted ?? this.#crafted.get(inner);
     const artifact: Artifact = {
       name,
       path,
       url: this.url(path),
       format: meta.format,
       ...(meta.container ? { container: meta.container } : {}),
+      ...(crafted ? { crafted } : {}),
       compression: meta.compression,
       size: data.length,
       ...d,
       uncompressed: { size: inner.length, sha256: innerSha256, sha512: innerSha512 },
-      virtualSize: meta.format === 'qcow2' ? Number(inner.readBigUInt64BE(24)) : inner.length,
+      virtualSize: virtualSizeOf(inner),
     };
     this.registry.artifacts.set(path, artifact);
     for (const digest of [
@@ -170,6 +188,15 @@ export class PublishContext {
   link(path: string, target: string, mtime: Date): Promise<void> {
     return this.store.link(path, target, mtime);
   }
+}
+
+/** What the bytes themselves say (a crafted image need not be the format it is declared). */
+function virtualSizeOf(disk: Buffer): number {
+  if (disk.length >= 32 && disk.readUInt32BE(0) === 0x514649fb)
+    return Number(disk.readBigUInt64BE(24));
+  if (disk.length >= 20 && disk.toString('latin1', 0, 4) === 'KDMV')
+    return Number(disk.readBigUInt64LE(12)) * 512;
+  return disk.length;
 }
 
 /** `<hex> *<file>` (Ubuntu SHA256SUMS: binary-mode marker). */

@@ -1,5 +1,7 @@
 // Disk images for the mirror: small but valid qcow2 v3 files (handcrafted, accepted by
-// `qemu-img check`), raw disks, tar archives, and xz/bz2/gz compression.
+// `qemu-img check`), raw disks with a GPT protective MBR, monolithicSparse vmdk files, tar
+// archives, and xz/bz2/gz compression - and the crafted bad images an upstream can be made
+// to publish (`craftedDisk`): what Glance's format inspector refuses.
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -25,6 +27,10 @@ export interface Qcow2Options {
   virtualSize?: number;
   /** Allocated guest clusters (64 KiB each), mapped at guest offset 0, 64 KiB, ...; 1 by default. */
   dataClusters?: number;
+  /** A backing file name: set in the header (backing_file_offset/size), as `qemu-img create -b` does. */
+  backingFile?: string;
+  /** An external data file: incompatible feature bit 2 and the data-file header extension. */
+  dataFile?: string;
 }
 
 /**
@@ -70,7 +76,24 @@ export function makeQcow2(options: Qcow2Options): Buffer {
   buf.writeBigUInt64BE(0n, 88); // autoclear_features
   buf.writeUInt32BE(4, 96); // refcount_order: 2^4 = 16-bit refcounts
   buf.writeUInt32BE(104, 100); // header_length
-  // header extension area: just the end marker (type 0, length 0) at offset 104
+  // header extension area at offset 104: the data file's name when there is one, then the
+  // end marker (type 0, length 0)
+  if (options.dataFile !== undefined) {
+    const name = Buffer.from(options.dataFile, 'utf8');
+    buf.writeBigUInt64BE(1n << 2n, 72); // incompatible feature: external data file
+    buf.writeUInt32BE(0x44415441, 104); // "DATA"
+    buf.writeUInt32BE(name.length, 108);
+    name.copy(buf, 112);
+  }
+  if (options.backingFile !== undefined) {
+    // the name lives in the header cluster, after the extensions
+    const name = Buffer.from(options.backingFile, 'utf8');
+    const at = 2048;
+    if (name.length > 1023) throw new Error('qcow2: backing file name too long');
+    name.copy(buf, at);
+    buf.writeBigUInt64BE(BigInt(at), 8);
+    buf.writeUInt32BE(name.length, 16);
+  }
 
   buf.writeBigUInt64BE(BigInt(L2 * CLUSTER) | COPIED, L1 * CLUSTER);
   buf.writeBigUInt64BE(BigInt(REFBLOCK * CLUSTER), REFTABLE * CLUSTER);
@@ -88,14 +111,160 @@ export function makeQcow2(options: Qcow2Options): Buffer {
   return buf;
 }
 
-/** A raw disk of `size` bytes (1 MiB by default) with a labelled first sector. */
+/**
+ * A raw disk of `size` bytes (1 MiB by default): a labelled boot sector whose partition table
+ * is a GPT protective MBR (one 0xEE entry from LBA 1 over the whole disk, as cloud images
+ * have), then seeded bytes.
+ */
 export function makeRaw(seed: string, size = MiB): Buffer {
   const buf = Buffer.alloc(size);
   Buffer.from(`imagecycle test raw disk\n${seed}\n`).copy(buf, 0);
+  const entry = 446;
+  buf.set([0x00, 0x00, 0x02, 0x00, 0xee, 0xff, 0xff, 0xff], entry); // boot, CHS, type, CHS
+  buf.writeUInt32LE(1, entry + 8); // first LBA
+  buf.writeUInt32LE(Math.min(size / 512 - 1, 0xffffffff), entry + 12); // sectors
   buf[510] = 0x55;
   buf[511] = 0xaa;
   prng(seed, Math.min(4096, size - 512)).copy(buf, 512);
   return buf;
+}
+
+export type VmdkCreateType =
+  'monolithicSparse' | 'monolithicFlat' | 'twoGbMaxExtentSparse' | 'twoGbMaxExtentFlat';
+
+const VMDK_GRAIN_SECTORS = 128; // 64 KiB grains
+const VMDK_GTES = 512; // entries per grain table
+
+/**
+ * A vmdk of `virtualSize` bytes (64 MiB by default), as VMware and `qemu-img create -f vmdk`
+ * lay it out. `monolithicSparse` is one self-contained file: the sparse extent header
+ * ("KDMV"), the embedded descriptor at sector 1, a grain directory and zeroed grain tables
+ * (every grain unallocated: the guest reads zeros). The other types are the descriptor
+ * file alone - plain text naming extent files beside it (`<name>-flat.vmdk`,
+ * `<name>-s001.vmdk`, ...) that qemu would open: what Glance refuses.
+ */
+export function makeVmdk(
+  options: { name?: string; createType?: VmdkCreateType; virtualSize?: number } = {},
+): Buffer {
+  const name = options.name ?? 'disk';
+  const createType = options.createType ?? 'monolithicSparse';
+  const virtualSize = options.virtualSize ?? 64 * MiB;
+  const sectors = Math.ceil(virtualSize / 512);
+  const extents: string[] = [];
+  if (createType === 'monolithicSparse') extents.push(`RW ${sectors} SPARSE "${name}.vmdk"`);
+  else if (createType === 'monolithicFlat')
+    extents.push(`RW ${sectors} FLAT "${name}-flat.vmdk" 0`);
+  else {
+    const max = 4194240; // sectors per 2 GB extent, as VMware splits
+    const flat = createType === 'twoGbMaxExtentFlat';
+    for (let at = 0, n = 1; at < sectors; at += max, n++) {
+      const count = Math.min(max, sectors - at);
+      const file = `${name}-${flat ? 'f' : 's'}${String(n).padStart(3, '0')}.vmdk`;
+      extents.push(`RW ${count} ${flat ? 'FLAT' : 'SPARSE'} "${file}"${flat ? ' 0' : ''}`);
+    }
+  }
+  const cylinders = Math.min(Math.floor(sectors / (16 * 63)), 16383);
+  const descriptor = [
+    '# Disk DescriptorFile',
+    'version=1',
+    'CID=52c8e3c5',
+    'parentCID=ffffffff',
+    `createType="${createType}"`,
+    '',
+    '# Extent description',
+    ...extents,
+    '',
+    '# The Disk Data Base',
+    '#DDB',
+    '',
+    'ddb.virtualHWVersion = "4"',
+    `ddb.geometry.cylinders = "${cylinders}"`,
+    'ddb.geometry.heads = "16"',
+    'ddb.geometry.sectors = "63"',
+    'ddb.adapterType = "ide"',
+    '',
+  ].join('\n');
+  if (createType !== 'monolithicSparse') return Buffer.from(descriptor, 'latin1');
+
+  const grains = Math.ceil(sectors / VMDK_GRAIN_SECTORS);
+  const tables = Math.ceil(grains / VMDK_GTES);
+  const descSectors = 20;
+  const gdSector = 1 + descSectors;
+  const gdSectors = Math.ceil((tables * 4) / 512);
+  const gtSector = gdSector + gdSectors;
+  const gtSectors = (VMDK_GTES * 4) / 512;
+  const overhead =
+    Math.ceil((gtSector + tables * gtSectors) / VMDK_GRAIN_SECTORS) * VMDK_GRAIN_SECTORS;
+  const buf = Buffer.alloc(overhead * 512);
+  buf.write('KDMV', 0, 'latin1');
+  buf.writeUInt32LE(1, 4); // version
+  buf.writeUInt32LE(1, 8); // flags: valid new-line detection test
+  buf.writeBigUInt64LE(BigInt(sectors), 12); // capacity
+  buf.writeBigUInt64LE(BigInt(VMDK_GRAIN_SECTORS), 20);
+  buf.writeBigUInt64LE(1n, 28); // descriptor offset (sectors)
+  buf.writeBigUInt64LE(BigInt(descSectors), 36);
+  buf.writeUInt32LE(VMDK_GTES, 44);
+  buf.writeBigUInt64LE(0n, 48); // no redundant grain directory
+  buf.writeBigUInt64LE(BigInt(gdSector), 56);
+  buf.writeBigUInt64LE(BigInt(overhead), 64);
+  buf.write('\n \r\n', 73, 'latin1'); // the new-line detection characters
+  buf.write(descriptor, 512, 'latin1');
+  for (let t = 0; t < tables; t++)
+    buf.writeUInt32LE(gtSector + t * gtSectors, gdSector * 512 + t * 4);
+  return buf;
+}
+
+/** Bad images an upstream can be made to publish (`PublishOptions.disk`). */
+export const CRAFTED_DISKS = [
+  /** qcow2 with a backing file (`/etc/passwd`-style host file exposure). */
+  'qcow2-backing-file',
+  /** qcow2 with an external data file (incompatible feature bit 2). */
+  'qcow2-data-file',
+  /** A vmdk descriptor of createType monolithicFlat (extent in another file). */
+  'vmdk-monolithic-flat',
+  /** A vmdk descriptor of createType twoGbMaxExtentSparse (extents in other files). */
+  'vmdk-two-gb-max-extent-sparse',
+  /** A sound qcow2, whatever format the file is declared as (e.g. a `.raw` file). */
+  'sound-qcow2',
+  /** A sound raw disk, whatever format the file is declared as (e.g. a `.img` qcow2). */
+  'sound-raw',
+  /** Bytes of no disk format: text and noise, not a whole number of sectors. */
+  'garbage',
+] as const;
+export type CraftedDisk = (typeof CRAFTED_DISKS)[number];
+
+/** The bytes of a crafted image; `seed` makes them the release's own. */
+export function craftedDisk(
+  kind: CraftedDisk,
+  seed: string,
+  sizes: { virtualSize?: number; rawSize?: number } = {},
+): Buffer {
+  const qcow2 = (extra: Partial<Qcow2Options>) =>
+    makeQcow2({
+      seed,
+      ...(sizes.virtualSize ? { virtualSize: sizes.virtualSize } : {}),
+      ...extra,
+    });
+  const virtualSize = sizes.virtualSize ?? 64 * MiB;
+  switch (kind) {
+    case 'qcow2-backing-file':
+      return qcow2({ backingFile: '/var/lib/nova/instances/_base/host-secrets' });
+    case 'qcow2-data-file':
+      return qcow2({ dataFile: '/etc/shadow' });
+    case 'vmdk-monolithic-flat':
+      return makeVmdk({ createType: 'monolithicFlat', virtualSize });
+    case 'vmdk-two-gb-max-extent-sparse':
+      return makeVmdk({ createType: 'twoGbMaxExtentSparse', virtualSize });
+    case 'sound-qcow2':
+      return qcow2({});
+    case 'sound-raw':
+      return makeRaw(seed, sizes.rawSize);
+    case 'garbage':
+      return Buffer.concat([
+        Buffer.from(`imagecycle garbage, no disk image\n${seed}\n`),
+        prng(`garbage ${seed}`, 8 * 1024 + 77),
+      ]);
+  }
 }
 
 /** A ustar archive of the given files (what Debian's `.tar.xz` and CentOS' `.raw.tar.gz` hold). */

@@ -1,5 +1,5 @@
 // Public types of the local upstream mirror.
-import type { Compression } from './images.ts';
+import type { Compression, CraftedDisk } from './images.ts';
 
 /** Every feed the mirror can publish, named like the catalogue's series. */
 export const DISTROS = [
@@ -58,6 +58,8 @@ export interface Artifact {
   /** Format of the disk after decompression (and unpacking, for `container: 'tar'`). */
   format: DiskFormat;
   container?: 'tar';
+  /** A crafted bad image published in place of a sound one (`PublishOptions.disk`). */
+  crafted?: CraftedDisk;
   compression: Compression;
   size: number;
   sha256: string;
@@ -109,4 +111,11 @@ export interface PublishOptions {
   pointRelease?: string;
   /** Ubuntu: the image file name (older releases used other suffixes). Take names from `path`! */
   fileName?: string;
+  /**
+   * Publish a crafted bad image as the release's image (every format of it the upstream
+   * publishes: Debian's qcow2, raw and tar.xz alike), with checksums and signatures as
+   * genuine as ever: a backing or data file qcow2, a vmdk descriptor of another file,
+   * a sound disk of the other format than the file declares, or garbage.
+   */
+  disk?: CraftedDisk;
 }

@@ -1,7 +1,8 @@
 // The downloader's handler: one release in, one verified artifact in staging out.
 //   fetch the pinned URL (resumable, hashed while streaming) -> compare with the upstream
 //   checksum -> verify the image signature where the upstream signs the file itself ->
-//   decompress (hashed) -> sniff the disk format and virtual size -> mark verified.
+//   decompress (hashed) -> inspect the disk image as Glance does (format, virtual size,
+//   safety checks) -> mark verified.
 // Any mismatch deletes what was fetched. The marker names the release's upstream checksum:
 // a rerun for the same release returns the marked artifact without touching the network, a
 // respin (same version, new checksum) is downloaded anew; after a crash or a cancel it
@@ -14,7 +15,8 @@ import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycl
 import got from 'got';
 import { failpoint } from '@imagecycle/failpoints';
 import { decompress } from './decompress.ts';
-import { sniffDisk } from './disk-format.ts';
+import { inspectDiskFile } from './disk-format.ts';
+import { ConversionError, qcow2ToRaw } from './qcow2-to-raw.ts';
 import { DownloadRejected } from './errors.ts';
 import { fetchFile } from './fetch-file.ts';
 import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './staging.ts';
@@ -22,6 +24,8 @@ import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './stagi
 export interface DownloadDeps {
   stagingDir: string;
   trustFor(series: string): Promise<TrustAnchor | undefined>;
+  /** The catalogue's `diskFormat` of the series: `raw` converts a qcow2 release before upload. */
+  publishAs?(series: string): 'raw' | undefined;
   fetchAttempts?: number;
   timeoutMs?: number;
   verifyTls?: boolean;
@@ -181,12 +185,15 @@ export async function download(
 
   let disk;
   try {
-    disk = await sniffDisk(paths.disk, release.diskFormat, what);
+    // The marker below is written only for bytes that pass: Glance's own inspection, the
+    // feed's declared format, no backing or data file to follow.
+    const file = `${release.url}${compressed ? ` (decompressed from ${release.compression})` : ''}`;
+    disk = await inspectDiskFile(paths.disk, release.diskFormat, `${what}: ${file}`);
   } catch (error) {
     if (error instanceof DownloadRejected) return reject(error);
     throw error;
   }
-  const artifact: Artifact = {
+  let artifact: Artifact = {
     path: paths.disk,
     size,
     ...(sha512 ? { sha512 } : {}),
@@ -194,7 +201,42 @@ export async function download(
     diskFormat: disk.format,
     virtualSize: disk.virtualSize,
   };
+  if (disk.format === 'qcow2' && deps.publishAs?.(release.series) === 'raw') {
+    // Converted from the verified, inspected qcow2 (the conversion itself has no upstream
+    // checksum to meet): the raw disk's own SHA-512 is what Glance must report for it.
+    const converting = `${paths.disk}.raw`;
+    const virtualSize = disk.virtualSize;
+    const raw = await qcow2ToRaw(paths.disk, converting, {
+      ...(signal ? { signal } : {}),
+      onProgress: (b) => throttled(ctx, 'convert')(b, virtualSize),
+    }).catch(async (error: unknown) => {
+      await rm(converting, { force: true });
+      if (signal?.aborted) throw signal.reason;
+      // a qcow2 this converter cannot read (zstd clusters) will not convert on a retry either
+      if (error instanceof ConversionError)
+        return reject(
+          new DownloadRejected(
+            'not-a-disk-image',
+            `${what}: ${release.url}: cannot be published as raw: ${error.message}`,
+          ),
+        );
+      throw error;
+    });
+    await rename(converting, paths.disk);
+    artifact = {
+      path: paths.disk,
+      size: raw.size,
+      sha512: raw.sha512,
+      diskFormat: 'raw',
+      virtualSize: raw.size,
+    };
+  }
   await markVerified(paths, release, artifact);
-  await ctx.progress({ phase: 'verified', bytes: size, total: size, percent: 100 });
+  await ctx.progress({
+    phase: 'verified',
+    bytes: artifact.size,
+    total: artifact.size,
+    percent: 100,
+  });
   return artifact;
 }

@@ -2,7 +2,7 @@
 // frozen) and CentOS Stream 9 (BSD CHECKSUM with a `-latest` alias and look-alikes).
 // All three are flat directories that accumulate every build.
 import { bsdLine, gnuLine } from '../context.ts';
-import { compress, makeTar } from '../images.ts';
+import { compress, makeTar, type CraftedDisk } from '../images.ts';
 import type { Artifact, Distro, PublishedRelease, SignatureRef } from '../types.ts';
 import { at, compactDay, scramble, type Day } from '../util.ts';
 import type { Upstream, UpstreamFactory } from './common.ts';
@@ -24,7 +24,7 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
   };
   const plain = { format: 'qcow2', compression: 'none' } as const;
 
-  async function centos7(day: Day): Promise<PublishedRelease> {
+  async function centos7(day: Day, crafted?: CraftedDisk): Promise<PublishedRelease> {
     const list = builds['centos-7'];
     const yymm = compactDay(day).slice(2, 6);
     let tag = yymm;
@@ -33,8 +33,8 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
     const mtime = at(day, 14, 0, list.length);
     const base = `CentOS-7-x86_64-GenericCloud-${tag}`;
     const seed = `centos 7 ${tag}`;
-    const disk = ctx.qcow2(seed);
-    const raw = ctx.raw(seed);
+    const disk = ctx.image(seed, 'qcow2', crafted);
+    const raw = ctx.image(seed, 'raw', crafted);
     const image = await ctx.artifact(`${C7}/${base}.qcow2`, disk, plain, mtime);
     const files = [
       image,
@@ -76,7 +76,11 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
     return release('centos-7', tag, day, mtime, `${C7}/sha256sum.txt`, image, files, [sig]);
   }
 
-  async function centos8(day: Day, point: string): Promise<PublishedRelease> {
+  async function centos8(
+    day: Day,
+    point: string,
+    crafted?: CraftedDisk,
+  ): Promise<PublishedRelease> {
     const list = builds['centos-8'];
     let n = 0;
     const version = () => `${point}-${compactDay(day)}.${n}`;
@@ -85,7 +89,7 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
     const mtime = at(day, 16, 0, list.length);
     const image = await ctx.artifact(
       `${C8}/CentOS-8-GenericCloud-${v}.x86_64.qcow2`,
-      ctx.qcow2(`centos 8 ${v}`),
+      ctx.image(`centos 8 ${v}`, 'qcow2', crafted),
       plain,
       mtime,
     );
@@ -109,7 +113,7 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
     return release('centos-8', v, day, mtime, `${C8}/CHECKSUM`, image, files, []);
   }
 
-  async function stream9(day: Day): Promise<PublishedRelease> {
+  async function stream9(day: Day, crafted?: CraftedDisk): Promise<PublishedRelease> {
     const list = builds['centos-stream-9'];
     let n = 0;
     while (list.some((b) => b.version === `9-${compactDay(day)}.${n}`)) n++;
@@ -118,7 +122,7 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
     const mtime = at(day, 3, 0, list.length);
     const image = await ctx.artifact(
       `${S9}/CentOS-Stream-GenericCloud-9-${stamp}.x86_64.qcow2`,
-      ctx.qcow2(`stream 9 ${stamp}`),
+      ctx.image(`stream 9 ${stamp}`, 'qcow2', crafted),
       plain,
       mtime,
     );
@@ -193,10 +197,14 @@ export const centos: UpstreamFactory = (ctx): Upstream => {
             ]
           : [{}],
     publish(distro, day, options) {
-      if (distro === 'centos-7') return centos7(day);
+      if (distro === 'centos-7') return centos7(day, options.disk);
       if (distro === 'centos-8')
-        return centos8(day, options.pointRelease ?? (day < '2021-06-01' ? '8.3.2011' : '8.4.2105'));
-      return stream9(day);
+        return centos8(
+          day,
+          options.pointRelease ?? (day < '2021-06-01' ? '8.3.2011' : '8.4.2105'),
+          options.disk,
+        );
+      return stream9(day, options.disk);
     },
   };
 };

@@ -144,7 +144,7 @@ export const debian: UpstreamFactory = (ctx): Upstream => {
       const base = `debian-${n}-genericcloud-amd64-${version}`;
       const seed = `debian ${n} ${version}`;
 
-      const raw = ctx.raw(seed);
+      const raw = ctx.image(seed, 'raw', options.disk);
       const tar = makeTar([{ name: 'disk.raw', data: raw, mtime }]);
       const files: Array<{
         name: string;
@@ -157,7 +157,7 @@ export const debian: UpstreamFactory = (ctx): Upstream => {
       }> = [
         {
           name: `${base}.qcow2`,
-          data: ctx.qcow2(seed),
+          data: ctx.image(seed, 'qcow2', options.disk),
           format: 'qcow2',
           compression: 'none',
           label: 'qcow2',

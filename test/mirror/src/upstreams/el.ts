@@ -49,7 +49,7 @@ export const el: UpstreamFactory = (ctx): Upstream => {
           );
         const image = await ctx.artifact(
           `${dir}/AlmaLinux-${major}-GenericCloud-${version}.x86_64.qcow2`,
-          ctx.qcow2(`alma ${version}`),
+          ctx.image(`alma ${version}`, 'qcow2', options.disk),
           plain,
           mtime,
         );
@@ -105,7 +105,7 @@ export const el: UpstreamFactory = (ctx): Upstream => {
       const version = `${point}-${compactDay(day)}.${n}`;
       const image = await ctx.artifact(
         `${dir}/Rocky-${major}-GenericCloud-Base-${version}.x86_64.qcow2`,
-        ctx.qcow2(`rocky ${version}`),
+        ctx.image(`rocky ${version}`, 'qcow2', options.disk),
         plain,
         mtime,
       );

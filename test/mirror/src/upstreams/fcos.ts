@@ -182,7 +182,7 @@ export const fcos: UpstreamFactory = (ctx): Upstream => {
     distros: ['fedora-coreos-stable'],
     feedPath: () => STREAM,
     seedPlan: () => [{}],
-    async publish(distro, day): Promise<PublishedRelease> {
+    async publish(distro, day, options): Promise<PublishedRelease> {
       // the version's date field is the snapshot date, two weeks before the release
       const snapshot = compactDay(addDays(day, -14));
       let n = 0;
@@ -193,7 +193,12 @@ export const fcos: UpstreamFactory = (ctx): Upstream => {
       const build = `${HOST}/prod/streams/stable/builds/${version}`;
       const served: Record<string, { artifact: Artifact; sig: SignatureRef }> = {};
       for (const platform of SERVED) {
-        const image = ctx.qcow2(`fcos ${version} ${platform}`);
+        // the openstack image is the release's (crafted when a test asks); qemu stays sound
+        const image = ctx.image(
+          `fcos ${version} ${platform}`,
+          'qcow2',
+          platform === 'openstack' ? options.disk : undefined,
+        );
         const path = `${build}/x86_64/fedora-coreos-${version}-${platform}.x86_64.qcow2.xz`;
         const artifact = await ctx.artifact(
           path,

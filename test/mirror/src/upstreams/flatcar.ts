@@ -22,7 +22,7 @@ export const flatcar: UpstreamFactory = (ctx): Upstream => {
     distros: ['flatcar-stable'],
     feedPath: () => `${ROOT}/current/version.txt`,
     seedPlan: () => [{}],
-    async publish(distro, day): Promise<PublishedRelease> {
+    async publish(distro, day, options): Promise<PublishedRelease> {
       // build numbers count days since mid-2013; stable lags alpha by about three months
       const build = daysBetween('2013-07-01', day) - 90;
       let patch = 0;
@@ -30,7 +30,7 @@ export const flatcar: UpstreamFactory = (ctx): Upstream => {
       const version = `${build}.2.${patch}`;
       const mtime = at(day, 15, 0, patch);
       const dir = `${ROOT}/${version}`;
-      const disk = ctx.qcow2(`flatcar ${version}`);
+      const disk = ctx.image(`flatcar ${version}`, 'qcow2', options.disk);
       const artifacts: Artifact[] = [];
       const signatures: SignatureRef[] = [];
       const forms: Array<[string, Compression]> = [

@@ -219,7 +219,7 @@ export const ubuntu: UpstreamFactory = (ctx): Upstream => {
 
       const base = `ubuntu-${series}-${kind}-cloudimg-amd64`;
       const imageName = options.fileName ?? `${base}.img`;
-      const disk = ctx.qcow2(`ubuntu ${kind} ${series} ${serial}`);
+      const disk = ctx.image(`ubuntu ${kind} ${series} ${serial}`, 'qcow2', options.disk);
       const image = await ctx.artifact(
         `${dir}/${imageName}`,
         disk,

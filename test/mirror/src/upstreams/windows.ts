@@ -41,7 +41,7 @@ export const windows: UpstreamFactory = (ctx): Upstream => {
     distros: Object.keys(EDITIONS) as Distro[],
     feedPath: () => MANIFEST,
     seedPlan: () => [{}],
-    async publish(distro, day): Promise<PublishedRelease> {
+    async publish(distro, day, options): Promise<PublishedRelease> {
       const { product, edition } = EDITIONS[distro] as { product: string; edition: 'gui' | 'core' };
       const version = nextRespin(compactDay(day), (v) =>
         builds.some((b) => b.product === product && b.version === v),
@@ -51,7 +51,7 @@ export const windows: UpstreamFactory = (ctx): Upstream => {
       const path = `${ROOT}/2019-${edition}/${version}/${product}-${version}.qcow2`;
       const artifact = await ctx.artifact(
         path,
-        ctx.qcow2(`${product} ${version}`),
+        ctx.image(`${product} ${version}`, 'qcow2', options.disk),
         { format: 'qcow2', compression: 'none' },
         mtime,
       );
