@@ -5,7 +5,14 @@ export { compareVersions, newestFirst } from './version-order.ts';
 export { latestName, communityName } from './image-names.ts';
 export { newestUploadFirst } from './upload-order.ts';
 export { desiredState, type DesiredEntry, type Role } from './desired-state.ts';
-export { decideUsage, lastingHold, retentionHold, type UsageDecision } from './usage-decision.ts';
+export {
+  decideUsage,
+  isIncompleteScanMark,
+  lastingHold,
+  publicKeepReason,
+  retentionHold,
+  type UsageDecision,
+} from './usage-decision.ts';
 export { forecastReaps, type ReapForecast } from './reap-forecast.ts';
 export { reapRefusal, REAPABLE_STATES, type ReapContext } from './reap-guard.ts';
 export { REPLACE_PERIOD_DAYS, upstreamAge, type UpstreamAge } from './upstream-age.ts';

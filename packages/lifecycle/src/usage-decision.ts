@@ -96,3 +96,23 @@ export function lastingHold(
     return `retention floor: one of the newest ${series.retention.keepLast}`;
   return undefined;
 }
+
+const INCOMPLETE_SCAN = 'usage scan incomplete';
+
+/**
+ * Why an image stays, in the words its `imagecycle_kept_because` property may carry: the
+ * property is visible to every project that sees the image, so it never names another
+ * project's servers, volumes or projects. The full reason goes to imagecycle's events, which
+ * only operators read.
+ */
+export function publicKeepReason(because: string, now: Date): string {
+  if (because.startsWith('in use')) return `in use, last seen ${now.toISOString().slice(0, 10)}`;
+  if (because.startsWith(INCOMPLETE_SCAN))
+    return `${INCOMPLETE_SCAN}: kept until a scan can prove it unused`;
+  // the holds of imagecycle's own (protected, retention floor, unreadable dates) name no tenant
+  return because;
+}
+
+/** Whether a kept-because property is the mark of an incomplete usage scan. */
+export const isIncompleteScanMark = (value: string | undefined): boolean =>
+  value?.startsWith(INCOMPLETE_SCAN) ?? false;

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GlanceImage } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
-import { decideUsage, forecastReaps, reapRefusal, retentionHold } from '../src/index.ts';
+import {
+  decideUsage,
+  forecastReaps,
+  isIncompleteScanMark,
+  publicKeepReason,
+  reapRefusal,
+  retentionHold,
+} from '../src/index.ts';
 
 const series = {
   id: 's',
@@ -127,5 +134,29 @@ describe('unparseable dates', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('publicKeepReason', () => {
+  const now = new Date('2026-12-06T05:00:00Z');
+  it('never names another project’s servers or volumes', () => {
+    const reason = publicKeepReason(
+      'in use by server 4f1c-aa (ACTIVE), volume 77b (in-use) (found after deactivation)',
+      now,
+    );
+    expect(reason).toBe('in use, last seen 2026-12-06');
+    const doubt = publicKeepReason(
+      'usage scan incomplete: compute: 1 server(s) in a cell that does not answer (status UNKNOWN, e.g. 9e1 of project 5c0)',
+      now,
+    );
+    expect(doubt).toBe('usage scan incomplete: kept until a scan can prove it unused');
+    expect(isIncompleteScanMark(doubt)).toBe(true);
+  });
+  it('keeps imagecycle’s own holds as they are', () => {
+    expect(publicKeepReason('protected', now)).toBe('protected');
+    expect(publicKeepReason('retention floor: one of the newest 2', now)).toBe(
+      'retention floor: one of the newest 2',
+    );
+    expect(isIncompleteScanMark('protected')).toBe(false);
   });
 });

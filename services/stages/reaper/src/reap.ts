@@ -9,7 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PROPERTY } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages, scanUsage } from '@imagecycle/inventory';
-import { newestUploadFirst, REAPABLE_STATES, reapRefusal } from '@imagecycle/lifecycle';
+import {
+  newestUploadFirst,
+  publicKeepReason,
+  REAPABLE_STATES,
+  reapRefusal,
+} from '@imagecycle/lifecycle';
 import {
   type CinderClient,
   type GlanceClient,
@@ -117,7 +122,8 @@ export async function reap(
       await deps.glance.applyImage(current, {
         properties: {
           [PROPERTY.state]: 'community',
-          [PROPERTY.keptBecause]: because,
+          // visible to every project: never other projects' servers (the event has them)
+          [PROPERTY.keptBecause]: publicKeepReason(because, deps.now?.() ?? new Date()),
           [PROPERTY.unusedSince]: null,
         },
       });

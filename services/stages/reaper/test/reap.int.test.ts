@@ -52,6 +52,7 @@ async function boot(imageId: string) {
   });
   servers.push(server.id);
   await tenant.nova.waitForServerStatus(server.id, ['ACTIVE'], 90_000);
+  return server.id;
 }
 
 beforeAll(async () => {
@@ -100,9 +101,9 @@ describe('reap', () => {
     expect(await service.glance.findImage(id)).toBeUndefined();
   });
 
-  it('keeps an image a server runs from, saying so on the image', async () => {
+  it('keeps an image a server runs from, saying so on the image without naming the server', async () => {
     const id = await image('in-use');
-    await boot(id);
+    const server = await boot(id);
     const result = await reap({ series: seriesId, imageId: id }, deps);
     expect(result).toMatchObject({
       outcome: 'kept',
@@ -110,7 +111,10 @@ describe('reap', () => {
     });
     const after = await service.glance.getImage(id);
     expect(after.status).toBe('active');
-    expect(after[PROPERTY.keptBecause]).toContain('server');
+    // every project that sees the image sees this property: no other project's server id
+    expect(after[PROPERTY.keptBecause]).toMatch(/^in use, last seen \d{4}-\d{2}-\d{2}$/);
+    expect(JSON.stringify(after)).not.toContain(server);
+    expect((result as { because: string }).because).toContain(server); // the event's detail
   });
 
   it('keeps an image an operator deactivated as it found it: deactivated', async () => {

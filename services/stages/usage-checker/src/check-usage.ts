@@ -4,7 +4,7 @@
 // each image that would have gone records why it stays, on the image and in the report.
 import { PROPERTY } from '@imagecycle/contracts';
 import { listManagedImages, scanUsage } from '@imagecycle/inventory';
-import { decideUsage } from '@imagecycle/lifecycle';
+import { decideUsage, isIncompleteScanMark, publicKeepReason } from '@imagecycle/lifecycle';
 import {
   type CinderClient,
   type GlanceClient,
@@ -40,9 +40,6 @@ export interface UsageReport {
   incomplete: string[];
 }
 
-/** The mark an incomplete scan leaves on an image it would have reaped. */
-const INCOMPLETE = 'usage scan incomplete: ';
-
 export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
   const now = deps.now?.() ?? new Date();
   const [usage, managed] = await Promise.all([
@@ -60,7 +57,12 @@ export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
     kept: [],
     incomplete: usage.incomplete,
   };
-  const doubt = usage.incomplete.length ? `${INCOMPLETE}${usage.incomplete.join('; ')}` : undefined;
+  // the full doubt (it may name other projects' servers) goes to the report and the event;
+  // the image, visible to every project, only says that the scan was incomplete
+  const doubt = usage.incomplete.length
+    ? `usage scan incomplete: ${usage.incomplete.join('; ')}`
+    : undefined;
+  const mark = doubt && publicKeepReason(doubt, now);
   for (const series of deps.series) {
     const images = managed.filter((image) => imageProperty(image, PROPERTY.series) === series.id);
     for (const decision of decideUsage(series, images, usage.usedBy, now)) {
@@ -69,9 +71,9 @@ export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
       const recorded = imageProperty(decision.image, PROPERTY.keptBecause);
       const withheld = decision.reap && doubt !== undefined;
       const properties = { ...decision.desired.properties };
-      if (withheld) properties[PROPERTY.keptBecause] = doubt;
+      if (withheld) properties[PROPERTY.keptBecause] = mark ?? null;
       // the mark of an earlier doubt goes once a scan is complete again
-      else if (!doubt && recorded?.startsWith(INCOMPLETE)) properties[PROPERTY.keptBecause] = null;
+      else if (!doubt && isIncompleteScanMark(recorded)) properties[PROPERTY.keptBecause] = null;
       const { ops } = await deps.glance.applyImage(decision.image, {
         ...decision.desired,
         properties,
@@ -79,7 +81,7 @@ export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
       if (ops.length) report.patched += 1;
       if (withheld) {
         report.kept.push({ imageId: decision.image.id, because: doubt });
-        if (recorded !== doubt) await deps.onWithheld?.(series.id, decision.image.id, doubt);
+        if (recorded !== mark) await deps.onWithheld?.(series.id, decision.image.id, doubt);
       } else if (decision.reap) {
         await deps.enqueueReap(series.id, decision.image.id);
         report.reapJobs.push(decision.image.id);
