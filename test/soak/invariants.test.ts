@@ -336,6 +336,17 @@ describe('checkInvariants', () => {
     );
     expect(result.violations).toEqual([]);
   });
+
+  it('a Latest the operator just deactivated waits for the next janitor pass, not longer', () => {
+    const { observation, knowledge } = healthy();
+    const deactivated = managed('img-3', 'v3', 'latest', { status: 'deactivated' });
+    const seen = { ...replaceImage(observation, 'img-3', deactivated), lookups: new Map() };
+    const operator = { ...knowledge, operatorDeactivated: new Set(['img-3']) };
+    const before = checkInvariants(seen, { ...operator, awaitingJanitor: new Set(['img-3']) });
+    expect(before.violations).toEqual([]);
+    const after = checkInvariants(seen, { ...operator, awaitingJanitor: new Set() });
+    expect(after.violations.map((v) => v.invariant)).toContain('latest');
+  });
 });
 
 describe('convergenceProblems', () => {

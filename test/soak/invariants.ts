@@ -64,6 +64,12 @@ export interface Knowledge {
   releases: ReadonlyMap<string, ReleaseFacts>;
   /** Images the soak's operator deactivated (and has not reactivated). */
   operatorDeactivated: ReadonlySet<string>;
+  /**
+   * Of those, the ones no janitor pass has been started for since: a Latest the operator
+   * deactivates keeps its name until the next janitor pass (daily, or on demand) gives the
+   * role to the newest active image. Absent: none.
+   */
+  awaitingJanitor?: ReadonlySet<string>;
   /** Every managed image of a soak series ever seen, with what it was. */
   seenManaged: ReadonlyMap<string, { series: string; version: string; name: string }>;
   /** id -> fingerprint of every image that is not a managed image of a soak series, taken before the run. */
@@ -147,6 +153,7 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
       continue;
     }
     const latest = named[0] as GlanceImage;
+    if (latest.status === 'deactivated' && knowledge.awaitingJanitor?.has(latest.id)) continue;
     const wrong: string[] = [];
     if (latest.status !== 'active') wrong.push(`status ${latest.status}`);
     if (latest.visibility !== 'public') wrong.push(`visibility ${latest.visibility}`);

@@ -309,6 +309,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       published: new Set<string>(),
       releases,
       operatorDeactivated: new Set<string>(),
+      awaitingJanitor: new Set<string>(),
       seenManaged: new Map<string, { series: string; version: string; name: string }>(),
       untouched: new Map<string, string>(),
     } satisfies Knowledge;
@@ -398,6 +399,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         ),
       );
     const triggerLifecycle = async () => {
+      // this pass heals what the operator did before it (deactivations of this step may come
+      // after it, and wait for the next one)
+      knowledge.awaitingJanitor.clear();
       await activeRuntime.enqueue(janitorQueue, { trigger: 'schedule' });
       await activeRuntime.enqueue(usageCheckQueue, { trigger: 'schedule' });
     };
@@ -638,6 +642,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             return skip('no active Latest with an active image to fall back on');
           await service.glance.deactivateImage(latest.id);
           knowledge.operatorDeactivated.add(latest.id);
+          knowledge.awaitingJanitor.add(latest.id);
           count(report.operator, action.kind);
           note(`${line} -> ${latest.id} (${String(latest.imagecycle_version)})`);
           return;
@@ -647,6 +652,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const id = choose(ids, action.pick);
           if (!id) return skip('nothing deactivated');
           knowledge.operatorDeactivated.delete(id);
+          knowledge.awaitingJanitor.delete(id);
           if (await service.glance.findImage(id)) await service.glance.reactivateImage(id);
           count(report.operator, action.kind);
           note(`${line} -> ${id}`);
