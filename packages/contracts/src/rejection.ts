@@ -8,6 +8,11 @@ export const REJECTION_REASONS = [
   'signature-invalid',
   'checksum-mismatch',
   'feed-invalid',
+  'rollback',
+  'future-version',
+  'signature-downgrade',
+  'version-mismatch',
+  'insecure-url',
   // the bytes (downloader)
   'uncompressed-checksum-mismatch',
   'not-a-disk-image',

@@ -22,3 +22,10 @@ export {
   type JanitorFindings,
 } from './janitor-findings.ts';
 export { notADate, parseTimestamp } from './timestamps.ts';
+export {
+  FUTURE_TOLERANCE_DAYS,
+  futureRefusal,
+  newestVersion,
+  rollbackRefusal,
+  versionDates,
+} from './release-guard.ts';
