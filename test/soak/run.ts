@@ -23,6 +23,7 @@ import { type Distro, type FaultHandle, type Mirror, startMirror } from '../mirr
 import { cloudNames, connect } from '../support/clouds.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
+import { MIRROR_HTTP_OPT_IN } from '../support/mirror-catalogue.ts';
 import { createVolume, deleteVolume } from '../support/openstack-test-calls.ts';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis.ts';
 import { imagecycleEnv } from '../support/processes.ts';
@@ -130,7 +131,12 @@ function writeCatalogue(file: string, series: readonly SeriesFacts[]): void {
   for (const s of series) {
     const entry = packaged.series[s.id];
     if (!entry) throw new Error(`series ${s.id} is not in ${DEFAULT_CATALOGUE_PATH}`);
-    chosen[s.id] = { ...entry, ...(s.retired ? { retired: true } : {}) };
+    chosen[s.id] = {
+      ...entry,
+      // the mirror serves plain http: every feed opts in, as mirror catalogues do
+      feed: { ...(entry.feed as Record<string, unknown>), insecureHttp: MIRROR_HTTP_OPT_IN },
+      ...(s.retired ? { retired: true } : {}),
+    };
   }
   const catalogue = {
     defaults: {

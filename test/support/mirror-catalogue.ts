@@ -1,9 +1,14 @@
 // The default catalogue, pointed at the local upstream mirror: every feed URL under the
 // mirror, the mirror's test keys written as the keyrings the catalogue names, and each
-// pinned fingerprint set to the matching test key. Nothing else about the catalogue changes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// pinned fingerprint set to the matching test key. The mirror serves plain http on
+// 127.0.0.1, which a catalogue must opt into per feed (insecureHttp, with a reason): the
+// mirror's catalogue is the packaged one with that opt-in added to every feed, written
+// beside the keyrings and named by IMAGECYCLE_CATALOGUE for the processes a test starts.
+// Nothing else about the catalogue changes.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isMap, parseDocument } from 'yaml';
 import {
   type Catalogue,
   DEFAULT_CATALOGUE_PATH,
@@ -22,16 +27,37 @@ const KEYRING_FILES = [
   'windows-builds',
 ];
 
+/** The opt-in every feed of a mirror catalogue carries: the test mirror serves only http. */
+export const MIRROR_HTTP_OPT_IN = {
+  reason: 'the local test mirror serves plain http on 127.0.0.1',
+} as const;
+
+/** The packaged catalogue's text with the mirror's http opt-in added to every feed. */
+export function mirrorCatalogueText(source = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8')): string {
+  const doc = parseDocument(source);
+  const series = doc.get('series');
+  if (!isMap(series)) throw new Error(`${DEFAULT_CATALOGUE_PATH}: no series mapping`);
+  for (const pair of series.items) {
+    const feed = isMap(pair.value) ? pair.value.get('feed') : undefined;
+    if (isMap(feed)) feed.set('insecureHttp', doc.createNode({ ...MIRROR_HTTP_OPT_IN }));
+  }
+  return doc.toString();
+}
+
 export function mirrorCatalogueVars(
   mirror: Mirror,
   keyringDir = mkdtempSync(join(tmpdir(), 'keys-')),
 ): Record<string, string> {
   for (const name of KEYRING_FILES) writeFileSync(join(keyringDir, `${name}.asc`), mirror.keyring);
+  const catalogueFile = join(keyringDir, 'catalogue.yaml');
+  writeFileSync(catalogueFile, mirrorCatalogueText());
   const fpr = (name: keyof Mirror['keys']) => mirror.keys[name].fingerprint;
   return {
+    IMAGECYCLE_CATALOGUE: catalogueFile,
     UPSTREAM_MIRROR: mirror.baseUrl,
     KEYRING_DIR: keyringDir,
     UBUNTU_KEY_FPR: fpr('ubuntu-images'),
+    UBUNTU_STREAMS_KEY_FPR: fpr('ubuntu-streams'),
     CENTOS_KEY_FPR: fpr('centos'),
     CENTOS7_KEY_FPR: fpr('centos'),
     ALMALINUX_KEY_FPR: fpr('almalinux'),
@@ -44,5 +70,6 @@ export function mirrorCatalogueVars(
 }
 
 export function loadMirrorCatalogue(mirror: Mirror): Promise<Catalogue> {
-  return loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: mirrorCatalogueVars(mirror) });
+  const vars = mirrorCatalogueVars(mirror);
+  return loadCatalogue(vars.IMAGECYCLE_CATALOGUE ?? DEFAULT_CATALOGUE_PATH, { vars });
 }

@@ -4,12 +4,16 @@ export { seriesStatus } from './status.ts';
 export { findSeries, selectSeries, UnknownSeriesError } from './select.ts';
 export { substituteVars, type Vars, type Substitution } from './vars.ts';
 export { anchorPattern } from './resolve.ts';
+export { feedOrigins, urlRefusal } from './transport.ts';
+export { authenticity, type Authenticity } from './authenticated.ts';
 export { catalogueJsonSchema, catalogueJsonSchemaText } from './json-schema.ts';
 export {
   catalogueSchema,
   seriesSchema,
   feedSchema,
   signatureSchema,
+  insecureHttpSchema,
+  FEED_URL_KEYS,
   propertiesSchema,
   FEED_KINDS,
   SERIES_ID_PATTERN,

@@ -182,8 +182,24 @@ const compression = z.enum(['xz', 'bz2', 'gz', 'none'], {
   error: rule('must be one of: xz, bz2, gz, none'),
 });
 
+/**
+ * The one way a feed may use plain http: a mirror that serves nothing else (the local test
+ * mirror on 127.0.0.1), opted into per feed with the reason it is acceptable. Only the
+ * origins of the feed's own URLs are allowed then; anything a document points at elsewhere
+ * must still be https.
+ */
+export const insecureHttpSchema = z
+  .strictObject({
+    reason: z
+      .string({ error: rule('must be a text: why plain http is acceptable for this mirror') })
+      .trim()
+      .min(1, 'must not be empty: say why plain http is acceptable for this mirror'),
+  })
+  .describe("allow plain http for the origins of this feed's own URLs (a named mirror)");
+
 export const ubuntuSimplestreamsFeedSchema = z.strictObject({
   kind: z.literal('ubuntu-simplestreams'),
+  insecureHttp: insecureHttpSchema.optional(),
   indexUrl: httpUrl.describe('streams/v1/index.json'),
   productId: z
     .string()
@@ -196,6 +212,7 @@ export const ubuntuSimplestreamsFeedSchema = z.strictObject({
 
 export const debianFeedSchema = z.strictObject({
   kind: z.literal('debian'),
+  insecureHttp: insecureHttpSchema.optional(),
   imagesUrl: httpUrl.describe('the .../images/cloud/<codename>/ directory listing'),
   major: z
     .number({ error: rule('must be a number') })
@@ -206,6 +223,7 @@ export const debianFeedSchema = z.strictObject({
 
 export const checksumListFeedSchema = z.strictObject({
   kind: z.literal('checksum-list'),
+  insecureHttp: insecureHttpSchema.optional(),
   url: httpUrl,
   style: z.enum(['gnu', 'bsd'], { error: rule('must be gnu or bsd') }),
   filePattern: z
@@ -229,12 +247,14 @@ export const checksumListFeedSchema = z.strictObject({
 
 export const fedoraCoreosFeedSchema = z.strictObject({
   kind: z.literal('fedora-coreos'),
+  insecureHttp: insecureHttpSchema.optional(),
   streamUrl: httpUrl,
   arch,
 });
 
 export const flatcarFeedSchema = z.strictObject({
   kind: z.literal('flatcar'),
+  insecureHttp: insecureHttpSchema.optional(),
   baseUrl: httpUrl.describe('.../amd64-usr/ (holding current/version.txt)'),
   compression: z.enum(['bz2', 'gz', 'none'], { error: rule('must be bz2, gz or none') }),
   releasesUrl: httpUrl.optional().describe('releases-stable.json, for release dates'),
@@ -242,6 +262,7 @@ export const flatcarFeedSchema = z.strictObject({
 
 export const buildManifestFeedSchema = z.strictObject({
   kind: z.literal('build-manifest'),
+  insecureHttp: insecureHttpSchema.optional(),
   url: httpUrl,
   product: nonEmpty
     .optional()
@@ -304,19 +325,21 @@ export const signatureSchema = z
       .describe('primary or subkey fingerprints to trust'),
   })
   .superRefine((sig, ctx) => {
-    if (sig.policy !== 'required') return;
+    // `optional` verifies every signature that is published: without keys it could verify
+    // none, and would silently accept everything
+    if (sig.policy !== 'required' && sig.policy !== 'optional') return;
     if (sig.keyring === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['keyring'],
-        message: 'policy "required" needs a keyring',
+        message: `policy "${sig.policy}" needs a keyring`,
       });
     }
     if (!Array.isArray(sig.fingerprints) || sig.fingerprints.length === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['fingerprints'],
-        message: 'policy "required" needs at least one fingerprint',
+        message: `policy "${sig.policy}" needs at least one fingerprint`,
       });
     }
   }, evenWithOtherIssues);
@@ -335,41 +358,90 @@ export const smokeTestSchema = z.strictObject({
   consoleLogPattern: regexString.optional().describe('RegExp the console log must match'),
 });
 
-export const seriesSchema = z.strictObject({
-  title: z
-    .string()
-    .min(1, 'must not be empty')
-    .max(240, 'must be at most 240 characters (Glance names are limited to 255)')
-    .refine((t) => t.trim() === t, 'must not start or end with white space')
-    .refine((t) => !/ - Latest$/.test(t), 'must not end with " - Latest" (added by imagecycle)')
-    .describe('the public image is named "<title> - Latest"'),
-  feed: feedSchema,
-  signature: signatureSchema,
-  properties: propertiesSchema.default({}),
-  minDisk: z
-    .number({ error: rule('must be a number (GiB)') })
-    .int('must be a whole number')
-    .min(0)
-    .default(0),
-  minRam: z
-    .number({ error: rule('must be a number (MiB)') })
-    .int('must be a whole number')
-    .min(0)
-    .default(0),
-  retention: retentionOverrideSchema.optional(),
-  schedule: scheduleSchema.partial().optional().describe('overrides defaults.schedule'),
-  gracePeriodDays: nonNegativeInt.optional().describe('overrides defaults.gracePeriodDays'),
-  endOfLife: isoDate.optional(),
-  retired: z.boolean({ error: rule('must be true or false') }).default(false),
-  communityHidden: z.boolean({ error: rule('must be true or false') }).default(false),
-  smokeTest: smokeTestSchema.optional(),
-  diskFormat: z
-    .enum(['raw'], { error: rule('must be raw (or left out: published as the upstream ships it)') })
-    .optional()
-    .describe(
-      'raw: a qcow2 release is converted to raw before upload and published with disk_format raw (Ceph-backed Glance)',
-    ),
-});
+export const seriesSchema = z
+  .strictObject({
+    title: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(240, 'must be at most 240 characters (Glance names are limited to 255)')
+      .refine((t) => t.trim() === t, 'must not start or end with white space')
+      .refine((t) => !/ - Latest$/.test(t), 'must not end with " - Latest" (added by imagecycle)')
+      .describe('the public image is named "<title> - Latest"'),
+    feed: feedSchema,
+    signature: signatureSchema,
+    properties: propertiesSchema.default({}),
+    minDisk: z
+      .number({ error: rule('must be a number (GiB)') })
+      .int('must be a whole number')
+      .min(0)
+      .default(0),
+    minRam: z
+      .number({ error: rule('must be a number (MiB)') })
+      .int('must be a whole number')
+      .min(0)
+      .default(0),
+    retention: retentionOverrideSchema.optional(),
+    schedule: scheduleSchema.partial().optional().describe('overrides defaults.schedule'),
+    gracePeriodDays: nonNegativeInt.optional().describe('overrides defaults.gracePeriodDays'),
+    endOfLife: isoDate.optional(),
+    retired: z.boolean({ error: rule('must be true or false') }).default(false),
+    communityHidden: z.boolean({ error: rule('must be true or false') }).default(false),
+    smokeTest: smokeTestSchema.optional(),
+    diskFormat: z
+      .enum(['raw'], {
+        error: rule('must be raw (or left out: published as the upstream ships it)'),
+      })
+      .optional()
+      .describe(
+        'raw: a qcow2 release is converted to raw before upload and published with disk_format raw (Ceph-backed Glance)',
+      ),
+  })
+  .superRefine((series, ctx) => {
+    for (const issue of seriesTransportIssues(series)) ctx.addIssue({ code: 'custom', ...issue });
+  }, evenWithOtherIssues);
+
+/** The feed's own URL fields (the ones a catalogue writes), by name. */
+export const FEED_URL_KEYS = [
+  'indexUrl',
+  'releasesUrl',
+  'imagesUrl',
+  'url',
+  'streamUrl',
+  'baseUrl',
+] as const;
+
+/**
+ * What a series promises that its feed cannot keep, or that would weaken it: a signature
+ * policy the upstream can never satisfy (Debian signs nothing), and plain-http feed URLs
+ * without the feed's insecureHttp opt-in.
+ */
+function seriesTransportIssues(series: unknown): Array<{ path: PropertyKey[]; message: string }> {
+  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
+  if (typeof series !== 'object' || series === null) return issues;
+  const { feed, signature } = series as { feed?: unknown; signature?: unknown };
+  const f = typeof feed === 'object' && feed !== null ? (feed as Record<string, unknown>) : {};
+  const policy: unknown =
+    typeof signature === 'object' && signature !== null
+      ? (signature as { policy?: unknown }).policy
+      : undefined;
+  if (f.kind === 'debian' && (policy === 'required' || policy === 'optional')) {
+    issues.push({
+      path: ['signature', 'policy'],
+      message: `Debian publishes no signature over its cloud images (only SHA512SUMS): policy "${policy}" could never be satisfied; use policy "none"`,
+    });
+  }
+  for (const key of FEED_URL_KEYS) {
+    const value = f[key];
+    if (typeof value !== 'string' || !/^http:/i.test(value) || f.insecureHttp !== undefined)
+      continue;
+    issues.push({
+      path: ['feed', key],
+      message:
+        'plain http: feed URLs must be https; a mirror that serves only http needs the feed\'s opt-in insecureHttp: { reason: "..." }',
+    });
+  }
+  return issues;
+}
 
 export const defaultsSchema = z.strictObject({
   schedule: scheduleSchema.prefault({}),

@@ -117,7 +117,11 @@ describe('the default catalogue', () => {
     expect(byId.get('ubuntu-24.04')?.signature).toEqual({
       policy: 'required',
       keyring: '/etc/imagecycle/keys/ubuntu.asc',
-      fingerprints: ['d2eb44626fddc30b513d5bb71a5d6c4c7db87c81'],
+      // the images key (SHA256SUMS.gpg) and the streams key (the clearsigned .sjson)
+      fingerprints: [
+        'd2eb44626fddc30b513d5bb71a5d6c4c7db87c81',
+        '4a3ce3cd565d7eb5c810e2b97ff3f408476cf100',
+      ],
     });
     expect(byId.get('flatcar-stable')?.signature.fingerprints).toEqual([
       'f88cfedeff29a5b4d9523864e25d9aed0593b34a',
@@ -144,9 +148,21 @@ describe('the default catalogue', () => {
           .filter(([k]) => k.endsWith('Url') || k === 'url')
           .map(([, v]) => String(v)),
       );
-    const mirrored = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
-      vars: { ...NEEDED_VARS, UPSTREAM_MIRROR: 'http://127.0.0.1:8780' },
-    });
+    // a plain-http mirror needs every feed's opt-in: the packaged catalogue refuses it, at
+    // each feed URL's own line
+    const packaged = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8');
+    const mirrorVars = { ...NEEDED_VARS, UPSTREAM_MIRROR: 'http://127.0.0.1:8780' };
+    const refused = issuesOf(packaged, mirrorVars);
+    expect(refused.length).toBeGreaterThanOrEqual(20);
+    for (const issue of refused) {
+      expect(issue.message).toMatch(/^plain http: feed URLs must be https; .*insecureHttp/);
+      expect(packaged.split('\n')[issue.line - 1]).toContain('${UPSTREAM_MIRROR:-https:/}');
+    }
+    const optedIn = packaged.replace(
+      /^( {4}feed:\n)/gm,
+      '$1      insecureHttp: { reason: local mirror on 127.0.0.1 }\n',
+    );
+    const mirrored = parseCatalogue(optedIn, 'cat.yaml', { vars: mirrorVars });
     expect(urls(mirrored).length).toBeGreaterThanOrEqual(20);
     for (const u of urls(mirrored)) expect(u).toMatch(/^http:\/\/127\.0\.0\.1:8780\/[a-z]/);
     const real = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
@@ -245,10 +261,10 @@ describe('variables', () => {
       /undefined variable \$\{DEBIAN_MIRROR\}/,
     );
     const ok = parseCatalogue(text, 'cat.yaml', {
-      vars: { DEBIAN_MIRROR: 'http://127.0.0.1:8780/debian' },
+      vars: { DEBIAN_MIRROR: 'https://mirror.example/debian' },
     });
     expect(ok.series[0]?.feed).toMatchObject({
-      imagesUrl: 'http://127.0.0.1:8780/debian/images/cloud/bookworm/',
+      imagesUrl: 'https://mirror.example/debian/images/cloud/bookworm/',
     });
   });
 
@@ -595,4 +611,63 @@ describe('validate CLI', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cannot read/);
   });
+});
+
+describe('transport and signature rules a feed must be able to keep', () => {
+  const withFeedUrl = (url: string, extra = '') =>
+    BASE.replace(
+      'url: https://cloud.centos.org/centos/7/images/sha256sum.txt',
+      `url: ${url}${extra}`,
+    );
+
+  it('refuses a plain-http feed URL without the opt-in, at the URL', () => {
+    const text = withFeedUrl('http://mirror.example/centos/7/images/sha256sum.txt');
+    expectIssue(
+      text,
+      'url: http://mirror.example',
+      'series.centos-7.feed.url',
+      /^plain http: feed URLs must be https; a mirror that serves only http needs the feed's opt-in insecureHttp: \{ reason: "\.\.\." \}$/,
+    );
+  });
+
+  it('accepts plain http with the feed\'s opt-in and its reason, and keeps the reason', () => {
+    const text = withFeedUrl(
+      'http://mirror.example/centos/7/images/sha256sum.txt',
+      '\n      insecureHttp:\n        reason: the campus mirror serves http only',
+    );
+    const centos = parseCatalogue(text, 'cat.yaml').series[1];
+    expect(centos?.feed.insecureHttp).toEqual({ reason: 'the campus mirror serves http only' });
+  });
+
+  it('an opt-in needs a reason', () => {
+    const text = withFeedUrl(
+      'http://mirror.example/centos/7/images/sha256sum.txt',
+      "\n      insecureHttp:\n        reason: ' '",
+    );
+    expectIssue(
+      text,
+      "reason: ' '",
+      'series.centos-7.feed.insecureHttp.reason',
+      /must not be empty: say why plain http is acceptable/,
+    );
+  });
+
+  it.each(['required', 'optional'])(
+    'refuses signature policy %s for Debian, which publishes no signature, at the policy',
+    (policy) => {
+      const text = BASE.replace(
+        '    signature:\n      policy: none',
+        `    signature:\n      policy: ${policy}\n      keyring: /etc/keys/debian.asc\n      fingerprints:\n        - ${FPR}`,
+      );
+      expect(text).not.toBe(BASE);
+      expectIssue(
+        text,
+        `policy: ${policy}`,
+        'series.debian-12.signature.policy',
+        new RegExp(
+          `^Debian publishes no signature over its cloud images \\(only SHA512SUMS\\): policy "${policy}" could never be satisfied; use policy "none"$`,
+        ),
+      );
+    },
+  );
 });

@@ -3,7 +3,12 @@
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
 import { allQueues, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
 import { CheckRecords, Events } from '@imagecycle/events';
-import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
+import {
+  DocumentFetcher,
+  FeedWatcher,
+  RedisDocumentCache,
+  RedisSignedSeries,
+} from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
 import { type CloseResult, type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
@@ -110,6 +115,11 @@ export class App {
       runtime,
       logger,
       metrics,
+      // no expiry: a series seen signed stays held to it across restarts
+      signedSeries: new RedisSignedSeries(redis, {
+        prefix: `${settings.IMAGECYCLE_QUEUE_PREFIX}:seen-signed:`,
+      }),
+      now,
     });
     return new App(
       {

@@ -1,5 +1,7 @@
 // The series' signature policy applied to one signed document: fetch the signature, verify
 // it against the series' pinned keys, and hand back only the text that was signed.
+// `optional` is a policy for upstreams that may not sign, not a way out for one that did:
+// once a series was seen signed, a signature that goes missing is a downgrade, refused.
 import { decodeDocument } from '@imagecycle/feed-formats';
 import type { Series } from '@imagecycle/series-catalogue';
 import {
@@ -10,6 +12,7 @@ import {
 } from '@imagecycle/trust';
 import type { DocumentFetcher } from './document-fetcher.ts';
 import { ReleaseRejected } from './rejection.ts';
+import type { SignedSeries } from './signed-series.ts';
 
 export interface Authenticated {
   /** The document's text - for a clearsigned file, only the part inside the signature. */
@@ -21,9 +24,15 @@ export type SignedDocument =
   | { kind: 'detached'; signedUrl: string; signatureUrl: string }
   | { kind: 'clearsigned'; url: string; plainUrl: string };
 
+/** What a reader fetches with (the DocumentFetcher, or a guard around it). */
+export type FeedFetcher = Pick<DocumentFetcher, 'fetch' | 'fetchOptional'>;
+
 export interface AuthenticateContext {
   series: Series;
-  fetcher: DocumentFetcher;
+  fetcher: FeedFetcher;
+  /** Which series were seen signed: an `optional` one that was is held to it (default: none). */
+  signed?: SignedSeries | undefined;
+  now?: (() => Date) | undefined;
   /** The series' trust anchor; undefined when its policy is none. */
   trust: TrustAnchor | undefined;
   /** The job's: cancels every fetch. */
@@ -41,10 +50,16 @@ export async function authenticate(
   const decode = (url: string, bytes: Uint8Array) => decodeDocument(series.feed.kind, url, bytes);
   const policy = series.signature.policy;
   const plainUrl = document.kind === 'detached' ? document.signedUrl : document.plainUrl;
-  if (policy === 'none' || !ctx.trust) {
+  if (policy === 'none') {
     const plain = await fetcher.fetch(series.id, plainUrl, signal);
     return { text: decode(plainUrl, plain.bytes), signature: { status: 'not-required' } };
   }
+  // The catalogue demands keys for required and optional alike: a policy without them would
+  // be a policy silently ignored.
+  if (!ctx.trust)
+    throw new Error(
+      `series ${series.id}: signature policy "${policy}" but no trusted keys (keyring and fingerprints)`,
+    );
   const signatureUrl = document.kind === 'detached' ? document.signatureUrl : document.url;
   const signature = await fetcher.fetchOptional(series.id, signatureUrl, signal);
   if (!signature) {
@@ -56,6 +71,7 @@ export async function authenticate(
         version,
       );
     }
+    await refuseDowngrade(ctx, `${signatureUrl} is not published`, version);
     const plain = await fetcher.fetch(series.id, plainUrl, signal);
     return { text: decode(plainUrl, plain.bytes), signature: { status: 'not-required' } };
   }
@@ -66,6 +82,7 @@ export async function authenticate(
         trust: ctx.trust,
         source: `${series.id} ${signatureUrl}`,
       });
+      await markSigned(ctx);
       return {
         text: verified.signedText ?? '',
         signature: { status: 'verified', signedBy: verified.signingKeyFingerprint },
@@ -79,6 +96,7 @@ export async function authenticate(
       trust: ctx.trust,
       source: `${series.id} ${signatureUrl}`,
     });
+    await markSigned(ctx);
     return {
       text,
       signature: { status: 'verified', signedBy: verified.signingKeyFingerprint },
@@ -88,4 +106,28 @@ export async function authenticate(
       throw new ReleaseRejected(series.id, 'signature-invalid', error.message, version);
     throw error;
   }
+}
+
+/**
+ * An `optional` series without a signature this time: refused when it was seen signed before
+ * (the signature file withdrawn, or stripped on the way), accepted unsigned otherwise.
+ */
+export async function refuseDowngrade(
+  ctx: AuthenticateContext,
+  what: string,
+  version?: string,
+): Promise<void> {
+  const since = await ctx.signed?.seenSigned(ctx.series.id);
+  if (since === undefined) return;
+  throw new ReleaseRejected(
+    ctx.series.id,
+    'signature-downgrade',
+    `${what}, but the series has been seen signed since ${since.slice(0, 10)}: policy optional does not let a signed series become unsigned`,
+    version,
+  );
+}
+
+/** Remembers that the series was seen signed (a verified signature, or one the downloader must verify). */
+export async function markSigned(ctx: AuthenticateContext): Promise<void> {
+  await ctx.signed?.markSigned(ctx.series.id, ctx.now?.() ?? new Date());
 }

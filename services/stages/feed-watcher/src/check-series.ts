@@ -2,10 +2,19 @@
 // A genuinely new release - newest upstream, not yet a managed image in Glance - becomes
 // exactly one download job; its deterministic id means two watchers, two triggers or a
 // restart in between never start the same download twice.
-import { type Release } from '@imagecycle/contracts';
+// Whatever its signature says, the newest release is refused when it is not newer than the
+// series' Latest (no rollback) or when it claims to come from the future (no freeze).
+import { PROPERTY, type Release } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
-import type { GlanceClient } from '@imagecycle/openstack';
+import {
+  FUTURE_TOLERANCE_DAYS,
+  futureRefusal,
+  newestVersion,
+  rollbackRefusal,
+} from '@imagecycle/lifecycle';
+import { type GlanceClient, imageProperty } from '@imagecycle/openstack';
 import { UnknownSeriesError } from '@imagecycle/series-catalogue';
+import { ReleaseRejected } from './rejection.ts';
 
 export interface WatchedSeries {
   id: string;
@@ -23,7 +32,14 @@ export interface CheckSeriesDeps {
   owner: string;
   /** Enqueues the download; `created` is false when the same job already existed. */
   enqueueDownload(release: Release): Promise<{ jobId: string; created: boolean }>;
+  /** The clock a release date is judged by (default: the system's). */
+  now?: () => Date;
+  /** How many days ahead of now a release may be dated (default FUTURE_TOLERANCE_DAYS). */
+  futureToleranceDays?: number;
 }
+
+/** The states that are, or are about to become, the series' Latest. */
+const LATEST_STATES = new Set(['latest', 'verified']);
 
 export type CheckOutcome =
   | { series: string; outcome: 'new-release'; version: string; jobId: string }
@@ -43,12 +59,23 @@ export async function checkSeries(
   const [newest] = await deps.readReleases(series);
   if (!newest) return { series: series.id, outcome: 'no-releases' };
 
-  const existing = await listManagedImages(deps.glance, {
-    owner: deps.owner,
-    series: series.id,
-    version: newest.version,
-  });
-  const known = existing[0];
+  const frozen = futureRefusal(
+    newest,
+    deps.now?.() ?? new Date(),
+    deps.futureToleranceDays ?? FUTURE_TOLERANCE_DAYS,
+  );
+  if (frozen) throw new ReleaseRejected(series.id, 'future-version', frozen, newest.version);
+
+  const images = await listManagedImages(deps.glance, { owner: deps.owner, series: series.id });
+  const latest = newestVersion(
+    images
+      .filter((i) => LATEST_STATES.has(imageProperty(i, PROPERTY.state) ?? ''))
+      .map((i) => imageProperty(i, PROPERTY.version) ?? ''),
+  );
+  const rollback = rollbackRefusal(newest.version, latest);
+  if (rollback) throw new ReleaseRejected(series.id, 'rollback', rollback, newest.version);
+
+  const known = images.find((i) => imageProperty(i, PROPERTY.version) === newest.version);
   if (known)
     return {
       series: series.id,

@@ -66,6 +66,17 @@ export class DocumentFetcher {
       throwHttpErrors: false,
       decompress: true,
       headers: { 'user-agent': options.userAgent ?? 'imagecycle' },
+      hooks: {
+        // A redirect never takes an https document onto plain http (the series' URL rules
+        // are checked before each request; this is the one hop they cannot see).
+        beforeRedirect: [
+          (next, response) => {
+            const to = new URL(String(next.url));
+            if (to.protocol !== 'https:' && new URL(response.url).protocol === 'https:')
+              throw new Error(`redirected from https to ${to.protocol}//${to.host}: refused`);
+          },
+        ],
+      },
       https: { rejectUnauthorized: options.verifyTls ?? true },
     });
   }

@@ -11,6 +11,7 @@ import { type CheckOutcome, checkSeries } from './check-series.ts';
 import type { DocumentFetcher } from './document-fetcher.ts';
 import { readNewestRelease } from './read-feed.ts';
 import { ReleaseRejected } from './rejection.ts';
+import { MemorySignedSeries, readOnly, type SignedSeries } from './signed-series.ts';
 
 export const SCHEDULE_PREFIX = 'feed-check--';
 
@@ -23,6 +24,15 @@ export interface FeedWatcherOptions {
   runtime: QueueRuntime;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * Which series were seen signed (RedisSignedSeries in a deployment: it must outlive the
+   * process). Default: in memory, for one-off runs and tests.
+   */
+  signedSeries?: SignedSeries;
+  /** The clock release dates are judged by (default: the system's). */
+  now?: () => Date;
+  /** How many days ahead of now a release may be dated (default 2). */
+  futureToleranceDays?: number;
 }
 
 export type FeedCheckResult =
@@ -38,9 +48,11 @@ export type FeedCheckResult =
 export class FeedWatcher {
   readonly #options: FeedWatcherOptions;
   readonly #trust = new Map<string, Promise<TrustAnchor | undefined>>();
+  readonly #signed: SignedSeries;
 
   constructor(options: FeedWatcherOptions) {
     this.#options = options;
+    this.#signed = options.signedSeries ?? new MemorySignedSeries();
   }
 
   /** The feed-check queue's handler. */
@@ -55,6 +67,7 @@ export class FeedWatcher {
       result = await this.#check(
         payload,
         (release) => this.#enqueueDownload(release),
+        this.#signed,
         context?.signal,
       );
       if ('buildDate' in result && result.buildDate)
@@ -88,11 +101,15 @@ export class FeedWatcher {
    */
   async preview(series: string): Promise<FeedCheckResult> {
     try {
-      return await this.#check({ series }, async (release) => {
-        const jobId = downloadQueue.jobId({ release });
-        const existing = await this.#options.runtime.queue(downloadQueue).getJob(jobId);
-        return { jobId, created: !existing };
-      });
+      return await this.#check(
+        { series },
+        async (release) => {
+          const jobId = downloadQueue.jobId({ release });
+          const existing = await this.#options.runtime.queue(downloadQueue).getJob(jobId);
+          return { jobId, created: !existing };
+        },
+        readOnly(this.#signed),
+      );
     } catch (error) {
       if (!(error instanceof ReleaseRejected)) throw error;
       return rejectedResult(error);
@@ -106,9 +123,11 @@ export class FeedWatcher {
   async #check(
     payload: { series: string },
     onNew: (release: Release) => Promise<{ jobId: string; created: boolean }>,
+    signed: SignedSeries,
     signal?: AbortSignal,
   ): Promise<FeedCheckResult> {
     const { catalogue } = this.#options;
+    const now = this.#options.now ?? (() => new Date());
     let buildDate: string | undefined;
     const outcome = await checkSeries(payload, {
       findSeries: (id) => catalogue.series.find((s) => s.id === id),
@@ -118,6 +137,8 @@ export class FeedWatcher {
           series: full,
           fetcher: this.#options.fetcher,
           trust: await this.trustFor(full),
+          signed,
+          now,
           signal,
         });
         buildDate = release?.buildDate;
@@ -126,6 +147,10 @@ export class FeedWatcher {
       glance: signal ? this.#options.glance.withSignal(signal) : this.#options.glance,
       owner: this.#options.owner,
       enqueueDownload: onNew,
+      now,
+      ...(this.#options.futureToleranceDays === undefined
+        ? {}
+        : { futureToleranceDays: this.#options.futureToleranceDays }),
     });
     return buildDate ? { ...outcome, buildDate } : outcome;
   }

@@ -1,6 +1,9 @@
 // One reader per feed kind: fetch the documents the feed consists of, authenticate the one
-// that carries checksums (per the series' signature policy), and parse only what was
-// authenticated. The result is the series' newest release, ready for the download queue.
+// that carries checksums - and, where the upstream signs one, the one that carries the
+// version and URL (per the series' signature policy) - and parse only what was
+// authenticated. A version read from an unsigned document must be the one the signed file's
+// name carries. Every URL is https, or plain http on the mirror the feed's opt-in names.
+// The result is the series' newest release, ready for the download queue.
 import { type Release } from '@imagecycle/contracts';
 import {
   crossCheckSha512Sums,
@@ -19,8 +22,14 @@ import {
   parseSimplestreamsProducts,
   type ParsedRelease,
 } from '@imagecycle/feed-formats';
-import type { Series } from '@imagecycle/series-catalogue';
-import { authenticate, type AuthenticateContext, type Authenticated } from './authenticate.ts';
+import { type Series, urlRefusal } from '@imagecycle/series-catalogue';
+import {
+  authenticate,
+  type AuthenticateContext,
+  type Authenticated,
+  markSigned,
+  refuseDowngrade,
+} from './authenticate.ts';
 import { ReleaseRejected } from './rejection.ts';
 
 type Signature = Release['signature'];
@@ -38,7 +47,13 @@ async function text(ctx: AuthenticateContext, url: string): Promise<string> {
 /** The newest release of a series, its checksum authenticated as the series' policy demands. */
 export async function readNewestRelease(ctx: AuthenticateContext): Promise<Release | undefined> {
   try {
-    return await readByKind(ctx);
+    const release = await readByKind(transportGuarded(ctx));
+    if (release) {
+      requireTransport(ctx.series, release.url, release.version);
+      if (release.signature.status === 'verify-on-download')
+        requireTransport(ctx.series, release.signature.signatureUrl, release.version);
+    }
+    return release;
   } catch (error) {
     if (error instanceof FeedError)
       throw new ReleaseRejected(ctx.series.id, 'feed-invalid', error.message);
@@ -51,12 +66,14 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
   const feed = series.feed;
   switch (feed.kind) {
     case 'ubuntu-simplestreams': {
+      // The clearsigned twins (.sjson) carry the versions, paths and checksums under the
+      // streams key: read those, not the unsigned .json, whenever the series is signed.
       const productsUrl = parseSimplestreamsIndex(
-        await text(ctx, feed.indexUrl),
+        await streamsDocument(ctx, feed.indexUrl),
         feed.indexUrl,
         feed.productId,
       );
-      const [newest] = parseSimplestreamsProducts(await text(ctx, productsUrl), {
+      const [newest] = parseSimplestreamsProducts(await streamsDocument(ctx, productsUrl), {
         productsUrl,
         productId: feed.productId,
         releasesUrl: feed.releasesUrl,
@@ -68,6 +85,14 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
       return toRelease(series, newest, sums.signature);
     }
     case 'debian': {
+      // Debian signs nothing; the catalogue refuses any other policy for it. A catalogue
+      // built some other way still never gets a signature policy silently ignored.
+      if (series.signature.policy !== 'none')
+        throw new ReleaseRejected(
+          series.id,
+          'signature-missing',
+          `Debian publishes no signature: policy "${series.signature.policy}" cannot be satisfied`,
+        );
       const listingUrl = feed.imagesUrl;
       const [dir] = parseDirectoryListing(await text(ctx, listingUrl), listingUrl);
       if (!dir) return undefined;
@@ -107,7 +132,9 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
         arch: feed.arch,
       });
       if (!newest) return undefined;
-      // Fedora signs the image file itself: the downloader verifies it over the bytes.
+      // Fedora signs the image file itself: the downloader verifies it over the bytes. The
+      // stream that names the version is unsigned; the signed file's name carries the
+      // version, and the two must agree.
       if (series.signature.policy !== 'none') {
         if (newest.signatureRef.kind !== 'detached') {
           if (series.signature.policy === 'required') {
@@ -118,8 +145,11 @@ async function readByKind(ctx: AuthenticateContext): Promise<Release | undefined
               newest.version,
             );
           }
+          await refuseDowngrade(ctx, 'the stream names no signature for the image', newest.version);
           return toRelease(series, newest, { status: 'not-required' });
         }
+        requireVersionInName(series, newest.version, newest.url);
+        await markSigned(ctx);
         return toRelease(series, newest, {
           status: 'verify-on-download',
           signatureUrl: newest.signatureRef.signatureUrl,
@@ -190,4 +220,56 @@ function requireListed(
       release.version,
     );
   }
+}
+
+/**
+ * A simplestreams document: its clearsigned `.sjson` twin, verified, when the series is
+ * signed (required: the twin must be there; optional: unless the series was seen signed);
+ * the plain `.json` when the policy is none.
+ */
+async function streamsDocument(ctx: AuthenticateContext, url: string): Promise<string> {
+  if (ctx.series.signature.policy === 'none' || !/\.json$/.test(url)) return text(ctx, url);
+  const signed = await authenticate(ctx, {
+    kind: 'clearsigned',
+    url: url.replace(/\.json$/, '.sjson'),
+    plainUrl: url,
+  });
+  return signed.text;
+}
+
+/** The file a signature covers must carry the version the unsigned document claims. */
+function requireVersionInName(series: Series, version: string, url: string): void {
+  const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  const escaped = version.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (new RegExp(`(?<![\\w.])${escaped}(?![\\w]|\\.\\d)`).test(file)) return;
+  throw new ReleaseRejected(
+    series.id,
+    'version-mismatch',
+    `the feed says version ${version}, but the signed file is ${file}, whose name does not carry it`,
+    version,
+  );
+}
+
+/** Refuses a URL the series may not be read from (plain http without the feed's opt-in). */
+function requireTransport(series: Series, url: string, version?: string): void {
+  const why = urlRefusal(series, url);
+  if (why) throw new ReleaseRejected(series.id, 'insecure-url', why, version);
+}
+
+/** The context with a fetcher that refuses, before any request, a URL the series may not use. */
+function transportGuarded(ctx: AuthenticateContext): AuthenticateContext {
+  const { fetcher, series } = ctx;
+  return {
+    ...ctx,
+    fetcher: {
+      fetch: (id, url, signal) => {
+        requireTransport(series, url);
+        return fetcher.fetch(id, url, signal);
+      },
+      fetchOptional: (id, url, signal) => {
+        requireTransport(series, url);
+        return fetcher.fetchOptional(id, url, signal);
+      },
+    },
+  };
 }
