@@ -8,7 +8,8 @@ export type FaultKind =
   | 'delay'
   | 'trickle'
   | 'fail'
-  | 'truncate';
+  | 'truncate'
+  | 'rewrite';
 
 /** An exact mirror path (`/host/path`) or full URL, or `{ prefix }` for a whole subtree. */
 export type PathTarget = string | { prefix: string };
@@ -21,7 +22,8 @@ export type FaultSpec =
   | { kind: 'delay'; ms: number }
   | { kind: 'trickle'; chunkBytes: number; intervalMs: number }
   | { kind: 'fail'; status: number }
-  | { kind: 'truncate'; afterBytes?: number; fraction: number };
+  | { kind: 'truncate'; afterBytes?: number; fraction: number }
+  | { kind: 'rewrite'; from: string; to: string };
 
 export type Rule<K extends FaultKind = FaultKind> = Extract<FaultSpec, { kind: K }> & {
   id: number;
@@ -146,6 +148,17 @@ export class Faults {
       },
       options.times,
     );
+  }
+
+  /**
+   * Serve a document (a stream, a version.txt, a products .json; never a signature file)
+   * with every `from` replaced by `to`: a feed that claims another version, date or URL than
+   * what the upstream signed. A signature over the document no longer verifies; a
+   * clearsigned twin (.sjson) keeps the genuine text.
+   */
+  rewrite(target: PathTarget, from: string, to: string, options: Times = {}): FaultHandle {
+    if (from === '') throw new Error('rewrite: `from` must not be empty');
+    return this.#add(target, { kind: 'rewrite', from, to }, options.times);
   }
 
   clear(): void {

@@ -82,6 +82,16 @@ async function content(
 ): Promise<Body> {
   const { registry, faults, store } = deps;
   if (!sig) {
+    const rewrite = faults.take('rewrite', paths);
+    if (rewrite) {
+      const text = (await store.read(file.canonical)).toString('utf8');
+      return {
+        data: Buffer.from(text.replaceAll(rewrite.from, rewrite.to)),
+        faults: [`rewrite#${rewrite.id}`],
+      };
+    }
+  }
+  if (!sig) {
     if (!registry.checksumFiles.has(file.canonical)) return { faults: [] };
     const swap = faults.take('swapChecksum', paths);
     if (!swap) return { faults: [] };

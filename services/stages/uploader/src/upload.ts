@@ -20,6 +20,7 @@ import {
   imageProperty,
   StreamRefusedError,
 } from '@imagecycle/openstack';
+import { newestVersion, rollbackRefusal } from '@imagecycle/lifecycle';
 import type { Series } from '@imagecycle/series-catalogue';
 import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
@@ -100,6 +101,9 @@ export async function upload(
   let sha512 = artifact.sha512;
 
   if (!image) {
+    // The feed-watcher refused a rollback when it enqueued the download; Glance may have
+    // moved on since (a newer release published meanwhile), and a job may be replayed.
+    await refuseRollback(glance, deps.owner, series.id, release.version, what);
     const created = await deps.glance.createImage(
       candidateImage(series, release, artifact, deps.now?.() ?? new Date()),
     );
@@ -259,4 +263,25 @@ function verifyStored(image: GlanceImage, artifact: Artifact, sha512: string, wh
       `${what}: Glance reads a virtual size of ${image.virtual_size}, the artifact ${artifact.virtualSize}`,
     );
   }
+}
+
+/**
+ * Refuses, before anything is created, a release that is not newer than the series' Latest
+ * (or a verified image about to become it), read from Glance now.
+ */
+async function refuseRollback(
+  glance: GlanceClient,
+  owner: string,
+  series: string,
+  version: string,
+  what: string,
+): Promise<void> {
+  const images = await listManagedImages(glance, { owner, series });
+  const latest = newestVersion(
+    images
+      .filter((i) => ['latest', 'verified'].includes(imageProperty(i, PROPERTY.state) ?? ''))
+      .map((i) => imageProperty(i, PROPERTY.version) ?? ''),
+  );
+  const refusal = rollbackRefusal(version, latest);
+  if (refusal) throw new UploadRejected('rollback', `${what}: ${refusal}`);
 }
