@@ -165,6 +165,13 @@ describe('feed-watcher', () => {
     [
       'a products file that disagrees with the signed SHA256SUMS',
       'checksum-mismatch',
+      // the streams re-signed over the swapped checksums: the .sjson verifies, SHA256SUMS
+      // (signed by the images key) still says otherwise
+      (url: string) => mirror.faults.swapChecksum({ prefix: `${url}streams/` }, { resign: true }),
+    ],
+    [
+      'a products .sjson whose checksums were swapped without its signature',
+      'signature-invalid',
       (url: string) => mirror.faults.swapChecksum({ prefix: `${url}streams/` }),
     ],
   ] as const)(
