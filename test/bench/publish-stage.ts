@@ -29,9 +29,12 @@ if (stage === 'download') {
   if (!fourth)
     throw new Error('usage: publish-stage.ts upload <release.json> <artifact.json> <dir>');
   const artifact = artifactSchema.parse(JSON.parse(readFileSync(third, 'utf8')));
-  const catalogue = await loadCatalogue(process.env.IMAGECYCLE_CATALOGUE ?? DEFAULT_CATALOGUE_PATH, {
-    vars: process.env,
-  });
+  const catalogue = await loadCatalogue(
+    process.env.IMAGECYCLE_CATALOGUE ?? DEFAULT_CATALOGUE_PATH,
+    {
+      vars: process.env,
+    },
+  );
   const client = connect('service');
   const owner = await client.projectId(); // authentication is not part of the measured work
   t0 = performance.now();

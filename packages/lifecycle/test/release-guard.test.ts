@@ -52,9 +52,9 @@ describe('futureRefusal', () => {
     expect(futureRefusal({ version: '4230.2.3', buildDate: '2027-01-15' }, now)).toMatch(
       /its release date is 2027-01-15, more than 2 day\(s\) after now/,
     );
-    expect(futureRefusal({ version: '4230.2.3', buildDate: '2026-12-09T00:00:00Z' }, now, 3)).toMatch(
-      /more than 3 day\(s\)/,
-    );
+    expect(
+      futureRefusal({ version: '4230.2.3', buildDate: '2026-12-09T00:00:00Z' }, now, 3),
+    ).toMatch(/more than 3 day\(s\)/);
   });
 
   it('accepts today, the tolerance (time zones) and the past', () => {

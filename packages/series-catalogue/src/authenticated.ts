@@ -65,7 +65,9 @@ export function authenticity(series: Series): Authenticity {
       return {
         bytes: 'signed',
         version: 'signed',
-        summary: signedIf('version, URL and checksum by the detached signature over the manifest (.asc)'),
+        summary: signedIf(
+          'version, URL and checksum by the detached signature over the manifest (.asc)',
+        ),
       };
     case 'debian':
       return none('nothing: Debian signs nothing');

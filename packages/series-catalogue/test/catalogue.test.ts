@@ -630,7 +630,7 @@ describe('transport and signature rules a feed must be able to keep', () => {
     );
   });
 
-  it('accepts plain http with the feed\'s opt-in and its reason, and keeps the reason', () => {
+  it("accepts plain http with the feed's opt-in and its reason, and keeps the reason", () => {
     const text = withFeedUrl(
       'http://mirror.example/centos/7/images/sha256sum.txt',
       '\n      insecureHttp:\n        reason: the campus mirror serves http only',

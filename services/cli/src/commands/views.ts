@@ -4,6 +4,7 @@
 // (the API's shapes) for scripts.
 import { type App, planFor, readSeriesStates } from '@imagecycle/composition';
 import { imagesOf, outlookText, type Plan, type SeriesState } from '@imagecycle/overview';
+import { authenticity } from '@imagecycle/series-catalogue';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -31,8 +32,16 @@ export async function statusCommand(
   options: { json: boolean; series: readonly string[] },
 ): Promise<number> {
   const states = await readSeriesStates(app, options.series);
+  const authenticated = (id: string) => {
+    const series = app.catalogue.series.find((s) => s.id === id);
+    return series ? authenticity(series) : undefined;
+  };
   if (options.json) {
-    write(JSON.stringify({ series: states }));
+    write(
+      JSON.stringify({
+        series: states.map((s) => ({ ...s, authenticated: authenticated(s.id) })),
+      }),
+    );
     return EXIT.ok;
   }
   const rows = states.map((s) => [
@@ -53,6 +62,17 @@ export async function statusCommand(
     write(line);
   for (const s of states)
     if (s.lastCheck?.message) write(`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`);
+  // what a signature vouches for, per series: the bytes, and the version and URL
+  write('');
+  write('What is authenticated, per series:');
+  for (const line of table(
+    ['SERIES', 'BYTES', 'VERSION+URL', 'BY'],
+    states.flatMap((s) => {
+      const a = authenticated(s.id);
+      return a ? [[s.id, a.bytes, a.version, a.summary]] : [];
+    }),
+  ))
+    write(line);
   return EXIT.ok;
 }
 

@@ -10,8 +10,4 @@ export { DocumentFetcher, FetchError, type FetcherOptions } from './document-fet
 export { RedisDocumentCache, MemoryDocumentCache, type DocumentCache } from './document-cache.ts';
 export { readNewestRelease } from './read-feed.ts';
 export { ReleaseRejected, type FeedRejectReason } from './rejection.ts';
-export {
-  RedisSignedSeries,
-  MemorySignedSeries,
-  type SignedSeries,
-} from './signed-series.ts';
+export { RedisSignedSeries, MemorySignedSeries, type SignedSeries } from './signed-series.ts';

@@ -174,7 +174,7 @@ describe('https only, unless the feed opts in for its named mirror', () => {
     const debian = seriesOf('debian-12');
     const { insecureHttp: _optIn, ...feed } = debian.feed;
     const before = mirror.requests.log.length;
-    const error = await rejection({ ...debian, feed } as Series);
+    const error = await rejection({ ...debian, feed });
     expect(error.reason).toBe('insecure-url');
     expect(error.message).toBe(
       `series debian-12: rejected (insecure-url): ${debian.feed.kind === 'debian' ? debian.feed.imagesUrl : ''} is plain http: feed URLs must be https (the feed has no insecureHttp opt-in)`,

@@ -1,0 +1,85 @@
+// What each series of the packaged catalogue has authenticated, and which URLs a series may
+// be read from.
+import { describe, expect, it } from 'vitest';
+import {
+  authenticity,
+  DEFAULT_CATALOGUE_PATH,
+  loadCatalogue,
+  parseCatalogue,
+  urlRefusal,
+} from '../src/index.ts';
+
+const FPR = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567';
+const vars = Object.fromEntries(
+  ['CENTOS7', 'CENTOS', 'FEDORA', 'ALMALINUX', 'ROCKY', 'WINDOWS_BUILD'].map((n) => [
+    `${n}_KEY_FPR`,
+    FPR,
+  ]),
+);
+
+describe('authenticity', () => {
+  it('says per series what a signature covers: bytes, and version and URL', async () => {
+    const catalogue = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars });
+    const of = (id: string) => {
+      const series = catalogue.series.find((s) => s.id === id);
+      if (!series) throw new Error(id);
+      return authenticity(series);
+    };
+    expect(of('ubuntu-24.04')).toMatchObject({ bytes: 'signed', version: 'signed' });
+    expect(of('ubuntu-24.04').summary).toMatch(/clearsigned streams \(\.sjson\)/);
+    expect(of('almalinux-9')).toMatchObject({ bytes: 'signed', version: 'signed' });
+    expect(of('centos-7').summary).toMatch(/file names carry the version/);
+    expect(of('fedora-coreos-stable')).toMatchObject({ bytes: 'signed', version: 'signed' });
+    // Flatcar signs the digests of a file whose name carries no version
+    expect(of('flatcar-stable')).toMatchObject({ bytes: 'signed', version: 'unsigned' });
+    expect(of('flatcar-stable').summary).toMatch(/unsigned version\.txt/);
+    // Debian signs nothing at all
+    for (const id of ['debian-12', 'debian-11', 'debian-10']) {
+      expect(of(id)).toMatchObject({ bytes: 'checksum only', version: 'unsigned' });
+      expect(of(id).summary).toMatch(/^nothing: Debian signs no cloud image/);
+    }
+    // optional: only when the upstream publishes the signature
+    expect(of('rocky-9').summary).toMatch(/\(when published: policy optional\)$/);
+    expect(of('windows-2019-gui').summary).toMatch(/detached signature over the manifest/);
+  });
+});
+
+describe('urlRefusal', () => {
+  const catalogue = (feedExtra: string) =>
+    parseCatalogue(
+      `series:
+  os:
+    title: OS
+    feed:
+      kind: fedora-coreos
+      streamUrl: http://127.0.0.1:8780/streams/stable.json
+      arch: x86_64${feedExtra}
+    signature:
+      policy: none
+`,
+      'cat.yaml',
+    ).series[0];
+
+  it('lets https through, and plain http only on the mirror the opted-in feed names', () => {
+    const series = catalogue('\n      insecureHttp: { reason: test mirror }');
+    if (!series) throw new Error('no series');
+    expect(urlRefusal(series, 'https://elsewhere.example/a.qcow2.xz')).toBeUndefined();
+    expect(urlRefusal(series, 'http://127.0.0.1:8780/builds/a.qcow2.xz')).toBeUndefined();
+    expect(urlRefusal(series, 'http://127.0.0.1:8781/builds/a.qcow2.xz')).toBe(
+      'http://127.0.0.1:8781/builds/a.qcow2.xz is plain http on http://127.0.0.1:8781, which is not the mirror the catalogue names for this feed (insecureHttp allows only http://127.0.0.1:8780)',
+    );
+    expect(urlRefusal(series, 'ftp://127.0.0.1:8780/a')).toBe(
+      'ftp://127.0.0.1:8780/a: only https URLs are fetched',
+    );
+  });
+
+  it('refuses plain http altogether without the opt-in', () => {
+    const series = {
+      ...catalogue('\n      insecureHttp: { reason: test mirror }'),
+    } as NonNullable<ReturnType<typeof catalogue>>;
+    const { insecureHttp: _optIn, ...feed } = series.feed;
+    expect(urlRefusal({ ...series, feed }, 'http://127.0.0.1:8780/a.qcow2.xz')).toBe(
+      'http://127.0.0.1:8780/a.qcow2.xz is plain http: feed URLs must be https (the feed has no insecureHttp opt-in)',
+    );
+  });
+});
