@@ -120,6 +120,7 @@ describe('imagecycle worker feed-watcher', () => {
         community: unknown[];
         inFlight: unknown[];
         lastCheck?: { outcome: string; version: string };
+        authenticated?: { bytes: string; version: string; summary: string };
       }[];
     };
     expect(series.map((s) => s.id)).toContain('debian-12');
@@ -138,6 +139,20 @@ describe('imagecycle worker feed-watcher', () => {
     );
     expect(rows.find((r) => r.startsWith('debian-12 '))).toMatch(
       /^debian-12\s+\(none\)\s+\S+( OVERDUE)?\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} new-release\s+0\s+-\s+-$/,
+    );
+    // what a signature vouches for, per series: Debian signs nothing, Ubuntu signs its streams
+    expect(series.find((s) => s.id === 'debian-12')?.authenticated).toMatchObject({
+      bytes: 'checksum only',
+      version: 'unsigned',
+    });
+    const authenticated = rows.slice(rows.indexOf('What is authenticated, per series:') + 1);
+    expect(rows).toContain('What is authenticated, per series:');
+    expect(authenticated[0]).toMatch(/^SERIES\s+BYTES\s+VERSION\+URL\s+BY$/);
+    expect(authenticated.find((r) => r.startsWith('debian-12 '))).toMatch(
+      /^debian-12\s+checksum only\s+unsigned\s+nothing: Debian signs no cloud image/,
+    );
+    expect(authenticated.find((r) => r.startsWith('ubuntu-24.04 '))).toMatch(
+      /^ubuntu-24\.04\s+signed\s+signed\s+version, URL and sha256 by the clearsigned streams \(\.sjson\)/,
     );
 
     // the feed-watcher of the first test recorded what it discovered

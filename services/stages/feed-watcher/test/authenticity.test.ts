@@ -95,7 +95,14 @@ describe('Ubuntu: the clearsigned streams, not the unsigned .json', () => {
       prefix: mirror.url('/cloud-images.ubuntu.com/releases/streams/'),
     });
     try {
-      expect((await rejection(seriesOf('ubuntu-24.04'))).reason).toBe('signature-invalid');
+      const error = await rejection(seriesOf('ubuntu-24.04'));
+      expect(error.reason).toBe('signature-invalid');
+      // refused at the first signed document, the index: no version is believed yet
+      expect(error.version).toBeUndefined();
+      expect(error.message).toContain('rejected (signature-invalid)');
+      expect(error.message).toContain('signature rejected (unknown-key)');
+      expect(error.message).toContain(mirror.forger.subkeyFingerprint.slice(-16).toLowerCase());
+      expect(error.message).toContain('streams/v1/index.sjson');
     } finally {
       handle.remove();
     }
