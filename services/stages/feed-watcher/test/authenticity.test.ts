@@ -2,7 +2,7 @@
 // URL where the upstream signs a document carrying them, the version an unsigned document
 // claims against the signed file's name, a signed series that goes unsigned, and URLs that
 // are not https. No Glance: these refusals all come before the feed-watcher asks it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
@@ -18,6 +18,10 @@ import {
 
 let mirror: Mirror;
 let catalogue: Catalogue;
+
+// The mirror renders Ubuntu's products files at their real size (tens of MB, clearsigned
+// twins included) and each read verifies one: slower than a unit test's default budget.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 beforeAll(async () => {
   mirror = await startMirror({ seed: '2026-11-01' });
