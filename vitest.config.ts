@@ -27,6 +27,10 @@ export default defineConfig({
           include: unitFiles,
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
+          // the mirror's tests sign and parse upstream documents of their real size (Ubuntu's
+          // products files are tens of MB): seconds each when every core is busy
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
