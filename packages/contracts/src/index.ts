@@ -3,6 +3,10 @@ export {
   LIFECYCLE_STATES,
   PROPERTY,
   reservedPropertyRule,
+  RELEASE_PROPERTIES,
+  catalogueProperties,
+  formatCatalogueKeys,
+  parseCatalogueKeys,
   type LifecycleState,
 } from './managed-image.ts';
 export {
