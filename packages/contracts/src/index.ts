@@ -22,6 +22,7 @@ export {
   feedCheckQueue,
   downloadQueue,
   uploadQueue,
+  uploadJobId,
   reconcileQueue,
   usageCheckQueue,
   reapQueue,
