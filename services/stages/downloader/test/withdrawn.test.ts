@@ -2,7 +2,8 @@
 // pinned URL answers 404 from then on. That is a verdict on the release - rejected as
 // `withdrawn`, naming the URL, at once - not an outage retried until the job fails for good,
 // and nothing of it stays in staging. Against the local mirror's real withdraw (Ubuntu takes
-// the serial out of its products file and its directory 404s), no HTTP mocked.
+// the serial out of its products file and its directory 404s; Debian its dated directory), no
+// HTTP mocked. The mirror's Ubuntu products files are large: generous timeouts.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ let catalogue: Catalogue;
 beforeAll(async () => {
   mirror = await startMirror({ seed: '2026-11-01' });
   catalogue = await loadMirrorCatalogue(mirror);
-}, 30_000);
+}, 60_000);
 afterAll(() => mirror.stop());
 
 function seriesOf(id: string): Series {
@@ -62,9 +63,9 @@ async function statusesOf(path: string, count: number): Promise<number[]> {
   return statuses();
 }
 
-describe('a release withdrawn upstream during its download', () => {
+describe('a release withdrawn upstream during its download', { timeout: 60_000 }, () => {
   it('cut halfway, withdrawn before the resume: rejected as withdrawn, staging emptied, no retry', async () => {
-    const { release, path } = await freshRelease('ubuntu-24.04', '2026-11-05');
+    const { release, path } = await freshRelease('debian-12', '2026-11-05');
     // the first response is cut halfway; every request waits a moment at the mirror, so the
     // withdraw (started once the bytes flow) is done before the resume is answered
     const cut = mirror.faults.truncate(path, { times: 1 });
@@ -73,7 +74,7 @@ describe('a release withdrawn upstream during its download', () => {
     const ctx = {
       progress: (value: Record<string, number | string>) => {
         if (value.phase === 'download')
-          withdrawing ??= mirror.withdraw('ubuntu-24.04', release.version);
+          withdrawing ??= mirror.withdraw('debian-12', release.version);
         return Promise.resolve();
       },
     };
@@ -98,7 +99,7 @@ describe('a release withdrawn upstream during its download', () => {
   });
 
   it('a worker cancelled mid-download, the release withdrawn before the job runs again: rejected, the partial file removed', async () => {
-    const { release, path } = await freshRelease('debian-12', '2026-11-06');
+    const { release, path } = await freshRelease('ubuntu-24.04', '2026-11-06');
     const trickle = mirror.faults.trickle(path, { chunkBytes: 4096, intervalMs: 5 });
     const cancel = new AbortController();
     const cancelling = {
@@ -116,7 +117,7 @@ describe('a release withdrawn upstream during its download', () => {
     expect(cancelled).toEqual(new Error('drain deadline passed'));
     expect(existsSync(paths.part)).toBe(true); // kept for the resume
 
-    await mirror.withdraw('debian-12', release.version);
+    await mirror.withdraw('ubuntu-24.04', release.version);
     const ctx = { progress: () => Promise.resolve() };
     const error = await download({ release }, ctx, d).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownloadRejected);
