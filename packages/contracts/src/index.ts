@@ -3,6 +3,10 @@ export {
   LIFECYCLE_STATES,
   PROPERTY,
   reservedPropertyRule,
+  RELEASE_PROPERTIES,
+  catalogueProperties,
+  formatCatalogueKeys,
+  parseCatalogueKeys,
   type LifecycleState,
 } from './managed-image.ts';
 export {
@@ -18,6 +22,7 @@ export {
   feedCheckQueue,
   downloadQueue,
   uploadQueue,
+  uploadJobId,
   reconcileQueue,
   usageCheckQueue,
   reapQueue,

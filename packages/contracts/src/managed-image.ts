@@ -27,7 +27,65 @@ export const PROPERTY = {
   lastUsedAt: 'imagecycle_last_used_at',
   unusedSince: 'imagecycle_unused_since',
   keptBecause: 'imagecycle_kept_because',
+  /**
+   * The catalogue properties last applied to the image: their names, sorted, comma-separated
+   * (`''`: none). Only these are ever removed when the catalogue drops them; a property the
+   * feed or anyone else set is not the catalogue's to remove.
+   */
+  catalogueKeys: 'imagecycle_catalogue_keys',
 } as const;
+
+/**
+ * Properties the uploader writes from the release itself (after the catalogue's, so they
+ * win): a catalogue value for one of these never reaches an image, and the desired state
+ * never touches them.
+ */
+export const RELEASE_PROPERTIES: ReadonlySet<string> = new Set([
+  'image_source',
+  'image_build_date',
+  'image_description',
+]);
+
+/**
+ * The properties a series' catalogue entry gives its images: every one with a value, but
+ * neither a reserved name (see `reservedPropertyRule`) nor one the release supplies itself.
+ */
+export function catalogueProperties(
+  properties: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(properties).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        reservedPropertyRule(entry[0]) === undefined &&
+        !RELEASE_PROPERTIES.has(entry[0]),
+    ),
+  );
+}
+
+/** The value of `imagecycle_catalogue_keys` for these names. */
+export function formatCatalogueKeys(names: Iterable<string>): string {
+  return [...new Set(names)].sort().join(',');
+}
+
+/**
+ * The names `imagecycle_catalogue_keys` lists, undefined when the image has no such property
+ * (uploaded before it existed). A name the catalogue could never have given - reserved, set
+ * from the release, or malformed - is dropped, so a damaged value never makes anyone remove
+ * imagecycle's own state, a checksum or a release property.
+ */
+export function parseCatalogueKeys(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(
+      (name) =>
+        /^[A-Za-z0-9_:.-]{1,255}$/.test(name) &&
+        reservedPropertyRule(name) === undefined &&
+        !RELEASE_PROPERTIES.has(name),
+    );
+}
 
 /** Image fields imagecycle sets itself when it creates an image (Glance's own top-level fields). */
 const FIXED_IMAGE_FIELDS: ReadonlySet<string> = new Set([

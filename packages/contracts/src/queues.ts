@@ -59,13 +59,20 @@ export const artifactSchema = z.object({
 
 export type Artifact = z.infer<typeof artifactSchema>;
 
+/**
+ * The id of the upload job of one release: one upload per series and version (the janitor
+ * also asks by it whether a candidate's upload is still to run or running).
+ */
+export const uploadJobId = (series: string, version: string): string =>
+  jobIdFrom('upload', series, version);
+
 export const uploadQueue = defineQueue({
   name: 'upload',
   concurrency: 2,
   description: 'Publish one verified artifact as a hidden candidate image',
   payload: z.object({ release: releaseSchema, artifact: artifactSchema }),
   defaultJobOptions: retried(5, 60_000),
-  jobId: ({ release }) => jobIdFrom('upload', release.series, release.version),
+  jobId: ({ release }) => uploadJobId(release.series, release.version),
 });
 
 export const reconcileQueue = defineQueue({

@@ -17,6 +17,8 @@ export const REJECTION_REASONS = [
   'uncompressed-checksum-mismatch',
   'not-a-disk-image',
   'format-mismatch',
+  // the upstream took the release back while it was being fetched (its URL answers 404/410)
+  'withdrawn',
   // the image in Glance (uploader)
   'hash-mismatch',
   'incompatible',

@@ -7,7 +7,14 @@
 // day (and not another image's) keeps it, and a newly demoted image gets the next number
 // after every number of its day still in use - so reaping the first image of a day or
 // demoting a Latest never renames anything else.
-import { PROPERTY } from '@imagecycle/contracts';
+// Every arranged image also carries its series' catalogue properties (see
+// `catalogueState`), so a catalogue change reaches the images already published.
+import {
+  catalogueProperties,
+  formatCatalogueKeys,
+  parseCatalogueKeys,
+  PROPERTY,
+} from '@imagecycle/contracts';
 import { communityName, latestName } from './image-names.ts';
 import { compareVersions } from './version-order.ts';
 import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
@@ -52,6 +59,35 @@ function datedNumber(title: string, image: GlanceImage): number | undefined {
   return match ? Number(match[0]) : undefined;
 }
 
+/**
+ * The catalogue's part of an image's desired properties. The catalogue owns a property on an
+ * image when it applied it last time (`imagecycle_catalogue_keys` lists it), or when the image
+ * does not have it at all (a property new in the catalogue); a property the image has from
+ * elsewhere - the feed's build manifest, which wins over the catalogue at upload, or an
+ * operator - is left alone. An owned property takes the catalogue's value; a listed one the
+ * catalogue no longer has is removed; nothing unlisted is ever removed. The list is rewritten
+ * to what the catalogue owns now. An image uploaded before the list existed has every
+ * catalogue property set (nothing can be known to be removed from it).
+ */
+export function catalogueState(
+  series: Pick<Series, 'properties'>,
+  image: GlanceImage,
+): Record<string, string | null> {
+  const wanted = catalogueProperties(series.properties);
+  const applied = parseCatalogueKeys(imageProperty(image, PROPERTY.catalogueKeys));
+  const desired: Record<string, string | null> = {};
+  const owned: string[] = [];
+  for (const [name, value] of Object.entries(wanted)) {
+    if (applied === undefined || applied.includes(name) || image[name] === undefined) {
+      desired[name] = value;
+      owned.push(name);
+    }
+  }
+  for (const name of applied ?? []) if (!(name in wanted)) desired[name] = null;
+  desired[PROPERTY.catalogueKeys] = formatCatalogueKeys(owned);
+  return desired;
+}
+
 export function desiredState(
   series: Pick<Series, 'id' | 'title' | 'retired' | 'communityHidden' | 'properties'>,
   images: GlanceImage[],
@@ -70,7 +106,6 @@ export function desiredState(
   const latest = newest && !series.retired ? newest : undefined;
   const community = [...(latest ? older : arranged), ...benched].sort(byUpload);
 
-  const purpose = series.properties.os_purpose;
   const entries: DesiredEntry[] = [];
   if (latest) {
     entries.push({
@@ -80,7 +115,7 @@ export function desiredState(
         name: latestName(series.title),
         visibility: 'public',
         os_hidden: false,
-        properties: { [PROPERTY.state]: 'latest', ...(purpose ? { os_purpose: purpose } : {}) },
+        properties: { ...catalogueState(series, latest), [PROPERTY.state]: 'latest' },
       },
     });
   }
@@ -112,7 +147,7 @@ export function desiredState(
         name,
         visibility: 'community',
         os_hidden: series.communityHidden,
-        properties: { [PROPERTY.state]: 'community', ...(purpose ? { os_purpose: purpose } : {}) },
+        properties: { ...catalogueState(series, image), [PROPERTY.state]: 'community' },
       },
     });
   }

@@ -4,7 +4,7 @@
 export { compareVersions, newestFirst } from './version-order.ts';
 export { latestName, communityName } from './image-names.ts';
 export { newestUploadFirst } from './upload-order.ts';
-export { desiredState, type DesiredEntry, type Role } from './desired-state.ts';
+export { catalogueState, desiredState, type DesiredEntry, type Role } from './desired-state.ts';
 export {
   decideUsage,
   isIncompleteScanMark,

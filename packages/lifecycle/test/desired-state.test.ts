@@ -71,7 +71,11 @@ describe('desiredState', () => {
       name: 'Ubuntu 24.04 Noble Numbat - Latest',
       visibility: 'public',
       os_hidden: false,
-      properties: { imagecycle_state: 'latest', os_purpose: 'generic' },
+      properties: {
+        imagecycle_state: 'latest',
+        os_purpose: 'generic',
+        imagecycle_catalogue_keys: 'os_purpose',
+      },
     });
     expect(entries[1]?.desired).toMatchObject({
       visibility: 'community',

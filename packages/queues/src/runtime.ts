@@ -126,6 +126,16 @@ export class QueueRuntime {
     return { ...options, backoff: { ...backoff, delay: this.#retryDelayMs } };
   }
 
+  /**
+   * The state of the job `jobId` of a queue while it is still to run or running (`waiting`,
+   * `delayed`, `prioritized`, `waiting-children`, `active`); undefined when there is no such
+   * job, or it completed or failed for good.
+   */
+  async pendingJobState(definition: QueueDefinition, jobId: string): Promise<string | undefined> {
+    const state = await this.queue(definition).getJobState(jobId);
+    return state === 'completed' || state === 'failed' || state === 'unknown' ? undefined : state;
+  }
+
   /** Parses the payload, then adds the job (under its deterministic id when it has one). */
   async enqueue<Q extends QueueDefinition>(
     definition: Q,

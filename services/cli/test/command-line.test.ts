@@ -60,6 +60,7 @@ describe('imagecycle --help', SPAWNS, () => {
         'control-plane',
         'events',
         'images',
+        'janitor',
         'plan',
         'run',
         'status',
@@ -182,7 +183,7 @@ describe('imagecycle <command> [options]', SPAWNS, () => {
   it('--series a,b --series c is [a, b, c] for every command that takes --series', () => {
     const withSeries = COMMANDS.filter((c) => Object.hasOwn(c.options, 'series'));
     expect(withSeries.map((c) => c.name).sort()).toEqual(
-      ['events', 'images', 'plan', 'run', 'status'].sort(),
+      ['events', 'images', 'janitor', 'plan', 'run', 'status'].sort(),
     );
     for (const command of withSeries) {
       expect(

@@ -12,6 +12,7 @@ import {
   Rejection,
   type RejectionReason,
   reconcileQueue,
+  uploadJobId,
   uploadQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -253,9 +254,13 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
               await previous.remove();
             return runtime.enqueue(reapQueue, { series: id, imageId });
           },
+          uploadPending: (id, version) =>
+            runtime.pendingJobState(uploadQueue, uploadJobId(id, version)),
           cleanStaging: () => cleanStaging(deps.stagingDir, [], ABANDONED_AFTER_MS),
         },
       );
+      if (report.keptCandidates.length > 0)
+        deps.logger?.info({ kept: report.keptCandidates }, 'old candidates kept: upload pending');
       for (const removed of report.removedCandidates)
         await events.record({
           type: 'repaired',

@@ -8,7 +8,14 @@ import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App, loadSettings } from '../src/index.ts';
-import { allQueues, feedCheckQueue, MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
+import {
+  allQueues,
+  catalogueProperties,
+  feedCheckQueue,
+  formatCatalogueKeys,
+  MANAGED_TAG,
+  PROPERTY,
+} from '@imagecycle/contracts';
 import { createLogger } from '@imagecycle/observability';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { cloudNames, connect } from '@imagecycle/test/support/clouds';
@@ -45,6 +52,13 @@ function validResponse(path: string, status: number, body: string) {
   return value;
 }
 
+/** The series' catalogue properties and their list, as the uploader writes them. */
+function fromCatalogue() {
+  const series = app.catalogue.series.find((s) => s.id === SERIES);
+  const properties = catalogueProperties(series?.properties ?? {});
+  return { ...properties, [PROPERTY.catalogueKeys]: formatCatalogueKeys(Object.keys(properties)) };
+}
+
 async function managedImage(version: string, state: string, name: string, extra = {}) {
   const image = await service.glance.createImage({
     name,
@@ -56,7 +70,7 @@ async function managedImage(version: string, state: string, name: string, extra 
       [PROPERTY.series]: SERIES,
       [PROPERTY.version]: version,
       [PROPERTY.state]: state,
-      os_purpose: 'generic',
+      ...fromCatalogue(),
       ...extra,
     },
   });

@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../command-line.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
+import { janitorCommand } from './janitor.ts';
 import { runCommand } from './run.ts';
 import { eventsCommand, imagesCommand, planCommand, statusCommand } from './views.ts';
 import { parseWorkerNames, runWorkers } from './worker.ts';
@@ -122,6 +123,34 @@ export const COMMANDS: readonly Command[] = [
     lifetime: 'one-shot',
     run: ({ options }, app) =>
       runCommand(app, {
+        series: options.series,
+        wait: options.wait,
+        timeoutSeconds: options.timeout,
+        json: options.json,
+      }),
+  }),
+  defineCommand({
+    name: 'janitor',
+    summary:
+      'one janitor pass now: names and properties, dead candidates, stranded reaps, abandoned staging',
+    options: {
+      series: { ...series, help: 'only these series (staging is tidied only in a pass over all)' },
+      wait: {
+        kind: 'flag',
+        help: 'wait until a janitor worker has run the pass, and print its report',
+      },
+      timeout: {
+        kind: 'value',
+        value: 'SECONDS',
+        help: 'with --wait, give up waiting after this long',
+        default: '600',
+        parse: positiveNumber('seconds'),
+      },
+      json,
+    },
+    lifetime: 'one-shot',
+    run: ({ options }, app) =>
+      janitorCommand(app, {
         series: options.series,
         wait: options.wait,
         timeoutSeconds: options.timeout,

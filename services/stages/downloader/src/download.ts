@@ -3,12 +3,13 @@
 //   checksum -> verify the image signature where the upstream signs the file itself ->
 //   decompress (hashed) -> inspect the disk image as Glance does (format, virtual size,
 //   safety checks) -> mark verified.
-// Any mismatch deletes what was fetched. The marker names the release's upstream checksum:
-// a rerun for the same release returns the marked artifact without touching the network, a
-// respin (same version, new checksum) is downloaded anew; after a crash or a cancel it
-// resumes the partial download. A cancel (the context's signal aborted) stops the transfer
-// or the decompression at once and throws the signal's reason - never a rejection: nothing
-// is wrong with the release.
+// Any mismatch deletes what was fetched, and so does a pinned URL that answers 404/410 (the
+// upstream withdrew the release): both are rejections, never retried as outages. The marker
+// names the release's upstream checksum: a rerun for the same release returns the marked
+// artifact without touching the network, a respin (same version, new checksum) is
+// downloaded anew; after a crash or a cancel it resumes the partial download. A cancel (the
+// context's signal aborted) stops the transfer or the decompression at once and throws the
+// signal's reason - never a rejection: nothing is wrong with the release.
 import { rename, rm } from 'node:fs/promises';
 import type { Artifact, Release } from '@imagecycle/contracts';
 import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycle/trust';
@@ -18,7 +19,7 @@ import { decompress } from './decompress.ts';
 import { inspectDiskFile } from './disk-format.ts';
 import { ConversionError, qcow2ToRaw } from './qcow2-to-raw.ts';
 import { DownloadRejected } from './errors.ts';
-import { fetchFile } from './fetch-file.ts';
+import { fetchFile, UrlGone } from './fetch-file.ts';
 import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './staging.ts';
 
 export interface DownloadDeps {
@@ -76,6 +77,10 @@ export async function download(
   // Only the upstream's algorithm while downloading: for an uncompressed release the uploader
   // computes SHA-512 as it sends the bytes (overlapping Glance's own hashing).
   const algorithms = [release.checksum.algorithm];
+  const reject = async (error: DownloadRejected): Promise<never> => {
+    await rm(paths.dir, { recursive: true, force: true });
+    throw error;
+  };
   const fetch = () =>
     fetchFile(release.url, paths.part, {
       algorithms,
@@ -85,6 +90,18 @@ export async function download(
       ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
       ...(deps.verifyTls === false ? { verifyTls: false } : {}),
       signal,
+    }).catch((error: unknown) => {
+      // The pinned URL is gone (an upstream pulling a broken build answers 404/410, also
+      // halfway through a download): a verdict on the release, not an outage to retry. The
+      // partial file goes with its directory.
+      if (error instanceof UrlGone && !signal?.aborted)
+        return reject(
+          new DownloadRejected(
+            'withdrawn',
+            `${what}: ${error.url} answered ${error.status}: the upstream no longer publishes it (withdrawn)`,
+          ),
+        );
+      throw error;
     });
   let fetched = await fetch();
   if (
@@ -97,10 +114,6 @@ export async function download(
     fetched = await fetch();
   }
 
-  const reject = async (error: DownloadRejected): Promise<never> => {
-    await rm(paths.dir, { recursive: true, force: true });
-    throw error;
-  };
   const actual = fetched.digests[release.checksum.algorithm];
   if (actual !== release.checksum.value) {
     return reject(

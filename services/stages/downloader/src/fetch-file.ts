@@ -5,6 +5,8 @@
 // feed gave, or the server answers the Range past its end with 416 naming that very length.
 // A file longer than the upstream's starts over from zero. Retries are bounded. A cancel (the
 // signal aborted) ends the transfer at once, keeping what arrived for the next attempt.
+// A 404 or 410 is not an outage: it is thrown at once as `UrlGone` (the upstream took the
+// file back), so the caller can judge the release instead of retrying it.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
@@ -34,6 +36,20 @@ export interface FetchFileOptions {
    * bytes that arrived stay in the file, so the next attempt resumes after them.
    */
   signal?: AbortSignal | undefined;
+}
+
+/** The server says the URL does not exist (any more): 404 Not Found or 410 Gone. */
+export class UrlGone extends Error {
+  override name = 'UrlGone';
+  readonly url: string;
+  readonly status: 404 | 410;
+  constructor(url: string, status: 404 | 410, attempt: number) {
+    super(
+      `${url} answered ${status} ${status === 404 ? 'Not Found' : 'Gone'} (attempt ${attempt})`,
+    );
+    this.url = url;
+    this.status = status;
+  }
 }
 
 const sizeOf = (path: string) =>
@@ -155,7 +171,8 @@ export async function fetchFile(
         if (attempt < attempts) continue;
       }
       const status = (error as { response?: { statusCode?: number } }).response?.statusCode;
-      if (status === 404 || status === 403 || status === 410 || attempt >= attempts) {
+      if (status === 404 || status === 410) throw new UrlGone(url, status, attempt);
+      if (status === 403 || attempt >= attempts) {
         throw new Error(
           `${url}: ${(error as Error).message} (after ${attempt} attempt${attempt > 1 ? 's' : ''})`,
         );

@@ -9,6 +9,6 @@ export {
   type SniffedDisk,
 } from './disk-format.ts';
 export { stagingPaths, cleanStaging, verifiedArtifact, type StagingPaths } from './staging.ts';
-export { fetchFile } from './fetch-file.ts';
+export { fetchFile, UrlGone } from './fetch-file.ts';
 export { decompress } from './decompress.ts';
 export { qcow2ToRaw, ConversionError, type Converted } from './qcow2-to-raw.ts';

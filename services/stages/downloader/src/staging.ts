@@ -63,9 +63,25 @@ export async function markVerified(
 }
 
 /**
+ * When a staging directory or anything in it last changed. A directory's own mtime moves only
+ * when an entry is added or removed, not while `download.part` grows: a download writing for
+ * longer than the abandonment age must still count as touched.
+ */
+async function lastTouched(dir: string): Promise<number> {
+  let newest = (await stat(dir)).mtimeMs;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info) newest = Math.max(newest, info.mtimeMs);
+  }
+  return newest;
+}
+
+/**
  * Removes abandoned artifacts: every series/version directory that is not one of the `keep`
- * releases and was untouched for longer than `olderThanMs`. Returns what it removed
- * (directory names relative to the staging directory).
+ * releases and in which nothing changed for longer than `olderThanMs` - the verified
+ * artifact of a release whose upload is long over, or the `download.part` of a download
+ * that never finished (a release withdrawn upstream whose job died before judging it).
+ * Returns what it removed (directory names relative to the staging directory).
  */
 export async function cleanStaging(
   stagingDir: string,
@@ -80,8 +96,8 @@ export async function cleanStaging(
       const name = join(series, version);
       const dir = join(stagingDir, name);
       if (kept.has(dir)) continue;
-      const info = await stat(dir);
-      if (now - info.mtimeMs < olderThanMs) continue;
+      const touched = await lastTouched(dir).catch(() => undefined);
+      if (touched === undefined || now - touched < olderThanMs) continue;
       await rm(dir, { recursive: true, force: true });
       removed.push(name);
     }

@@ -3,7 +3,9 @@
 //   names and properties  that differ from the desired state -> a reconcile of the series
 //                         (the renamer applies it; a retired series is demoted there)
 //   dead candidates       candidates older than any upload -> deleted, after a re-read shows
-//                         they are still unpromoted candidates
+//                         they are still unpromoted candidates and their release's upload
+//                         job is not still waiting, delayed or running (a retried upload may
+//                         resume the very candidate; a doubt keeps it)
 //   stranded reaps        images left `retiring` -> their reap resumes (the reaper deletes
 //                         them if still unused, or reactivates them)
 // On a healthy cloud it writes nothing and enqueues nothing: one Glance listing, that is all.
@@ -23,6 +25,12 @@ export interface JanitorDeps {
   enqueueReconcile(series: string, reason: string): Promise<unknown>;
   /** Starts the reap of a retiring image again, also after its job failed for good. */
   resumeReap(series: string, imageId: string): Promise<unknown>;
+  /**
+   * The state of the upload job of a release while it is still to run or running (waiting,
+   * delayed, active, ...), undefined when there is none or it is over. A candidate whose
+   * upload is pending is never deleted. Without it, only Glance decides.
+   */
+  uploadPending?: (series: string, version: string) => Promise<string | undefined>;
   /** Removes staging directories of finished or abandoned releases; returns them. */
   cleanStaging?: () => Promise<string[]>;
   deadCandidateAfterMs?: number;
@@ -33,6 +41,8 @@ export interface JanitorReport {
   /** Series whose names or properties differed: a reconcile was enqueued. */
   reconciled: { series: string; images: number }[];
   removedCandidates: { series: string; imageId: string; because: string }[];
+  /** Candidates old enough to be dead that were kept: their upload job is not over. */
+  keptCandidates: { series: string; imageId: string; because: string }[];
   resumedReaps: { series: string; imageId: string }[];
   removedStaging: string[];
 }
@@ -49,6 +59,7 @@ export async function tidy(
     series: selected.length,
     reconciled: [],
     removedCandidates: [],
+    keptCandidates: [],
     resumedReaps: [],
     removedStaging: [],
   };
@@ -72,6 +83,19 @@ export async function tidy(
       const current = await deps.glance.findImage(image.id);
       if (!current || imageProperty(current, PROPERTY.state) !== 'candidate') continue;
       if (current.visibility !== 'private' || current.os_hidden !== true) continue;
+      // Asked last, right before the delete: an upload job still waiting, delayed (its retry
+      // backoff) or running may be working on this very candidate.
+      const version = imageProperty(current, PROPERTY.version);
+      const upload =
+        version === undefined ? undefined : await deps.uploadPending?.(series.id, version);
+      if (upload !== undefined) {
+        report.keptCandidates.push({
+          series: series.id,
+          imageId: image.id,
+          because: `its upload job is ${upload}`,
+        });
+        continue;
+      }
       await deps.glance.deleteImage(image.id);
       report.removedCandidates.push({ series: series.id, imageId: image.id, because });
     }

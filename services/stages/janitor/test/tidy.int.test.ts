@@ -1,7 +1,8 @@
 // The janitor against the real Glance: on a healthy series it writes and enqueues nothing;
 // a series whose names differ from the desired state gets a reconcile, a dead candidate is
-// deleted (never a promoted image), a stranded `retiring` image has its reap resumed, and a
-// tenant's look-alike image is never touched.
+// deleted (never a promoted image), a stranded `retiring` image has its reap resumed, a
+// tenant's look-alike image is never touched, and a catalogue property change reaches the
+// images already published (through the renamer's reconcile) and then nothing is written.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,19 +11,22 @@ import type { OpenStackClient } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import { countRequests } from '@imagecycle/test/support/request-count';
+import { reconcile } from '@imagecycle/renamer';
 import { type JanitorDeps, tidy } from '../src/index.ts';
 
 const service = connect('service');
 const tenant = connect('tenant');
 const seriesId = runPrefix('janitor');
 let title = `Janitor OS ${seriesId}`;
+/** The series' catalogue properties (a test changes them as an operator would). */
+let catalogue: Record<string, string> = { os_purpose: 'generic', os_require_quiesce: 'True' };
 const series = () =>
   ({
     id: seriesId,
     title,
     retired: false,
     communityHidden: false,
-    properties: { os_purpose: 'generic' },
+    properties: catalogue,
     retention: { keepLast: 0, minimumAgeDays: 0 },
     gracePeriodDays: 0,
   }) as unknown as Series;
@@ -37,7 +41,11 @@ async function image(
   name: string,
   state: string,
   version: string,
-  options: { client?: OpenStackClient; upload?: boolean; visibility?: 'private' | 'public' } = {},
+  options: {
+    client?: OpenStackClient;
+    upload?: boolean;
+    visibility?: 'private' | 'public' | 'community';
+  } = {},
 ) {
   const client = options.client ?? service;
   const created = await client.glance.createImage({
@@ -50,7 +58,12 @@ async function image(
       [PROPERTY.series]: seriesId,
       [PROPERTY.version]: version,
       [PROPERTY.state]: state,
-      os_purpose: 'generic',
+      [PROPERTY.upstreamChecksum]: `sha256:${'0'.repeat(64)}`,
+      // as the uploader makes it: the catalogue's properties and their list, and one the
+      // feed gave (a build manifest's), which is not the catalogue's
+      ...catalogue,
+      [PROPERTY.catalogueKeys]: Object.keys(catalogue).sort().join(','),
+      os_edition: 'server',
     },
   });
   made.push({ client, id: created.id });
@@ -150,5 +163,67 @@ describe('the janitor', () => {
     // the janitor hands it over; the reaper (not the janitor) decides and writes
     expect(requests.seen.filter((r) => r.method !== 'GET')).toEqual([]);
     expect((await service.glance.getImage(stranded.id)).status).toBe('deactivated');
+  });
+
+  it('a catalogue property change reaches every published image - set, changed, removed - and leaves what the catalogue did not give', async () => {
+    const community = await image(`${title} - 2026-01-02`, 'community', '1', {
+      visibility: 'community',
+    });
+    const reconciler = {
+      glance: service.glance,
+      owner: deps.owner,
+      findSeries: (id: string) => (id === seriesId ? series() : undefined),
+    };
+    // converge the earlier tests' rename first: from here on the series is healthy
+    await reconcile({ series: seriesId }, reconciler);
+    expect((await run()).reconciled).toEqual([]);
+
+    // the operator changes os_purpose, adds hw_disk_bus and drops os_require_quiesce
+    catalogue = { os_purpose: 'minimal', hw_disk_bus: 'scsi' };
+    let requests = countRequests(service);
+    const report = await run();
+    requests.stop();
+    expect(report.reconciled).toEqual([{ series: seriesId, images: 2 }]);
+    expect(reconciles).toEqual([seriesId]);
+    expect(requests.seen.filter((r) => r.method !== 'GET')).toEqual([]); // the renamer writes
+    const result = await reconcile({ series: seriesId }, reconciler);
+    expect(result.patches).toBe(2);
+
+    const latest = (
+      await service.glance.listAllImages({ name: `${title} - Latest`, visibility: 'all' })
+    ).filter((i) => i.owner === deps.owner);
+    expect(latest).toHaveLength(1);
+    for (const id of [latest[0]?.id as string, community.id]) {
+      const read = await service.glance.getImage(id);
+      expect(read).toMatchObject({
+        os_purpose: 'minimal',
+        hw_disk_bus: 'scsi',
+        [PROPERTY.catalogueKeys]: 'hw_disk_bus,os_purpose',
+        // never the catalogue's to remove: the feed's property, the checksum, the state
+        os_edition: 'server',
+        [PROPERTY.upstreamChecksum]: `sha256:${'0'.repeat(64)}`,
+        [PROPERTY.series]: seriesId,
+      });
+      expect(read).not.toHaveProperty('os_require_quiesce');
+    }
+
+    // converged: the janitor reads and writes nothing, the reconcile sends nothing
+    requests = countRequests(service);
+    const again = await run();
+    requests.stop();
+    expect(again.reconciled).toEqual([]);
+    expect(reconciles).toEqual([]);
+    expect(requests.seen.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect((await reconcile({ series: seriesId }, reconciler)).patches).toBe(0);
+
+    // a catalogue without properties: every catalogue property goes, the empty list stays
+    catalogue = {};
+    expect((await run()).reconciled).toEqual([{ series: seriesId, images: 2 }]);
+    await reconcile({ series: seriesId }, reconciler);
+    const emptied = await service.glance.getImage(community.id);
+    expect(emptied).not.toHaveProperty('os_purpose');
+    expect(emptied).not.toHaveProperty('hw_disk_bus');
+    expect(emptied).toMatchObject({ [PROPERTY.catalogueKeys]: '', os_edition: 'server' });
+    expect((await run()).reconciled).toEqual([]);
   });
 });

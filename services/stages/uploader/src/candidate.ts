@@ -5,6 +5,8 @@
 // come last and always win.
 import {
   type Artifact,
+  catalogueProperties,
+  formatCatalogueKeys,
   formatChecksum,
   MANAGED_TAG,
   PROPERTY,
@@ -36,6 +38,12 @@ export function candidateImage(
           entry[1] !== undefined && reservedPropertyRule(entry[0]) === undefined,
       ),
     );
+  const fromRelease = supplied(release.properties);
+  // the catalogue's properties this image takes (the feed's win), for the desired state to
+  // keep up to date and to remove once the catalogue drops them
+  const fromCatalogue = Object.keys(catalogueProperties(series.properties)).filter(
+    (name) => !(name in fromRelease),
+  );
   return {
     name: candidateName(series, release.version),
     disk_format: artifact.diskFormat,
@@ -47,7 +55,7 @@ export function candidateImage(
     tags: [MANAGED_TAG],
     properties: {
       ...supplied(series.properties),
-      ...supplied(release.properties),
+      ...fromRelease,
       [PROPERTY.series]: series.id,
       [PROPERTY.version]: release.version,
       [PROPERTY.state]: 'candidate',
@@ -56,6 +64,7 @@ export function candidateImage(
       image_build_date: release.buildDate.slice(0, 10),
       image_description: `${series.title}, upstream version ${release.version}`,
       imagecycle_uploaded_at: now.toISOString(),
+      [PROPERTY.catalogueKeys]: formatCatalogueKeys(fromCatalogue),
     },
   };
 }

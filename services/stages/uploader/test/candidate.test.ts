@@ -20,6 +20,7 @@ const hostile = {
   imagecycle_series: 'other-series',
   imagecycle_version: '999',
   imagecycle_uploaded_at: '1999-01-01T00:00:00Z',
+  imagecycle_catalogue_keys: 'imagecycle_state,upstream_checksum',
   upstream_checksum: 'sha256:00',
   image_source: 'https://evil.test/',
 };
@@ -68,10 +69,36 @@ describe('candidateImage', () => {
       imagecycle_version: '20261101',
       imagecycle_state: 'candidate',
       imagecycle_uploaded_at: '2026-11-02T00:00:00.000Z',
+      imagecycle_catalogue_keys: 'os_distro',
       upstream_checksum: `sha256:${'a'.repeat(64)}`,
       image_source: 'https://builds.test/win/20261101.qcow2',
       image_build_date: '2026-11-01',
       image_description: 'Windows Server 2019, upstream version 20261101',
+    });
+  });
+
+  it("lists the catalogue properties it applied - not the ones the feed's values replaced", () => {
+    const image = candidateImage(
+      {
+        ...series,
+        properties: {
+          os_distro: 'windows',
+          os_version: '2019',
+          hw_disk_bus: 'scsi',
+          image_description: 'the release writes this one',
+        },
+      } as unknown as Series,
+      { ...release, properties: { os_version: '2019-datacenter', os_edition: 'core' } },
+      artifact,
+      new Date('2026-11-02T00:00:00Z'),
+    );
+    expect(image.properties).toMatchObject({
+      os_distro: 'windows',
+      hw_disk_bus: 'scsi',
+      os_version: '2019-datacenter',
+      os_edition: 'core',
+      image_description: 'Windows Server 2019, upstream version 20261101',
+      imagecycle_catalogue_keys: 'hw_disk_bus,os_distro',
     });
   });
 });
