@@ -1,11 +1,6 @@
 #!/usr/bin/env node
 // imagecycle: the one command operators run. See `imagecycle --help`.
-import {
-  App,
-  loadSettings,
-  RedisUnreachableError,
-  SettingsError,
-} from '@imagecycle/composition';
+import { App, loadSettings, RedisUnreachableError, SettingsError } from '@imagecycle/composition';
 import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
 import { CloudConfigError, OpenStackConnectionError } from '@imagecycle/openstack';
