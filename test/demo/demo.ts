@@ -65,7 +65,7 @@ const app = await App.create({
 const tenant = OpenStackClient.connect({ cloud: 'tenant' });
 
 async function images(series: string) {
-  return listManagedImages(app.cloud.glance, { owner: app.owner, series });
+  return listManagedImages(app.cloud.glance, { owner: await app.owner(), series });
 }
 
 /** The demo starts from a clean slate: no managed image and no queued job of an earlier run. */
@@ -125,7 +125,7 @@ async function step(title: string, work: () => Promise<void>): Promise<void> {
 say(bold('imagecycle demo: the lifecycle on the local stack, over simulated days'));
 say(`  mirror ${mirror.url('/')}  cloud imagecycle (local stack)  ${describeRedis(settings)}`);
 await reset();
-app.start(allQueues);
+await app.start(allQueues);
 const server = await serveControlPlane(app);
 
 await step(`every series of the catalogue is checked upstream, verified and published`, checkAll);

@@ -21,6 +21,8 @@ export interface Value<T> {
   kind: 'value';
   value: string;
   help: string;
+  /** A one-letter alias: `-f json` for `--format json`. */
+  short?: string;
   /** What the option is when not given, written as a user would write it (and parsed likewise). */
   default?: string;
   parse: (raw: string, option: string) => T;
@@ -189,7 +191,9 @@ function parseArgsOptions(options: OptionSpecs) {
   return Object.fromEntries(
     Object.entries(options).map(([key, option]) => [
       key,
-      { type: option.kind === 'flag' ? ('boolean' as const) : ('string' as const) },
+      option.kind === 'value' && option.short
+        ? { type: 'string' as const, short: option.short }
+        : { type: option.kind === 'flag' ? ('boolean' as const) : ('string' as const) },
     ]),
   );
 }
@@ -219,7 +223,7 @@ export type Call =
  * `imagecycle --json status`); every other word is the command's to take or refuse.
  */
 export function parseCommandLine(program: Program, argv: readonly string[]): Call {
-  const everyOption: Record<string, { type: 'boolean' | 'string' }> = {};
+  const everyOption: Record<string, { type: 'boolean' | 'string'; short?: string }> = {};
   for (const command of program.commands)
     for (const [key, spec] of Object.entries(parseArgsOptions(command.options))) {
       if (everyOption[key] && everyOption[key].type !== spec.type)
@@ -274,7 +278,7 @@ function describe(term: string, text: string, indent: number, column: number): s
 function optionTerm(key: string, option: OptionSpec): string {
   if (option.kind === 'flag') return `--${key}`;
   if (option.kind === 'list') return `--${key} ${option.value}[,${option.value}...]`;
-  return `--${key} ${option.value}`;
+  return `${option.short ? `-${option.short}, ` : ''}--${key} ${option.value}`;
 }
 
 function optionText(option: OptionSpec): string {
@@ -293,7 +297,7 @@ export function synopsis(command: Command): string {
         ? `[--${key}]`
         : option.kind === 'list'
           ? `[--${key} ${option.value}]...`
-          : `[--${key} ${option.value}]`,
+          : `[${option.short ? `-${option.short}` : `--${key}`} ${option.value}]`,
     );
   return words.join(' ');
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // imagecycle: the one command operators run. See `imagecycle --help`.
-import { App, loadSettings, SettingsError } from '@imagecycle/composition';
+import { App, loadSettings, RedisUnreachableError, SettingsError } from '@imagecycle/composition';
 import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
+import { CloudConfigError, OpenStackConnectionError } from '@imagecycle/openstack';
 import { CatalogueError, UnknownSeriesError } from '@imagecycle/series-catalogue';
 import { parseCommandLine } from './command-line.ts';
 import { IMAGECYCLE } from './commands/table.ts';
 import { CliError, EXIT } from './exit-codes.ts';
+
+/** How long a one-shot command waits for Redis to answer before giving up (exit 4). */
+const REDIS_WAIT_MS = 3000;
 
 async function main(argv: string[]): Promise<number> {
   const call = parseCommandLine(IMAGECYCLE, argv);
@@ -20,7 +24,15 @@ async function main(argv: string[]): Promise<number> {
     name: `imagecycle-${call.command.name}`,
     level: settings.LOG_LEVEL,
   });
-  const app = await App.create({ settings, logger });
+  // a one-shot command checks Redis itself and says so in one line (exit 4)
+  const app = await App.create({ settings, logger, logRedisOutages: !call.stopAfterwards });
+  if (call.stopAfterwards)
+    try {
+      await app.requireRedis(REDIS_WAIT_MS);
+    } catch (error) {
+      app.redis.disconnect();
+      throw error;
+    }
   try {
     return await call.run(app);
   } finally {
@@ -34,9 +46,12 @@ function exitCodeOf(error: unknown): number {
   if (
     error instanceof SettingsError ||
     error instanceof CatalogueError ||
-    error instanceof ControlPlaneConfigError
+    error instanceof ControlPlaneConfigError ||
+    error instanceof CloudConfigError
   )
     return EXIT.config;
+  if (error instanceof RedisUnreachableError || error instanceof OpenStackConnectionError)
+    return EXIT.unavailable;
   const code = (error as { code?: unknown }).code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT')
     return EXIT.unavailable;

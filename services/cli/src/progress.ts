@@ -3,6 +3,7 @@
 import type { App } from '@imagecycle/composition';
 import { pendingJobs } from '@imagecycle/composition';
 import type { QueueDefinition } from '@imagecycle/queues';
+import { fitWidth } from './output.ts';
 
 export interface FollowOptions {
   /** Jobs finished before this (ms since epoch) belong to earlier runs. */
@@ -45,7 +46,8 @@ export async function followPipeline(
   const draw = (lines: string[]) => {
     if (!options.bar) return;
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';
-    for (const line of lines) out += `\x1b[2K${line}\n`;
+    // a line wider than the terminal would wrap, and the redraw would climb too few lines
+    for (const line of lines) out += `\x1b[2K${fitWidth(line, process.stderr.columns)}\n`;
     for (let i = lines.length; i < drawn; i += 1) out += '\x1b[2K\n';
     if (lines.length < drawn) out += `\x1b[${drawn - lines.length}A`;
     process.stderr.write(out);

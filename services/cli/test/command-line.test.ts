@@ -98,7 +98,7 @@ describe('imagecycle --help', SPAWNS, () => {
       expect(flat(stdout)).toContain(`imagecycle ${command.name} - ${flat(command.summary)}`);
       expect(stdout).toContain(`Usage: imagecycle ${synopsis(command)}\n`);
       for (const option of Object.keys(command.options))
-        expect(stdout, command.name).toMatch(new RegExp(`^  --${option}\\b`, 'm'));
+        expect(stdout, command.name).toMatch(new RegExp(`^  (-[a-z], )?--${option}\\b`, 'm'));
       // its own help, not another command's
       for (const other of COMMANDS.filter((c) => c !== command))
         expect(stdout).not.toContain(`Usage: imagecycle ${synopsis(other)}\n`);
@@ -161,7 +161,11 @@ describe('imagecycle <command> [options]', SPAWNS, () => {
     });
     expect(ready(['status'])).toMatchObject({ needs: 'app', stopAfterwards: true });
     // options may come before the command
-    expect(ready(['--json', 'status']).options).toEqual({ series: [], json: true });
+    expect(ready(['--json', 'status']).options).toEqual({
+      series: [],
+      format: 'table',
+      json: true,
+    });
 
     expect(refusal(['run', '--timeout', '0']).message).toBe(
       '--timeout: "0" is not a positive number of seconds',

@@ -4,7 +4,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '@imagecycle/composition';
 import type { LifecycleEvent } from '@imagecycle/events';
+import { parse } from 'yaml';
 import { eventsCommand } from '../src/commands/views.ts';
+import type { Format } from '../src/output.ts';
 
 const at = (minute: number) => `2026-11-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
 const stream: LifecycleEvent[] = [
@@ -27,14 +29,20 @@ const app = {
   },
 } as unknown as App;
 
-async function eventsJson(series: string[], limit: number): Promise<LifecycleEvent[]> {
+async function eventsOut(format: Format, series: string[], limit: number): Promise<string> {
   let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     out += String(chunk);
     return true;
   });
-  expect(await eventsCommand(app, { json: true, series, limit })).toBe(0);
-  return (JSON.parse(out) as { events: LifecycleEvent[] }).events;
+  expect(await eventsCommand(app, { format, series, limit })).toBe(0);
+  spy.mockRestore();
+  return out;
+}
+
+async function eventsJson(series: string[], limit: number): Promise<LifecycleEvent[]> {
+  return (JSON.parse(await eventsOut('json', series, limit)) as { events: LifecycleEvent[] })
+    .events;
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -53,5 +61,16 @@ describe('imagecycle events', () => {
   it('of one series, or of all', async () => {
     expect((await eventsJson(['ubuntu-24.04'], 50)).map((e) => e.at)).toEqual([at(5), at(2)]);
     expect((await eventsJson([], 2)).map((e) => e.series)).toEqual(['debian-12', 'ubuntu-24.04']);
+  });
+
+  it('-f yaml is the JSON document; -f value one line per event, oldest first, no header', async () => {
+    const json = await eventsOut('json', ['debian-12'], 2);
+    expect(parse(await eventsOut('yaml', ['debian-12'], 2))).toEqual(JSON.parse(json));
+    expect(await eventsOut('value', ['debian-12'], 2)).toBe(
+      `${at(3)} downloaded debian-12 1  \n${at(6)} uploaded debian-12 1  \n`,
+    );
+    const table = (await eventsOut('table', ['debian-12'], 2)).split('\n');
+    expect(table[0]).toMatch(new RegExp(`^${at(3)}  downloaded +debian-12 +1`));
+    expect(table[1]).toMatch(new RegExp(`^${at(6)}  uploaded +debian-12 +1`));
   });
 });

@@ -2,11 +2,19 @@
 // process's queues, events, read models and metrics, and its Redis and Keystone as readiness
 // probes), and a worker's own /healthz and /metrics.
 import { feedCheckQueue } from '@imagecycle/contracts';
-import { buildControlPlane, buildWorkerMetrics } from '@imagecycle/control-plane';
+import { buildControlPlane, buildWorkerMetrics, type Probe } from '@imagecycle/control-plane';
 import { selectSeries } from '@imagecycle/series-catalogue';
 import type { FastifyInstance } from 'fastify';
 import type { App } from './app.ts';
 import { planFor, readSeriesStates } from './views.ts';
+
+/** What /readyz asks: Redis and Keystone, each answering in time. */
+export function probesOf(app: App): Probe[] {
+  return [
+    { name: 'redis', check: () => app.redis.ping() },
+    { name: 'keystone', check: () => app.cloud.session.token() },
+  ];
+}
 
 export async function serveControlPlane(app: App): Promise<FastifyInstance> {
   const { settings } = app;
@@ -24,10 +32,7 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
       },
     },
     registry: app.metrics.registry,
-    probes: [
-      { name: 'redis', check: () => app.redis.ping() },
-      { name: 'keystone', check: () => app.cloud.session.token() },
-    ],
+    probes: probesOf(app),
     credentials: {
       user: settings.IMAGECYCLE_BOARD_USER,
       password: settings.IMAGECYCLE_BOARD_PASSWORD,
@@ -45,9 +50,9 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
   return server;
 }
 
-/** A worker's /healthz and /metrics on IMAGECYCLE_METRICS_PORT. */
+/** A worker's /healthz, /readyz and /metrics on IMAGECYCLE_METRICS_PORT. */
 export async function serveWorkerMetrics(app: App, port: number): Promise<FastifyInstance> {
-  const server = buildWorkerMetrics(app.metrics.registry);
+  const server = buildWorkerMetrics(app.metrics.registry, probesOf(app));
   const address = await server.listen({ host: app.settings.IMAGECYCLE_HTTP_HOST, port });
   app.logger.info({ address }, 'worker metrics listening');
   return server;

@@ -14,7 +14,7 @@ export async function readSeriesStates(
 ): Promise<SeriesState[]> {
   const series = selectSeries(app.catalogue, only);
   const [images, checks, events] = await Promise.all([
-    listManagedImages(app.cloud.glance, { owner: app.owner }),
+    listManagedImages(app.cloud.glance, { owner: await app.owner() }),
     app.checks.all(),
     app.events.recent(EVENTS_SCANNED),
   ]);
@@ -26,10 +26,11 @@ export async function readSeriesStates(
 
 export async function planFor(app: App, only: readonly string[] = []): Promise<Plan> {
   const series = selectSeries(app.catalogue, only);
-  const images = await listManagedImages(app.cloud.glance, { owner: app.owner });
+  const images = await listManagedImages(app.cloud.glance, { owner: await app.owner() });
+  const watcher = await app.watcher();
   return planRun({
     series,
-    previewCheck: (id) => app.watcher.preview(id),
+    previewCheck: (id) => watcher.preview(id),
     images,
     nova: app.cloud.nova,
     cinder: app.cloud.cinder,

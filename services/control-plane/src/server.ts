@@ -18,12 +18,10 @@ import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerCatalogueMetrics } from './catalogue-metrics.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
+import { type Probe, registerReadiness } from './readiness.ts';
 import { renderStatusPage } from './status-page.ts';
 
-export interface Probe {
-  name: string;
-  check(): Promise<unknown>;
-}
+export type { Probe };
 
 export interface ControlPlaneOptions {
   runtime: QueueRuntime;
@@ -75,26 +73,7 @@ export const controlPlane: FastifyPluginAsync<ControlPlaneOptions> = async (serv
 
   // open scope (and /openapi.json, above)
   server.get('/healthz', () => ({ status: 'ok' }));
-  server.get('/readyz', async (_request, reply) => {
-    const results = await Promise.all(
-      options.probes.map(async (probe) => {
-        const timeout = new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('no answer in 5 s')), 5000).unref(),
-        );
-        try {
-          await Promise.race([probe.check(), timeout]);
-          return [probe.name, 'ok'] as const;
-        } catch (error) {
-          return [probe.name, (error as Error).message] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, state]) => state === 'ok');
-    return reply.code(ready ? 200 : 503).send({
-      status: ready ? 'ready' : 'not ready',
-      checks: Object.fromEntries(results),
-    });
-  });
+  registerReadiness(server, options.probes);
   server.get('/metrics', async (_request, reply) => {
     const text = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(text);

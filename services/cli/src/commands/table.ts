@@ -13,12 +13,14 @@ import {
   type Value,
 } from '../command-line.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
+import { chosenFormat, formatOption } from '../output.ts';
 import { janitorCommand } from './janitor.ts';
 import { runCommand } from './run.ts';
 import { eventsCommand, imagesCommand, planCommand, statusCommand } from './views.ts';
 import { parseWorkerNames, runWorkers } from './worker.ts';
 
 const json: Flag = { kind: 'flag', help: 'machine-readable output on stdout' };
+const listingJson: Flag = { kind: 'flag', help: 'the same as -f json' };
 const series: List = { kind: 'list', value: 'ID', help: 'only these series; all when none' };
 
 function positiveNumber(what: string) {
@@ -83,24 +85,24 @@ export const COMMANDS: readonly Command[] = [
     name: 'status',
     summary:
       'each series: Latest, newest upstream, the last check and how it ended, community images and the next reap date, images in flight',
-    options: { series, json },
+    options: { series, format: formatOption, json: listingJson },
     lifetime: 'one-shot',
-    run: ({ options }, app) => statusCommand(app, options),
+    run: ({ options }, app) => statusCommand(app, { ...options, format: chosenFormat(options) }),
   }),
   defineCommand({
     name: 'images',
     summary: 'managed images, newest first, each with why it is still here',
-    options: { series, state, json },
+    options: { series, state, format: formatOption, json: listingJson },
     lifetime: 'one-shot',
-    run: ({ options }, app) => imagesCommand(app, options),
+    run: ({ options }, app) => imagesCommand(app, { ...options, format: chosenFormat(options) }),
   }),
   defineCommand({
     name: 'plan',
     summary:
       'what a run would change now - downloads, renames, usage records, reaps - reading the feeds, Glance, Nova and Cinder; changes nothing',
-    options: { series, json },
+    options: { series, format: formatOption, json: listingJson },
     lifetime: 'one-shot',
-    run: ({ options }, app) => planCommand(app, options),
+    run: ({ options }, app) => planCommand(app, { ...options, format: chosenFormat(options) }),
   }),
   defineCommand({
     name: 'run',
@@ -169,10 +171,11 @@ export const COMMANDS: readonly Command[] = [
         default: '50',
         parse: positiveInteger,
       },
-      json,
+      format: formatOption,
+      json: listingJson,
     },
     lifetime: 'one-shot',
-    run: ({ options }, app) => eventsCommand(app, options),
+    run: ({ options }, app) => eventsCommand(app, { ...options, format: chosenFormat(options) }),
   }),
   defineCommand({
     name: 'worker',

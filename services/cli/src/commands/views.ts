@@ -7,8 +7,12 @@ import { imagesOf, outlookText, type Plan, type SeriesState } from '@imagecycle/
 import { authenticity } from '@imagecycle/series-catalogue';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
+import { type Format, render, valueLine } from '../output.ts';
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
+const writeAll = (lines: readonly string[]) => {
+  for (const line of lines) write(line);
+};
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '-');
 
 /** Columns padded to the widest cell, two spaces apart; the last column is not padded. */
@@ -29,21 +33,13 @@ function nextReap(series: SeriesState): string {
 
 export async function statusCommand(
   app: App,
-  options: { json: boolean; series: readonly string[] },
+  options: { format: Format; series: readonly string[] },
 ): Promise<number> {
   const states = await readSeriesStates(app, options.series);
   const authenticated = (id: string) => {
     const series = app.catalogue.series.find((s) => s.id === id);
     return series ? authenticity(series) : undefined;
   };
-  if (options.json) {
-    write(
-      JSON.stringify({
-        series: states.map((s) => ({ ...s, authenticated: authenticated(s.id) })),
-      }),
-    );
-    return EXIT.ok;
-  }
   const rows = states.map((s) => [
     s.id,
     s.latest?.version ?? (s.retired ? '(retired)' : '(none)'),
@@ -55,49 +51,55 @@ export async function statusCommand(
     nextReap(s),
     s.inFlight.map((i) => `${i.state || '?'}/${i.status}`).join(' ') || '-',
   ]);
-  for (const line of table(
-    ['SERIES', 'LATEST', 'UPSTREAM', 'LAST CHECK', 'COMMUNITY', 'NEXT REAP', 'IN FLIGHT'],
-    rows,
-  ))
-    write(line);
-  for (const s of states)
-    if (s.lastCheck?.message) write(`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`);
-  // what a signature vouches for, per series: the bytes, and the version and URL
-  write('');
-  write('What is authenticated, per series:');
-  for (const line of table(
-    ['SERIES', 'BYTES', 'VERSION+URL', 'BY'],
-    states.flatMap((s) => {
-      const a = authenticated(s.id);
-      return a ? [[s.id, a.bytes, a.version, a.summary]] : [];
+  writeAll(
+    render(options.format, {
+      document: { series: states.map((s) => ({ ...s, authenticated: authenticated(s.id) })) },
+      table: () => [
+        ...table(
+          ['SERIES', 'LATEST', 'UPSTREAM', 'LAST CHECK', 'COMMUNITY', 'NEXT REAP', 'IN FLIGHT'],
+          rows,
+        ),
+        ...states.flatMap((s) =>
+          s.lastCheck?.message ? [`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`] : [],
+        ),
+        // what a signature vouches for, per series: the bytes, and the version and URL
+        '',
+        'What is authenticated, per series:',
+        ...table(
+          ['SERIES', 'BYTES', 'VERSION+URL', 'BY'],
+          states.flatMap((s) => {
+            const a = authenticated(s.id);
+            return a ? [[s.id, a.bytes, a.version, a.summary]] : [];
+          }),
+        ),
+      ],
+      values: () => rows.map(valueLine),
     }),
-  ))
-    write(line);
+  );
   return EXIT.ok;
 }
 
 export async function imagesCommand(
   app: App,
-  options: { json: boolean; series: readonly string[]; state?: string | undefined },
+  options: { format: Format; series: readonly string[]; state?: string | undefined },
 ): Promise<number> {
   const images = imagesOf(await readSeriesStates(app, options.series), options.state);
-  if (options.json) {
-    write(JSON.stringify({ images }));
-    return EXIT.ok;
-  }
-  for (const line of table(
-    ['ID', 'SERIES', 'VERSION', 'STATE', 'UPLOADED', 'NAME', 'OUTLOOK'],
-    images.map((i) => [
-      i.id,
-      i.series,
-      i.version,
-      i.state,
-      day(i.createdAt),
-      i.name,
-      'outlook' in i ? outlookText(i) : i.state === 'latest' ? 'Latest' : i.status,
-    ]),
-  ))
-    write(line);
+  const rows = images.map((i) => [
+    i.id,
+    i.series,
+    i.version,
+    i.state,
+    day(i.createdAt),
+    i.name,
+    'outlook' in i ? outlookText(i) : i.state === 'latest' ? 'Latest' : i.status,
+  ]);
+  writeAll(
+    render(options.format, {
+      document: { images },
+      table: () => table(['ID', 'SERIES', 'VERSION', 'STATE', 'UPLOADED', 'NAME', 'OUTLOOK'], rows),
+      values: () => rows.map(valueLine),
+    }),
+  );
   return EXIT.ok;
 }
 
@@ -130,18 +132,24 @@ export function planLines(plan: Plan): string[] {
 
 export async function planCommand(
   app: App,
-  options: { json: boolean; series: readonly string[] },
+  options: { format: Format; series: readonly string[] },
 ): Promise<number> {
   const plan = await planFor(app, options.series);
-  if (options.json) write(JSON.stringify(plan));
-  else for (const line of planLines(plan)) write(line);
+  writeAll(
+    render(options.format, {
+      document: plan,
+      table: () => planLines(plan),
+      // the changes alone, one a line, without the closing summary
+      values: () => planLines(plan).slice(0, -1),
+    }),
+  );
   // a plan that cannot check every series is incomplete: say so in the exit code
   return plan.unchecked.length > 0 ? EXIT.unavailable : EXIT.ok;
 }
 
 export async function eventsCommand(
   app: App,
-  options: { json: boolean; series: readonly string[]; limit: number },
+  options: { format: Format; series: readonly string[]; limit: number },
 ): Promise<number> {
   // newest first: of each named series its latest, then the latest of them all
   const events =
@@ -151,10 +159,17 @@ export async function eventsCommand(
           .flat()
           .sort((a, b) => b.at.localeCompare(a.at))
           .slice(0, options.limit);
-  if (options.json) {
-    write(JSON.stringify({ events }));
-    return EXIT.ok;
-  }
-  for (const e of events.reverse()) write(eventLine(e));
+  // people read the newest last; documents keep the API's order, newest first
+  const oldestFirst = [...events].reverse();
+  writeAll(
+    render(options.format, {
+      document: { events },
+      table: () => oldestFirst.map(eventLine),
+      values: () =>
+        oldestFirst.map((e) =>
+          valueLine([e.at, e.type, e.series, e.version ?? '', e.imageId ?? '', e.detail ?? '']),
+        ),
+    }),
+  );
   return EXIT.ok;
 }

@@ -51,8 +51,14 @@ export async function runWorkers(
     names.includes('feed-watcher') ||
     names.includes('usage-checker') ||
     names.includes('janitor');
+  // Keystone down: serve /readyz (saying so) and wait for it, instead of a crash loop
+  if (!(await app.waitForCloud(stopping))) {
+    await server?.close();
+    await app.stop();
+    return EXIT.ok;
+  }
   if (schedules) await app.syncSchedules();
-  app.start(consume);
+  await app.start(consume);
   // The janitor runs at start-up too: a new catalogue (a deployment) reaches Glance at once.
   if (consume.includes(janitorQueue))
     await app.runtime.enqueue(janitorQueue, { trigger: 'startup' });
