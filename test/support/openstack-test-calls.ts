@@ -94,6 +94,37 @@ export async function listAllServers(
   return servers;
 }
 
+/**
+ * Every soft-deleted server of every project (admin): Nova leaves them out of its default
+ * listing, and shows them only for deleted=true&status=SOFT_DELETED. Asked here directly, not
+ * through the production client, so a check built on it does not share that client's defects.
+ */
+export async function listSoftDeletedServers(client: OpenStackClient): Promise<Server[]> {
+  const base = await client.session.endpoint('compute');
+  const servers: Server[] = [];
+  const limit = 500;
+  for (let marker: string | undefined; ;) {
+    const query = new URLSearchParams({
+      all_tenants: '1',
+      deleted: 'true',
+      status: 'SOFT_DELETED',
+      limit: String(limit),
+      ...(marker ? { marker } : {}),
+    });
+    const reply = await client.session.request({
+      method: 'GET',
+      service: 'compute',
+      url: `${base}/servers/detail?${query.toString()}`,
+      expect: [200],
+    });
+    const page = (JSON.parse(reply.body) as { servers: Server[] }).servers;
+    // deleted=true lists servers deleted for good too (status DELETED): they use nothing
+    servers.push(...page.filter((server) => server.status === 'SOFT_DELETED'));
+    if (page.length < limit) return servers;
+    marker = page.at(-1)?.id;
+  }
+}
+
 // --- Cinder ------------------------------------------------------------------------------
 
 /** Every volume of a listing, every page. */
