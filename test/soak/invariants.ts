@@ -81,8 +81,12 @@ export interface Observation {
   images: readonly GlanceImage[];
   /** series -> what a tenant's lookup of `<Title> - Latest` by name returned. */
   lookups: ReadonlyMap<string, readonly GlanceImage[]>;
-  /** Every server and volume of every project. */
+  /**
+   * Every server of every project in every state: the default listing and, listed on their
+   * own (deleted=true&status=SOFT_DELETED), the soft-deleted ones a restore brings back.
+   */
   servers: readonly Server[];
+  /** Every volume of every project, those servers boot from included. */
   volumes: readonly Volume[];
 }
 
@@ -110,6 +114,16 @@ export function fingerprint(image: GlanceImage): string {
 
 const describe = (image: GlanceImage) =>
   `${image.id} "${image.name ?? ''}" ${image.status} ${image.visibility}${image.os_hidden ? ' hidden' : ''} state=${prop(image, P.state) ?? '-'} version=${prop(image, P.version) ?? '-'}`;
+
+/** The volumes attached to a server (its boot volume among them), as Nova lists them. */
+function attachedVolumes(server: Server): { id: string }[] {
+  const attached = server['os-extended-volumes:volumes_attached'];
+  return Array.isArray(attached)
+    ? attached.filter(
+        (v): v is { id: string } => typeof (v as { id?: unknown } | null)?.id === 'string',
+      )
+    : [];
+}
 
 export interface CheckResult {
   violations: Violation[];
@@ -196,11 +210,14 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
     if (!imageId) return;
     users.set(imageId, [...(users.get(imageId) ?? []), who]);
   };
-  for (const server of observation.servers)
-    use(
-      typeof server.image === 'object' && server.image ? server.image.id : undefined,
-      `server ${server.id} (${server.status}, created ${server.created})`,
-    );
+  const volumeById = new Map(observation.volumes.map((volume) => [volume.id, volume]));
+  for (const server of observation.servers) {
+    const who = `server ${server.id} (${server.status}, created ${server.created})`;
+    use(typeof server.image === 'object' && server.image ? server.image.id : undefined, who);
+    // booted from a volume: Nova names no image (`image` is ""), the volume does
+    for (const { id } of attachedVolumes(server))
+      use(volumeById.get(id)?.volume_image_metadata?.image_id, `${who} through volume ${id}`);
+  }
   for (const volume of observation.volumes)
     use(
       volume.volume_image_metadata?.image_id,

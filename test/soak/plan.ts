@@ -5,6 +5,7 @@
 // at the time ("boot some community image") carry a fraction the run maps onto what it finds.
 import type { Failpoint } from '@imagecycle/failpoints';
 import type { WorkerName } from '@imagecycle/composition';
+import type { OutageAnswer } from '../support/fault-proxy.ts';
 import { createRng, normalizeSeed, type Rng } from './prng.ts';
 
 /** What a series of the mirror supports besides plain new releases. */
@@ -79,9 +80,37 @@ export type Fault =
   | { kind: 'sigterm'; worker: WorkerRef }
   | { kind: 'restart'; worker: WorkerRef }
   | { kind: 'redis-restart'; downMs: number }
-  | { kind: 'glance-outage'; ms: number }
+  /** Glance, Nova or Cinder behind the fault proxy: 503 or 500 to every request, or the connection reset. */
+  | { kind: ApiOutageKind; ms: number; answer: OutageAnswer }
   | { kind: 'mirror-5xx'; series: string; times: number }
   | { kind: 'mirror-cut'; series: string };
+
+/** The services the workers reach through a fault proxy of their own. */
+export const API_OUTAGES = {
+  'glance-outage': 'image',
+  'nova-outage': 'compute',
+  'cinder-outage': 'block-storage',
+} as const;
+export type ApiOutageKind = keyof typeof API_OUTAGES;
+
+/** What a tenant does to one of its servers, and the statuses the server must be in for it. */
+export const SERVER_ACTIONS = {
+  /** `{"os-stop": null}`: SHUTOFF */
+  stop: ['ACTIVE'],
+  /** `{"os-start": null}` */
+  start: ['SHUTOFF'],
+  /** `{"shelve": null}`: SHELVED_OFFLOADED (shelved_offload_time 0), a snapshot of the tenant's left in Glance */
+  shelve: ['ACTIVE', 'SHUTOFF'],
+  unshelve: ['SHELVED_OFFLOADED', 'SHELVED'],
+  /** `{"rescue": null}`: RESCUE, booted from the server's own image */
+  rescue: ['ACTIVE', 'SHUTOFF'],
+  unrescue: ['RESCUE'],
+  /** `{"restore": null}`: a soft-deleted server comes back */
+  restore: ['SOFT_DELETED'],
+  /** `{"forceDelete": null}`: a soft-deleted server goes for good */
+  'force-delete': ['SOFT_DELETED'],
+} as const satisfies Record<string, readonly string[]>;
+export type ServerActionKind = keyof typeof SERVER_ACTIONS;
 
 export type TenantAction =
   /** Looks `<Title> - Latest` up by name, as `openstack server create --image` does. */
@@ -89,7 +118,12 @@ export type TenantAction =
   /** Boots one of the series' managed images by UUID (`pick` chooses among them). */
   | { kind: 'boot-by-uuid'; series: string; tenant: TenantName; pick: number }
   | { kind: 'volume-from-image'; series: string; tenant: TenantName; pick: number; byName: boolean }
+  /** A volume made from an image (by name or `pick`), then a server booted from it (block_device_mapping_v2). */
+  | { kind: 'boot-from-volume'; series: string; tenant: TenantName; pick: number; byName: boolean }
+  /** DELETE: the local cloud soft-deletes for an hour (reclaim_instance_interval), SOFT_DELETED and restorable. */
   | { kind: 'delete-server'; pick: number }
+  /** One of the soak's servers in a status the action accepts (`pick` chooses among them). */
+  | { kind: ServerActionKind; pick: number }
   | { kind: 'delete-volume'; pick: number };
 
 export type OperatorAction =
@@ -142,18 +176,27 @@ export const FAULT_KINDS = [
   'restart',
   'redis-restart',
   'glance-outage',
+  'nova-outage',
+  'cinder-outage',
   'mirror-5xx',
   'mirror-cut',
   'mirror-slow',
 ] as const satisfies readonly Fault['kind'][];
 
-const TENANT_KINDS = [
+export const TENANT_KINDS = [
   'boot-by-name',
   'boot-by-uuid',
   'volume-from-image',
+  'boot-from-volume',
   'delete-server',
   'delete-volume',
+  ...(Object.keys(SERVER_ACTIONS) as ServerActionKind[]),
 ] as const satisfies readonly TenantAction['kind'][];
+
+export const isServerAction = (action: { kind: string }): action is { kind: ServerActionKind } =>
+  action.kind in SERVER_ACTIONS;
+export const isApiOutage = (action: { kind: string }): action is { kind: ApiOutageKind } =>
+  action.kind in API_OUTAGES;
 
 export const isFault = (action: Action): action is Fault & { at: number } =>
   (FAULT_KINDS as readonly string[]).includes(action.kind);
@@ -192,6 +235,8 @@ function fault(
     ['restart', 1],
     ['redis-restart', 1],
     ['glance-outage', 1.5],
+    ['nova-outage', 1],
+    ['cinder-outage', 1],
     ['mirror-5xx', 1.5],
     ['mirror-cut', 1.5],
     ['mirror-slow', 1.5],
@@ -206,7 +251,17 @@ function fault(
     case 'redis-restart':
       return { kind, downMs: rng.int(300, 2500) };
     case 'glance-outage':
-      return { kind, ms: rng.int(2000, 8000) };
+    case 'nova-outage':
+    case 'cinder-outage':
+      return {
+        kind,
+        ms: rng.int(2000, 8000),
+        answer: rng.weighted<OutageAnswer>([
+          ['503', 2],
+          ['500', 1],
+          ['reset', 1],
+        ]),
+      };
     case 'mirror-5xx':
       return { kind, series: rng.pick(series), times: rng.int(1, 3) };
     case 'mirror-cut':
@@ -219,9 +274,18 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
   const kind = rng.weighted<TenantAction['kind']>([
     ['boot-by-name', 3],
     ['boot-by-uuid', 2],
-    ['volume-from-image', 2],
-    ['delete-server', 1.5],
+    ['volume-from-image', 1.5],
+    ['boot-from-volume', 1.5],
+    ['delete-server', 2],
     ['delete-volume', 1],
+    ['stop', 0.5],
+    ['start', 0.3],
+    ['shelve', 1],
+    ['unshelve', 0.5],
+    ['rescue', 0.5],
+    ['unrescue', 0.3],
+    ['restore', 1],
+    ['force-delete', 0.7],
   ]);
   const tenant = rng.pick<TenantName>(['tenant', 'tenant2']);
   switch (kind) {
@@ -230,6 +294,7 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
     case 'boot-by-uuid':
       return { kind, series: rng.pick(series), tenant, pick: rng.next() };
     case 'volume-from-image':
+    case 'boot-from-volume':
       return {
         kind,
         series: rng.pick(series),
@@ -237,8 +302,7 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
         pick: rng.next(),
         byName: rng.chance(0.5),
       };
-    case 'delete-server':
-    case 'delete-volume':
+    default:
       return { kind, pick: rng.next() };
   }
 }
@@ -297,7 +361,7 @@ export function planSoak(options: PlanOptions): SoakPlan {
         const f = fault(rng, phase, series, replicas);
         actions.push({ ...f, at: armsBeforeTriggers(f) ? 0 : at() });
       }
-      for (let n = rng.int(0, 2); n > 0; n--)
+      for (let n = rng.int(1, 3); n > 0; n--)
         actions.push({ ...tenantAction(rng, series), at: at() });
       if (rng.chance(0.35)) actions.push({ kind: 'concurrent-triggers', at: at() });
       if (phase === 'feed' && day > 1)
@@ -337,7 +401,9 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'redis-restart':
       return `${time}redis-restart (down ${action.downMs} ms)`;
     case 'glance-outage':
-      return `${time}glance-outage ${action.ms} ms`;
+    case 'nova-outage':
+    case 'cinder-outage':
+      return `${time}${action.kind} ${action.ms} ms (${action.answer === 'reset' ? 'connections reset' : action.answer})`;
     case 'mirror-5xx':
       return `${time}mirror-5xx ${action.series} x${action.times}`;
     case 'boot-by-name':
@@ -345,10 +411,19 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'boot-by-uuid':
       return `${time}boot-by-uuid ${action.series} pick ${action.pick.toFixed(3)} (${action.tenant})`;
     case 'volume-from-image':
-      return `${time}volume-from-image ${action.series} ${action.byName ? 'by name' : `pick ${action.pick.toFixed(3)}`} (${action.tenant})`;
+    case 'boot-from-volume':
+      return `${time}${action.kind} ${action.series} ${action.byName ? 'by name' : `pick ${action.pick.toFixed(3)}`} (${action.tenant})`;
     case 'delete-server':
     case 'delete-volume':
     case 'reactivate':
+    case 'stop':
+    case 'start':
+    case 'shelve':
+    case 'unshelve':
+    case 'rescue':
+    case 'unrescue':
+    case 'restore':
+    case 'force-delete':
       return `${time}${action.kind} pick ${action.pick.toFixed(3)}`;
     case 'concurrent-triggers':
       return `${time}concurrent-triggers`;
