@@ -115,6 +115,7 @@ function healthy(): { observation: Observation; knowledge: Knowledge } {
         ]),
       ),
       untouched: new Map([[tenantImage.id, fingerprint(tenantImage)]]),
+      unreadableDates: new Map(),
     },
   };
 }
@@ -286,6 +287,15 @@ describe('checkInvariants', () => {
           ...tenantImage,
           updated_at: '2026-11-05T00:00:00Z',
         }),
+      }),
+    ],
+    [
+      'an image reaped the day its unused-since became unreadable (a date failing open)',
+      'grace',
+      ({ observation, knowledge }) => ({
+        knowledge: { ...knowledge, unreadableDates: new Map([['img-1', 'yesterday']]) },
+        // no server uses it any more: only the date rule can judge its reap
+        observation: { ...replaceImage(observation, 'img-1', undefined), servers: [] },
       }),
     ],
     [

@@ -23,6 +23,8 @@ export const INVARIANTS = [
   'one-per-version',
   /** 5: tenant and unmanaged images are never written; no untagged image is made. */
   'untouched',
+  /** 3: no reap before the grace period: a date that does not read keeps the image (fails closed). */
+  'grace',
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
@@ -74,6 +76,11 @@ export interface Knowledge {
   seenManaged: ReadonlyMap<string, { series: string; version: string; name: string }>;
   /** id -> fingerprint of every image that is not a managed image of a soak series, taken before the run. */
   untouched: ReadonlyMap<string, string>;
+  /**
+   * id -> the unreadable `imagecycle_unused_since` the operator wrote on it before this
+   * step's usage check: the image must still be there when the step ends.
+   */
+  unreadableDates: ReadonlyMap<string, string>;
 }
 
 export interface Observation {
@@ -238,6 +245,18 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
     } else if (image.status === 'deactivated' && !knowledge.operatorDeactivated.has(imageId)) {
       flag('in-use', subject, `deactivated while in use by ${who.join(', ')}: ${describe(image)}`);
     }
+  }
+
+  // 3. A date that does not read is no grace period over: the image stays (for now).
+  for (const [imageId, value] of knowledge.unreadableDates) {
+    checks += 1;
+    if (byId.has(imageId)) continue;
+    const seen = knowledge.seenManaged.get(imageId);
+    flag(
+      'grace',
+      `image ${imageId}`,
+      `reaped the simulated day its imagecycle_unused_since became unreadable (${JSON.stringify(value)}): a date that does not read must keep the image; it was ${seen?.series} ${seen?.version} "${seen?.name}"`,
+    );
   }
 
   // 2. Public and community images hold the bytes upstream published, and signed.

@@ -77,7 +77,7 @@ describe('planSoak', () => {
         '+4660ms boot-from-volume ubuntu-24.04 by name (tenant2)',
       ],
       [
-        1,
+        2,
         '+0ms mirror-slow debian-12',
         '+374ms sigterm uploader#1',
         '+643ms delete-server pick 0.658',
@@ -115,7 +115,7 @@ describe('planSoak', () => {
     }
   });
 
-  it('names only workers and replicas that exist, and failpoints the work of the phase passes', () => {
+  it('names only workers and replicas that exist, failpoints the work of the phase passes, unreadable dates before the usage check', () => {
     const phaseStages = {
       feed: ['downloader', 'uploader', 'renamer'],
       lifecycle: ['reaper', 'renamer'],
@@ -129,6 +129,9 @@ describe('planSoak', () => {
             expect(phaseStages[step.phase]).toContain(FAILPOINT_STAGE[action.point]);
             expect(action.at).toBe(0);
           }
+          // the date is unreadable before the step's usage check reads it
+          if (action.kind === 'unreadable-date')
+            expect([step.phase, action.at]).toEqual(['lifecycle', 0]);
         }
       }
     }
@@ -153,6 +156,7 @@ describe('planSoak', () => {
         ...TENANT_KINDS,
         'deactivate-latest',
         'reactivate',
+        'unreadable-date',
         'retire-series',
         'concurrent-triggers',
       ].sort(),
@@ -214,6 +218,9 @@ describe('planSoak', () => {
       '+5ms cinder-outage 3000 ms (connections reset)',
     );
     expect(describeAction({ kind: 'restore', pick: 0.25, at: 7 })).toBe('+7ms restore pick 0.250');
+    expect(describeAction({ kind: 'unreadable-date', value: '', pick: 0.5, at: 0 })).toBe(
+      '+0ms unreadable-date "" pick 0.500',
+    );
     expect(describeAction({ kind: 'withdraw', series: 'debian-12', at: 40 })).toBe(
       '+40ms withdraw debian-12',
     );

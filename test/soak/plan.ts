@@ -126,8 +126,26 @@ export type TenantAction =
   | { kind: ServerActionKind; pick: number }
   | { kind: 'delete-volume'; pick: number };
 
+/**
+ * What a hand edit or another tool leaves in a date property: empty, words, a day that does
+ * not exist, a local time without its offset, a day-first date, what V8 would still read.
+ */
+export const UNREADABLE_DATES = [
+  '',
+  'yesterday',
+  '2026-02-30',
+  '2026-11-03T06:00:00',
+  '03.11.2026',
+  'foo 2',
+] as const;
+
 export type OperatorAction =
   | { kind: 'deactivate-latest'; series: string }
+  /**
+   * Before the step's usage check, an unreadable `imagecycle_unused_since` is written onto one
+   * of the community images a reap could take (not the newest, which the floor keeps).
+   */
+  | { kind: 'unreadable-date'; pick: number; value: (typeof UNREADABLE_DATES)[number] }
   /** Reactivates one image the operator deactivated earlier. */
   | { kind: 'reactivate'; pick: number }
   /** The catalogue marks the series retired; every worker restarts, one after the other. */
@@ -323,7 +341,7 @@ const byTime = (a: Action, b: Action) => a.at - b.at;
 
 /** Faults that lie in wait for the step's work: in place before its triggers. */
 export const armsBeforeTriggers = (action: { kind: string }) =>
-  action.kind === 'failpoint' || action.kind === 'mirror-slow';
+  action.kind === 'failpoint' || action.kind === 'mirror-slow' || action.kind === 'unreadable-date';
 
 /** The whole chaos phase of a run. Convergence days that follow have no plan: nothing strikes. */
 export function planSoak(options: PlanOptions): SoakPlan {
@@ -372,6 +390,13 @@ export function planSoak(options: PlanOptions): SoakPlan {
         if (rng.chance(0.25))
           actions.push({ kind: 'deactivate-latest', series: rng.pick(series), at: at() });
         if (rng.chance(0.2)) actions.push({ kind: 'reactivate', pick: rng.next(), at: at() });
+        if (rng.chance(0.3))
+          actions.push({
+            kind: 'unreadable-date',
+            pick: rng.next(),
+            value: rng.pick(UNREADABLE_DATES),
+            at: 0,
+          });
         if (day === retireDay && retired !== undefined)
           actions.push({ kind: 'retire-series', series: retired, at: retireAt });
       }
@@ -427,6 +452,8 @@ export function describeAction(action: Action | UpstreamEvent): string {
       return `${time}${action.kind} pick ${action.pick.toFixed(3)}`;
     case 'concurrent-triggers':
       return `${time}concurrent-triggers`;
+    case 'unreadable-date':
+      return `${time}unreadable-date ${JSON.stringify(action.value)} pick ${action.pick.toFixed(3)}`;
     default:
       return `${time}${action.kind} ${action.series}`;
   }

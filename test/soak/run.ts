@@ -14,6 +14,7 @@ import {
   allQueues,
   feedCheckQueue,
   janitorQueue,
+  PROPERTY,
   reconcileQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -74,6 +75,8 @@ import {
 } from './plan.ts';
 
 const DAY_MS = 86_400_000;
+/** The date the usage check writes on a community image no one uses. */
+const UNUSED_SINCE = PROPERTY.unusedSince;
 /** The mirror's calendar: simulated day 1 is this date upstream. */
 const FIRST_DAY = '2026-11-01';
 /** Crons that do not fire during a run: the soak triggers what the schedules would, when it decides. */
@@ -369,6 +372,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       awaitingJanitor: new Set<string>(),
       seenManaged: new Map<string, { series: string; version: string; name: string }>(),
       untouched: new Map<string, string>(),
+      unreadableDates: new Map<string, string>(),
     } satisfies Knowledge;
 
     const listImages = async (): Promise<GlanceImage[]> => {
@@ -810,6 +814,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           await workers.rollingRestart(grace());
           return;
         }
+        case 'unreadable-date': {
+          // a community image a reap could take: any but the newest, which the floor keeps
+          const images = await listImages();
+          const reapable = facts
+            .filter((s) => !s.retired)
+            .flatMap((s) =>
+              managedOf(images, s.id)
+                .filter((i) => i.imagecycle_state === 'community' && i.status === 'active')
+                .sort(byVersion)
+                .slice(0, -1),
+            );
+          const image = choose(reapable, action.pick);
+          if (!image) return skip('no community image but the newest of its series');
+          await service.glance.patchImage(image.id, [
+            {
+              op: image[UNUSED_SINCE] === undefined ? 'add' : 'replace',
+              path: `/${UNUSED_SINCE}`,
+              value: action.value,
+            },
+          ]);
+          knowledge.unreadableDates.set(image.id, action.value);
+          count(report.operator, action.kind);
+          note(
+            `${line} -> ${image.id} (${String(image.imagecycle_series)} ${String(image.imagecycle_version)}, was ${JSON.stringify(image[UNUSED_SINCE] ?? null)})`,
+          );
+          return;
+        }
         case 'concurrent-triggers':
           count(report.operator, action.kind);
           note(line);
@@ -924,6 +955,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       );
       await settle();
       await check();
+      // the unreadable dates of this step may heal and be reaped a grace period later
+      knowledge.unreadableDates.clear();
       note(`  at rest and checked (${elapsed()})`);
       report.steps += 1;
     }
