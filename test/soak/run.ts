@@ -36,6 +36,7 @@ import {
   createVolume,
   deleteVolume,
   listSoftDeletedServers,
+  resetVolumeToDetached,
   serverAction,
   waitForVolumeGone,
   waitForVolumeStatus,
@@ -1028,15 +1029,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       volumes.map((volume) =>
         attempt(`volume ${volume.id}`, async () => {
           const client = tenants[volume.tenant];
-          await waitForVolumeStatus(client, volume.id, ['available', 'error'], 60_000).catch(
-            () => undefined,
-          );
+          const settled = await waitForVolumeStatus(
+            client,
+            volume.id,
+            ['available', 'error'],
+            20_000,
+          ).catch(() => undefined);
+          // its server is gone, yet Cinder may keep the attachment (see resetVolumeToDetached)
+          if (!settled) await resetVolumeToDetached(admin, volume.id);
           if (await deleteVolume(client, volume.id))
             await waitForVolumeGone(client, volume.id, 60_000);
         }),
       ),
     );
-    await attempt('shelved snapshots', () => removeLeftovers([tenants.tenant, tenants.tenant2]));
+    await attempt('shelved snapshots', () =>
+      removeLeftovers([tenants.tenant, tenants.tenant2], admin),
+    );
     for (const decoy of decoys)
       await attempt(`decoy ${decoy.id}`, () => decoy.by.glance.deleteImage(decoy.id));
     if (!options.keep)
@@ -1075,7 +1083,13 @@ async function removeLeftovers(
       mine.filter(soak).map((server) => quietly(removeServer(client, server.id, 60_000))),
     );
     for (const volume of await all<Volume>(client.cinder.listVolumes()))
-      if (soak(volume)) await quietly(deleteVolume(client, volume.id));
+      if (soak(volume))
+        await quietly(
+          (async () => {
+            if (volume.status === 'in-use' && admin) await resetVolumeToDetached(admin, volume.id);
+            await deleteVolume(client, volume.id);
+          })(),
+        );
     for (const image of await client.glance.listAllImages({ visibility: 'all', owner: project }))
       if ('soak_decoy' in image || (soak(image) && image.name?.endsWith('-shelved')))
         await quietly(client.glance.deleteImage(image.id));

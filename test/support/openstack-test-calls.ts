@@ -159,6 +159,21 @@ export async function getVolume(client: OpenStackClient, id: string): Promise<Vo
   return (JSON.parse(reply.body) as { volume: Volume }).volume;
 }
 
+/**
+ * Marks a volume detached and available (admin: os-reset_status), for a volume whose server is
+ * gone but whose attachment Cinder kept: a Cinder that requires Nova's service token for an
+ * attachment delete (ConflictNovaUsingAttachment) refuses Nova's own detach when Nova sends
+ * none, and the volume stays in-use forever.
+ */
+export async function resetVolumeToDetached(admin: OpenStackClient, id: string): Promise<void> {
+  await cinder(admin, {
+    method: 'POST',
+    path: `/volumes/${encodeURIComponent(id)}/action`,
+    json: { 'os-reset_status': { status: 'available', attach_status: 'detached' } },
+    expect: [202],
+  });
+}
+
 /** Deletes a volume; one already gone counts as deleted (returns false). */
 export async function deleteVolume(client: OpenStackClient, id: string): Promise<boolean> {
   const reply = await cinder(client, {
