@@ -220,24 +220,14 @@ async function statusOf(client: OpenStackClient, id: string): Promise<string | u
 }
 
 /**
- * A server gone for good: deleted (which soft-deletes on this cloud), then force-deleted once
- * it is SOFT_DELETED, then waited for (404).
+ * A server gone for good: deleted once (this cloud soft-deletes; a second DELETE would leave it
+ * stuck in task_state `deleting`), force-deleted once SOFT_DELETED (the client does both:
+ * deleteServer force-deletes a server already soft-deleted, waitForServerGone one that
+ * becomes so), and waited for (404).
  */
 async function removeServer(client: OpenStackClient, id: string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  let forced = false;
-  for (let status = await statusOf(client, id); status !== undefined;) {
-    if (status === 'SOFT_DELETED' && !forced) {
-      await serverAction(client, id, { forceDelete: null });
-      forced = true;
-    } else if (status !== 'SOFT_DELETED' && status !== 'DELETED') {
-      await client.nova.deleteServer(id).catch(() => undefined);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`server ${id} still ${status} after ${timeoutMs} ms`);
-    await sleep(1000);
-    status = await statusOf(client, id);
-  }
+  await client.nova.deleteServer(id);
+  await client.nova.waitForServerGone(id, timeoutMs);
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
