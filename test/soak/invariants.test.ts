@@ -115,6 +115,7 @@ function healthy(): { observation: Observation; knowledge: Knowledge } {
         ]),
       ),
       untouched: new Map([[tenantImage.id, fingerprint(tenantImage)]]),
+      unreadableDates: new Map(),
     },
   };
 }
@@ -289,6 +290,15 @@ describe('checkInvariants', () => {
       }),
     ],
     [
+      'an image reaped the day its unused-since became unreadable (a date failing open)',
+      'grace',
+      ({ observation, knowledge }) => ({
+        knowledge: { ...knowledge, unreadableDates: new Map([['img-1', 'yesterday']]) },
+        // no server uses it any more: only the date rule can judge its reap
+        observation: { ...replaceImage(observation, 'img-1', undefined), servers: [] },
+      }),
+    ],
+    [
       'a tenant image deleted',
       'untouched',
       ({ observation, knowledge }) => ({
@@ -314,6 +324,50 @@ describe('checkInvariants', () => {
     const { violations } = checkInvariants(observation, knowledge);
     expect(violations.length).toBeGreaterThan(0);
     expect(new Set(violations.map((v) => v.invariant))).toEqual(new Set([invariant]));
+  });
+
+  it('counts servers in every state as users: soft-deleted, shelved, and booted from a volume (through that volume)', () => {
+    const { observation, knowledge } = healthy();
+    const server = (id: string, status: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      name: id,
+      status,
+      tenant_id: 't',
+      image: { id: 'img-1' } as { id: string } | '',
+      flavor: {},
+      created: '2026-11-03T00:00:00Z',
+      ...extra,
+    });
+    const judged = (servers: Observation['servers'], volumes = observation.volumes) =>
+      checkInvariants(
+        { ...replaceImage(observation, 'img-1', undefined), servers, volumes },
+        knowledge,
+      ).violations.filter((v) => v.subject === 'image img-1');
+    for (const status of ['SOFT_DELETED', 'SHELVED_OFFLOADED', 'RESCUE', 'SHUTOFF']) {
+      const found = judged([server('srv-x', status)]);
+      expect(found.map((v) => v.invariant)).toEqual(['in-use']);
+      expect(found[0]?.detail).toContain(`server srv-x (${status},`);
+    }
+    // a server booted from a volume names no image; the volume it boots from does
+    const bootVolume = {
+      id: 'vol-boot',
+      name: null,
+      status: 'in-use',
+      size: 10,
+      volume_image_metadata: { image_id: 'img-1' },
+    };
+    const bfv = server('srv-bfv', 'SOFT_DELETED', {
+      image: '',
+      'os-extended-volumes:volumes_attached': [{ id: 'vol-boot', delete_on_termination: false }],
+    });
+    const found = judged([bfv], [...observation.volumes, bootVolume]);
+    expect(found.map((v) => v.invariant)).toEqual(['in-use']);
+    expect(found[0]?.detail).toContain(
+      'server srv-bfv (SOFT_DELETED, created 2026-11-03T00:00:00Z) through volume vol-boot',
+    );
+    expect(found[0]?.detail).toContain('volume vol-boot (in-use');
+    // and without a user, a deleted image is no violation of this rule
+    expect(judged([])).toEqual([]);
   });
 
   it('a retired series needs no Latest, and an operator-deactivated image in use is the operator’s doing', () => {

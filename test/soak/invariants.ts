@@ -23,6 +23,8 @@ export const INVARIANTS = [
   'one-per-version',
   /** 5: tenant and unmanaged images are never written; no untagged image is made. */
   'untouched',
+  /** 3: no reap before the grace period: a date that does not read keeps the image (fails closed). */
+  'grace',
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
@@ -74,6 +76,11 @@ export interface Knowledge {
   seenManaged: ReadonlyMap<string, { series: string; version: string; name: string }>;
   /** id -> fingerprint of every image that is not a managed image of a soak series, taken before the run. */
   untouched: ReadonlyMap<string, string>;
+  /**
+   * id -> the unreadable `imagecycle_unused_since` the operator wrote on it before this
+   * step's usage check: the image must still be there when the step ends.
+   */
+  unreadableDates: ReadonlyMap<string, string>;
 }
 
 export interface Observation {
@@ -81,8 +88,12 @@ export interface Observation {
   images: readonly GlanceImage[];
   /** series -> what a tenant's lookup of `<Title> - Latest` by name returned. */
   lookups: ReadonlyMap<string, readonly GlanceImage[]>;
-  /** Every server and volume of every project. */
+  /**
+   * Every server of every project in every state: the default listing and, listed on their
+   * own (deleted=true&status=SOFT_DELETED), the soft-deleted ones a restore brings back.
+   */
   servers: readonly Server[];
+  /** Every volume of every project, those servers boot from included. */
   volumes: readonly Volume[];
 }
 
@@ -110,6 +121,16 @@ export function fingerprint(image: GlanceImage): string {
 
 const describe = (image: GlanceImage) =>
   `${image.id} "${image.name ?? ''}" ${image.status} ${image.visibility}${image.os_hidden ? ' hidden' : ''} state=${prop(image, P.state) ?? '-'} version=${prop(image, P.version) ?? '-'}`;
+
+/** The volumes attached to a server (its boot volume among them), as Nova lists them. */
+function attachedVolumes(server: Server): { id: string }[] {
+  const attached = server['os-extended-volumes:volumes_attached'];
+  return Array.isArray(attached)
+    ? attached.filter(
+        (v): v is { id: string } => typeof (v as { id?: unknown } | null)?.id === 'string',
+      )
+    : [];
+}
 
 export interface CheckResult {
   violations: Violation[];
@@ -196,11 +217,14 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
     if (!imageId) return;
     users.set(imageId, [...(users.get(imageId) ?? []), who]);
   };
-  for (const server of observation.servers)
-    use(
-      typeof server.image === 'object' && server.image ? server.image.id : undefined,
-      `server ${server.id} (${server.status}, created ${server.created})`,
-    );
+  const volumeById = new Map(observation.volumes.map((volume) => [volume.id, volume]));
+  for (const server of observation.servers) {
+    const who = `server ${server.id} (${server.status}, created ${server.created})`;
+    use(typeof server.image === 'object' && server.image ? server.image.id : undefined, who);
+    // booted from a volume: Nova names no image (`image` is ""), the volume does
+    for (const { id } of attachedVolumes(server))
+      use(volumeById.get(id)?.volume_image_metadata?.image_id, `${who} through volume ${id}`);
+  }
   for (const volume of observation.volumes)
     use(
       volume.volume_image_metadata?.image_id,
@@ -221,6 +245,18 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
     } else if (image.status === 'deactivated' && !knowledge.operatorDeactivated.has(imageId)) {
       flag('in-use', subject, `deactivated while in use by ${who.join(', ')}: ${describe(image)}`);
     }
+  }
+
+  // 3. A date that does not read is no grace period over: the image stays (for now).
+  for (const [imageId, value] of knowledge.unreadableDates) {
+    checks += 1;
+    if (byId.has(imageId)) continue;
+    const seen = knowledge.seenManaged.get(imageId);
+    flag(
+      'grace',
+      `image ${imageId}`,
+      `reaped the simulated day its imagecycle_unused_since became unreadable (${JSON.stringify(value)}): a date that does not read must keep the image; it was ${seen?.series} ${seen?.version} "${seen?.name}"`,
+    );
   }
 
   // 2. Public and community images hold the bytes upstream published, and signed.

@@ -9,6 +9,8 @@ import {
   FAILPOINT_STAGE,
   FAULT_KINDS,
   planSoak,
+  SERVER_ACTIONS,
+  TENANT_KINDS,
   type SoakPlan,
 } from './plan.ts';
 
@@ -66,19 +68,22 @@ describe('planSoak', () => {
       ]),
     ).toEqual([
       [
-        2,
+        1,
         '+0ms mirror-slow debian-12',
         '+0ms mirror-slow debian-12',
+        '+432ms delete-volume pick 0.679',
         '+1403ms mirror-5xx ubuntu-24.04 x2',
-        '+2392ms boot-by-uuid ubuntu-24.04 pick 0.676 (tenant2)',
         '+4200ms mirror-cut debian-12',
+        '+4660ms boot-from-volume ubuntu-24.04 by name (tenant2)',
       ],
       [
-        0,
-        '+1865ms mirror-5xx debian-12 x3',
-        '+2133ms restart reaper#0',
-        '+2184ms restart renamer#1',
-        '+4731ms sigterm janitor#0',
+        2,
+        '+0ms mirror-slow debian-12',
+        '+374ms sigterm uploader#1',
+        '+643ms delete-server pick 0.658',
+        '+1250ms unshelve pick 0.427',
+        '+1865ms mirror-cut debian-12',
+        '+4231ms redis-restart (down 1511 ms)',
       ],
     ]);
   });
@@ -110,7 +115,7 @@ describe('planSoak', () => {
     }
   });
 
-  it('names only workers and replicas that exist, and failpoints the work of the phase passes', () => {
+  it('names only workers and replicas that exist, failpoints the work of the phase passes, unreadable dates before the usage check', () => {
     const phaseStages = {
       feed: ['downloader', 'uploader', 'renamer'],
       lifecycle: ['reaper', 'renamer'],
@@ -124,6 +129,9 @@ describe('planSoak', () => {
             expect(phaseStages[step.phase]).toContain(FAILPOINT_STAGE[action.point]);
             expect(action.at).toBe(0);
           }
+          // the date is unreadable before the step's usage check reads it
+          if (action.kind === 'unreadable-date')
+            expect([step.phase, action.at]).toEqual(['lifecycle', 0]);
         }
       }
     }
@@ -145,17 +153,31 @@ describe('planSoak', () => {
         'corrupt-bytes',
         'forged-signature',
         'withdraw',
-        'boot-by-name',
-        'boot-by-uuid',
-        'volume-from-image',
-        'delete-server',
-        'delete-volume',
+        ...TENANT_KINDS,
         'deactivate-latest',
         'reactivate',
+        'unreadable-date',
         'retire-series',
         'concurrent-triggers',
       ].sort(),
     );
+  });
+
+  it('takes Glance, Nova and Cinder down each way (503, 500, connections reset), and asks tenants for every server action', () => {
+    const outages = new Set<string>();
+    const tenants = new Set<string>();
+    for (const plan of plans([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]))
+      for (const action of plan.steps.flatMap((s) => s.actions)) {
+        if ('answer' in action) outages.add(`${action.kind} ${action.answer}`);
+        if ((TENANT_KINDS as readonly string[]).includes(action.kind)) tenants.add(action.kind);
+      }
+    expect([...outages].sort()).toEqual(
+      ['glance-outage', 'nova-outage', 'cinder-outage']
+        .flatMap((kind) => ['500', '503', 'reset'].map((answer) => `${kind} ${answer}`))
+        .sort(),
+    );
+    expect(Object.keys(SERVER_ACTIONS).every((kind) => tenants.has(kind))).toBe(true);
+    expect(tenants.has('boot-from-volume')).toBe(true);
   });
 
   it('retires at most one series, never on day 1; forgeries, respins and withdrawals only where the upstream has them', () => {
@@ -191,6 +213,13 @@ describe('planSoak', () => {
     ).toBe('+1200ms sigkill uploader#1');
     expect(describeAction({ kind: 'failpoint', point: 'renamer:after-promote', at: 0 })).toBe(
       '+0ms failpoint renamer:after-promote (every renamer)',
+    );
+    expect(describeAction({ kind: 'cinder-outage', ms: 3000, answer: 'reset', at: 5 })).toBe(
+      '+5ms cinder-outage 3000 ms (connections reset)',
+    );
+    expect(describeAction({ kind: 'restore', pick: 0.25, at: 7 })).toBe('+7ms restore pick 0.250');
+    expect(describeAction({ kind: 'unreadable-date', value: '', pick: 0.5, at: 0 })).toBe(
+      '+0ms unreadable-date "" pick 0.500',
     );
     expect(describeAction({ kind: 'withdraw', series: 'debian-12', at: 40 })).toBe(
       '+40ms withdraw debian-12',

@@ -5,6 +5,7 @@
 // at the time ("boot some community image") carry a fraction the run maps onto what it finds.
 import type { Failpoint } from '@imagecycle/failpoints';
 import type { WorkerName } from '@imagecycle/composition';
+import type { OutageAnswer } from '../support/fault-proxy.ts';
 import { createRng, normalizeSeed, type Rng } from './prng.ts';
 
 /** What a series of the mirror supports besides plain new releases. */
@@ -79,9 +80,37 @@ export type Fault =
   | { kind: 'sigterm'; worker: WorkerRef }
   | { kind: 'restart'; worker: WorkerRef }
   | { kind: 'redis-restart'; downMs: number }
-  | { kind: 'glance-outage'; ms: number }
+  /** Glance, Nova or Cinder behind the fault proxy: 503 or 500 to every request, or the connection reset. */
+  | { kind: ApiOutageKind; ms: number; answer: OutageAnswer }
   | { kind: 'mirror-5xx'; series: string; times: number }
   | { kind: 'mirror-cut'; series: string };
+
+/** The services the workers reach through a fault proxy of their own. */
+export const API_OUTAGES = {
+  'glance-outage': 'image',
+  'nova-outage': 'compute',
+  'cinder-outage': 'block-storage',
+} as const;
+export type ApiOutageKind = keyof typeof API_OUTAGES;
+
+/** What a tenant does to one of its servers, and the statuses the server must be in for it. */
+export const SERVER_ACTIONS = {
+  /** `{"os-stop": null}`: SHUTOFF */
+  stop: ['ACTIVE'],
+  /** `{"os-start": null}` */
+  start: ['SHUTOFF'],
+  /** `{"shelve": null}`: SHELVED_OFFLOADED (shelved_offload_time 0), a snapshot of the tenant's left in Glance */
+  shelve: ['ACTIVE', 'SHUTOFF'],
+  unshelve: ['SHELVED_OFFLOADED', 'SHELVED'],
+  /** `{"rescue": null}`: RESCUE, booted from the server's own image */
+  rescue: ['ACTIVE', 'SHUTOFF'],
+  unrescue: ['RESCUE'],
+  /** `{"restore": null}`: a soft-deleted server comes back */
+  restore: ['SOFT_DELETED'],
+  /** `{"forceDelete": null}`: a soft-deleted server goes for good */
+  'force-delete': ['SOFT_DELETED'],
+} as const satisfies Record<string, readonly string[]>;
+export type ServerActionKind = keyof typeof SERVER_ACTIONS;
 
 export type TenantAction =
   /** Looks `<Title> - Latest` up by name, as `openstack server create --image` does. */
@@ -89,11 +118,34 @@ export type TenantAction =
   /** Boots one of the series' managed images by UUID (`pick` chooses among them). */
   | { kind: 'boot-by-uuid'; series: string; tenant: TenantName; pick: number }
   | { kind: 'volume-from-image'; series: string; tenant: TenantName; pick: number; byName: boolean }
+  /** A volume made from an image (by name or `pick`), then a server booted from it (block_device_mapping_v2). */
+  | { kind: 'boot-from-volume'; series: string; tenant: TenantName; pick: number; byName: boolean }
+  /** DELETE: the local cloud soft-deletes for an hour (reclaim_instance_interval), SOFT_DELETED and restorable. */
   | { kind: 'delete-server'; pick: number }
+  /** One of the soak's servers in a status the action accepts (`pick` chooses among them). */
+  | { kind: ServerActionKind; pick: number }
   | { kind: 'delete-volume'; pick: number };
+
+/**
+ * What a hand edit or another tool leaves in a date property: empty, words, a day that does
+ * not exist, a local time without its offset, a day-first date, what V8 would still read.
+ */
+export const UNREADABLE_DATES = [
+  '',
+  'yesterday',
+  '2026-02-30',
+  '2026-11-03T06:00:00',
+  '03.11.2026',
+  'foo 2',
+] as const;
 
 export type OperatorAction =
   | { kind: 'deactivate-latest'; series: string }
+  /**
+   * Before the step's usage check, an unreadable `imagecycle_unused_since` is written onto one
+   * of the community images a reap could take (not the newest, which the floor keeps).
+   */
+  | { kind: 'unreadable-date'; pick: number; value: (typeof UNREADABLE_DATES)[number] }
   /** Reactivates one image the operator deactivated earlier. */
   | { kind: 'reactivate'; pick: number }
   /** The catalogue marks the series retired; every worker restarts, one after the other. */
@@ -142,18 +194,27 @@ export const FAULT_KINDS = [
   'restart',
   'redis-restart',
   'glance-outage',
+  'nova-outage',
+  'cinder-outage',
   'mirror-5xx',
   'mirror-cut',
   'mirror-slow',
 ] as const satisfies readonly Fault['kind'][];
 
-const TENANT_KINDS = [
+export const TENANT_KINDS = [
   'boot-by-name',
   'boot-by-uuid',
   'volume-from-image',
+  'boot-from-volume',
   'delete-server',
   'delete-volume',
+  ...(Object.keys(SERVER_ACTIONS) as ServerActionKind[]),
 ] as const satisfies readonly TenantAction['kind'][];
+
+export const isServerAction = (action: { kind: string }): action is { kind: ServerActionKind } =>
+  action.kind in SERVER_ACTIONS;
+export const isApiOutage = (action: { kind: string }): action is { kind: ApiOutageKind } =>
+  action.kind in API_OUTAGES;
 
 export const isFault = (action: Action): action is Fault & { at: number } =>
   (FAULT_KINDS as readonly string[]).includes(action.kind);
@@ -192,6 +253,8 @@ function fault(
     ['restart', 1],
     ['redis-restart', 1],
     ['glance-outage', 1.5],
+    ['nova-outage', 1],
+    ['cinder-outage', 1],
     ['mirror-5xx', 1.5],
     ['mirror-cut', 1.5],
     ['mirror-slow', 1.5],
@@ -206,7 +269,17 @@ function fault(
     case 'redis-restart':
       return { kind, downMs: rng.int(300, 2500) };
     case 'glance-outage':
-      return { kind, ms: rng.int(2000, 8000) };
+    case 'nova-outage':
+    case 'cinder-outage':
+      return {
+        kind,
+        ms: rng.int(2000, 8000),
+        answer: rng.weighted<OutageAnswer>([
+          ['503', 2],
+          ['500', 1],
+          ['reset', 1],
+        ]),
+      };
     case 'mirror-5xx':
       return { kind, series: rng.pick(series), times: rng.int(1, 3) };
     case 'mirror-cut':
@@ -219,9 +292,18 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
   const kind = rng.weighted<TenantAction['kind']>([
     ['boot-by-name', 3],
     ['boot-by-uuid', 2],
-    ['volume-from-image', 2],
-    ['delete-server', 1.5],
+    ['volume-from-image', 1.5],
+    ['boot-from-volume', 1.5],
+    ['delete-server', 2],
     ['delete-volume', 1],
+    ['stop', 0.5],
+    ['start', 0.3],
+    ['shelve', 1],
+    ['unshelve', 0.5],
+    ['rescue', 0.5],
+    ['unrescue', 0.3],
+    ['restore', 1],
+    ['force-delete', 0.7],
   ]);
   const tenant = rng.pick<TenantName>(['tenant', 'tenant2']);
   switch (kind) {
@@ -230,6 +312,7 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
     case 'boot-by-uuid':
       return { kind, series: rng.pick(series), tenant, pick: rng.next() };
     case 'volume-from-image':
+    case 'boot-from-volume':
       return {
         kind,
         series: rng.pick(series),
@@ -237,8 +320,7 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
         pick: rng.next(),
         byName: rng.chance(0.5),
       };
-    case 'delete-server':
-    case 'delete-volume':
+    default:
       return { kind, pick: rng.next() };
   }
 }
@@ -259,7 +341,7 @@ const byTime = (a: Action, b: Action) => a.at - b.at;
 
 /** Faults that lie in wait for the step's work: in place before its triggers. */
 export const armsBeforeTriggers = (action: { kind: string }) =>
-  action.kind === 'failpoint' || action.kind === 'mirror-slow';
+  action.kind === 'failpoint' || action.kind === 'mirror-slow' || action.kind === 'unreadable-date';
 
 /** The whole chaos phase of a run. Convergence days that follow have no plan: nothing strikes. */
 export function planSoak(options: PlanOptions): SoakPlan {
@@ -297,7 +379,7 @@ export function planSoak(options: PlanOptions): SoakPlan {
         const f = fault(rng, phase, series, replicas);
         actions.push({ ...f, at: armsBeforeTriggers(f) ? 0 : at() });
       }
-      for (let n = rng.int(0, 2); n > 0; n--)
+      for (let n = rng.int(1, 3); n > 0; n--)
         actions.push({ ...tenantAction(rng, series), at: at() });
       if (rng.chance(0.35)) actions.push({ kind: 'concurrent-triggers', at: at() });
       if (phase === 'feed' && day > 1)
@@ -308,6 +390,13 @@ export function planSoak(options: PlanOptions): SoakPlan {
         if (rng.chance(0.25))
           actions.push({ kind: 'deactivate-latest', series: rng.pick(series), at: at() });
         if (rng.chance(0.2)) actions.push({ kind: 'reactivate', pick: rng.next(), at: at() });
+        if (rng.chance(0.3))
+          actions.push({
+            kind: 'unreadable-date',
+            pick: rng.next(),
+            value: rng.pick(UNREADABLE_DATES),
+            at: 0,
+          });
         if (day === retireDay && retired !== undefined)
           actions.push({ kind: 'retire-series', series: retired, at: retireAt });
       }
@@ -337,7 +426,9 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'redis-restart':
       return `${time}redis-restart (down ${action.downMs} ms)`;
     case 'glance-outage':
-      return `${time}glance-outage ${action.ms} ms`;
+    case 'nova-outage':
+    case 'cinder-outage':
+      return `${time}${action.kind} ${action.ms} ms (${action.answer === 'reset' ? 'connections reset' : action.answer})`;
     case 'mirror-5xx':
       return `${time}mirror-5xx ${action.series} x${action.times}`;
     case 'boot-by-name':
@@ -345,13 +436,24 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'boot-by-uuid':
       return `${time}boot-by-uuid ${action.series} pick ${action.pick.toFixed(3)} (${action.tenant})`;
     case 'volume-from-image':
-      return `${time}volume-from-image ${action.series} ${action.byName ? 'by name' : `pick ${action.pick.toFixed(3)}`} (${action.tenant})`;
+    case 'boot-from-volume':
+      return `${time}${action.kind} ${action.series} ${action.byName ? 'by name' : `pick ${action.pick.toFixed(3)}`} (${action.tenant})`;
     case 'delete-server':
     case 'delete-volume':
     case 'reactivate':
+    case 'stop':
+    case 'start':
+    case 'shelve':
+    case 'unshelve':
+    case 'rescue':
+    case 'unrescue':
+    case 'restore':
+    case 'force-delete':
       return `${time}${action.kind} pick ${action.pick.toFixed(3)}`;
     case 'concurrent-triggers':
       return `${time}concurrent-triggers`;
+    case 'unreadable-date':
+      return `${time}unreadable-date ${JSON.stringify(action.value)} pick ${action.pick.toFixed(3)}`;
     default:
       return `${time}${action.kind} ${action.series}`;
   }

@@ -14,17 +14,33 @@ import {
   allQueues,
   feedCheckQueue,
   janitorQueue,
+  PROPERTY,
   reconcileQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
-import type { GlanceImage, OpenStackClient, Server, Volume } from '@imagecycle/openstack';
+import {
+  type GlanceImage,
+  type OpenStackClient,
+  OpenStackHttpError,
+  type Server,
+  type Volume,
+} from '@imagecycle/openstack';
 import { DEFAULT_CATALOGUE_PATH } from '@imagecycle/series-catalogue';
 import { type Distro, type FaultHandle, type Mirror, startMirror } from '../mirror/index.ts';
 import { cloudNames, connect } from '../support/clouds.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
 import { MIRROR_HTTP_OPT_IN } from '../support/mirror-catalogue.ts';
-import { createVolume, deleteVolume } from '../support/openstack-test-calls.ts';
+import {
+  createServerFromVolume,
+  createVolume,
+  deleteVolume,
+  listSoftDeletedServers,
+  resetVolumeToDetached,
+  serverAction,
+  waitForVolumeGone,
+  waitForVolumeStatus,
+} from '../support/openstack-test-calls.ts';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis.ts';
 import { imagecycleEnv } from '../support/processes.ts';
 import { testRuntime } from '../support/queue-runtime.ts';
@@ -44,6 +60,8 @@ import {
 } from './invariants.ts';
 import {
   type Action,
+  API_OUTAGES,
+  type ApiOutageKind,
   armsBeforeTriggers,
   DEFAULT_SERIES,
   describeAction,
@@ -51,12 +69,15 @@ import {
   isFault,
   isTenantAction,
   planSoak,
+  SERVER_ACTIONS,
   type SoakPlan,
   type TenantName,
   type UpstreamEvent,
 } from './plan.ts';
 
 const DAY_MS = 86_400_000;
+/** The date the usage check writes on a community image no one uses. */
+const UNUSED_SINCE = PROPERTY.unusedSince;
 /** The mirror's calendar: simulated day 1 is this date upstream. */
 const FIRST_DAY = '2026-11-01';
 /** Crons that do not fire during a run: the soak triggers what the schedules would, when it decides. */
@@ -184,6 +205,29 @@ interface TenantResource {
   id: string;
   tenant: TenantName;
   imageId: string;
+  /** The volume a server boots from (boot-from-volume). */
+  volumeId?: string;
+}
+
+/** A server's status now, as its tenant sees it (SOFT_DELETED included); undefined: gone. */
+async function statusOf(client: OpenStackClient, id: string): Promise<string | undefined> {
+  try {
+    return (await client.nova.getServer(id)).status;
+  } catch (error) {
+    if (error instanceof OpenStackHttpError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A server gone for good: deleted once (this cloud soft-deletes; a second DELETE would leave it
+ * stuck in task_state `deleting`), force-deleted once SOFT_DELETED (the client does both:
+ * deleteServer force-deletes a server already soft-deleted, waitForServerGone one that
+ * becomes so), and waited for (404).
+ */
+async function removeServer(client: OpenStackClient, id: string, timeoutMs = 90_000) {
+  await client.nova.deleteServer(id);
+  await client.nova.waitForServerGone(id, timeoutMs);
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -239,7 +283,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const mirror: Mirror = await startMirror({ images: { dataClusters: 32 } });
   mirror.seedDay = FIRST_DAY;
   let redis: PrivateRedis | undefined;
-  let proxy: FaultProxy | undefined;
+  /** Glance, Nova and Cinder as the workers reach them: each behind a fault proxy. */
+  const proxies = new Map<ApiOutageKind, FaultProxy>();
   let cluster: Cluster | undefined;
   const servers: TenantResource[] = [];
   const volumes: TenantResource[] = [];
@@ -278,7 +323,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     writeCatalogue(catalogueFile, facts);
 
     for (const s of facts) await removeManagedImages(service, s.id);
-    await removeLeftovers([service, tenants.tenant, tenants.tenant2]);
+    await removeLeftovers([service, tenants.tenant, tenants.tenant2], admin);
     // Tenant images that look like managed ones, and a service image without the tag:
     // imagecycle must never write any of them.
     for (const [tenant, visibility] of [
@@ -318,6 +363,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       awaitingJanitor: new Set<string>(),
       seenManaged: new Map<string, { series: string; version: string; name: string }>(),
       untouched: new Map<string, string>(),
+      unreadableDates: new Map<string, string>(),
     } satisfies Knowledge;
 
     const listImages = async (): Promise<GlanceImage[]> => {
@@ -331,13 +377,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       tenants[tenant].glance.listAllImages({ name: latestNameOf(series.title) });
     const observe = (): Promise<Observation> =>
       retrying('observing the cloud', async () => {
-        const [images, servers, volumes] = await Promise.all([
+        // soft-deleted servers are left out of Nova's default listing: listed on their own
+        const [images, live, softDeleted, volumes] = await Promise.all([
           listImages(),
           all<Server>(admin.nova.listServers({ allTenants: true })),
+          listSoftDeletedServers(admin),
           all<Volume>(admin.cinder.listVolumes({ allTenants: true })),
         ]);
         const lookups = new Map<string, GlanceImage[]>();
         for (const s of facts) lookups.set(s.id, await lookup('tenant', s));
+        const servers = [...new Map([...live, ...softDeleted].map((v) => [v.id, v])).values()];
         return { images, servers, volumes, lookups };
       });
     for (const image of (await observe()).images)
@@ -348,7 +397,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const queues = testRuntime(`soak-${plan.seed}`, { redisUrl: redis.url });
     runtime = queues.runtime;
     const activeRuntime = runtime;
-    proxy = await startFaultProxy(await service.session.endpoint('image'));
+    for (const [kind, serviceType] of Object.entries(API_OUTAGES) as [
+      ApiOutageKind,
+      (typeof API_OUTAGES)[ApiOutageKind],
+    ][])
+      proxies.set(kind, await startFaultProxy(await service.session.endpoint(serviceType)));
+    const proxyUrl = (kind: ApiOutageKind) => (proxies.get(kind) as FaultProxy).url;
     const clouds = parse(readFileSync(process.env.OS_CLIENT_CONFIG_FILE ?? '', 'utf8')) as {
       clouds: Record<string, Record<string, unknown>>;
     };
@@ -357,7 +411,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       cloudsFile,
       stringify({
         clouds: {
-          soak: { ...clouds.clouds[cloudNames.service], image_endpoint_override: proxy.url },
+          soak: {
+            ...clouds.clouds[cloudNames.service],
+            image_endpoint_override: proxyUrl('glance-outage'),
+            compute_endpoint_override: proxyUrl('nova-outage'),
+            block_storage_endpoint_override: proxyUrl('cinder-outage'),
+          },
         },
       }),
     );
@@ -529,8 +588,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           await redis?.restart(action.downMs);
           return;
         case 'glance-outage':
+        case 'nova-outage':
+        case 'cinder-outage':
           note(line);
-          proxy?.outage(action.ms);
+          proxies.get(action.kind)?.outage(action.ms, action.answer);
           outageUntil = Math.max(outageUntil, Date.now() + action.ms);
           return;
         case 'mirror-5xx': {
@@ -568,13 +629,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }
         case 'boot-by-name':
         case 'boot-by-uuid':
-        case 'volume-from-image': {
+        case 'volume-from-image':
+        case 'boot-from-volume': {
           const series = seriesOf(action.series);
           let image: GlanceImage | undefined;
-          if (
-            action.kind === 'boot-by-name' ||
-            (action.kind === 'volume-from-image' && action.byName)
-          )
+          if (action.kind === 'boot-by-name' || ('byName' in action && action.byName))
             image = await resolveLatest(action.tenant, series);
           else {
             const candidates = managedOf(await listImages(), series.id).sort(byVersion);
@@ -582,20 +641,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           }
           if (!image) return skip('no image to use');
           const client = tenants[action.tenant];
+          const remembered = {
+            series: series.id,
+            version: String(image.imagecycle_version),
+            name: image.name ?? '',
+          };
           try {
-            if (action.kind === 'volume-from-image') {
+            if (action.kind === 'volume-from-image' || action.kind === 'boot-from-volume') {
               const volume = await createVolume(client, {
                 size: Math.max(10, image.min_disk),
                 name: name('vol'),
                 imageRef: image.id,
               });
               volumes.push({ id: volume.id, tenant: action.tenant, imageId: image.id });
-              knowledge.seenManaged.set(image.id, {
-                series: series.id,
-                version: String(image.imagecycle_version),
-                name: image.name ?? '',
-              });
-              note(`${line} -> volume ${volume.id} from ${image.id} (${image.name})`);
+              knowledge.seenManaged.set(image.id, remembered);
+              if (action.kind === 'volume-from-image') {
+                note(`${line} -> volume ${volume.id} from ${image.id} (${image.name})`);
+              } else {
+                await waitForVolumeStatus(client, volume.id, ['available'], 120_000);
+                const server = await createServerFromVolume(client, {
+                  name: name('bfv'),
+                  volumeId: volume.id,
+                  flavorRef: flavor,
+                });
+                servers.push({
+                  id: server.id,
+                  tenant: action.tenant,
+                  imageId: image.id,
+                  volumeId: volume.id,
+                });
+                note(
+                  `${line} -> server ${server.id} booted from volume ${volume.id} of ${image.id} (${image.name})`,
+                );
+              }
             } else {
               const server = await client.nova.createServer({
                 name: name('vm'),
@@ -603,6 +681,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
                 flavorRef: flavor,
               });
               servers.push({ id: server.id, tenant: action.tenant, imageId: image.id });
+              knowledge.seenManaged.set(image.id, remembered);
               note(`${line} -> server ${server.id} from ${image.id} (${image.name})`);
             }
             count(report.tenants, action.kind);
@@ -615,21 +694,73 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           }
           return;
         }
-        case 'delete-server':
         case 'delete-volume': {
-          const list = action.kind === 'delete-server' ? servers : volumes;
-          const victim = choose(list, action.pick);
+          const victim = choose(volumes, action.pick);
           if (!victim) return skip('none to delete');
           try {
-            if (action.kind === 'delete-server')
-              await tenants[victim.tenant].nova.deleteServer(victim.id);
-            else await deleteVolume(tenants[victim.tenant], victim.id);
-            list.splice(list.indexOf(victim), 1);
+            await deleteVolume(tenants[victim.tenant], victim.id);
+            forget(volumes, victim);
             count(report.tenants, action.kind);
             note(`${line} -> ${victim.id}`);
           } catch (error) {
+            // a volume a server boots from is in-use: Cinder refuses
             count(report.tenants, `${action.kind} refused`);
             note(`${line} -> ${victim.id} refused: ${(error as Error).message.slice(0, 160)}`);
+          }
+          return;
+        }
+        case 'delete-server':
+        case 'stop':
+        case 'start':
+        case 'shelve':
+        case 'unshelve':
+        case 'rescue':
+        case 'unrescue':
+        case 'restore':
+        case 'force-delete': {
+          // the statuses of the soak's servers now: the action picks among those it fits
+          const statuses = await Promise.all(
+            servers.map(async (s) => [s, await statusOf(tenants[s.tenant], s.id)] as const),
+          );
+          for (const [server, status] of statuses)
+            if (status === undefined) forget(servers, server);
+          const fits = (status: string | undefined) =>
+            status !== undefined &&
+            (action.kind === 'delete-server'
+              ? status !== 'SOFT_DELETED'
+              : (SERVER_ACTIONS[action.kind] as readonly string[]).includes(status));
+          const candidates = statuses.filter(([, status]) => fits(status));
+          const chosen = choose(candidates, action.pick);
+          if (!chosen)
+            return skip(
+              `no server ${action.kind === 'delete-server' ? 'to delete' : `in ${SERVER_ACTIONS[action.kind].join('/')}`}`,
+            );
+          const [victim, status] = chosen;
+          const client = tenants[victim.tenant];
+          try {
+            if (action.kind === 'delete-server') await client.nova.deleteServer(victim.id);
+            else
+              await serverAction(client, victim.id, {
+                [{
+                  stop: 'os-stop',
+                  start: 'os-start',
+                  shelve: 'shelve',
+                  unshelve: 'unshelve',
+                  rescue: 'rescue',
+                  unrescue: 'unrescue',
+                  restore: 'restore',
+                  'force-delete': 'forceDelete',
+                }[action.kind]]: null,
+              });
+            if (action.kind === 'force-delete') forget(servers, victim);
+            count(report.tenants, action.kind);
+            note(`${line} -> ${victim.id} (was ${status}, image ${victim.imageId})`);
+          } catch (error) {
+            // Nova answers 409 to an action the server's task state does not allow right now
+            count(report.tenants, `${action.kind} refused`);
+            note(
+              `${line} -> ${victim.id} (${status}) refused: ${(error as Error).message.slice(0, 160)}`,
+            );
           }
           return;
         }
@@ -672,6 +803,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           count(report.operator, action.kind);
           note(`${line}: catalogue changed, rolling restart of every worker`);
           await workers.rollingRestart(grace());
+          return;
+        }
+        case 'unreadable-date': {
+          // a community image a reap could take: any but the newest, which the floor keeps
+          const images = await listImages();
+          const reapable = facts
+            .filter((s) => !s.retired)
+            .flatMap((s) =>
+              managedOf(images, s.id)
+                .filter((i) => i.imagecycle_state === 'community' && i.status === 'active')
+                .sort(byVersion)
+                .slice(0, -1),
+            );
+          const image = choose(reapable, action.pick);
+          if (!image) return skip('no community image but the newest of its series');
+          await service.glance.patchImage(image.id, [
+            {
+              op: image[UNUSED_SINCE] === undefined ? 'add' : 'replace',
+              path: `/${UNUSED_SINCE}`,
+              value: action.value,
+            },
+          ]);
+          knowledge.unreadableDates.set(image.id, action.value);
+          count(report.operator, action.kind);
+          note(
+            `${line} -> ${image.id} (${String(image.imagecycle_series)} ${String(image.imagecycle_version)}, was ${JSON.stringify(image[UNUSED_SINCE] ?? null)})`,
+          );
           return;
         }
         case 'concurrent-triggers':
@@ -788,6 +946,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       );
       await settle();
       await check();
+      // the unreadable dates of this step may heal and be reaped a grace period later
+      knowledge.unreadableDates.clear();
       note(`  at rest and checked (${elapsed()})`);
       report.steps += 1;
     }
@@ -847,16 +1007,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       report.processes = { ...cluster.counts };
       report.unexpectedExits = [...cluster.unexpectedExits];
     }
-    for (const server of servers)
-      await attempt(`server ${server.id}`, () =>
-        tenants[server.tenant].nova.deleteServer(server.id),
-      );
-    for (const volume of volumes)
-      await attempt(`volume ${volume.id}`, () => deleteVolume(tenants[volume.tenant], volume.id));
-    for (const server of servers)
-      await attempt(`server ${server.id}`, () =>
-        tenants[server.tenant].nova.waitForServerGone(server.id, 60_000),
-      );
+    // every soak server gone for good (force-deleted, not left soft-deleted for an hour),
+    // then the volumes (those servers booted from are free only once they are gone), then
+    // the snapshots shelving left in the tenants' projects
+    await Promise.all(
+      servers.map((server) =>
+        attempt(`server ${server.id}`, () => removeServer(tenants[server.tenant], server.id)),
+      ),
+    );
+    await Promise.all(
+      volumes.map((volume) =>
+        attempt(`volume ${volume.id}`, async () => {
+          const client = tenants[volume.tenant];
+          const settled = await waitForVolumeStatus(
+            client,
+            volume.id,
+            ['available', 'error'],
+            20_000,
+          ).catch(() => undefined);
+          // its server is gone, yet Cinder may keep the attachment (see resetVolumeToDetached)
+          if (!settled) await resetVolumeToDetached(admin, volume.id);
+          if (await deleteVolume(client, volume.id))
+            await waitForVolumeGone(client, volume.id, 60_000);
+        }),
+      ),
+    );
+    await attempt('shelved snapshots', () =>
+      removeLeftovers([tenants.tenant, tenants.tenant2], admin),
+    );
     for (const decoy of decoys)
       await attempt(`decoy ${decoy.id}`, () => decoy.by.glance.deleteImage(decoy.id));
     if (!options.keep)
@@ -864,7 +1042,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await attempt(`images of ${id}`, () => removeManagedImages(service, id));
     await attempt('queues', async () => runtime?.close());
     await attempt('redis', async () => redis?.stop());
-    await attempt('proxy', async () => proxy?.close());
+    for (const [kind, proxy] of proxies) await attempt(`proxy of ${kind}`, () => proxy.close());
     await attempt('mirror', () => mirror.stop());
     rmSync(dir, { recursive: true, force: true });
     for (const line of closing) log(`cleanup: ${line}`);
@@ -872,18 +1050,46 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-/** What an interrupted run may have left behind: its tenants' servers, volumes and decoys. */
-async function removeLeftovers(clients: readonly OpenStackClient[]): Promise<void> {
+/**
+ * What an interrupted run may have left behind: its tenants' servers (soft-deleted ones too,
+ * which only an admin listing shows), volumes, decoys and the snapshots shelving made.
+ */
+async function removeLeftovers(
+  clients: readonly OpenStackClient[],
+  admin?: OpenStackClient,
+): Promise<void> {
   const quietly = (work: Promise<unknown>) => work.catch(() => undefined);
-  for (const client of clients) {
-    for (const server of await all<Server>(client.nova.listServers()))
-      if (server.name?.startsWith('soak-')) await quietly(client.nova.deleteServer(server.id));
+  const soak = (named: { name?: unknown }) =>
+    typeof named.name === 'string' && named.name.startsWith('soak-');
+  const projects = new Map<string, OpenStackClient>();
+  for (const client of clients) projects.set(await client.projectId(), client);
+  const softDeleted = admin ? await listSoftDeletedServers(admin) : [];
+  for (const [project, client] of projects) {
+    const mine = [
+      ...(await all<Server>(client.nova.listServers())),
+      ...softDeleted.filter((server) => server.tenant_id === project),
+    ];
+    await Promise.all(
+      mine.filter(soak).map((server) => quietly(removeServer(client, server.id, 60_000))),
+    );
     for (const volume of await all<Volume>(client.cinder.listVolumes()))
-      if (volume.name?.startsWith('soak-')) await quietly(deleteVolume(client, volume.id));
-    const owner = await client.projectId();
-    for (const image of await client.glance.listAllImages({ visibility: 'all', owner }))
-      if ('soak_decoy' in image) await quietly(client.glance.deleteImage(image.id));
+      if (soak(volume))
+        await quietly(
+          (async () => {
+            if (volume.status === 'in-use' && admin) await resetVolumeToDetached(admin, volume.id);
+            await deleteVolume(client, volume.id);
+          })(),
+        );
+    for (const image of await client.glance.listAllImages({ visibility: 'all', owner: project }))
+      if ('soak_decoy' in image || (soak(image) && image.name?.endsWith('-shelved')))
+        await quietly(client.glance.deleteImage(image.id));
   }
+}
+
+/** Takes an item out of a list (nothing when it is not there). */
+function forget<T>(list: T[], item: T): void {
+  const at = list.indexOf(item);
+  if (at >= 0) list.splice(at, 1);
 }
 
 /** Runs the actions, each at its planned moment after now. */

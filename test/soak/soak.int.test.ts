@@ -2,7 +2,7 @@
 // real stack and the local mirror, over three simulated days of faults and then up to three
 // quiet ones to converge. Any invariant violation, a pipeline that never comes to rest, a
 // failure to converge or a worker dying on its own fails the test; the report names the step
-// and the fault history. On the local stack it takes about a minute.
+// and the fault history. On the local stack it takes about two minutes.
 // Longer runs: ./dev soak --seed N --days D
 import { describe, expect, it } from 'vitest';
 import { formatReport, runSoak } from './run.ts';

@@ -1,18 +1,22 @@
-// An HTTP proxy in front of a real service that can answer 503 for a while: the outage a
-// rolling Glance restart or an overloaded API produces. Everything else passes through,
+// An HTTP proxy in front of a real service that can be down for a while: answering 503 (a
+// rolling restart behind a load balancer, an overloaded API), 500 (a failing backend), or
+// resetting every connection (the service unreachable). Everything else passes through,
 // streamed both ways (uploads included).
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** How the service is down: `503` (with Retry-After: 1), `500`, or `reset` (connection destroyed). */
+export type OutageAnswer = '503' | '500' | 'reset';
+
 export interface FaultProxy {
   readonly url: string;
-  /** Answer 503 (Retry-After: 1) to every request for the next `ms` milliseconds. */
-  outage(ms: number): void;
-  /** Requests answered 503 by the proxy, and requests passed through. */
+  /** Be down for the next `ms` milliseconds: every request gets `answer` (default 503). */
+  outage(ms: number, answer?: OutageAnswer): void;
+  /** Requests the proxy failed (any answer), and requests passed through. */
   readonly counts: {
     unavailable: number;
     passed: number;
-    /** 503s answered, by method. */
+    /** Requests failed, by method. */
     unavailableByMethod: Record<string, number>;
   };
   close(): Promise<void>;
@@ -21,6 +25,7 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let outageUntil = 0;
+  let outageAnswer: OutageAnswer = '503';
   const counts = { unavailable: 0, passed: 0, unavailableByMethod: {} as Record<string, number> };
   const server: Server = createServer((req, res) => {
     if (Date.now() < outageUntil) {
@@ -28,6 +33,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const method = req.method ?? '?';
       counts.unavailableByMethod[method] = (counts.unavailableByMethod[method] ?? 0) + 1;
       req.resume();
+      if (outageAnswer === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      if (outageAnswer === '500') {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('500 Internal Server Error (fault proxy)\n');
+        return;
+      }
       res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' });
       res.end('503 Service Unavailable (fault proxy)\n');
       return;
@@ -55,8 +69,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    outage(ms) {
+    outage(ms, answer = '503') {
       outageUntil = Date.now() + ms;
+      outageAnswer = answer;
     },
     counts,
     close: () =>

@@ -94,6 +94,37 @@ export async function listAllServers(
   return servers;
 }
 
+/**
+ * Every soft-deleted server of every project (admin): Nova leaves them out of its default
+ * listing, and shows them only for deleted=true&status=SOFT_DELETED. Asked here directly, not
+ * through the production client, so a check built on it does not share that client's defects.
+ */
+export async function listSoftDeletedServers(client: OpenStackClient): Promise<Server[]> {
+  const base = await client.session.endpoint('compute');
+  const servers: Server[] = [];
+  const limit = 500;
+  for (let marker: string | undefined; ;) {
+    const query = new URLSearchParams({
+      all_tenants: '1',
+      deleted: 'true',
+      status: 'SOFT_DELETED',
+      limit: String(limit),
+      ...(marker ? { marker } : {}),
+    });
+    const reply = await client.session.request({
+      method: 'GET',
+      service: 'compute',
+      url: `${base}/servers/detail?${query.toString()}`,
+      expect: [200],
+    });
+    const page = (JSON.parse(reply.body) as { servers: Server[] }).servers;
+    // deleted=true lists servers deleted for good too (status DELETED): they use nothing
+    servers.push(...page.filter((server) => server.status === 'SOFT_DELETED'));
+    if (page.length < limit) return servers;
+    marker = page.at(-1)?.id;
+  }
+}
+
 // --- Cinder ------------------------------------------------------------------------------
 
 /** Every volume of a listing, every page. */
@@ -126,6 +157,21 @@ export async function getVolume(client: OpenStackClient, id: string): Promise<Vo
     expect: [200],
   });
   return (JSON.parse(reply.body) as { volume: Volume }).volume;
+}
+
+/**
+ * Marks a volume detached and available (admin: os-reset_status), for a volume whose server is
+ * gone but whose attachment Cinder kept: a Cinder that requires Nova's service token for an
+ * attachment delete (ConflictNovaUsingAttachment) refuses Nova's own detach when Nova sends
+ * none, and the volume stays in-use forever.
+ */
+export async function resetVolumeToDetached(admin: OpenStackClient, id: string): Promise<void> {
+  await cinder(admin, {
+    method: 'POST',
+    path: `/volumes/${encodeURIComponent(id)}/action`,
+    json: { 'os-reset_status': { status: 'available', attach_status: 'detached' } },
+    expect: [202],
+  });
 }
 
 /** Deletes a volume; one already gone counts as deleted (returns false). */
