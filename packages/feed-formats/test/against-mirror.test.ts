@@ -39,7 +39,7 @@ beforeAll(async () => {
   await mirror.publish('fedora-coreos-stable', { date: '2026-11-15' });
   await mirror.publish('flatcar-stable', { date: '2026-11-15' });
   await mirror.publish('windows-2019-gui', { date: '2026-11-16' });
-}, 60_000); // seeding every upstream takes seconds, more on a loaded machine
+});
 afterAll(() => mirror.stop());
 
 function latestOf(distro: Distro) {

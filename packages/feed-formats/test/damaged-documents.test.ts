@@ -436,7 +436,7 @@ describe('damaged mirror documents: refused, or the same releases', () => {
     await mirror.publish('rocky-9', { date: '2026-11-14' });
     await mirror.publish('windows-2019-gui', { date: '2026-11-16' });
     for (const sample of samples) loaded.set(sample.name, await sample.load(mirror));
-  }, 60_000); // seeding every upstream takes seconds, more on a loaded machine
+  });
   afterAll(() => mirror.stop());
 
   it.each(samples.map((s) => [s.name, s] as const))('%s', (_name, sample) => {
