@@ -118,14 +118,14 @@ describe('parsers against the mirror', () => {
   });
 
   it.each([
-    ['centos-7', 'gnu'],
-    ['centos-8', 'bsd'],
-    ['centos-stream-9', 'bsd'],
-    ['almalinux-9', 'gnu'],
-    ['rocky-9', 'bsd'],
+    ['centos-7', 'gnu', /\/CentOS-7-x86_64-GenericCloud-\d{4}\.qcow2$/],
+    ['centos-8', 'bsd', /\/CentOS-8-GenericCloud-8\.\d+\.\d{4}-\d{8}\.\d+\.x86_64\.qcow2$/],
+    ['centos-stream-9', 'bsd', /\/CentOS-Stream-GenericCloud-9-\d{8}\.\d+\.x86_64\.qcow2$/],
+    ['almalinux-9', 'bsd', /\/AlmaLinux-9-GenericCloud-9\.\d+-\d{8}\.x86_64\.qcow2$/],
+    ['rocky-9', 'bsd', /\/Rocky-9-GenericCloud-Base-9\.\d+-\d{8}\.\d+\.x86_64\.qcow2$/],
   ] as const)(
     '%s checksum list (%s style): only the anchored pattern counts, look-alikes never',
-    async (distro, _style) => {
+    async (distro, _style, datedGenericCloud) => {
       const listUrl = mirror.feedUrl(distro);
       const releases = parseChecksumList(await text(listUrl), {
         listUrl,
@@ -135,6 +135,15 @@ describe('parsers against the mirror', () => {
       await expectLatest(distro, releases);
       for (const r of releases)
         expect(r.url).not.toMatch(/latest|LVM|ext4|ec2|qcow2c|\.xz$|aarch64|x86_64-9/);
+      // the list names the whole folder (boxes, vendor images, aliases, other architectures):
+      // what is picked is exactly the dated GenericCloud qcow2 of each build the mirror made
+      for (const r of releases) expect(r.url).toMatch(datedGenericCloud);
+      expect(releases.map((r) => r.url).sort()).toEqual(
+        mirror
+          .releases(distro)
+          .map((r) => r.image.url)
+          .sort(),
+      );
     },
   );
 

@@ -191,7 +191,7 @@ const samples: Sample[] = [
   checksumSample('centos-7', 'gnu'),
   checksumSample('centos-8', 'bsd'),
   checksumSample('centos-stream-9', 'bsd'),
-  checksumSample('almalinux-9', 'gnu'),
+  checksumSample('almalinux-9', 'bsd'),
   checksumSample('rocky-9', 'bsd'),
   {
     name: 'fedora coreos stream',

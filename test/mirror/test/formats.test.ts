@@ -400,8 +400,29 @@ describe('Debian', () => {
   });
 });
 
+/** Each listed file the mirror serves has exactly the listed digest (and, given, byte size). */
+async function expectServed(
+  dir: string,
+  sums: Map<string, string>,
+  served: string[],
+  sizes?: Map<string, number>,
+) {
+  for (const file of served) {
+    const bytes = await getOk(dir + file);
+    expect(sha256(bytes), file).toBe(sums.get(file));
+    if (sizes) expect(sizes.get(file), file).toBe(bytes.length);
+  }
+}
+const hexOf = (bsd: Map<string, { hex: string; comment?: string }>) =>
+  new Map([...bsd].map(([file, { hex }]) => [file, hex]));
+const bytesOf = (bsd: Map<string, { hex: string; comment?: string }>) =>
+  new Map(
+    [...bsd].map(([file, { comment }]) => [file, Number(/^(\d+) bytes$/.exec(comment ?? '')?.[1])]),
+  );
+const each = (versions: string[], names: (v: string) => string[]) => versions.flatMap(names);
+
 describe('CentOS', () => {
-  it('7: unsorted GNU sha256sum.txt with look-alikes, matching bytes, clearsigned .asc', async () => {
+  it('7: unsorted GNU sha256sum.txt naming the whole folder, unversioned aliases, clearsigned .asc', async () => {
     const url = mirror.feedUrl('centos-7');
     const text = await getText(url);
     const sums = parseGnuSums(text, 64);
@@ -410,20 +431,38 @@ describe('CentOS', () => {
       .split('\n')
       .map((l) => l.slice(66));
     expect(names).not.toEqual([...names].sort());
-    expect([...sums.keys()]).toEqual(
-      expect.arrayContaining([
-        'CentOS-7-x86_64-GenericCloud-2211.qcow2',
-        'CentOS-7-x86_64-GenericCloud-2211.qcow2c',
-        'CentOS-7-x86_64-GenericCloud-2211.qcow2.xz',
-        'CentOS-7-x86_64-GenericCloud-2211.raw.tar.gz',
-        'CentOS-7-x86_64-GenericCloud-2009.qcow2',
-        'CentOS-7-x86_64-GenericCloud.qcow2',
-      ]),
+    expect(names.length).toBe(sums.size);
+    const x86 = (tag: string) =>
+      ['qcow2', 'qcow2c', 'qcow2.xz', 'raw.tar.gz'].map(
+        (ext) => `CentOS-7-x86_64-GenericCloud-${tag}.${ext}`,
+      );
+    expect([...sums.keys()].sort()).toEqual(
+      [
+        // the first builds, date-tagged
+        ...each(['20140929_01', '20141129_01', '20150628_01'], (tag) => [
+          `CentOS-7-x86_64-GenericCloud-${tag}.qcow2`,
+          `CentOS-7-x86_64-GenericCloud-${tag}.qcow2.xz`,
+        ]),
+        ...each(['2009', '2211'], (tag) => [
+          ...x86(tag),
+          `CentOS-7-aarch64-GenericCloud-${tag}.qcow2`,
+          `CentOS-7-aarch64-GenericCloud-${tag}.qcow2.xz`,
+          `CentOS-7-aarch64-GenericCloud-${tag}.raw.tar.gz`,
+          `CentOS-7-ppc64le-GenericCloud-${tag}.qcow2`,
+          `CentOS-7-ppc64le-GenericCloud-${tag}.qcow2.xz`,
+        ]),
+        ...x86('').map((n) => n.replace('-.', '.')),
+      ].sort(),
     );
-    for (const [file, hex] of sums) expect(sha256(await getOk(dirOf(url) + file)), file).toBe(hex);
-    expect(sums.get('CentOS-7-x86_64-GenericCloud.qcow2')).toBe(
-      sums.get('CentOS-7-x86_64-GenericCloud-2211.qcow2'),
-    );
+    // the unversioned names are the newest build's files, in each form
+    for (const [alias, dated] of x86('').map((n, i) => [n.replace('-.', '.'), x86('2211')[i]]))
+      expect(sums.get(alias as string), alias).toBe(sums.get(dated as string));
+    await expectServed(dirOf(url), sums, [
+      ...x86('2009'),
+      ...x86('2211'),
+      ...x86('').map((n) => n.replace('-.', '.')),
+      'CentOS-7-aarch64-GenericCloud-2211.qcow2',
+    ]);
     const { text: signed, keyId } = await verifyClearsigned(
       await getText(`${url}.asc`),
       mirror.keyring,
@@ -437,49 +476,107 @@ describe('CentOS', () => {
     expect(sha256(xz)).toBe(sums.get('CentOS-7-x86_64-GenericCloud-2211.qcow2'));
   });
 
-  it('8: frozen BSD CHECKSUM with sizes in K', async () => {
-    const sums = parseBsdSums(await getText(mirror.feedUrl('centos-8')));
-    const name = 'CentOS-8-GenericCloud-8.4.2105-20210603.0.x86_64.qcow2';
-    expect(sums.get(name)?.comment).toMatch(/^\d+K bytes$/);
-    expect(sha256(await getOk(dirOf(mirror.feedUrl('centos-8')) + name))).toBe(sums.get(name)?.hex);
+  it('8: frozen BSD CHECKSUM of every compose file (Vagrant boxes, container, ec2), sizes in K', async () => {
+    const url = mirror.feedUrl('centos-8');
+    const text = await getText(url);
+    const sums = parseBsdSums(text);
+    const composes = ['8.3.2011-20201204.0', '8.4.2105-20210603.0'];
+    expect([...sums.keys()].sort()).toEqual(
+      each(composes, (v) => [
+        `CentOS-8-Container-${v}.x86_64.tar.xz`,
+        `CentOS-8-GenericCloud-${v}.x86_64.qcow2`,
+        `CentOS-8-Vagrant-${v}.x86_64.vagrant-libvirt.box`,
+        `CentOS-8-Vagrant-${v}.x86_64.vagrant-virtualbox.box`,
+        `CentOS-8-ec2-${v}.x86_64.qcow2`,
+      ]).sort(),
+    );
+    for (const [file, { comment }] of sums) expect(comment, file).toMatch(/^\d+K bytes$/);
+    expect(text.trim().split('\n').length).toBe(2 * sums.size);
+    await expectServed(
+      dirOf(url),
+      hexOf(sums),
+      each(composes, (v) => [
+        `CentOS-8-GenericCloud-${v}.x86_64.qcow2`,
+        `CentOS-8-ec2-${v}.x86_64.qcow2`,
+      ]),
+    );
     expect(mirror.latest('centos-8')?.version).toBe('8.4.2105-20210603.0');
   });
 
-  it('Stream 9: BSD CHECKSUM with byte sizes, a -latest alias on the newest and anchored-pattern look-alikes', async () => {
+  it('Stream 9: BSD CHECKSUM with byte sizes naming every build file and the -latest aliases of the newest', async () => {
     const url = mirror.feedUrl('centos-stream-9');
-    const sums = parseBsdSums(await getText(url));
-    for (const [file, { hex, comment }] of sums) {
-      const bytes = await getOk(dirOf(url) + file);
-      expect(sha256(bytes), file).toBe(hex);
-      expect(comment).toBe(`${bytes.length} bytes`);
-    }
+    const text = await getText(url);
+    const sums = parseBsdSums(text);
     expect(extra.streamRespin?.version).toBe('9-20261101.1');
+    const stamps = ['20261101.0', '20261101.1'];
+    const latest = {
+      'CentOS-Stream-GenericCloud-9-latest.x86_64.qcow2':
+        'CentOS-Stream-GenericCloud-9-20261101.1.x86_64.qcow2',
+      'CentOS-Stream-GenericCloud-x86_64-9-latest.x86_64.qcow2':
+        'CentOS-Stream-GenericCloud-x86_64-9-20261101.1.x86_64.qcow2',
+      'CentOS-Stream-Vagrant-9-latest.x86_64.vagrant-libvirt.box':
+        'CentOS-Stream-Vagrant-9-20261101.1.x86_64.vagrant-libvirt.box',
+      'CentOS-Stream-Vagrant-9-latest.x86_64.vagrant-virtualbox.box':
+        'CentOS-Stream-Vagrant-9-20261101.1.x86_64.vagrant-virtualbox.box',
+    };
+    const qcow2s = (s: string) => [
+      `CentOS-Stream-GenericCloud-9-${s}.x86_64.qcow2`,
+      `CentOS-Stream-GenericCloud-x86_64-9-${s}.x86_64.qcow2`,
+      `CentOS-Stream-ec2-9-${s}.x86_64.qcow2`,
+    ];
+    expect([...sums.keys()]).toEqual(
+      [
+        ...each(stamps, (s) => [
+          ...qcow2s(s),
+          `CentOS-Stream-Container-Base-9-${s}.x86_64.tar.xz`,
+          `CentOS-Stream-Container-Minimal-9-${s}.x86_64.tar.xz`,
+          `CentOS-Stream-Vagrant-9-${s}.x86_64.vagrant-libvirt.box`,
+          `CentOS-Stream-Vagrant-9-${s}.x86_64.vagrant-virtualbox.box`,
+        ]),
+        ...Object.keys(latest),
+      ].sort(),
+    );
+    for (const [alias, dated] of Object.entries(latest))
+      expect(sums.get(alias), alias).toEqual(sums.get(dated));
     expect(sums.get('CentOS-Stream-GenericCloud-9-latest.x86_64.qcow2')?.hex).toBe(
       extra.streamRespin?.image.sha256,
     );
-    expect([...sums.keys()]).toContain(
-      'CentOS-Stream-GenericCloud-x86_64-9-20261101.1.x86_64.qcow2',
+    for (const [file, { comment }] of sums) expect(comment, file).toMatch(/^\d+ bytes$/);
+    expect(text.trim().split('\n').length).toBe(2 * sums.size);
+    await expectServed(
+      dirOf(url),
+      hexOf(sums),
+      [...each(stamps, qcow2s), ...Object.keys(latest).slice(0, 2)],
+      bytesOf(sums),
     );
   });
 });
 
 describe('AlmaLinux and Rocky', () => {
-  it('Alma: GNU CHECKSUM with -ext4- and -latest look-alikes, clearsigned CHECKSUM.asc', async () => {
+  it('Alma: BSD CHECKSUM with byte sizes, every product of each build and a -latest of each, clearsigned CHECKSUM.asc', async () => {
     const url = mirror.feedUrl('almalinux-9');
     const text = await getText(url);
-    const sums = parseGnuSums(text, 64);
-    expect([...sums.keys()].sort()).toEqual(
+    const sums = parseBsdSums(text);
+    const products = ['GenericCloud', 'GenericCloud-ext4', 'OCI', 'OpenNebula'];
+    const name = (p: string, v: string) => `AlmaLinux-9-${p}-${v}.x86_64.qcow2`;
+    expect([...sums.keys()]).toEqual(
       [
-        'AlmaLinux-9-GenericCloud-9.6-20261101.x86_64.qcow2',
-        'AlmaLinux-9-GenericCloud-9.6-20261102.x86_64.qcow2',
-        'AlmaLinux-9-GenericCloud-ext4-9.6-20261101.x86_64.qcow2',
-        'AlmaLinux-9-GenericCloud-ext4-9.6-20261102.x86_64.qcow2',
-        'AlmaLinux-9-GenericCloud-latest.x86_64.qcow2',
+        ...each(['9.6-20261101', '9.6-20261102', 'latest'], (v) => products.map((p) => name(p, v))),
       ].sort(),
     );
-    for (const [file, hex] of sums) expect(sha256(await getOk(dirOf(url) + file))).toBe(hex);
-    expect(sums.get('AlmaLinux-9-GenericCloud-latest.x86_64.qcow2')).toBe(
-      extra.almaNext?.image.sha256,
+    for (const p of products)
+      expect(sums.get(name(p, 'latest')), p).toEqual(sums.get(name(p, '9.6-20261102')));
+    expect(sums.get(name('GenericCloud', 'latest'))?.hex).toBe(extra.almaNext?.image.sha256);
+    for (const [file, { comment }] of sums) expect(comment, file).toMatch(/^\d+ bytes$/);
+    expect(text.split('\n').filter((l) => l.startsWith('# ')).length).toBe(sums.size);
+    await expectServed(
+      dirOf(url),
+      hexOf(sums),
+      each(['9.6-20261101', '9.6-20261102', 'latest'], (v) => [
+        name('GenericCloud', v),
+        name('GenericCloud-ext4', v),
+      ]),
+      bytesOf(sums),
     );
     const { text: signed, keyId } = await verifyClearsigned(
       await getText(`${url}.asc`),
@@ -489,21 +586,71 @@ describe('AlmaLinux and Rocky', () => {
     expect(signed.trim()).toBe(text.trim());
   });
 
-  it('Rocky: per-file BSD .CHECKSUM and a directory CHECKSUM, -LVM- and .latest look-alikes', async () => {
+  it('Rocky: per-file BSD .CHECKSUM and a directory CHECKSUM of every product, each with .latest aliases', async () => {
     const r = extra.rockyNext as PublishedRelease;
+    expect(r.version).toBe('9.6-20261102.0');
     const own = parseBsdSums(await getText(`${r.image.url}.CHECKSUM`));
     expect([...own.keys()]).toEqual([r.image.name]);
     expect(own.get(r.image.name)?.hex).toBe(sha256(await getOk(r.image.url)));
-    const all = parseBsdSums(await getText(mirror.feedUrl('rocky-9')));
+    expect(own.get(r.image.name)?.comment).toBe(`${r.image.size} bytes`);
+    const url = mirror.feedUrl('rocky-9');
+    const all = parseBsdSums(await getText(url));
+    const products = [
+      ['Azure-Base', 'vhd'],
+      ['Azure-LVM', 'vhd'],
+      ['Container-Base', 'tar.xz'],
+      ['Container-Minimal', 'tar.xz'],
+      ['Container-UBI', 'tar.xz'],
+      ['EC2-Base', 'qcow2'],
+      ['EC2-LVM', 'qcow2'],
+      ['GenericCloud-Base', 'qcow2'],
+      ['GenericCloud-LVM', 'qcow2'],
+      ['OCP-Base', 'qcow2'],
+      ['Vagrant-Libvirt', 'box'],
+      ['Vagrant-Vbox', 'box'],
+      ['Vagrant-VMware', 'box'],
+    ];
+    const dated = (p: string, ext: string, v: string) => `Rocky-9-${p}-${v}.x86_64.${ext}`;
+    const latest = (p: string, ext: string) => `Rocky-9-${p}.latest.x86_64.${ext}`;
+    const bare = [
+      ['GenericCloud', 'qcow2'],
+      ['EC2', 'qcow2'],
+      ['Azure', 'vhd'],
+    ];
     expect([...all.keys()]).toEqual(
-      expect.arrayContaining([
-        'Rocky-9-GenericCloud-Base.latest.x86_64.qcow2',
-        `Rocky-9-GenericCloud-LVM-${r.version}.x86_64.qcow2`,
-        r.image.name,
-      ]),
+      [
+        ...each(['9.6-20261101.0', r.version], (v) =>
+          products.map(([p, ext]) => dated(p as string, ext as string, v)),
+        ),
+        ...products.map(([p, ext]) => latest(p as string, ext as string)),
+        ...bare.map(([p, ext]) => latest(p as string, ext as string)),
+      ].sort(),
     );
+    for (const [p, ext] of products)
+      expect(all.get(latest(p as string, ext as string)), p).toEqual(
+        all.get(dated(p as string, ext as string, r.version)),
+      );
+    for (const [p, ext] of bare)
+      expect(all.get(latest(p as string, ext as string)), p).toEqual(
+        all.get(latest(`${p}-Base`, ext as string)),
+      );
     expect(all.get('Rocky-9-GenericCloud-Base.latest.x86_64.qcow2')?.hex).toBe(r.image.sha256);
-    expect(r.version).toBe('9.6-20261102.0');
+    for (const [file, { comment }] of all) expect(comment, file).toMatch(/^\d+ bytes$/);
+    // the GenericCloud images and their aliases are served, each with its own .CHECKSUM
+    const served = [
+      ...each(['9.6-20261101.0', r.version], (v) => [
+        dated('GenericCloud-Base', 'qcow2', v),
+        dated('GenericCloud-LVM', 'qcow2', v),
+      ]),
+      latest('GenericCloud-Base', 'qcow2'),
+      latest('GenericCloud-LVM', 'qcow2'),
+      latest('GenericCloud', 'qcow2'),
+    ];
+    await expectServed(dirOf(url), hexOf(all), served, bytesOf(all));
+    for (const file of served)
+      expect(parseBsdSums(await getText(`${dirOf(url)}${file}.CHECKSUM`)), file).toEqual(
+        new Map([[file, all.get(file)]]),
+      );
   });
 });
 

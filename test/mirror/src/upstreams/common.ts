@@ -1,7 +1,7 @@
 // The shape of one upstream's publisher.
 import type { PublishContext } from '../context.ts';
 import type { Distro, PublishedRelease, PublishOptions } from '../types.ts';
-import type { Day } from '../util.ts';
+import { sha256, type Day } from '../util.ts';
 
 export interface Upstream {
   readonly distros: readonly Distro[];
@@ -21,4 +21,26 @@ export type UpstreamFactory = (ctx: PublishContext) => Upstream;
 export function nextRespin(base: string, taken: (v: string) => boolean, sep = '.'): string {
   if (!taken(base)) return base;
   for (let n = 1; ; n++) if (!taken(`${base}${sep}${n}`)) return `${base}${sep}${n}`;
+}
+
+/** One line of a checksum list: a served artifact, an alias of one, or a listed-only file. */
+export interface Listed {
+  name: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * A file the real upstream lists beside the images (Vagrant boxes, cloud-vendor and
+ * container images, other architectures) that the mirror lists but does not serve: a
+ * well-formed, made-up digest and a plausible size, stable for the same seed.
+ */
+export function listedOnly(name: string, seed: string, typicalSize = 900 * 1024 ** 2): Listed {
+  const hex = sha256(`listed-only ${seed} ${name}`);
+  return { name, sha256: hex, size: typicalSize + (parseInt(hex.slice(0, 8), 16) % 65_536) * 4096 };
+}
+
+/** The same file under an alias name (`latest`, unversioned): same digest and size. */
+export function aliasOf(file: Listed, name: string): Listed {
+  return { name, sha256: file.sha256, size: file.size };
 }

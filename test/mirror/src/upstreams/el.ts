@@ -1,10 +1,13 @@
-// AlmaLinux (GNU CHECKSUM + clearsigned CHECKSUM.asc, `-ext4-` and `-latest` look-alikes)
-// and Rocky (per-file BSD `<file>.CHECKSUM` plus a directory CHECKSUM, `-LVM-` and
-// `.latest` look-alikes). Flat directories that accumulate builds.
-import { bsdLine, gnuLine } from '../context.ts';
+// AlmaLinux (BSD CHECKSUM with `# <file>: <n> bytes` comments + clearsigned CHECKSUM.asc)
+// and Rocky (per-file BSD `<file>.CHECKSUM` plus a directory CHECKSUM). Flat directories
+// that accumulate builds; each list names every file of the folder: the GenericCloud
+// image and its `-ext4-` / `-LVM-` variant (served), the other products of the same build
+// (OCI, OpenNebula; EC2, OCP, Azure, containers, Vagrant boxes: listed only, made-up
+// digests) and a `latest` alias of each, with the digest of the newest file it follows.
+import { bsdLine } from '../context.ts';
 import type { Artifact, Distro, PublishedRelease } from '../types.ts';
 import { at, compactDay } from '../util.ts';
-import type { Upstream, UpstreamFactory } from './common.ts';
+import { aliasOf, listedOnly, type Listed, type Upstream, type UpstreamFactory } from './common.ts';
 
 const ALMA: Record<string, { major: number; point: string }> = {
   'almalinux-9': { major: 9, point: '9.6' },
@@ -18,9 +21,27 @@ const almaDir = (major: number) => `/repo.almalinux.org/almalinux/${major}/cloud
 const rockyDir = (major: number) => `/dl.rockylinux.org/pub/rocky/${major}/images/x86_64`;
 const byName = (a: { name: string }, b: { name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+const MB = 1024 ** 2;
+/** `# <file>: <n> bytes` then `SHA256 (<file>) = <hex>`, as AlmaLinux and Rocky write them. */
+const sizedBsd = (f: Listed) => `# ${f.name}: ${f.size} bytes\n${bsdLine(f.name, f.sha256)}\n`;
+
+/** Rocky's products of one build beside GenericCloud: [kind, suffix, typical size]. */
+const ROCKY_PRODUCTS = [
+  ['EC2-Base', 'qcow2', 1700],
+  ['EC2-LVM', 'qcow2', 1750],
+  ['OCP-Base', 'qcow2', 1650],
+  ['Azure-Base', 'vhd', 10240],
+  ['Azure-LVM', 'vhd', 10240],
+  ['Container-Base', 'tar.xz', 60],
+  ['Container-Minimal', 'tar.xz', 40],
+  ['Container-UBI', 'tar.xz', 70],
+  ['Vagrant-Libvirt', 'box', 780],
+  ['Vagrant-Vbox', 'box', 800],
+  ['Vagrant-VMware', 'box', 820],
+] as const;
 
 export const el: UpstreamFactory = (ctx): Upstream => {
-  const builds = new Map<string, Array<{ version: string; files: Artifact[] }>>();
+  const builds = new Map<string, Array<{ version: string; files: Artifact[]; listed: Listed[] }>>();
   const plain = { format: 'qcow2', compression: 'none' } as const;
   const listOf = (distro: string) => {
     let list = builds.get(distro);
@@ -62,23 +83,33 @@ export const el: UpstreamFactory = (ctx): Upstream => {
             mtime,
           ),
         ];
-        list.push({ version, files });
+        const listed = (['OCI', 'OpenNebula'] as const).map((kind) =>
+          listedOnly(
+            `AlmaLinux-${major}-${kind}-${version}.x86_64.qcow2`,
+            `alma ${version}`,
+            520 * MB,
+          ),
+        );
+        list.push({ version, files, listed });
         const newest = [...list]
           .sort((a, b) =>
             (a.version.split('-')[1] ?? '').localeCompare(b.version.split('-')[1] ?? ''),
           )
-          .at(-1)?.files[0] as Artifact;
-        const latest = `AlmaLinux-${major}-GenericCloud-latest.x86_64.qcow2`;
-        await ctx.link(`${dir}/${latest}`, newest.name, mtime);
-        const all = [...list.flatMap((b) => b.files), ctx.alias(newest, `${dir}/${latest}`)].sort(
-          byName,
-        );
-        await ctx.text(
-          `${dir}/CHECKSUM`,
-          all.map((f) => gnuLine(f.sha256, f.name)).join('\n') + '\n',
-          mtime,
-          { checksums: true },
-        );
+          .at(-1) as { version: string; files: Artifact[]; listed: Listed[] };
+        // `-latest` of each product; the two GenericCloud ones are served (links)
+        const aliases: Listed[] = [];
+        for (const [kind, dated] of [
+          ['GenericCloud', newest.files[0]],
+          ['GenericCloud-ext4', newest.files[1]],
+        ] as const) {
+          const name = `AlmaLinux-${major}-${kind}-latest.x86_64.qcow2`;
+          await ctx.link(`${dir}/${name}`, (dated as Artifact).name, mtime);
+          aliases.push(aliasOf(dated as Artifact, name));
+        }
+        for (const dated of newest.listed)
+          aliases.push(aliasOf(dated, dated.name.replace(`-${newest.version}.`, '-latest.')));
+        const all = [...list.flatMap((b) => [...b.files, ...b.listed]), ...aliases].sort(byName);
+        await ctx.text(`${dir}/CHECKSUM`, all.map(sizedBsd).join(''), mtime, { checksums: true });
         const sig = await ctx.clearsigned(
           `${dir}/CHECKSUM.asc`,
           `${dir}/CHECKSUM`,
@@ -118,26 +149,46 @@ export const el: UpstreamFactory = (ctx): Upstream => {
           mtime,
         ),
       ];
-      list.push({ version, files });
-      const checksumOf = (f: Artifact) =>
-        `# ${f.name}: ${f.size} bytes\n${bsdLine(f.name, f.sha256)}\n`;
-      for (const f of files)
-        await ctx.text(`${dir}/${f.name}.CHECKSUM`, checksumOf(f), mtime, { checksums: true });
+      const listed = ROCKY_PRODUCTS.map(([kind, suffix, mb]) =>
+        listedOnly(
+          `Rocky-${major}-${kind}-${version}.x86_64.${suffix}`,
+          `rocky ${version}`,
+          mb * MB,
+        ),
+      );
+      list.push({ version, files, listed });
       const newest = [...list]
         .sort((a, b) =>
           (a.version.split('-')[1] ?? '').localeCompare(b.version.split('-')[1] ?? '', 'en', {
             numeric: true,
           }),
         )
-        .at(-1)?.files[0] as Artifact;
-      const latest = ctx.alias(
-        newest,
-        `${dir}/Rocky-${major}-GenericCloud-Base.latest.x86_64.qcow2`,
-      );
-      await ctx.link(latest.path, newest.name, mtime);
-      await ctx.text(`${latest.path}.CHECKSUM`, checksumOf(latest), mtime, { checksums: true });
-      const all = [...list.flatMap((b) => b.files), latest].sort(byName);
-      await ctx.text(`${dir}/CHECKSUM`, all.map(checksumOf).join(''), mtime, { checksums: true });
+        .at(-1) as { version: string; files: Artifact[]; listed: Listed[] };
+      // `.latest` of each product, and a bare `<product>.latest` for the Base flavour of
+      // GenericCloud, EC2 and Azure; the GenericCloud ones are served (links)
+      const latestName = (dated: Listed) => dated.name.replace(`-${newest.version}.`, '.latest.');
+      const aliases: Listed[] = [];
+      const [base, lvm] = newest.files as [Artifact, Artifact];
+      for (const [name, dated] of [
+        [latestName(base), base],
+        [latestName(lvm), lvm],
+        [`Rocky-${major}-GenericCloud.latest.x86_64.qcow2`, base],
+      ] as const) {
+        await ctx.link(`${dir}/${name}`, dated.name, mtime);
+        aliases.push(aliasOf(dated, name));
+      }
+      const servedAliases = [...aliases];
+      for (const dated of newest.listed) {
+        aliases.push(aliasOf(dated, latestName(dated)));
+        if (/-(EC2|Azure)-Base-/.test(dated.name))
+          aliases.push(aliasOf(dated, latestName(dated).replace('-Base.latest.', '.latest.')));
+      }
+      // each served file has its own `<file>.CHECKSUM` (older builds' are written already;
+      // listed-only files' are not served), and the directory CHECKSUM lists them all
+      const all = [...list.flatMap((b) => [...b.files, ...b.listed]), ...aliases].sort(byName);
+      for (const f of [...files, ...servedAliases])
+        await ctx.text(`${dir}/${f.name}.CHECKSUM`, sizedBsd(f), mtime, { checksums: true });
+      await ctx.text(`${dir}/CHECKSUM`, all.map(sizedBsd).join(''), mtime, { checksums: true });
       return {
         distro,
         version,
