@@ -10,3 +10,9 @@ export { api, type ApiOptions, type ControlPlaneViews } from './api.ts';
 export { registerOpenApi } from './openapi.ts';
 export { renderStatusPage } from './status-page.ts';
 export { buildWorkerMetrics } from './worker-metrics.ts';
+export {
+  redisMetricsLease,
+  soleReplica,
+  type LeaseClient,
+  type MetricsLease,
+} from './metrics-lease.ts';
