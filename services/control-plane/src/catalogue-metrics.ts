@@ -61,6 +61,16 @@ export function registerCatalogueMetrics(
     },
   });
   new Gauge({
+    name: 'imagecycle_series_retired',
+    help: '1 for a series the catalogue marks retired (nothing new is published for it), 0 otherwise',
+    labelNames: ['series'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states()) this.set({ series: s.id }, s.retired ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'imagecycle_image_bytes',
     help: 'Bytes stored in Glance by managed images, by series',
     labelNames: ['series'] as const,

@@ -40,6 +40,7 @@ describe('catalogue metrics', () => {
       `imagecycle_last_check_timestamp_seconds{series="debian-12",outcome="nothing-new"} ${Date.parse('2026-11-29T04:00:00.000Z') / 1000}`,
     );
     expect(first).toContain('imagecycle_catalogue_read_error 0');
+    expect(first).toContain('imagecycle_series_retired{series="debian-12"} 0');
     await registry.metrics();
     expect(reads).toBe(1);
 
@@ -74,6 +75,7 @@ describe('catalogue metrics', () => {
     expect(follower).not.toContain('imagecycle_image_bytes{');
     expect(follower).not.toContain('imagecycle_last_check_timestamp_seconds{');
     expect(follower).not.toContain('imagecycle_upstream_overdue{');
+    expect(follower).not.toContain('imagecycle_series_retired{');
     // 0 on the followers: a sum over the replicas is the leader's value
     expect(follower).toContain('imagecycle_catalogue_read_error 0');
     expect(reads).toBe(0);
