@@ -399,7 +399,7 @@ describe('the checks reject broken manifests', () => {
     workers.spec.selector.matchExpressions[0] = {
       ...workers.spec.selector.matchExpressions[0],
       values: values.filter((v) => v !== 'janitor'),
-    } as never;
+    };
     (workers.spec.podMetricsEndpoints[0] as { port: string }).port = 'http';
     const problems = podMonitorProblems(objects);
     expect(problems).toContain('Deployment/imagecycle-janitor: scraped by 0 PodMonitors, not 1');
