@@ -5,7 +5,7 @@
 // problems it finds (an empty list when the manifests follow it). Returning problems rather
 // than asserting lets the tests feed the same rules deliberately broken objects.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumedQueues, settingsSchema, WORKERS } from '@imagecycle/composition';
@@ -33,7 +33,8 @@ import {
   type IPodSpec,
   type IService,
 } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const K8S_DIR = join(REPO_ROOT, 'infra/k8s');
@@ -146,11 +147,66 @@ const MODELS: Record<string, Validating> = Object.fromEntries(
 
 const describeObject = (object: K8sObject) => `${object.kind}/${object.metadata.name}`;
 
+/**
+ * The Prometheus Operator's CRDs, vendored unchanged in test/infra/crds (their source and
+ * version: crds/README.md): apiVersion/kind -> a validator of each served version's
+ * openAPIV3Schema. The Kubernetes extensions (x-kubernetes-*) are not JSON Schema and are
+ * ignored, as are formats the API server checks itself (int32, int-or-string...).
+ */
+export const CRD_DIR = join(REPO_ROOT, 'test/infra/crds');
+
+interface CustomResourceDefinition {
+  spec: {
+    group: string;
+    names: { kind: string };
+    versions: { name: string; served: boolean; schema?: { openAPIV3Schema: object } }[];
+  };
+}
+
+// The CRDs' patterns are Go regular expressions; the only Go syntax they use that
+// JavaScript lacks is the case-insensitivity flag "(?i)" (placed at the start, after a
+// "^"), which applies to the whole pattern there: it becomes the "i" flag.
+const goRegExp = Object.assign(
+  (pattern: string, flags: string) =>
+    pattern.includes('(?i)')
+      ? new RegExp(pattern.replace('(?i)', ''), `${flags}i`)
+      : new RegExp(pattern, flags),
+  { code: 'new RegExp' },
+);
+
+function crdValidators(): Record<string, ValidateFunction> {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    validateFormats: false,
+    code: { regExp: goRegExp },
+  });
+  const validators: Record<string, ValidateFunction> = {};
+  for (const file of readdirSync(CRD_DIR).filter((name) => name.endsWith('.yaml'))) {
+    const crd = parse(readFileSync(join(CRD_DIR, file), 'utf8')) as CustomResourceDefinition;
+    for (const version of crd.spec.versions)
+      if (version.served && version.schema)
+        validators[`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`] = ajv.compile(
+          version.schema.openAPIV3Schema,
+        );
+  }
+  return validators;
+}
+
+const CRD_VALIDATORS = crdValidators();
+
 /** Every object validated against the schema of its apiVersion and kind. */
 export function schemaProblems(objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
   for (const object of objects) {
     const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+    const crd = CRD_VALIDATORS[`${object.apiVersion}/${object.kind}`];
+    if (crd) {
+      if (!crd(object))
+        for (const error of crd.errors ?? [])
+          problems.push(`${describeObject(object)}: ${error.instancePath || '/'} ${error.message}`);
+      continue;
+    }
     if (!Model) {
       problems.push(`${describeObject(object)}: no schema for ${object.apiVersion} ${object.kind}`);
       continue;
@@ -566,6 +622,8 @@ export function scaledObjectProblems(
       );
   const type = scalerTypeFor(env);
   const triggers = scaled.spec.triggers;
+  // the database the pods use: REDIS_URL's path (/N), 0 with Sentinel and Cluster
+  const database = env.REDIS_URL ? new URL(env.REDIS_URL).pathname.slice(1) || '0' : '0';
   for (const [name, listName] of expected) {
     const trigger = triggers.find((t) => t.name === name);
     if (!trigger) problems.push(`no trigger "${name}" on ${listName}`);
@@ -578,6 +636,10 @@ export function scaledObjectProblems(
     if (trigger.type !== type)
       problems.push(
         `trigger ${trigger.name} is of type ${trigger.type}, not ${type} for this Redis`,
+      );
+    if (trigger.metadata.databaseIndex !== database)
+      problems.push(
+        `trigger ${trigger.name} reads database ${trigger.metadata.databaseIndex}, not ${database} of the pods`,
       );
     const auth = trigger.authenticationRef?.name;
     if (!auth) problems.push(`trigger ${trigger.name} has no authenticationRef`);
@@ -600,6 +662,13 @@ export function scaledObjectProblems(
     problems.push('minReplicaCount is below 1 (delayed jobs and schedules need a running worker)');
   if ((scaled.spec.maxReplicaCount ?? 100) < (scaled.spec.minReplicaCount ?? 0))
     problems.push('maxReplicaCount is below minReplicaCount');
+  const fallback = scaled.spec.fallback;
+  if (!fallback) problems.push('has no fallback (replicas to hold when Redis cannot be read)');
+  else if (
+    fallback.replicas < (scaled.spec.minReplicaCount ?? 0) ||
+    fallback.replicas > (scaled.spec.maxReplicaCount ?? 100)
+  )
+    problems.push(`fallback replicas ${fallback.replicas} are outside min..max`);
   return problems;
 }
 
@@ -627,6 +696,10 @@ export function triggerAuthenticationProblems(
   const redis = dataOf(objects, 'ConfigMap', 'imagecycle-redis') ?? {};
   if (redis.REDIS_URL) {
     const url = new URL(redis.REDIS_URL);
+    if (url.username || url.password)
+      problems.push(
+        'REDIS_URL carries credentials: they would be copied into KEDA_REDIS_ADDRESS (use imagecycle-redis-auth)',
+      );
     const hostPort = `${url.hostname}:${url.port || '6379'}`;
     if (parameters.address !== hostPort)
       problems.push(`address is ${parameters.address}, not ${hostPort} of REDIS_URL`);
@@ -718,8 +791,41 @@ export function autoscalingProblems(objects: readonly K8sObject[]): string[] {
 }
 
 /** Every rule, over a whole rendered overlay, each problem prefixed with its object. */
+interface PodMonitor extends K8sObject {
+  spec: { selector: Selector; podMetricsEndpoints?: { port?: string; path?: string }[] };
+}
+
+/**
+ * Where PodMonitors are rendered (components/monitoring): every Deployment's pods are
+ * scraped by exactly one of them, on a named port of its container, at /metrics.
+ */
+export function podMonitorProblems(objects: readonly K8sObject[]): string[] {
+  const monitors = ofKind<PodMonitor>(objects, 'PodMonitor');
+  if (monitors.length === 0) return [];
+  const problems: string[] = [];
+  for (const deployment of deploymentsOf(objects)) {
+    const name = `Deployment/${deployment.metadata.name}`;
+    const scraping = monitors.filter((m) => selects(m.spec.selector, podLabelsOf(deployment)));
+    if (scraping.length !== 1) {
+      problems.push(`${name}: scraped by ${scraping.length} PodMonitors, not 1`);
+      continue;
+    }
+    const ports = (containerOf(deployment).ports ?? []).map((p) => p.name);
+    for (const endpoint of scraping[0]?.spec.podMetricsEndpoints ?? []) {
+      if (!endpoint.port || !ports.includes(endpoint.port))
+        problems.push(
+          `${name}: PodMonitor/${scraping[0]?.metadata.name} scrapes port ${endpoint.port}, which the container does not name`,
+        );
+      if (endpoint.path !== '/metrics')
+        problems.push(`${name}: scraped at ${endpoint.path}, not /metrics`);
+    }
+  }
+  return problems;
+}
+
 export function allProblems(objects: readonly K8sObject[]): string[] {
   const problems = [
+    ...podMonitorProblems(objects),
     ...referenceProblems(objects),
     ...coverageProblems(objects),
     ...autoscalingProblems(objects),

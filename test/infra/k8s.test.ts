@@ -22,6 +22,7 @@ import {
   kustomizeVersion,
   OPERATOR_OBJECTS,
   overlayNames,
+  podMonitorProblems,
   podSecurityProblems,
   renderKustomization,
   renderOverlay,
@@ -29,6 +30,7 @@ import {
   scaledObjectsOf,
   schemaProblems,
   settingsProblems,
+  triggerAuthenticationProblems,
   stagingProblems,
   workerProbeProblems,
   writableMountProblems,
@@ -362,5 +364,65 @@ describe('the checks reject broken manifests', () => {
     );
     expect(allProblems(objects)).toContain('Deployment/imagecycle-reaper: 0 ScaledObjects, not 1');
     expect(allProblems(withoutReaper)).toContain('no Deployment consumes the reap queue');
+  });
+
+  it("the Prometheus Operator's schemas reject a wrongly typed PodMonitor and a rule without expr", () => {
+    const objects = objectsOf('production');
+    const monitor = objects.find((o) => o.kind === 'PodMonitor') as unknown as {
+      spec: { podMetricsEndpoints: { port: unknown }[] };
+    };
+    (monitor.spec.podMetricsEndpoints[0] as { port: unknown }).port = 8080;
+    const rule = objects.find((o) => o.kind === 'PrometheusRule') as unknown as {
+      spec: { groups: { rules: { expr?: string }[] }[] };
+    };
+    delete rule.spec.groups[0]?.rules[0]?.expr;
+    const problems = schemaProblems(objects);
+    expect(problems).toContainEqual(
+      'PodMonitor/imagecycle-control-plane: /spec/podMetricsEndpoints/0/port must be string',
+    );
+    expect(problems).toContainEqual(
+      "PrometheusRule/imagecycle: /spec/groups/0/rules/0 must have required property 'expr'",
+    );
+  });
+
+  it('a Deployment no PodMonitor scrapes, or scraped on a port it lacks, is reported', () => {
+    const objects = objectsOf('production');
+    const workers = objects.find(
+      (o) => o.kind === 'PodMonitor' && o.metadata.name === 'imagecycle-workers',
+    ) as unknown as {
+      spec: {
+        selector: { matchExpressions: { values: string[] }[] };
+        podMetricsEndpoints: { port: string }[];
+      };
+    };
+    const values = workers.spec.selector.matchExpressions[0]?.values ?? [];
+    workers.spec.selector.matchExpressions[0] = {
+      ...workers.spec.selector.matchExpressions[0],
+      values: values.filter((v) => v !== 'janitor'),
+    };
+    (workers.spec.podMetricsEndpoints[0] as { port: string }).port = 'http';
+    const problems = podMonitorProblems(objects);
+    expect(problems).toContain('Deployment/imagecycle-janitor: scraped by 0 PodMonitors, not 1');
+    expect(problems).toContain(
+      'Deployment/imagecycle-reaper: PodMonitor/imagecycle-workers scrapes port http, which the container does not name',
+    );
+  });
+
+  it('KEDA on another database than the pods, without a fallback, or with a URL holding a password, is reported', () => {
+    const objects = objectsOf('production');
+    const redis = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === 'imagecycle-redis',
+    ) as IConfigMap & K8sObject;
+    redis.data = { ...redis.data, REDIS_URL: 'redis://:secret@redis.example:6379/2' };
+    const scaled = scaledObjectsOf(objects).find((s) => s.metadata.name === 'imagecycle-reaper');
+    if (!scaled) throw new Error('no reaper ScaledObject');
+    delete scaled.spec.fallback;
+    const problems = scaledObjectProblems(scaled, objects);
+    expect(problems).toContain('trigger waiting reads database 0, not 2 of the pods');
+    expect(problems).toContain('has no fallback (replicas to hold when Redis cannot be read)');
+    const auth = objects.find((o) => o.kind === 'TriggerAuthentication') as never;
+    expect(triggerAuthenticationProblems(auth, objects)).toContain(
+      'REDIS_URL carries credentials: they would be copied into KEDA_REDIS_ADDRESS (use imagecycle-redis-auth)',
+    );
   });
 });

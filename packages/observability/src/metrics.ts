@@ -3,8 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true)
-    collectDefaultMetrics({ register: registry, prefix: 'imagecycle_process_' });
+  // Node.js process metrics under their standard names (process_cpu_seconds_total,
+  // nodejs_heap_size_used_bytes, ...), so the usual dashboards and alerts find them.
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return {
     registry,
     releaseRejections: new Counter({

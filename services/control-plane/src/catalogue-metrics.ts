@@ -1,13 +1,17 @@
 // The catalogue's health as Prometheus gauges, computed by the control plane from shared
 // state (Glance, the check records) when /metrics is scraped - so one scrape target answers
 // for the whole system however many worker pods run. The series states are cached for
-// `ttlMs`: a scrape every 15 s does not list Glance every 15 s.
+// `ttlMs`: a scrape every 15 s does not list Glance every 15 s. Only the replica holding the
+// metrics lease exports them (metrics-lease.ts); on the others the labelled gauges are
+// absent and imagecycle_catalogue_read_error is 0, so a sum over replicas stays right.
 import type { SeriesState } from '@imagecycle/overview';
 import { Gauge, type Registry } from 'prom-client';
+import type { MetricsLease } from './metrics-lease.ts';
 
 export function registerCatalogueMetrics(
   registry: Registry,
   readStates: () => Promise<SeriesState[]>,
+  lease: MetricsLease,
   ttlMs = 60_000,
 ): void {
   let cached: { at: number; states: Promise<SeriesState[] | undefined> } | undefined;
@@ -19,6 +23,10 @@ export function registerCatalogueMetrics(
   // A failed read leaves the catalogue gauges out of the scrape (and is not cached: the next
   // scrape tries again); it never fails /metrics, whose queue counts matter most then.
   const states = async (): Promise<SeriesState[]> => {
+    if (!(await lease.held())) {
+      readError.set(0);
+      return [];
+    }
     if (!cached || Date.now() - cached.at > ttlMs) {
       cached = {
         at: Date.now(),
@@ -50,6 +58,16 @@ export function registerCatalogueMetrics(
         this.set({ series: s.id, state: 'community' }, s.community.length);
         this.set({ series: s.id, state: 'in-flight' }, s.inFlight.length);
       }
+    },
+  });
+  new Gauge({
+    name: 'imagecycle_series_retired',
+    help: '1 for a series the catalogue marks retired (nothing new is published for it), 0 otherwise',
+    labelNames: ['series'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await states()) this.set({ series: s.id }, s.retired ? 1 : 0);
     },
   });
   new Gauge({

@@ -10,3 +10,12 @@ export { api, type ApiOptions, type ControlPlaneViews } from './api.ts';
 export { registerOpenApi } from './openapi.ts';
 export { renderStatusPage } from './status-page.ts';
 export { buildWorkerMetrics } from './worker-metrics.ts';
+export { registerCatalogueMetrics } from './catalogue-metrics.ts';
+export { registerQueueMetrics } from './queue-metrics.ts';
+export {
+  redisMetricsLease,
+  registerLeaderGauge,
+  soleReplica,
+  type LeaseClient,
+  type MetricsLease,
+} from './metrics-lease.ts';

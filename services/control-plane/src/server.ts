@@ -11,12 +11,21 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Events } from '@imagecycle/events';
 import type { QueueRuntime } from '@imagecycle/queues';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { api, type ControlPlaneViews } from './api.ts';
 import { type Credentials, hasCredentials, requireAuth } from './auth.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerCatalogueMetrics } from './catalogue-metrics.ts';
+import {
+  type LeaseClient,
+  type MetricsLease,
+  redisMetricsLease,
+  registerLeaderGauge,
+  soleReplica,
+} from './metrics-lease.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 import { type Probe, registerReadiness } from './readiness.ts';
 import { renderStatusPage } from './status-page.ts';
@@ -37,6 +46,21 @@ export interface ControlPlaneOptions {
   actions: boolean;
   /** Development mode: allowed without credentials on loopback only. */
   development: boolean;
+  /** Which replica exports the system-wide gauges; by default a lease in the queues' Redis. */
+  metricsLease?: MetricsLease;
+}
+
+/** The lease under the queue prefix, renewed by each scrape, held for 90 s (three scrapes at 30 s). */
+function leaseOf(runtime: QueueRuntime): MetricsLease {
+  const [first] = runtime.definitions;
+  if (!first) return soleReplica;
+  return redisMetricsLease({
+    // BullMQ types its client narrowly; it is ioredis (a Redis or a Cluster), which has eval
+    client: async () => (await runtime.queue(first).client) as unknown as LeaseClient,
+    key: `${runtime.prefix}:control-plane:metrics-leader`,
+    holder: `${hostname()}:${process.pid}:${randomUUID()}`,
+    ttlMs: 90_000,
+  });
 }
 
 export class ControlPlaneConfigError extends Error {
@@ -65,8 +89,10 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
 
 export const controlPlane: FastifyPluginAsync<ControlPlaneOptions> = async (server, options) => {
   const secured = checkCredentials(options);
-  registerQueueMetrics(options.registry, options.runtime);
-  registerCatalogueMetrics(options.registry, () => options.views.series([]));
+  const lease = options.metricsLease ?? leaseOf(options.runtime);
+  registerLeaderGauge(options.registry, lease);
+  registerQueueMetrics(options.registry, options.runtime, lease);
+  registerCatalogueMetrics(options.registry, () => options.views.series([]), lease);
 
   // first: the document generator sees every route registered after it
   await registerOpenApi(server);

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { SeriesState } from '@imagecycle/overview';
 import { registerCatalogueMetrics } from '../src/catalogue-metrics.ts';
+import { soleReplica, type MetricsLease } from '../src/metrics-lease.ts';
 
 const state = {
   id: 'debian-12',
@@ -29,6 +30,7 @@ describe('catalogue metrics', () => {
         reads += 1;
         return failing ? Promise.reject(new Error('glance down')) : Promise.resolve([state]);
       },
+      soleReplica,
       60_000,
     );
     const first = await registry.metrics();
@@ -38,14 +40,48 @@ describe('catalogue metrics', () => {
       `imagecycle_last_check_timestamp_seconds{series="debian-12",outcome="nothing-new"} ${Date.parse('2026-11-29T04:00:00.000Z') / 1000}`,
     );
     expect(first).toContain('imagecycle_catalogue_read_error 0');
+    expect(first).toContain('imagecycle_series_retired{series="debian-12"} 0');
     await registry.metrics();
     expect(reads).toBe(1);
 
     const failingRegistry = new Registry();
     failing = true;
-    registerCatalogueMetrics(failingRegistry, () => Promise.reject(new Error('glance down')));
+    registerCatalogueMetrics(
+      failingRegistry,
+      () => Promise.reject(new Error('glance down')),
+      soleReplica,
+    );
     const text = await failingRegistry.metrics();
     expect(text).toContain('imagecycle_catalogue_read_error 1');
     expect(text).not.toContain('imagecycle_images{');
+  });
+
+  it('a replica without the metrics lease exports none of the catalogue gauges, and reads nothing', async () => {
+    const registry = new Registry();
+    let reads = 0;
+    let leader = false;
+    const lease: MetricsLease = { held: () => Promise.resolve(leader) };
+    registerCatalogueMetrics(
+      registry,
+      () => {
+        reads += 1;
+        return Promise.resolve([state]);
+      },
+      lease,
+      0,
+    );
+    const follower = await registry.metrics();
+    expect(follower).not.toContain('imagecycle_images{');
+    expect(follower).not.toContain('imagecycle_image_bytes{');
+    expect(follower).not.toContain('imagecycle_last_check_timestamp_seconds{');
+    expect(follower).not.toContain('imagecycle_upstream_overdue{');
+    expect(follower).not.toContain('imagecycle_series_retired{');
+    // 0 on the followers: a sum over the replicas is the leader's value
+    expect(follower).toContain('imagecycle_catalogue_read_error 0');
+    expect(reads).toBe(0);
+    leader = true;
+    expect(await registry.metrics()).toContain(
+      'imagecycle_images{series="debian-12",state="latest"} 1',
+    );
   });
 });
