@@ -55,6 +55,8 @@ export class OpenStackClient {
     const transport = new Transport({
       verify: config.verify,
       cacert: config.cacert,
+      clientCert: config.clientCert,
+      clientKey: config.clientKey,
       redactor: new Redactor(),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.retry ? { retry: options.retry } : {}),

@@ -1,6 +1,7 @@
 export { OpenStackClient, type ConnectOptions } from './client.ts';
 export {
   resolveCloudConfig,
+  standardConfigDirs,
   type CloudConfig,
   type Auth,
   type Interface,

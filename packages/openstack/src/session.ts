@@ -236,14 +236,23 @@ export function selectEndpoint(
   source: string,
 ): string {
   const types = SERVICE_TYPES[service];
+  const regionOf = (endpoint: CatalogEndpoint) => endpoint.region_id ?? endpoint.region ?? '';
   for (const type of types) {
     const entry = catalog.find((candidate) => candidate.type === type);
     if (!entry) continue;
-    const match = entry.endpoints.find(
-      (endpoint) =>
-        endpoint.interface === iface &&
-        (!region || (endpoint.region_id ?? endpoint.region) === region),
+    const matches = entry.endpoints.filter(
+      (endpoint) => endpoint.interface === iface && (!region || regionOf(endpoint) === region),
     );
+    const regions = [...new Set(matches.map(regionOf))];
+    // Without a region, several regions' endpoints are a guess this system must not make:
+    // an image uploaded to the wrong region is an image missing from the right one.
+    if (!region && regions.length > 1) {
+      throw new AuthError(
+        `${source}: the catalogue offers ${service} in several regions (${regions.join(', ')}): ` +
+          'set region_name (or OS_REGION_NAME) to choose one',
+      );
+    }
+    const match = matches[0];
     if (match) return match.url.replace(/\/+$/, '');
   }
   const offered = catalog

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import got, { type Got, type Progress, RequestError } from 'got';
 import {
+  CloudConfigError,
   OpenStackConnectionError,
   OpenStackError,
   OpenStackHttpError,
@@ -78,6 +79,10 @@ export type RequestObserver = (info: RequestInfo) => void;
 export interface TransportOptions {
   verify?: boolean;
   cacert?: string | undefined;
+  /** PEM client certificate presented to the services (may also hold the key). */
+  clientCert?: string | undefined;
+  /** PEM private key of the client certificate; without it, clientCert must hold the key. */
+  clientKey?: string | undefined;
   logger?: Logger;
   redactor: Redactor;
   retry?: Partial<RetryPolicy>;
@@ -118,7 +123,17 @@ export class Transport {
       timeout: { connect: options.connectTimeoutMs ?? 15_000 },
       https: {
         rejectUnauthorized: options.verify ?? true,
-        ...(options.cacert ? { certificateAuthority: readFileSync(options.cacert) } : {}),
+        ...(options.cacert ? { certificateAuthority: readPem(options.cacert, 'cacert') } : {}),
+        ...(options.clientCert
+          ? {
+              certificate: readPem(options.clientCert, 'cert'),
+              // A PEM file may hold the certificate and its key; TLS finds the key block in it.
+              key: readPem(
+                options.clientKey ?? options.clientCert,
+                options.clientKey ? 'key' : 'cert',
+              ),
+            }
+          : {}),
       },
     });
   }
@@ -314,5 +329,15 @@ export function parseJson<T>(reply: Reply, summary: string): T {
     return JSON.parse(reply.body) as T;
   } catch {
     throw new OpenStackError(`${summary}: answered ${reply.status} with a body that is not JSON`);
+  }
+}
+
+/** A PEM file the TLS settings name; a missing one is named (never its contents). */
+function readPem(file: string, setting: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new CloudConfigError(`${setting}: ${file} cannot be read (${code})`);
   }
 }
