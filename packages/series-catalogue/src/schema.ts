@@ -358,8 +358,21 @@ export const smokeTestSchema = z.strictObject({
   consoleLogPattern: regexString.optional().describe('RegExp the console log must match'),
 });
 
+/**
+ * A switch: true or false, or the text "true"/"false" that a `${NAME:-false}` reference
+ * becomes (so a deployment can turn a series on with a variable, without editing the file).
+ */
+const onOff = z
+  .union([z.boolean(), z.enum(['true', 'false'])], { error: rule('must be true or false') })
+  .transform((v) => v === true || v === 'true');
+
 export const seriesSchema = z
   .strictObject({
+    enabled: onOff
+      .default(true)
+      .describe(
+        'false: the series is validated but never checked upstream nor published; imagecycle status shows it disabled',
+      ),
     title: z
       .string()
       .min(1, 'must not be empty')

@@ -141,6 +141,29 @@ describe('the default catalogue', () => {
     expect(eol.sort()).toEqual(['centos-7', 'centos-8', 'debian-10', 'ubuntu-20.04']);
   });
 
+  it('ships end-of-life and in-house (Windows) series present but switched off', async () => {
+    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+    const off = c.series.filter((s) => !s.enabled).map((s) => s.id);
+    // every series past its end of life today, and the Windows builds, and nothing else
+    const pastEndOfLife = c.series
+      .filter((s) => seriesStatus(s) === 'end-of-life')
+      .map((s) => s.id);
+    const windows = c.series.filter((s) => s.feed.kind === 'build-manifest').map((s) => s.id);
+    expect(windows).toEqual(['windows-2019-gui', 'windows-2019-core']);
+    expect(off.sort()).toEqual([...pastEndOfLife, ...windows].sort());
+    expect(off).toContain('ubuntu-20.04');
+
+    // each switched on by its variable, as a deployment (and the test mirror) does
+    const eolOn = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
+      vars: { ...NEEDED_VARS, END_OF_LIFE_SERIES_ENABLED: 'true' },
+    });
+    expect(eolOn.series.filter((s) => !s.enabled).map((s) => s.id)).toEqual(windows);
+    const allOn = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
+      vars: { ...NEEDED_VARS, END_OF_LIFE_SERIES_ENABLED: 'true', WINDOWS_BUILDS_ENABLED: 'true' },
+    });
+    expect(allOn.series.every((s) => s.enabled)).toBe(true);
+  });
+
   it('points every feed URL at UPSTREAM_MIRROR when it is set, at the real upstream otherwise', async () => {
     const urls = (c: Awaited<ReturnType<typeof loadCatalogue>>) =>
       c.series.flatMap((s) =>
@@ -276,6 +299,36 @@ describe('variables', () => {
     expect(parseCatalogue(text, 'cat.yaml').series[0]?.properties.image_description).toBe(
       'see ${DOCS}',
     );
+  });
+});
+
+describe('the enabled switch', () => {
+  it('is on unless the series says false', () => {
+    const c = parseCatalogue(BASE, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } });
+    expect(c.series.map((s) => [s.id, s.enabled])).toEqual([
+      ['debian-12', true],
+      ['centos-7', true],
+    ]);
+    const off = BASE.replace('  centos-7:\n', '  centos-7:\n    enabled: false\n');
+    const parsed = parseCatalogue(off, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } });
+    expect(parsed.series.map((s) => s.enabled)).toEqual([true, false]);
+  });
+
+  it('takes "true"/"false" from a variable, and refuses anything else naming where', () => {
+    const text = BASE.replace('  centos-7:\n', '  centos-7:\n    enabled: ${CENTOS_ON:-false}\n');
+    const vars = { FPR: 'a'.repeat(40) };
+    expect(parseCatalogue(text, 'cat.yaml', { vars }).series[1]?.enabled).toBe(false);
+    const on = parseCatalogue(text, 'cat.yaml', { vars: { ...vars, CENTOS_ON: 'true' } });
+    expect(on.series[1]?.enabled).toBe(true);
+    const issues = issuesOf(text, { ...vars, CENTOS_ON: 'yes' });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({
+      file: 'cat.yaml',
+      line: lineOf(text, 'enabled:'),
+      path: 'series.centos-7.enabled',
+      message: 'must be true or false',
+    });
+    expect(issues[0]?.column).toBeGreaterThan(0);
   });
 });
 

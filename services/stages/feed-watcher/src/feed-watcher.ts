@@ -175,18 +175,23 @@ export class FeedWatcher {
     return anchor;
   }
 
-  /** One repeating check per series, on the series' cron and time zone; dropped series lose theirs. */
+  /**
+   * One repeating check per enabled series, on the series' cron and time zone; dropped and
+   * disabled series lose theirs.
+   */
   async syncSchedules(): Promise<void> {
     const { catalogue, runtime } = this.#options;
     await runtime.syncSchedules(
       feedCheckQueue,
       SCHEDULE_PREFIX,
-      catalogue.series.map((series) => ({
-        id: `${SCHEDULE_PREFIX}${series.id}`,
-        cron: series.schedule.cron,
-        timezone: series.schedule.timezone,
-        payload: { series: series.id, trigger: 'schedule' as const },
-      })),
+      catalogue.series
+        .filter((series) => series.enabled)
+        .map((series) => ({
+          id: `${SCHEDULE_PREFIX}${series.id}`,
+          cron: series.schedule.cron,
+          timezone: series.schedule.timezone,
+          payload: { series: series.id, trigger: 'schedule' as const },
+        })),
     );
   }
 }
