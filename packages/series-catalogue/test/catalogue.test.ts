@@ -333,6 +333,44 @@ describe('the enabled switch', () => {
 });
 
 describe('each broken rule is reported with file, line, path and rule', () => {
+  it("a cron expression the scheduler would refuse, with the parser's reason", () => {
+    const withCron = (cron: string) =>
+      BASE.replace(
+        '    minDisk: 8\n  centos-7:',
+        `    minDisk: 8\n    schedule:\n      cron: '${cron}'\n  centos-7:`,
+      );
+    // accepted: 5 fields, 6 with seconds, names and steps
+    for (const cron of ['30 2 * * *', '0 30 2 * * *', '0 4 * * mon-fri', '*/15 * * * *'])
+      expect(() =>
+        parseCatalogue(withCron(cron), 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } }),
+      ).not.toThrow();
+    for (const [cron, reason] of [
+      ['61 4 * * *', /not a valid cron expression: .*61 expected range 0-59/],
+      ['0 25 * * *', /not a valid cron expression: .*25 expected range 0-23/],
+      ['0 4 * * someday', /not a valid cron expression: .*cannot resolve alias/],
+      ['0 4 31 2 *', /not a valid cron expression: Invalid explicit day of month/],
+      ['*/0 * * * *', /not a valid cron expression: .*every 0/],
+    ] as const) {
+      const text = withCron(cron);
+      const issues = issuesOf(text, { FPR: 'a'.repeat(40) });
+      expect(issues, cron).toHaveLength(1);
+      expect(issues[0], cron).toMatchObject({
+        file: 'cat.yaml',
+        line: lineOf(text, `cron: '${cron}'`),
+        path: 'series.debian-12.schedule.cron',
+      });
+      expect(issues[0]?.column, cron).toBe(
+        text.split('\n')[lineOf(text, 'cron:') - 1]!.indexOf("'") + 1,
+      );
+      expect(issues[0]?.message, cron).toMatch(reason);
+    }
+    // the field count keeps its own rule, stated once
+    const four = issuesOf(withCron('0 4 * *'), { FPR: 'a'.repeat(40) });
+    expect(four.map((i) => i.message)).toEqual([
+      'must be a cron expression of 5 (or 6, with seconds) fields',
+    ]);
+  });
+
   it('wrong type', () => {
     const text = BASE.replace('minDisk: 8', 'minDisk: big');
     expectIssue(text, 'minDisk: big', 'series.debian-12.minDisk', /must be a number/);
