@@ -112,7 +112,7 @@ export function dockerfileProblems(
   text: string,
   dockerignore: string,
   repoRoot: string,
-  expected: { pnpmVersion: string; runAsUser: number },
+  expected: { pnpmVersion: string; runAsUser: number; version: string; license: string },
 ): string[] {
   const problems: string[] = [];
   const stages = stagesOf(text);
@@ -182,21 +182,80 @@ export function dockerfileProblems(
   else if (!argv.includes('/app/bin/imagecycle'))
     problems.push(`ENTRYPOINT ${entrypoint?.args} does not run /app/bin/imagecycle`);
 
+  problems.push(...labelProblems(finalInstructions, expected));
+
   for (const required of ['**/node_modules', '.tools', '.git'])
     if (!dockerignore.split('\n').some((line) => line.trim() === required))
       problems.push(`.dockerignore does not exclude ${required}`);
   return problems;
 }
 
-const packageManager = (
-  JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { packageManager: string }
-).packageManager;
+/** `key="value" key=value ...` of a LABEL or ENV instruction. */
+export function pairsOf(args: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const [, key = '', quoted, bare] of args.matchAll(/([\w.-]+)=(?:"([^"]*)"|(\S*))/g))
+    pairs.set(key, quoted ?? bare ?? '');
+  return pairs;
+}
+
+/**
+ * The final image says what it is with the OCI labels: its version and revision from build
+ * arguments (VERSION defaulting to package.json's version), where its source is, its licence;
+ * and it hands the revision on to `imagecycle --version`.
+ */
+function labelProblems(
+  instructions: readonly Instruction[],
+  expected: { version: string; license: string },
+): string[] {
+  const problems: string[] = [];
+  const args = new Map(
+    instructions
+      .filter((i) => i.keyword === 'ARG')
+      .map((i) => {
+        const [name = '', value] = i.args.split('=');
+        return [name, value] as const;
+      }),
+  );
+  for (const arg of ['VERSION', 'REVISION', 'SOURCE'])
+    if (!args.has(arg)) problems.push(`the final stage declares no ARG ${arg}`);
+  if (args.has('VERSION') && args.get('VERSION') !== expected.version)
+    problems.push(
+      `ARG VERSION defaults to "${args.get('VERSION') ?? ''}", not package.json's ${expected.version}`,
+    );
+  const labels = new Map(
+    instructions.filter((i) => i.keyword === 'LABEL').flatMap((i) => [...pairsOf(i.args)]),
+  );
+  const want: Record<string, string> = {
+    'org.opencontainers.image.version': '${VERSION}',
+    'org.opencontainers.image.revision': '${REVISION}',
+    'org.opencontainers.image.source': '${SOURCE}',
+    'org.opencontainers.image.licenses': expected.license,
+  };
+  for (const [label, value] of Object.entries(want))
+    if (labels.get(label) !== value)
+      problems.push(`LABEL ${label} is ${JSON.stringify(labels.get(label))}, not "${value}"`);
+  const env = new Map(
+    instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...pairsOf(i.args)]),
+  );
+  if (env.get('IMAGECYCLE_REVISION') !== '${REVISION}')
+    problems.push('ENV IMAGECYCLE_REVISION is not ${REVISION} (imagecycle --version shows it)');
+  return problems;
+}
+
+const rootPackage = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  packageManager: string;
+  version: string;
+  license: string;
+};
+const packageManager = rootPackage.packageManager;
 const podDefaults = parseYaml(
   readFileSync(join(K8S_DIR, 'components/pod-defaults/pod-defaults.yaml'), 'utf8'),
 ) as { spec: { template: { spec: { securityContext: { runAsUser: number } } } } };
 const EXPECTED = {
   pnpmVersion: packageManager.replace(/^pnpm@/, ''),
   runAsUser: podDefaults.spec.template.spec.securityContext.runAsUser,
+  version: rootPackage.version,
+  license: rootPackage.license,
 };
 const dockerfile = readFileSync(DOCKERFILE, 'utf8');
 const dockerignore = readFileSync(DOCKERIGNORE, 'utf8');
@@ -268,6 +327,28 @@ describe('infra/container/Dockerfile', () => {
       expect(problems).toContain('the final USER is root');
       expect(problems).toContain('the final stage does not apt-get install bzip2');
       expect(problems).toContainEqual(expect.stringMatching(/PNPM_VERSION=9.0.0 is not/));
+    });
+
+    it('an image without its OCI labels, or with a version other than the release', () => {
+      const unlabelled = dockerfile.replace(/^LABEL (?:.*\\\n)*.*\n/m, '');
+      expect(unlabelled).not.toContain('org.opencontainers.image.version');
+      expect(problemsOf(unlabelled)).toEqual(
+        expect.arrayContaining([
+          'LABEL org.opencontainers.image.version is undefined, not "${VERSION}"',
+          'LABEL org.opencontainers.image.licenses is undefined, not "Apache-2.0"',
+        ]),
+      );
+      const stale = dockerfile
+        .replace(/^ARG VERSION=.*$/m, 'ARG VERSION=0.0.1')
+        .replace(/^ARG REVISION=.*\n/m, '')
+        .replace('image.source="${SOURCE}"', 'image.source="https://example.org"')
+        .replace('IMAGECYCLE_REVISION=${REVISION}', 'IMAGECYCLE_REVISION=dev');
+      expect(problemsOf(stale)).toEqual([
+        'the final stage declares no ARG REVISION',
+        `ARG VERSION defaults to "0.0.1", not package.json's ${rootPackage.version}`,
+        'LABEL org.opencontainers.image.source is "https://example.org", not "${SOURCE}"',
+        'ENV IMAGECYCLE_REVISION is not ${REVISION} (imagecycle --version shows it)',
+      ]);
     });
 
     it('a context that would ship node_modules', () => {

@@ -4,6 +4,7 @@
 // 127.0.0.1, which a catalogue must opt into per feed (insecureHttp, with a reason): the
 // mirror's catalogue is the packaged one with that opt-in added to every feed, written
 // beside the keyrings and named by IMAGECYCLE_CATALOGUE for the processes a test starts.
+// Every series is switched on (the mirror serves the end-of-life and Windows ones too).
 // Nothing else about the catalogue changes.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,8 @@ export function mirrorCatalogueVars(
   return {
     IMAGECYCLE_CATALOGUE: catalogueFile,
     UPSTREAM_MIRROR: mirror.baseUrl,
+    END_OF_LIFE_SERIES_ENABLED: 'true',
+    WINDOWS_BUILDS_ENABLED: 'true',
     KEYRING_DIR: keyringDir,
     UBUNTU_KEY_FPR: fpr('ubuntu-images'),
     UBUNTU_STREAMS_KEY_FPR: fpr('ubuntu-streams'),

@@ -30,6 +30,7 @@ export {
   artifactSchema,
   type Artifact,
   allQueues,
+  JOB_HISTORY,
 } from './queues.ts';
 export { Rejection, REJECTION_REASONS, type RejectionReason } from './rejection.ts';
 export {

@@ -1,19 +1,30 @@
 // Every stage's queue, declared once: name, payload schema, default job options, how many jobs
 // one worker runs at once (IMAGECYCLE_CONCURRENCY overrides it), job id.
 // Deterministic ids keep one job per unit of work: enqueueing it again is a no-op while
-// the job is queued, running, or finished less than a day ago (which covers the gap
-// between a finished download and the candidate image the uploader creates). After that,
-// Glance - the source of truth - says whether the work is done.
+// the job is queued, running, or completed less than a day ago (which covers the gap
+// between a finished download and the candidate image the uploader creates), and retries it
+// when it failed. After that, Glance - the source of truth - says whether the work is done.
 import { defineQueue, jobIdFrom } from '@imagecycle/queues';
 import { z } from 'zod';
 import { DISK_FORMATS, releaseSchema } from './release.ts';
 
+/**
+ * How long finished jobs stay in Redis, per queue. A job that failed for good stays 30 days
+ * (Bull Board, `imagecycle run --wait`: "why was this rejected?"), however many jobs complete
+ * after it; completed jobs are a day's history. Both are bounded in number too, so a queue
+ * failing in a loop cannot fill Redis. A failed job with a deterministic id does not block
+ * the same work for those 30 days: enqueueing it again retries it (QueueRuntime.enqueue).
+ */
+export const JOB_HISTORY = {
+  completed: { age: 24 * 3600, count: 1000 },
+  failed: { age: 30 * 24 * 3600, count: 5000 },
+} as const;
+
 const retried = (attempts: number, delayMs: number) => ({
   attempts,
   backoff: { type: 'exponential', delay: delayMs },
-  removeOnComplete: { age: 24 * 3600, count: 1000 },
-  // A failed job stays visible for a day (Bull Board, "why was this rejected?").
-  removeOnFail: { age: 24 * 3600 },
+  removeOnComplete: { ...JOB_HISTORY.completed },
+  removeOnFail: { ...JOB_HISTORY.failed },
 });
 
 export const feedCheckQueue = defineQueue({

@@ -8,6 +8,7 @@ export const CHECK_OUTCOMES = [
   'in-flight',
   'nothing-new',
   'retired',
+  'disabled',
   'no-releases',
   'rejected',
   'failed',

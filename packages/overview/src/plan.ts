@@ -25,7 +25,7 @@ import type { Series } from '@imagecycle/series-catalogue';
 export type CheckPreview =
   | { outcome: 'new-release' | 'in-flight'; version: string; buildDate?: string }
   | { outcome: 'rejected'; version?: string; message: string }
-  | { outcome: 'nothing-new' | 'retired' | 'no-releases' };
+  | { outcome: 'nothing-new' | 'retired' | 'disabled' | 'no-releases' };
 
 export interface PlanDeps {
   series: readonly Series[];

@@ -53,6 +53,8 @@ export interface SeriesState {
   id: string;
   title: string;
   retired: boolean;
+  /** false: switched off in the catalogue, never checked upstream nor published */
+  enabled: boolean;
   replaceFrequency?: string;
   upstream?: {
     version: string;
@@ -157,6 +159,7 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
     id: series.id,
     title: series.title,
     retired: series.retired,
+    enabled: series.enabled,
     ...(frequency ? { replaceFrequency: frequency } : {}),
     ...(check ? { lastCheck: check } : {}),
     community,

@@ -136,7 +136,12 @@ export class QueueRuntime {
     return state === 'completed' || state === 'failed' || state === 'unknown' ? undefined : state;
   }
 
-  /** Parses the payload, then adds the job (under its deterministic id when it has one). */
+  /**
+   * Parses the payload, then adds the job (under its deterministic id when it has one). A job
+   * of that id that failed for good is kept for its queue's removeOnFail age, for operators
+   * to read; the same work enqueued again retries that job (with this payload, its attempts
+   * counted afresh) instead of being a no-op until the failure expires.
+   */
   async enqueue<Q extends QueueDefinition>(
     definition: Q,
     payload: PayloadOf<Q>,
@@ -144,6 +149,18 @@ export class QueueRuntime {
   ) {
     const parsed = parsePayload(definition, payload);
     const jobId = options.jobId ?? definition.jobId?.(parsed);
+    if (jobId) {
+      const previous = await this.queue(definition).getJob(jobId);
+      if (previous && (await previous.isFailed()))
+        try {
+          await previous.updateData(parsed);
+          await previous.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+          return previous;
+        } catch (error) {
+          // another enqueuer retried it first (it is no longer failed): add() returns that job
+          if (await previous.isFailed()) throw error;
+        }
+    }
     return this.queue(definition).add(definition.name, parsed, {
       ...options,
       ...(jobId ? { jobId } : {}),

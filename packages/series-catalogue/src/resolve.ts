@@ -48,6 +48,7 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       gracePeriodDays: s.gracePeriodDays ?? defaults.gracePeriodDays,
       endOfLife: s.endOfLife,
       retired: s.retired,
+      enabled: s.enabled,
       communityHidden: s.communityHidden,
       smokeTest: s.smokeTest,
       diskFormat: s.diskFormat,

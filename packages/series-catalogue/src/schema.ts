@@ -2,6 +2,7 @@
 // the JSON Schema export describes; the *output* side (after defaults and normalisation)
 // is refined into the resolved types of types.ts by resolve.ts.
 import { reservedPropertyRule } from '@imagecycle/contracts';
+import cronParser from 'cron-parser';
 import { z } from 'zod';
 
 export const SERIES_ID_PATTERN = /^[a-z0-9][a-z0-9.-]*$/;
@@ -45,11 +46,29 @@ const regexString = z.string().superRefine((s, ctx) => {
 // ---------------------------------------------------------------------------------------
 // schedule, retention
 
+const CRON_FIELDS = /^\S+(\s+\S+){4,5}$/;
+
+/**
+ * A cron expression as BullMQ's job schedulers read it: the same parser (cron-parser, which
+ * BullMQ uses), so a value it would refuse at start-up is refused here, with its reason.
+ */
+const cronExpression = z
+  .string()
+  .regex(CRON_FIELDS, 'must be a cron expression of 5 (or 6, with seconds) fields')
+  .superRefine((cron, ctx) => {
+    if (!CRON_FIELDS.test(cron)) return; // the rule above said why
+    try {
+      cronParser.parseExpression(cron);
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a valid cron expression: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  });
+
 export const scheduleSchema = z.strictObject({
-  cron: z
-    .string()
-    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression of 5 (or 6, with seconds) fields')
-    .default('0 4 * * *'),
+  cron: cronExpression.default('0 4 * * *'),
   timezone: z
     .string()
     .refine((tz) => {
@@ -358,8 +377,21 @@ export const smokeTestSchema = z.strictObject({
   consoleLogPattern: regexString.optional().describe('RegExp the console log must match'),
 });
 
+/**
+ * A switch: true or false, or the text "true"/"false" that a `${NAME:-false}` reference
+ * becomes (so a deployment can turn a series on with a variable, without editing the file).
+ */
+const onOff = z
+  .union([z.boolean(), z.enum(['true', 'false'])], { error: rule('must be true or false') })
+  .transform((v) => v === true || v === 'true');
+
 export const seriesSchema = z
   .strictObject({
+    enabled: onOff
+      .default(true)
+      .describe(
+        'false: the series is validated but never checked upstream nor published; imagecycle status shows it disabled',
+      ),
     title: z
       .string()
       .min(1, 'must not be empty')

@@ -88,6 +88,8 @@ export interface Series {
   /** ISO date YYYY-MM-DD: the last day upstream supports the series */
   readonly endOfLife?: string | undefined;
   readonly retired: boolean;
+  /** false: validated, never checked upstream nor published (`enabled` in the catalogue) */
+  readonly enabled: boolean;
   readonly communityHidden: boolean;
   readonly smokeTest?: SmokeTest | undefined;
   /** `raw`: qcow2 releases are converted to raw and published as raw (Ceph-backed Glance). */

@@ -141,6 +141,29 @@ describe('the default catalogue', () => {
     expect(eol.sort()).toEqual(['centos-7', 'centos-8', 'debian-10', 'ubuntu-20.04']);
   });
 
+  it('ships end-of-life and in-house (Windows) series present but switched off', async () => {
+    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+    const off = c.series.filter((s) => !s.enabled).map((s) => s.id);
+    // every series past its end of life today, and the Windows builds, and nothing else
+    const pastEndOfLife = c.series
+      .filter((s) => seriesStatus(s) === 'end-of-life')
+      .map((s) => s.id);
+    const windows = c.series.filter((s) => s.feed.kind === 'build-manifest').map((s) => s.id);
+    expect(windows).toEqual(['windows-2019-gui', 'windows-2019-core']);
+    expect(off.sort()).toEqual([...pastEndOfLife, ...windows].sort());
+    expect(off).toContain('ubuntu-20.04');
+
+    // each switched on by its variable, as a deployment (and the test mirror) does
+    const eolOn = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
+      vars: { ...NEEDED_VARS, END_OF_LIFE_SERIES_ENABLED: 'true' },
+    });
+    expect(eolOn.series.filter((s) => !s.enabled).map((s) => s.id)).toEqual(windows);
+    const allOn = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
+      vars: { ...NEEDED_VARS, END_OF_LIFE_SERIES_ENABLED: 'true', WINDOWS_BUILDS_ENABLED: 'true' },
+    });
+    expect(allOn.series.every((s) => s.enabled)).toBe(true);
+  });
+
   it('points every feed URL at UPSTREAM_MIRROR when it is set, at the real upstream otherwise', async () => {
     const urls = (c: Awaited<ReturnType<typeof loadCatalogue>>) =>
       c.series.flatMap((s) =>
@@ -279,7 +302,75 @@ describe('variables', () => {
   });
 });
 
+describe('the enabled switch', () => {
+  it('is on unless the series says false', () => {
+    const c = parseCatalogue(BASE, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } });
+    expect(c.series.map((s) => [s.id, s.enabled])).toEqual([
+      ['debian-12', true],
+      ['centos-7', true],
+    ]);
+    const off = BASE.replace('  centos-7:\n', '  centos-7:\n    enabled: false\n');
+    const parsed = parseCatalogue(off, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } });
+    expect(parsed.series.map((s) => s.enabled)).toEqual([true, false]);
+  });
+
+  it('takes "true"/"false" from a variable, and refuses anything else naming where', () => {
+    const text = BASE.replace('  centos-7:\n', '  centos-7:\n    enabled: ${CENTOS_ON:-false}\n');
+    const vars = { FPR: 'a'.repeat(40) };
+    expect(parseCatalogue(text, 'cat.yaml', { vars }).series[1]?.enabled).toBe(false);
+    const on = parseCatalogue(text, 'cat.yaml', { vars: { ...vars, CENTOS_ON: 'true' } });
+    expect(on.series[1]?.enabled).toBe(true);
+    const issues = issuesOf(text, { ...vars, CENTOS_ON: 'yes' });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({
+      file: 'cat.yaml',
+      line: lineOf(text, 'enabled:'),
+      path: 'series.centos-7.enabled',
+      message: 'must be true or false',
+    });
+    expect(issues[0]?.column).toBeGreaterThan(0);
+  });
+});
+
 describe('each broken rule is reported with file, line, path and rule', () => {
+  it("a cron expression the scheduler would refuse, with the parser's reason", () => {
+    const withCron = (cron: string) =>
+      BASE.replace(
+        '    minDisk: 8\n  centos-7:',
+        `    minDisk: 8\n    schedule:\n      cron: '${cron}'\n  centos-7:`,
+      );
+    // accepted: 5 fields, 6 with seconds, names and steps
+    for (const cron of ['30 2 * * *', '0 30 2 * * *', '0 4 * * mon-fri', '*/15 * * * *'])
+      expect(() =>
+        parseCatalogue(withCron(cron), 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } }),
+      ).not.toThrow();
+    for (const [cron, reason] of [
+      ['61 4 * * *', /not a valid cron expression: .*61 expected range 0-59/],
+      ['0 25 * * *', /not a valid cron expression: .*25 expected range 0-23/],
+      ['0 4 * * someday', /not a valid cron expression: .*cannot resolve alias/],
+      ['0 4 31 2 *', /not a valid cron expression: Invalid explicit day of month/],
+      ['*/0 * * * *', /not a valid cron expression: .*every 0/],
+    ] as const) {
+      const text = withCron(cron);
+      const issues = issuesOf(text, { FPR: 'a'.repeat(40) });
+      expect(issues, cron).toHaveLength(1);
+      expect(issues[0], cron).toMatchObject({
+        file: 'cat.yaml',
+        line: lineOf(text, `cron: '${cron}'`),
+        path: 'series.debian-12.schedule.cron',
+      });
+      expect(issues[0]?.column, cron).toBe(
+        text.split('\n')[lineOf(text, 'cron:') - 1]!.indexOf("'") + 1,
+      );
+      expect(issues[0]?.message, cron).toMatch(reason);
+    }
+    // the field count keeps its own rule, stated once
+    const four = issuesOf(withCron('0 4 * *'), { FPR: 'a'.repeat(40) });
+    expect(four.map((i) => i.message)).toEqual([
+      'must be a cron expression of 5 (or 6, with seconds) fields',
+    ]);
+  });
+
   it('wrong type', () => {
     const text = BASE.replace('minDisk: 8', 'minDisk: big');
     expectIssue(text, 'minDisk: big', 'series.debian-12.minDisk', /must be a number/);

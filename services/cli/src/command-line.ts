@@ -202,6 +202,8 @@ export interface Program {
   name: string;
   /** One line: what the program is for. */
   about: string;
+  /** What `--version` prints after the name: the release, and the build's revision if known. */
+  version: string;
   /** Where settings come from: shown under the commands that need the App. */
   settings: string;
   exitCodes: string;
@@ -232,13 +234,19 @@ export function parseCommandLine(program: Program, argv: readonly string[]): Cal
     }
   const { tokens } = parseArgs({
     args: [...argv],
-    options: { ...everyOption, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...everyOption,
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
+    },
     strict: false,
     allowPositionals: true,
     tokens: true,
   });
   const first = tokens.find((t) => t.kind === 'positional');
   if (!first) {
+    if (tokens.some((t) => t.kind === 'option' && t.name === 'version'))
+      return { help: `${program.name} ${program.version}\n`, code: EXIT.ok };
     const asked = tokens.some((t) => t.kind === 'option' && t.name === 'help');
     return { help: programHelp(program), code: asked ? EXIT.ok : EXIT.usage };
   }
@@ -332,6 +340,7 @@ export function programHelp(program: Program): string {
     '',
     'Options:',
     ...describe('-h, --help', 'this text; after a command, its own', 2, COLUMN),
+    ...describe('-V, --version', 'the version of imagecycle (and the build revision)', 2, COLUMN),
     '',
     ...wrap(program.settings, 0),
     '',

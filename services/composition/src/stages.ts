@@ -247,11 +247,11 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           now,
           enqueueReconcile: (id, reason) => runtime.enqueue(reconcileQueue, { series: id, reason }),
           resumeReap: async (id, imageId) => {
-            // A reap that failed for good keeps its job id: make room for the new attempt.
+            // A completed reap keeps its job id: make room for the new attempt. One that failed
+            // for good stays on its queue (its reason for operators); enqueue retries it.
             const jobId = reapQueue.jobId({ series: id, imageId });
             const previous = await runtime.queue(reapQueue).getJob(jobId);
-            if (previous && ((await previous.isFailed()) || (await previous.isCompleted())))
-              await previous.remove();
+            if (previous && (await previous.isCompleted())) await previous.remove();
             return runtime.enqueue(reapQueue, { series: id, imageId });
           },
           uploadPending: (id, version) =>

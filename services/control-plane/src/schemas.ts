@@ -64,6 +64,7 @@ export const seriesStateSchema = z
     id: z.string(),
     title: z.string(),
     retired: z.boolean(),
+    enabled: z.boolean(),
     replaceFrequency: z.string().optional(),
     upstream: z
       .object({

@@ -59,7 +59,7 @@ function seriesSection(series: SeriesState): string {
       `<div class="in-flight">${escape(image.version)}: ${escape(image.state || 'unknown')} / ${escape(image.status)} (${escape(short(image.id))})</div>`,
   );
   return `<section data-series="${escape(series.id)}">
-<h2>${escape(series.title)} <small>${escape(series.id)}${series.retired ? ' · retired' : ''}</small></h2>
+<h2>${escape(series.title)} <small>${escape(series.id)}${series.retired ? ' · retired' : ''}${series.enabled ? '' : ' · disabled'}</small></h2>
 <p>${checkLine(series)} ${upstreamLine(series)}</p>
 ${timeline.length ? `<ol class="timeline">${timeline.join('\n')}</ol>` : '<p class="empty">no image yet</p>'}
 ${inFlight.join('\n')}

@@ -33,6 +33,7 @@ const state: SeriesState = {
   id: 'debian-12',
   title: 'Debian 12',
   retired: false,
+  enabled: true,
   replaceFrequency: 'weekly',
   upstream: { version: '20261101-1', buildDate: '2026-11-01', ageDays: 3, overdue: false },
   lastCheck: {

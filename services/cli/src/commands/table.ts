@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../command-line.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
+import cliPackage from '../../package.json' with { type: 'json' };
 import { chosenFormat, formatOption } from '../output.ts';
 import { janitorCommand } from './janitor.ts';
 import { runCommand } from './run.ts';
@@ -205,9 +206,20 @@ export const COMMANDS: readonly Command[] = [
   }),
 ];
 
+/**
+ * The release (one version for the whole workspace, test/infra/release.test.ts keeps every
+ * package.json equal), and the commit the container image was built from: its Dockerfile
+ * passes the REVISION build argument on as IMAGECYCLE_REVISION.
+ */
+export function versionOf(env: NodeJS.ProcessEnv): string {
+  const revision = env.IMAGECYCLE_REVISION?.trim();
+  return revision ? `${cliPackage.version} (revision ${revision})` : cliPackage.version;
+}
+
 export const IMAGECYCLE: Program = {
   name: 'imagecycle',
   about: "keeps a cloud's public images fresh, and removes old ones nobody uses",
+  version: versionOf(process.env),
   settings:
     'Settings come from the environment (REDIS_URL, IMAGECYCLE_*, LOG_LEVEL) and the cloud from clouds.yaml / OS_CLOUD; the README lists them all.',
   exitCodes:

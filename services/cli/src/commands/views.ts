@@ -41,7 +41,7 @@ export async function statusCommand(
     return series ? authenticity(series) : undefined;
   };
   const rows = states.map((s) => [
-    s.id,
+    s.enabled ? s.id : `${s.id} (disabled)`,
     s.latest?.version ?? (s.retired ? '(retired)' : '(none)'),
     s.upstream ? `${s.upstream.version}${s.upstream.overdue ? ' OVERDUE' : ''}` : '-',
     s.lastCheck

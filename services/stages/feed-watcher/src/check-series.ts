@@ -21,6 +21,8 @@ export interface WatchedSeries {
   title: string;
   /** End of life and retired: nothing new is published. */
   retired: boolean;
+  /** Switched off in the catalogue: not checked at all. */
+  enabled: boolean;
 }
 
 export interface CheckSeriesDeps {
@@ -46,6 +48,7 @@ export type CheckOutcome =
   | { series: string; outcome: 'in-flight'; version: string; jobId: string }
   | { series: string; outcome: 'nothing-new'; version: string; imageId: string }
   | { series: string; outcome: 'retired' }
+  | { series: string; outcome: 'disabled' }
   | { series: string; outcome: 'no-releases' };
 
 export async function checkSeries(
@@ -54,6 +57,8 @@ export async function checkSeries(
 ): Promise<CheckOutcome> {
   const series = deps.findSeries(payload.series);
   if (!series) throw new UnknownSeriesError(`series "${payload.series}" is not in the catalogue`);
+  // switched off in the catalogue: the upstream is not even read
+  if (!series.enabled) return { series: series.id, outcome: 'disabled' };
   if (series.retired) return { series: series.id, outcome: 'retired' };
 
   const [newest] = await deps.readReleases(series);

@@ -106,7 +106,8 @@ export class FeedWatcher {
         async (release) => {
           const jobId = downloadQueue.jobId({ release });
           const existing = await this.#options.runtime.queue(downloadQueue).getJob(jobId);
-          return { jobId, created: !existing };
+          // a download that failed for good would be retried
+          return { jobId, created: !existing || (await existing.isFailed()) };
         },
         readOnly(this.#signed),
       );
@@ -160,7 +161,8 @@ export class FeedWatcher {
     const jobId = downloadQueue.jobId({ release });
     // Two watchers racing here both add; BullMQ keeps one job for the id either way.
     const existing = await runtime.queue(downloadQueue).getJob(jobId);
-    if (existing) return { jobId, created: false };
+    // A download that failed for good stays on its queue for a while; enqueueing retries it.
+    if (existing && !(await existing.isFailed())) return { jobId, created: false };
     const job = await runtime.enqueue(downloadQueue, { release });
     return { jobId: job.id ?? jobId, created: true };
   }
@@ -175,18 +177,23 @@ export class FeedWatcher {
     return anchor;
   }
 
-  /** One repeating check per series, on the series' cron and time zone; dropped series lose theirs. */
+  /**
+   * One repeating check per enabled series, on the series' cron and time zone; dropped and
+   * disabled series lose theirs.
+   */
   async syncSchedules(): Promise<void> {
     const { catalogue, runtime } = this.#options;
     await runtime.syncSchedules(
       feedCheckQueue,
       SCHEDULE_PREFIX,
-      catalogue.series.map((series) => ({
-        id: `${SCHEDULE_PREFIX}${series.id}`,
-        cron: series.schedule.cron,
-        timezone: series.schedule.timezone,
-        payload: { series: series.id, trigger: 'schedule' as const },
-      })),
+      catalogue.series
+        .filter((series) => series.enabled)
+        .map((series) => ({
+          id: `${SCHEDULE_PREFIX}${series.id}`,
+          cron: series.schedule.cron,
+          timezone: series.schedule.timezone,
+          payload: { series: series.id, trigger: 'schedule' as const },
+        })),
     );
   }
 }

@@ -32,9 +32,9 @@ beforeAll(async () => {
   deps = {
     findSeries: (id) =>
       id === seriesId
-        ? { id, title: 'Test OS', retired: false }
+        ? { id, title: 'Test OS', retired: false, enabled: true }
         : id === 'old-os'
-          ? { id, title: 'Old', retired: true }
+          ? { id, title: 'Old', retired: true, enabled: true }
           : undefined,
     readReleases: () => Promise.resolve(upstream),
     glance: service.glance,
