@@ -6,16 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Release } from '@imagecycle/contracts';
-import {
-  DocumentFetcher,
-  loadSeriesTrust,
-  MemoryDocumentCache,
-  readNewestRelease,
-} from '@imagecycle/feed-watcher';
+import { loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
 import { download, type DownloadDeps, DownloadRejected, stagingPaths } from '../src/index.ts';
+import { newestRelease, seriesIn } from './mirror-releases.ts';
 
 let mirror: Mirror;
 let catalogue: Catalogue;
@@ -35,23 +31,10 @@ beforeAll(async () => {
 });
 afterAll(() => mirror.stop());
 
-function seriesOf(id: string): Series {
-  const series = catalogue.series.find((s: Series) => s.id === id);
-  if (!series) throw new Error(`no series ${id}`);
-  return series;
-}
+const seriesOf = (id: string): Series => seriesIn(catalogue, id);
 
 /** The release as the real feed-watcher reads it from the mirror. */
-async function releaseOf(seriesId: string): Promise<Release> {
-  const series = seriesOf(seriesId);
-  const release = await readNewestRelease({
-    series,
-    fetcher: new DocumentFetcher({ cache: new MemoryDocumentCache() }),
-    trust: await loadSeriesTrust(series),
-  });
-  if (!release) throw new Error(`no release for ${seriesId}`);
-  return release;
-}
+const releaseOf = (seriesId: string): Promise<Release> => newestRelease(catalogue, seriesId);
 
 const uncompressed = (distro: Distro) => {
   const image = mirror.latest(distro)?.image;

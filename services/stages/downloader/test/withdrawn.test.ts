@@ -19,6 +19,7 @@ import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
 import { download, type DownloadDeps, DownloadRejected, stagingPaths } from '../src/index.ts';
+import { seriesIn } from './mirror-releases.ts';
 
 let mirror: Mirror;
 let catalogue: Catalogue;
@@ -29,11 +30,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => mirror.stop());
 
-function seriesOf(id: string): Series {
-  const series = catalogue.series.find((s: Series) => s.id === id);
-  if (!series) throw new Error(`no series ${id}`);
-  return series;
-}
+const seriesOf = (id: string): Series => seriesIn(catalogue, id);
 
 const deps = (): DownloadDeps => ({
   stagingDir: mkdtempSync(join(tmpdir(), 'staging-')),
