@@ -80,6 +80,7 @@ export class QueueRuntime {
   readonly #retryDelayMs: number | undefined;
   /** The cancel switch of every job this process runs now, by queue and job id. */
   readonly #running = new Map<string, AbortController>();
+  readonly #leases = new Map<string, { renewed(): void; lost(why: string): void }>();
   #cancelled = 0;
 
   constructor(options: RuntimeOptions) {
@@ -216,6 +217,7 @@ export class QueueRuntime {
     if (missing.length > 0)
       throw new QueueConfigurationError(`no handler for consumed queue(s): ${missing.join(', ')}`);
 
+    const lockDurationMs = this.#tuning.lockDurationMs ?? 30_000;
     const started = consume.map((definition) => {
       const handler = handlers[definition.name] as Handler<QueueDefinition>;
       const worker = new Worker(
@@ -232,6 +234,10 @@ export class QueueRuntime {
           const key = `${definition.name}\u0000${job.id ?? ''}`;
           const cancel = new AbortController();
           this.#running.set(key, cancel);
+          // A worker that cannot prove it still holds the job's lock stops the handler: once
+          // the lock has expired, another worker's stalled check hands the job to that worker,
+          // and two handlers of one job would write the same staging files at once.
+          const lease = this.#lockLease(definition.name, job.id ?? '', cancel, lockDurationMs);
           // BullMQ's own signal (worker.cancelJob) ends the job's handler too.
           const signal = workerSignal
             ? AbortSignal.any([cancel.signal, workerSignal])
@@ -258,6 +264,7 @@ export class QueueRuntime {
             finished('failed', job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
             throw error;
           } finally {
+            lease.stop();
             this.#running.delete(key);
           }
         },
@@ -265,7 +272,7 @@ export class QueueRuntime {
           connection: this.#connection,
           prefix: this.prefix,
           concurrency: concurrency[definition.name] ?? definition.concurrency,
-          lockDuration: this.#tuning.lockDurationMs ?? 30_000,
+          lockDuration: lockDurationMs,
           stalledInterval: this.#tuning.stalledIntervalMs ?? this.#tuning.lockDurationMs ?? 30_000,
           // A node drain or an OOM kill may interrupt the same long upload more than once.
           maxStalledCount: this.#tuning.maxStalledCount ?? 3,
@@ -282,6 +289,15 @@ export class QueueRuntime {
           'job failed',
         ),
       );
+      // BullMQ found the lock gone or another worker's (Redis lost it, or it expired during
+      // an outage and the job was recovered elsewhere): stop now, not at the next deadline.
+      worker.on('lockRenewalFailed', (jobIds: string[]) => {
+        for (const jobId of jobIds)
+          this.#leases.get(`${definition.name}\u0000${jobId}`)?.lost('its renewal was refused');
+      });
+      worker.on('locksRenewed', ({ jobIds }: { jobIds: string[] }) => {
+        for (const jobId of jobIds) this.#leases.get(`${definition.name}\u0000${jobId}`)?.renewed();
+      });
       worker.on('error', (error) =>
         this.#logger?.error({ queue: definition.name, err: error.message }, 'worker error'),
       );
@@ -289,6 +305,48 @@ export class QueueRuntime {
     });
     this.#workers.push(...started);
     return started;
+  }
+
+  /**
+   * Watches the lock of one running job. The lock lasts `lockDurationMs` from its last
+   * renewal; when no renewal succeeded for that long less a margin (Redis unreachable, the
+   * event loop starved), or BullMQ reports the renewal refused, the job's handler is
+   * cancelled with a JobCancelled that says so. The margin makes this worker stop before
+   * the lock can have expired in Redis, so it never works on beside the worker that takes
+   * the job over.
+   */
+  #lockLease(queue: string, jobId: string, cancel: AbortController, lockDurationMs: number) {
+    const key = `${queue}\u0000${jobId}`;
+    const margin = Math.min(2_000, lockDurationMs / 5);
+    let renewedAt = performance.now();
+    const lost = (why: string) => {
+      if (cancel.signal.aborted) return;
+      this.#logger?.warn({ queue, jobId, why }, 'job lock lost: stopping its handler');
+      cancel.abort(
+        new JobCancelled(
+          `lost the lock of job ${jobId} of queue ${queue} (${why}): another worker may take it over`,
+        ),
+      );
+    };
+    const watchdog = setInterval(
+      () => {
+        const silent = performance.now() - renewedAt;
+        if (silent >= lockDurationMs - margin)
+          lost(`no renewal for ${Math.round(silent)} ms of a ${lockDurationMs} ms lock`);
+      },
+      Math.max(50, Math.min(1_000, margin / 2)),
+    );
+    watchdog.unref();
+    const lease = {
+      renewed: () => (renewedAt = performance.now()),
+      lost,
+      stop: () => {
+        clearInterval(watchdog);
+        this.#leases.delete(key);
+      },
+    };
+    this.#leases.set(key, lease);
+    return lease;
   }
 
   /** Moves a cancelled job from active back to wait (the lock is still this worker's). */

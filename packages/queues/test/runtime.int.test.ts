@@ -1,6 +1,8 @@
 // The queue runtime against a real Redis; every test has its own key prefix.
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket, connect } from 'node:net';
 import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -34,11 +36,15 @@ const other = defineQueue({
 });
 
 const runtimes: QueueRuntime[] = [];
-function runtime(prefix = `test-${randomBytes(4).toString('hex')}`): QueueRuntime {
+function runtime(
+  prefix = `test-${randomBytes(4).toString('hex')}`,
+  options: Partial<ConstructorParameters<typeof QueueRuntime>[0]> = {},
+): QueueRuntime {
   const r = new QueueRuntime({
     connection,
     prefix,
     queues: [check, other],
+    ...options,
   });
   runtimes.push(r);
   return r;
@@ -232,5 +238,107 @@ describe('QueueRuntime.close(deadline)', () => {
     expect(result).toEqual({ cancelled: 0, abandoned: 1 });
     expect(took).toBeGreaterThanOrEqual(950);
     expect(took).toBeLessThan(3000);
+  });
+});
+
+/**
+ * A TCP relay to the test Redis that can go silent: `freeze()` stops passing bytes both
+ * ways (an unreachable Redis, from the client's side) without closing anything.
+ */
+async function freezableRedis(): Promise<{ url: string; freeze(): void; close(): void }> {
+  const target = new URL(connection.url);
+  const sockets: Socket[] = [];
+  let frozen = false;
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    sockets.push(client, upstream);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      from.on('data', (chunk) => {
+        if (!frozen) to.write(chunk);
+      });
+      from.on('error', () => to.destroy());
+      from.on('close', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}${target.pathname}`,
+    freeze: () => (frozen = true),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe("QueueRuntime: a worker that loses a job's lock stops working on it", () => {
+  const lockDurationMs = 3000;
+
+  async function runningJob(r: QueueRuntime) {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const outcome: { reason?: unknown; abortedAt?: number } = {};
+    r.startWorkers(
+      {
+        check: async (_payload, ctx) => {
+          started();
+          try {
+            await waitOrAbort(30_000, ctx.signal); // a long download, say
+          } catch (error) {
+            outcome.abortedAt = Date.now();
+            outcome.reason = ctx.signal.reason;
+            throw error;
+          }
+          return 'finished';
+        },
+      },
+      [check],
+    );
+    const job = await r.enqueue(check, { series: 'lease', version: '1' });
+    await running;
+    return { job, outcome };
+  }
+
+  it('stops the handler at once when the lock is gone from Redis (taken over, or lost in a restart)', async () => {
+    const r = runtime(undefined, { worker: { lockDurationMs } });
+    const { job, outcome } = await runningJob(r);
+    const redis = new Redis(connection.url);
+    // another worker's token in the lock: what a stalled check and a takeover leave
+    await redis.set(`${r.prefix}:check:${job.id}:lock`, 'another-workers-token');
+    const at = Date.now();
+    await expect.poll(() => outcome.reason, { timeout: lockDurationMs * 2 }).toBeDefined();
+    await redis.quit();
+    expect(String(outcome.reason)).toMatch(/lost the lock of job lease--1 of queue check/);
+    expect((outcome.abortedAt ?? 0) - at).toBeLessThan(lockDurationMs);
+  });
+
+  it('stops the handler before the lock can expire when Redis stops answering', async () => {
+    const relay = await freezableRedis();
+    const r = runtime(undefined, {
+      connection: { url: relay.url, maxRetriesPerRequest: null },
+      worker: { lockDurationMs },
+    });
+    // a frozen connection cannot clean up after the test: the direct one does, below
+    runtimes.splice(runtimes.indexOf(r), 1);
+    const redis = new Redis(connection.url);
+    try {
+      const { job, outcome } = await runningJob(r);
+      relay.freeze();
+      await expect.poll(() => outcome.reason, { timeout: lockDurationMs * 2 }).toBeDefined();
+      // Redis itself (reached directly) still holds this worker's lock: it stopped first,
+      // so no other worker can have taken the job over while it was still working.
+      const ttl = await redis.pttl(`${r.prefix}:check:${job.id}:lock`);
+      expect(String(outcome.reason)).toMatch(/no renewal for \d+ ms of a 3000 ms lock/);
+      expect(ttl).toBeGreaterThan(0);
+    } finally {
+      relay.close();
+      void r.close(100, { unwindMs: 100 }).catch(() => undefined);
+      for (const key of await redis.keys(`${r.prefix}:*`)) await redis.del(key);
+      await redis.quit();
+    }
   });
 });
