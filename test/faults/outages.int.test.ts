@@ -2,7 +2,7 @@
 // while (a fault-injecting proxy in front of the real Glance), Redis restarting in the middle
 // of a download, and the mirror cutting a download halfway. Each time the release is
 // published exactly once and nothing is left behind.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,19 @@ function pipeline(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}) {
     await runtime.close();
   });
   return { runtime, proc, staging };
+}
+
+/** Workers of the named stages only, in a process of their own, on the pipeline's queues. */
+function workers(stages: string[], from: { prefix: string; staging: string; redisUrl: string }) {
+  const proc = startImagecycle(['worker', ...stages], {
+    ...baseEnv,
+    REDIS_URL: from.redisUrl,
+    IMAGECYCLE_QUEUE_PREFIX: from.prefix,
+    IMAGECYCLE_STAGING_DIR: from.staging,
+  });
+  current = proc;
+  cleanups.push(() => proc.stop(10_000));
+  return proc;
 }
 
 /** Exactly one image per version, all active, the newest one the Latest. */
@@ -178,6 +191,46 @@ describe('outages during a run', () => {
     expect(imageGets().some((e) => !e.aborted)).toBe(true);
     await removeImages(series);
   }, 180_000);
+
+  it('staged bytes that change after the download verified them: the upload removes them, the release is downloaded again and published once', async () => {
+    const series: Distro = 'debian-12';
+    await removeImages(series);
+    const release = mirror.latest(series);
+    const { prefix, runtime } = testRuntime('damaged', { redisUrl: process.env.REDIS_URL ?? '' });
+    cleanups.push(() => runtime.close());
+    const staging = mkdtempSync(join(tmpdir(), 'damaged-staging-'));
+    const at = { prefix, staging, redisUrl: process.env.REDIS_URL ?? '' };
+    const fetchers = workers(['feed-watcher', 'downloader'], at);
+    await runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+    await until(
+      async () => (await runtime.queue(uploadQueue).getWaitingCount()) === 1,
+      60_000,
+      'the verified release waiting for its upload',
+    );
+    // what a second writer of the release's .part (a worker that lost its job's lock)
+    // did in the long soak: a chunk appended after the marker was written
+    const [version] = readdirSync(join(staging, series));
+    appendFileSync(join(staging, series, version ?? '', 'disk.img'), Buffer.alloc(64 * 1024));
+    workers(['uploader', 'renamer'], at);
+    await until(
+      async () =>
+        (await imagesOf(series)).some(
+          (i) => i[PROPERTY.state] === 'latest' && i[PROPERTY.version] === release?.version,
+        ),
+      120_000,
+      'the release published after all',
+    );
+    await waitUntilIdle(runtime, allQueues, 60_000);
+    await expectPublishedOnce(series, release?.version ?? '');
+    const fetches = mirror.requests.log.filter(
+      (e) => e.method === 'GET' && e.path === release?.image.path,
+    );
+    expect(fetches.map((e) => e.status)).toEqual([200, 200]); // downloaded anew, not resumed
+    expect(await failedJobs(runtime)).toBe(0); // the failed upload was retried and completed
+    expect(readdirSync(join(staging, series))).toEqual([]);
+    expect(fetchers.stderr()).not.toMatch(/uncaught/i);
+    await removeImages(series);
+  }, 240_000);
 
   it('the mirror cuts the download halfway: resumed with Range, published once, staging empty', async () => {
     const series: Distro = 'flatcar-stable';

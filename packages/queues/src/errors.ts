@@ -21,3 +21,11 @@ export class PayloadError extends Error {
 export class JobCancelled extends Error {
   override name = 'JobCancelled';
 }
+
+/**
+ * Thrown by a handler whose job must not be retried: the job fails for good at once (the
+ * failure stays visible like any other), whatever attempts it has left.
+ */
+export class FinalFailure extends Error {
+  override name = 'FinalFailure';
+}

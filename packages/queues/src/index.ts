@@ -9,7 +9,7 @@ export {
   type HandlerContext,
 } from './definition.ts';
 export { encodeKey, decodeKey } from './keys.ts';
-export { QueueConfigurationError, PayloadError, JobCancelled } from './errors.ts';
+export { QueueConfigurationError, PayloadError, JobCancelled, FinalFailure } from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
 export {
   QueueRuntime,

@@ -3,9 +3,16 @@
 // Handlers come as one map from queue name to handler (HandlerMap makes it exhaustive at
 // compile time); start-up still fails loudly when a consumed queue has no handler or a
 // handler names a queue the runtime does not declare.
-import { type ConnectionOptions, type JobsOptions, Queue, WaitingError, Worker } from 'bullmq';
+import {
+  type ConnectionOptions,
+  type JobsOptions,
+  Queue,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+} from 'bullmq';
 import type { Handler, HandlerTable, PayloadOf, QueueDefinition } from './definition.ts';
-import { JobCancelled, QueueConfigurationError } from './errors.ts';
+import { FinalFailure, JobCancelled, QueueConfigurationError } from './errors.ts';
 import { invokeHandler, parsePayload } from './invoke.ts';
 
 export interface QueueLogger {
@@ -169,6 +176,37 @@ export class QueueRuntime {
   }
 
   /**
+   * Enqueues work whose earlier job finished, to be done once more: a completed or failed
+   * job of the same id is removed first (enqueue() alone would keep a completed one as the
+   * answer). A job of that id still to run is left to run; one that is running is waited
+   * for (up to `activeWaitMs`), since it may finish before it sees whatever made the work
+   * necessary again.
+   */
+  async enqueueAgain<Q extends QueueDefinition>(
+    definition: Q,
+    payload: PayloadOf<Q>,
+    options: JobsOptions & { activeWaitMs?: number } = {},
+  ) {
+    const { activeWaitMs = 60_000, ...jobOptions } = options;
+    const parsed = parsePayload(definition, payload);
+    const jobId = jobOptions.jobId ?? definition.jobId?.(parsed);
+    const queue = this.queue(definition);
+    const until = Date.now() + activeWaitMs;
+    for (let previous = jobId ? await queue.getJob(jobId) : undefined; previous;) {
+      const state = await previous.getState();
+      if (state === 'completed' || state === 'failed') {
+        await previous.remove().catch(() => undefined); // someone else may have removed it
+      } else if (state === 'active' && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      } else if (state !== 'unknown') {
+        return previous; // waiting, delayed, prioritized: it runs anyway
+      }
+      previous = await queue.getJob(jobId as string);
+    }
+    return this.enqueue(definition, parsed, jobOptions);
+  }
+
+  /**
    * Makes the set of repeating jobs of a queue exactly `schedules` (by id): creates or updates
    * each (BullMQ job schedulers are upserts, so every process may call this at start-up), and
    * removes the ones whose id starts with `idPrefix` but is no longer wanted.
@@ -260,6 +298,10 @@ export class QueueRuntime {
               await this.#putBack(definition.name, job, token, error);
               finished('cancelled', false);
               throw new WaitingError();
+            }
+            if (error instanceof FinalFailure) {
+              finished('failed', true);
+              throw new UnrecoverableError(error.message);
             }
             finished('failed', job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
             throw error;

@@ -21,12 +21,17 @@ import { tidy } from '@imagecycle/janitor';
 import type { CheckRecords, Events } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
-import type { HandlerContext, HandlerMap, QueueRuntime } from '@imagecycle/queues';
+import {
+  FinalFailure,
+  type HandlerContext,
+  type HandlerMap,
+  type QueueRuntime,
+} from '@imagecycle/queues';
 import { reap } from '@imagecycle/reaper';
 import { reconcile } from '@imagecycle/renamer';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import type { Metrics } from '@imagecycle/observability';
-import { type SmokeTester, upload } from '@imagecycle/uploader';
+import { type SmokeTester, StagingDamaged, upload } from '@imagecycle/uploader';
 import { checkUsage } from '@imagecycle/usage-checker';
 
 const ABANDONED_AFTER_MS = 3 * 24 * 3600 * 1000;
@@ -165,6 +170,19 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           now,
           smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
           signal: ctx.signal,
+        }).catch(async (error: unknown) => {
+          if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
+          // The uploader removed the damaged staging; the release is downloaded once more,
+          // and that download enqueues this upload again (a failed upload job is retried).
+          // Retrying this job meanwhile could only fail the same way.
+          await runtime.enqueueAgain(downloadQueue, { release }, { delay: 2_000 });
+          await events.record({
+            type: 'repaired',
+            series: release.series,
+            version: release.version,
+            detail: `${error.message}: staging removed, downloading the release again`,
+          });
+          throw new FinalFailure(error.message);
         });
         await events.record({
           type: 'uploaded',

@@ -10,7 +10,7 @@
 // downloaded anew; after a crash or a cancel it resumes the partial download. A cancel (the
 // context's signal aborted) stops the transfer or the decompression at once and throws the
 // signal's reason - never a rejection: nothing is wrong with the release.
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import type { Artifact, Release } from '@imagecycle/contracts';
 import { SignatureError, type TrustAnchor, verifyDetachedFile } from '@imagecycle/trust';
 import got from 'got';
@@ -243,6 +243,19 @@ export async function download(
       diskFormat: 'raw',
       virtualSize: raw.size,
     };
+  }
+  // The file the marker vouches for must still be the one just verified: a writer that
+  // should not exist (a second worker on this job) would have changed it. Such bytes are
+  // never marked; the retry downloads the release anew.
+  const onDisk = await stat(paths.disk).then(
+    (info) => info.size,
+    () => undefined,
+  );
+  if (onDisk !== artifact.size) {
+    await rm(paths.dir, { recursive: true, force: true });
+    throw new Error(
+      `${what}: ${paths.disk} changed while it was verified (${onDisk ?? 'no'} bytes on disk, ${artifact.size} verified): staging removed, the next attempt downloads it anew`,
+    );
   }
   await markVerified(paths, release, artifact);
   await ctx.progress({

@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Artifact } from '@imagecycle/contracts';
-import { UploadRejected } from './errors.ts';
+import { StagingDamaged } from './staged-artifact.ts';
 
 export class ArtifactDigest {
   readonly #artifact: Artifact;
@@ -29,16 +29,14 @@ export class ArtifactDigest {
     const sha512 = this.#sha512.digest('hex');
     const { sha512: known, upstreamChecksum } = this.#artifact;
     if (known && known !== sha512)
-      throw new UploadRejected(
-        'hash-mismatch',
+      throw new StagingDamaged(
         `${what}: the staged file changed since it was verified (sha512 ${sha512.slice(0, 16)}..., verified ${known.slice(0, 16)}...)`,
       );
     if (upstreamChecksum) {
       const sent = upstreamChecksum.algorithm === 'sha512' ? sha512 : this.#upstream?.digest('hex');
       if (sent !== upstreamChecksum.value)
-        throw new UploadRejected(
-          'hash-mismatch',
-          `${what}: the bytes sent hash to ${upstreamChecksum.algorithm}:${sent?.slice(0, 16)}..., the upstream says ${upstreamChecksum.value.slice(0, 16)}...`,
+        throw new StagingDamaged(
+          `${what}: the staged file changed since it was verified: the bytes sent hash to ${upstreamChecksum.algorithm}:${sent?.slice(0, 16)}..., the upstream says ${upstreamChecksum.value.slice(0, 16)}...`,
         );
     }
     return sha512;

@@ -1,5 +1,5 @@
 export { upload, type UploadDeps, type UploadResult } from './upload.ts';
 export { UploadRejected } from './errors.ts';
-export { StagingRefused, stagedArtifact } from './staged-artifact.ts';
+export { StagingDamaged, StagingRefused, stagedArtifact } from './staged-artifact.ts';
 export { candidateImage, candidateName, type Artifact } from './candidate.ts';
 export { smokeTest, type SmokeTester } from './smoke-test.ts';

@@ -25,6 +25,16 @@ export class StagingRefused extends Error {
   override name = 'StagingRefused';
 }
 
+/**
+ * Staging holds a marker, but the bytes beside it are no longer the ones the downloader
+ * verified (grown, cut, gone, or hashing otherwise as they are sent). No retry of the upload
+ * can help: the uploader removes the release's staging directory, and the release must be
+ * downloaded again.
+ */
+export class StagingDamaged extends StagingRefused {
+  override name = 'StagingDamaged';
+}
+
 /** Whether `path` lies below `dir` (both absolute and normalized). */
 const inside = (dir: string, path: string) => {
   const rel = relative(dir, path);
@@ -119,8 +129,11 @@ export async function stagedArtifact(
     (info) => info.size,
     () => undefined,
   );
-  if (size === undefined) refuse(`${paths.disk} is gone, though its staging marker is there`);
+  const damaged = (message: string): never => {
+    throw new StagingDamaged(`${what}: ${message}`);
+  };
+  if (size === undefined) damaged(`${paths.disk} is gone, though its staging marker is there`);
   if (size !== verified.size)
-    refuse(`${paths.disk} has ${size} bytes, the downloader verified ${verified.size}`);
+    damaged(`${paths.disk} has ${size} bytes, the downloader verified ${verified.size}`);
   return { artifact: { ...verified, path: paths.disk }, paths };
 }

@@ -11,7 +11,8 @@
 // candidate not yet active is deleted like after a failure, an active one is kept for the
 // next attempt to check.
 import { rm, stat } from 'node:fs/promises';
-import { formatChecksum, PROPERTY, type Release } from '@imagecycle/contracts';
+import { formatChecksum, PROPERTY, type Release, stagingPaths } from '@imagecycle/contracts';
+import { resolve } from 'node:path';
 import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import {
@@ -26,7 +27,7 @@ import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
 import { ArtifactDigest } from './artifact-digest.ts';
 import { type SmokeTester, smokeTest } from './smoke-test.ts';
-import { StagingRefused, stagedArtifact } from './staged-artifact.ts';
+import { StagingDamaged, StagingRefused, stagedArtifact } from './staged-artifact.ts';
 
 export interface UploadDeps {
   glance: GlanceClient;
@@ -54,6 +55,28 @@ export interface UploadResult {
 }
 
 export async function upload(
+  payload: { release: Release; artifact: Artifact },
+  ctx: UploadProgress,
+  deps: UploadDeps,
+): Promise<UploadResult> {
+  try {
+    return await publish(payload, ctx, deps);
+  } catch (error) {
+    // Bytes that are no longer the verified ones never will be again: their directory goes
+    // (marker included), so the release's next download fetches and verifies it anew
+    // instead of handing these bytes over once more.
+    if (error instanceof StagingDamaged && !deps.signal?.aborted) {
+      const { release } = payload;
+      await rm(stagingPaths(resolve(deps.stagingDir), release.series, release.version).dir, {
+        recursive: true,
+        force: true,
+      });
+    }
+    throw error;
+  }
+}
+
+async function publish(
   payload: { release: Release; artifact: Artifact },
   ctx: UploadProgress,
   deps: UploadDeps,
