@@ -403,6 +403,23 @@ describe('checkInvariants', () => {
   });
 });
 
+describe('an image the operator reactivated', () => {
+  it('is not owed the Latest role before the next janitor pass, and is owed it after', () => {
+    const { observation, knowledge } = healthy();
+    // v3 was deactivated, the janitor gave the role to v2, the operator reactivated v3
+    const latest = managed('img-2', 'v2', 'latest');
+    let seen = replaceImage(observation, 'img-2', latest);
+    seen = replaceImage(seen, 'img-3', managed('img-3', 'v3', 'community'));
+    seen = { ...seen, lookups: new Map([['debian-12', [latest]]]) };
+    const waiting = checkInvariants(seen, { ...knowledge, awaitingJanitor: new Set(['img-3']) });
+    expect(waiting.violations).toEqual([]);
+    const passed = checkInvariants(seen, { ...knowledge, awaitingJanitor: new Set() });
+    expect(passed.violations.map((v) => v.detail).join('\n')).toMatch(
+      /the Latest is not the newest release/,
+    );
+  });
+});
+
 describe('convergenceProblems', () => {
   it('names orphan candidates, retiring images, a retired Latest, staged files and failed jobs', () => {
     const { observation, knowledge } = healthy();

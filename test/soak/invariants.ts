@@ -67,9 +67,10 @@ export interface Knowledge {
   /** Images the soak's operator deactivated (and has not reactivated). */
   operatorDeactivated: ReadonlySet<string>;
   /**
-   * Of those, the ones no janitor pass has been started for since: a Latest the operator
-   * deactivates keeps its name until the next janitor pass (daily, or on demand) gives the
-   * role to the newest active image. Absent: none.
+   * Images the operator deactivated or reactivated, with no janitor pass started since: a
+   * Latest the operator deactivates keeps its name, and an image reactivated does not get
+   * the role back, until the next janitor pass (daily, or on demand) gives the role to the
+   * newest active image. Absent: none.
    */
   awaitingJanitor?: ReadonlySet<string>;
   /** Every managed image of a soak series ever seen, with what it was. */
@@ -197,7 +198,9 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
       (image) =>
         image.status === 'active' &&
         ['latest', 'community'].includes(prop(image, P.state) ?? '') &&
-        !knowledge.operatorDeactivated.has(image.id),
+        !knowledge.operatorDeactivated.has(image.id) &&
+        // deactivated by the operator, then reactivated: the janitor has not passed since
+        !(image.status === 'active' && knowledge.awaitingJanitor?.has(image.id)),
     );
     const newest = eligible.reduce<GlanceImage | undefined>(
       (best, image) => (best === undefined || order(image) > order(best) ? image : best),

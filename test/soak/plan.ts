@@ -42,6 +42,7 @@ export const DEFAULT_REPLICAS: Readonly<Record<WorkerName, number>> = {
 /** The stage whose code declares each failpoint: its replicas are the ones armed with it. */
 export const FAILPOINT_STAGE: Readonly<Record<Failpoint, WorkerName>> = {
   'downloader:mid-download': 'downloader',
+  'downloader:after-last-byte': 'downloader',
   'uploader:mid-upload': 'uploader',
   'renamer:after-promote': 'renamer',
   'reaper:after-deactivate': 'reaper',
@@ -236,7 +237,12 @@ function workerRef(rng: Rng, replicas: Readonly<Record<WorkerName, number>>): Wo
 
 /** The points the work of each phase passes. */
 const PHASE_FAILPOINTS: Readonly<Record<Phase, readonly Failpoint[]>> = {
-  feed: ['downloader:mid-download', 'uploader:mid-upload', 'renamer:after-promote'],
+  feed: [
+    'downloader:mid-download',
+    'downloader:after-last-byte',
+    'uploader:mid-upload',
+    'renamer:after-promote',
+  ],
   lifecycle: ['reaper:after-deactivate', 'renamer:after-promote'],
 };
 
@@ -375,7 +381,7 @@ export function planSoak(options: PlanOptions): SoakPlan {
       const rng = root.fork(`day ${day} ${phase}`);
       const actions: Action[] = [];
       const at = () => rng.int(0, 5000);
-      for (let n = rng.int(1, 4); n > 0; n--) {
+      for (let n = rng.int(2, 6); n > 0; n--) {
         const f = fault(rng, phase, series, replicas);
         actions.push({ ...f, at: armsBeforeTriggers(f) ? 0 : at() });
       }

@@ -789,7 +789,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const id = choose(ids, action.pick);
           if (!id) return skip('nothing deactivated');
           knowledge.operatorDeactivated.delete(id);
-          knowledge.awaitingJanitor.delete(id);
+          // Active again, it may be the newest release of its series once more; it takes
+          // the Latest role back at the next janitor pass, not at once.
+          knowledge.awaitingJanitor.add(id);
           if (await service.glance.findImage(id)) await service.glance.reactivateImage(id);
           count(report.operator, action.kind);
           note(`${line} -> ${id}`);

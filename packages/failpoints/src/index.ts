@@ -6,6 +6,7 @@
 /** The crash points the stages declare, so a typo in a test fails to compile. */
 export const FAILPOINTS = [
   'downloader:mid-download',
+  'downloader:after-last-byte',
   'uploader:mid-upload',
   'renamer:after-promote',
   'reaper:after-deactivate',

@@ -104,6 +104,8 @@ export async function download(
       throw error;
     });
   let fetched = await fetch();
+  // every byte is in download.part; nothing is verified yet
+  failpoint('downloader:after-last-byte');
   if (
     fetched.digests[release.checksum.algorithm] !== release.checksum.value &&
     fetched.reused > 0
