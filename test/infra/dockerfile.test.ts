@@ -295,6 +295,10 @@ describe('infra/container/Dockerfile', () => {
       'services/composition/src/app.ts',
       'services/cli/src/main.ts',
       'pnpm-lock.yaml',
+      // the packaged catalogue and the upstreams' keys KEYRING_DIR defaults to
+      'packages/series-catalogue/catalogue.yaml',
+      'packages/series-catalogue/keys/ubuntu.asc',
+      'packages/series-catalogue/keys/SOURCES.md',
     ])
       expect(ignoredBy(dockerignore, path), path).toBe(false);
   });

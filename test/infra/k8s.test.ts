@@ -6,7 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKER_NAMES, WORKERS } from '@imagecycle/composition';
-import { DEFAULT_CATALOGUE_PATH, parseCatalogue } from '@imagecycle/series-catalogue';
+import {
+  checkKeyrings,
+  DEFAULT_CATALOGUE_PATH,
+  parseCatalogue,
+} from '@imagecycle/series-catalogue';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IConfigMap } from 'kubernetes-models/v1';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -102,7 +106,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     }
   });
 
-  it('ships a catalogue the app loads, given the fingerprints the operator pins', () => {
+  it('ships a catalogue the app loads as it is, checked against the keys in the image', async () => {
     const objects = objectsOf(overlay);
     const d = deploymentsOf(objects)[0] as IDeployment;
     const env = containerEnv(containerOf(d), objects);
@@ -111,15 +115,12 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     ) as (IConfigMap & K8sObject) | undefined;
     const text = catalogue?.data?.['catalogue.yaml'];
     expect(text, 'the catalogue ConfigMap').toBeDefined();
-    // the fingerprints without a default are the operator's to pin (settings.env)
-    const pinned = Object.fromEntries(
-      ['CENTOS7', 'CENTOS', 'FEDORA', 'ALMALINUX', 'ROCKY', 'WINDOWS_BUILD'].map((name) => [
-        `${name}_KEY_FPR`,
-        env[`${name}_KEY_FPR`] ?? 'A'.repeat(40),
-      ]),
-    );
-    const parsed = parseCatalogue(text ?? '', 'catalogue.yaml', { vars: { ...env, ...pinned } });
+    // no fingerprint to pin and no keyring to create: KEYRING_DIR is left to its default,
+    // the upstreams' keys the image carries (packages/series-catalogue/keys)
+    expect(env.KEYRING_DIR).toBeUndefined();
+    const parsed = parseCatalogue(text ?? '', 'catalogue.yaml', { vars: env });
     expect(parsed.series.length).toBeGreaterThan(0);
+    expect(await checkKeyrings(parsed, text ?? '')).toEqual([]);
   });
 });
 

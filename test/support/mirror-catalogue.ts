@@ -67,6 +67,7 @@ export function mirrorCatalogueVars(
     // Rocky publishes no signature on the mirror (policy optional); any key of the ring will do.
     ROCKY_KEY_FPR: fpr('centos'),
     FEDORA_KEY_FPR: fpr('fedora'),
+    FEDORA_PREVIOUS_KEY_FPR: fpr('fedora'),
     FLATCAR_KEY_FPR: fpr('flatcar'),
     WINDOWS_BUILD_KEY_FPR: fpr('imagecycle-builds'),
   };

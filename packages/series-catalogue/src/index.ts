@@ -1,4 +1,11 @@
-export { parseCatalogue, loadCatalogue, type CatalogueOptions } from './parse.ts';
+export {
+  parseCatalogue,
+  loadCatalogue,
+  catalogueLocator,
+  BUILT_IN_VARS,
+  type CatalogueOptions,
+} from './parse.ts';
+export { checkKeyrings } from './keyrings.ts';
 export { CatalogueError, formatIssue, type CatalogueIssue } from './errors.ts';
 export { seriesStatus } from './status.ts';
 export { findSeries, selectSeries, UnknownSeriesError } from './select.ts';
@@ -19,6 +26,6 @@ export {
   SERIES_ID_PATTERN,
   type CatalogueInput,
 } from './schema.ts';
-export { DEFAULT_CATALOGUE_PATH } from './paths.ts';
+export { DEFAULT_CATALOGUE_PATH, PACKAGED_KEYRING_DIR } from './paths.ts';
 export type * from './types.ts';
 export { validateCommand } from './cli/validate.ts';

@@ -16,6 +16,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { CatalogueError, formatPath, type CatalogueIssue } from './errors.ts';
+import { PACKAGED_KEYRING_DIR } from './paths.ts';
 import { resolveCatalogue } from './resolve.ts';
 import { catalogueSchema, type CatalogueOutput } from './schema.ts';
 import type { Catalogue } from './types.ts';
@@ -24,6 +25,22 @@ import { substituteVars, type Vars } from './vars.ts';
 export interface CatalogueOptions {
   /** values for `${NAME}` references (e.g. `process.env`); none by default */
   readonly vars?: Vars;
+}
+
+/**
+ * Variables every catalogue may use without setting them: `KEYRING_DIR` is the directory of
+ * the upstreams' keys shipped with the package unless the environment names another.
+ */
+export const BUILT_IN_VARS: Readonly<Record<string, string>> = {
+  KEYRING_DIR: PACKAGED_KEYRING_DIR,
+};
+
+/** The given variables over the built-in ones (an unset or empty variable takes its default). */
+function withBuiltIns(vars: Vars): Vars {
+  const out: Record<string, string | undefined> = { ...vars };
+  for (const [name, value] of Object.entries(BUILT_IN_VARS))
+    if (out[name] === undefined || out[name] === '') out[name] = value;
+  return out;
 }
 
 type Segment = string | number;
@@ -114,7 +131,7 @@ export function parseCatalogue(
   fileName: string,
   options: CatalogueOptions = {},
 ): Catalogue {
-  const vars = options.vars ?? {};
+  const vars = withBuiltIns(options.vars ?? {});
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const locator = new Locator(doc, lines);
@@ -131,10 +148,16 @@ export function parseCatalogue(
   const issues: CatalogueIssue[] = [];
   const varPaths = new Set<string>();
   const varPositions = new Set<string>();
+  /** the variables each value refers to, by its position (aliases share their anchor's) */
+  const varsAt = new Map<string, readonly string[]>();
   visit(doc, {
     Scalar(key, node, path) {
       if (key === 'key' || typeof node.value !== 'string') return;
       const result = substituteVars(node.value, vars);
+      if (result.names.length > 0) {
+        const at = locator.at(node.range?.[0] ?? 0);
+        varsAt.set(`${at.line}:${at.column}`, result.names);
+      }
       if (result.errors.length === 0) {
         node.value = result.value;
         return;
@@ -187,6 +210,7 @@ export function parseCatalogue(
   }
 
   issues.push(...duplicateTitles(raw, fileName, locator));
+  if (parsed.success) issues.push(...unpinned(parsed.data, fileName, locator, varsAt));
 
   if (issues.length > 0 || !parsed.success) {
     throw new CatalogueError(fileName, sortIssues(issues));
@@ -203,6 +227,55 @@ export async function loadCatalogue(
 ): Promise<Catalogue> {
   const text = await readFile(path, 'utf8');
   return parseCatalogue(text, path, options);
+}
+
+/** Where a catalogue's paths are written: `locate(path)` gives the 1-based line and column. */
+export function catalogueLocator(text: string): {
+  locate(path: readonly PropertyKey[]): { line: number; column: number };
+} {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  return new Locator(doc, lines);
+}
+
+/**
+ * An empty fingerprint is a variable without a default left unset: allowed while the series
+ * is switched off (nothing is verified), an error once it is enabled - naming the variable.
+ */
+function unpinned(
+  data: CatalogueOutput,
+  file: string,
+  locator: Locator,
+  varsAt: ReadonlyMap<string, readonly string[]>,
+): CatalogueIssue[] {
+  // one issue per place in the file (an anchored signature shared by several series)
+  const byPlace = new Map<string, { path: Segment[]; where: Located; ids: string[] }>();
+  for (const [id, series] of Object.entries(data.series)) {
+    if (!series.enabled) continue;
+    (series.signature.fingerprints ?? []).forEach((fingerprint, i) => {
+      if (fingerprint !== '') return;
+      const path = ['series', id, 'signature', 'fingerprints', i];
+      const where = locator.locate(path);
+      const place = `${where.line}:${where.column}`;
+      const seen = byPlace.get(place);
+      if (seen) seen.ids.push(id);
+      else byPlace.set(place, { path, where, ids: [id] });
+    });
+  }
+  return [...byPlace].map(([place, { path, where, ids }]) => {
+    const names = varsAt.get(place) ?? [];
+    const set =
+      names.length > 0
+        ? `set ${names.map((n) => `\${${n}}`).join(', ')} to the signing key's fingerprint`
+        : "write the signing key's fingerprint";
+    const also = ids.length > 1 ? ` [series ${ids.join(', ')}]` : '';
+    return issueAt(
+      file,
+      where,
+      path,
+      `no fingerprint pinned while the series is enabled: ${set} (and put its key in the keyring), or switch the series off${also}`,
+    );
+  });
 }
 
 function duplicateTitles(raw: unknown, file: string, locator: Locator): CatalogueIssue[] {

@@ -6,3 +6,8 @@ export const DEFAULT_CATALOGUE_PATH = fileURLToPath(new URL('../catalogue.yaml',
 export const JSON_SCHEMA_PATH = fileURLToPath(
   new URL('../schema/catalogue.schema.json', import.meta.url),
 );
+/**
+ * The upstreams' public signing keys shipped with the package (keys/, one armored keyring per
+ * upstream; keys/SOURCES.md says where each was published). `KEYRING_DIR` defaults to it.
+ */
+export const PACKAGED_KEYRING_DIR = fileURLToPath(new URL('../keys', import.meta.url));

@@ -32,7 +32,8 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       signature: {
         policy: s.signature.policy,
         keyring: s.signature.keyring,
-        fingerprints: s.signature.fingerprints ?? [],
+        // an empty fingerprint (a disabled series' unset variable) pins nothing
+        fingerprints: (s.signature.fingerprints ?? []).filter((f) => f !== ''),
       },
       properties,
       minDisk: s.minDisk,

@@ -327,7 +327,8 @@ export const feedSchema = z.discriminatedUnion(
 export const fingerprintSchema = z
   .string()
   .regex(
-    /^\s*(?:[0-9A-Fa-f]\s*){40}$/,
+    // empty: an unset variable of a switched-off series (an enabled one is refused in parse.ts)
+    /^\s*(?:(?:[0-9A-Fa-f]\s*){40})?$/,
     'must be an OpenPGP v4 fingerprint: 40 hex digits (spaces allowed)',
   )
   .transform((s) => s.replace(/\s+/g, '').toLowerCase());
@@ -341,7 +342,9 @@ export const signatureSchema = z
     fingerprints: z
       .array(fingerprintSchema)
       .optional()
-      .describe('primary or subkey fingerprints to trust'),
+      .describe(
+        'primary or subkey fingerprints to trust; an empty one (a variable left unset, e.g. ${FPR:-}) is allowed only while the series is switched off',
+      ),
   })
   .superRefine((sig, ctx) => {
     // `optional` verifies every signature that is published: without keys it could verify

@@ -9,6 +9,7 @@ import {
   catalogueJsonSchemaText,
   DEFAULT_CATALOGUE_PATH,
   loadCatalogue,
+  PACKAGED_KEYRING_DIR,
   parseCatalogue,
   seriesStatus,
   substituteVars,
@@ -16,15 +17,11 @@ import {
 } from '../src/index.ts';
 
 const FPR = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567';
-/** The variables the default catalogue needs (fingerprints nobody may guess). */
-const NEEDED_VARS = {
-  CENTOS7_KEY_FPR: FPR,
-  CENTOS_KEY_FPR: FPR,
-  FEDORA_KEY_FPR: FPR,
-  ALMALINUX_KEY_FPR: FPR,
-  ROCKY_KEY_FPR: FPR,
-  WINDOWS_BUILD_KEY_FPR: FPR,
-};
+/**
+ * The one variable the default catalogue has no default for: the in-house Windows build key,
+ * needed only once those series are switched on (every upstream's key ships with it).
+ */
+const WINDOWS_PIN = { WINDOWS_BUILD_KEY_FPR: FPR };
 
 const BASE = `defaults:
   properties:
@@ -91,8 +88,8 @@ function expectIssue(text: string, needle: string, path: string, rule: RegExp): 
 }
 
 describe('the default catalogue', () => {
-  it('validates with the variables it needs, every series and title', async () => {
-    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+  it('validates with no variables at all, every series and title', async () => {
+    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: {} });
     expect(c.series.map((s) => s.title)).toEqual([
       'Ubuntu 24.04 Noble Numbat',
       'Ubuntu Minimal 24.04',
@@ -114,15 +111,34 @@ describe('the default catalogue', () => {
     ]);
     const byId = new Map(c.series.map((s) => [s.id, s]));
     expect(byId.get('ubuntu-24.04')?.latestName).toBe('Ubuntu 24.04 Noble Numbat - Latest');
+    // KEYRING_DIR unset: the keys shipped with the package
     expect(byId.get('ubuntu-24.04')?.signature).toEqual({
       policy: 'required',
-      keyring: '/etc/imagecycle/keys/ubuntu.asc',
+      keyring: join(PACKAGED_KEYRING_DIR, 'ubuntu.asc'),
       // the images key (SHA256SUMS.gpg) and the streams key (the clearsigned .sjson)
       fingerprints: [
         'd2eb44626fddc30b513d5bb71a5d6c4c7db87c81',
         '4a3ce3cd565d7eb5c810e2b97ff3f408476cf100',
       ],
     });
+    // each upstream's published key pinned by default (keys/SOURCES.md)
+    const pins = Object.fromEntries(c.series.map((s) => [s.id, s.signature.fingerprints]));
+    expect(pins['centos-8']).toEqual(['99db70fae1d7ce227fb6488205b555b38483c65d']);
+    expect(pins['centos-stream-9']).toEqual(['99db70fae1d7ce227fb6488205b555b38483c65d']);
+    expect(pins['centos-7']).toEqual(['6341ab2753d78a78a7c27bb124c6a8a7f4a80eb5']);
+    expect(pins['almalinux-9']).toEqual(['bf18ac2876178908d6e71267d36cb86cb86b3716']);
+    expect(pins['rocky-9']).toEqual(['21cb256ae16fc54c6e652949702d426d350d275d']);
+    expect(pins['fedora-coreos-stable']).toEqual([
+      '4f50a6114cd5c6976a7f1179655a4b02f577861e',
+      '36f612dcf27f7d1a48a835e4dbfcf71c6d9f90a6',
+    ]);
+    // the in-house key is the operator's: nothing pinned while those series are off
+    expect(pins['windows-2019-gui']).toEqual([]);
+    expect(byId.get('windows-2019-gui')?.enabled).toBe(false);
+    expect(
+      (await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: { KEYRING_DIR: '/srv/keys' } }))
+        .series[0]?.signature.keyring,
+    ).toBe('/srv/keys/ubuntu.asc');
     expect(byId.get('flatcar-stable')?.signature.fingerprints).toEqual([
       'f88cfedeff29a5b4d9523864e25d9aed0593b34a',
     ]);
@@ -142,7 +158,7 @@ describe('the default catalogue', () => {
   });
 
   it('ships end-of-life and in-house (Windows) series present but switched off', async () => {
-    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+    const c = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: {} });
     const off = c.series.filter((s) => !s.enabled).map((s) => s.id);
     // every series past its end of life today, and the Windows builds, and nothing else
     const pastEndOfLife = c.series
@@ -155,11 +171,11 @@ describe('the default catalogue', () => {
 
     // each switched on by its variable, as a deployment (and the test mirror) does
     const eolOn = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
-      vars: { ...NEEDED_VARS, END_OF_LIFE_SERIES_ENABLED: 'true' },
+      vars: { END_OF_LIFE_SERIES_ENABLED: 'true' },
     });
     expect(eolOn.series.filter((s) => !s.enabled).map((s) => s.id)).toEqual(windows);
     const allOn = await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
-      vars: { ...NEEDED_VARS, END_OF_LIFE_SERIES_ENABLED: 'true', WINDOWS_BUILDS_ENABLED: 'true' },
+      vars: { ...WINDOWS_PIN, END_OF_LIFE_SERIES_ENABLED: 'true', WINDOWS_BUILDS_ENABLED: 'true' },
     });
     expect(allOn.series.every((s) => s.enabled)).toBe(true);
   });
@@ -174,7 +190,7 @@ describe('the default catalogue', () => {
     // a plain-http mirror needs every feed's opt-in: the packaged catalogue refuses it, at
     // each feed URL's own line
     const packaged = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8');
-    const mirrorVars = { ...NEEDED_VARS, UPSTREAM_MIRROR: 'http://127.0.0.1:8780' };
+    const mirrorVars = { UPSTREAM_MIRROR: 'http://127.0.0.1:8780' };
     const refused = issuesOf(packaged, mirrorVars);
     expect(refused.length).toBeGreaterThanOrEqual(20);
     for (const issue of refused) {
@@ -188,7 +204,7 @@ describe('the default catalogue', () => {
     const mirrored = parseCatalogue(optedIn, 'cat.yaml', { vars: mirrorVars });
     expect(urls(mirrored).length).toBeGreaterThanOrEqual(20);
     for (const u of urls(mirrored)) expect(u).toMatch(/^http:\/\/127\.0\.0\.1:8780\/[a-z]/);
-    const real = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: NEEDED_VARS });
+    const real = await loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: {} });
     for (const u of urls(real)) expect(u).toMatch(/^https:\/\/[a-z]/);
     const ubuntu = real.series.find((s) => s.id === 'ubuntu-24.04');
     expect(ubuntu?.feed).toMatchObject({
@@ -196,13 +212,25 @@ describe('the default catalogue', () => {
     });
   });
 
-  it('names the variables that are missing, each with its line', async () => {
+  it('names WINDOWS_BUILD_KEY_FPR at its line once the Windows builds are switched on without it', async () => {
     const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8');
-    const issues = issuesOf(text);
-    const names = new Set(issues.map((i) => /\$\{(\w+)\}/.exec(i.message)?.[1]));
-    expect([...names].sort()).toEqual(Object.keys(NEEDED_VARS).sort());
-    for (const i of issues) expect(text.split('\n')[i.line - 1]).toContain('${');
-    await expect(loadCatalogue(DEFAULT_CATALOGUE_PATH)).rejects.toBeInstanceOf(CatalogueError);
+    const issues = issuesOf(text, { WINDOWS_BUILDS_ENABLED: 'true' });
+    // one anchored signature block shared by both Windows series: one problem naming both
+    expect(issues).toHaveLength(1);
+    const issue = issues[0] as CatalogueIssue;
+    expect(issue.path).toBe('series.windows-2019-gui.signature.fingerprints[0]');
+    expect(text.split('\n')[issue.line - 1]).toContain('${WINDOWS_BUILD_KEY_FPR:-}');
+    expect(issue.column).toBe((text.split('\n')[issue.line - 1]?.indexOf('$') ?? -1) + 1);
+    expect(issue.message).toBe(
+      "no fingerprint pinned while the series is enabled: set ${WINDOWS_BUILD_KEY_FPR} to the signing key's fingerprint (and put its key in the keyring), or switch the series off [series windows-2019-gui, windows-2019-core]",
+    );
+    await expect(
+      loadCatalogue(DEFAULT_CATALOGUE_PATH, { vars: { WINDOWS_BUILDS_ENABLED: 'true' } }),
+    ).rejects.toBeInstanceOf(CatalogueError);
+    // pinned: valid
+    await loadCatalogue(DEFAULT_CATALOGUE_PATH, {
+      vars: { WINDOWS_BUILDS_ENABLED: 'true', ...WINDOWS_PIN },
+    });
   });
 
   it('starts with the yaml-language-server schema comment', () => {
@@ -652,8 +680,8 @@ describe('validate CLI', () => {
     });
   const dir = mkdtempSync(join(tmpdir(), 'series-catalogue-'));
 
-  it('exits 0 and counts the series for a valid catalogue', () => {
-    const r = run([], NEEDED_VARS);
+  it('exits 0 for the packaged catalogue with no variables set: its keyrings are shipped', () => {
+    const r = run([]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toMatch(/^ok: 17 series \(\d+ past end of life\)$/);
     expect(r.status).toBe(0);
@@ -674,7 +702,7 @@ describe('validate CLI', () => {
   });
 
   it('--json: one object for scripts, valid or not', () => {
-    const ok = run(['--json'], NEEDED_VARS);
+    const ok = run(['--json']);
     expect(ok.status).toBe(0);
     const body = JSON.parse(ok.stdout) as { ok: boolean; series: string[]; endOfLife: string[] };
     expect(body.ok).toBe(true);
@@ -691,10 +719,34 @@ describe('validate CLI', () => {
     );
   });
 
-  it('exits 1 when the default catalogue lacks its variables', () => {
-    const r = run([]);
+  it('exits 1 naming the fingerprint that is not in its keyring, at its line and column', () => {
+    const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8');
+    const r = run([], { FEDORA_KEY_FPR: FPR });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/undefined variable \$\{CENTOS7_KEY_FPR\}/);
+    const line = lineOf(text, '${FEDORA_KEY_FPR:-');
+    const column = (text.split('\n')[line - 1]?.indexOf('$') ?? -1) + 1;
+    expect(r.stderr).toContain(
+      `${DEFAULT_CATALOGUE_PATH}:${line}:${column}: series.fedora-coreos-stable.signature.fingerprints[0]: fingerprint 0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567 is neither a primary key nor a subkey in keyring ${join(PACKAGED_KEYRING_DIR, 'fedora.asc')}`,
+    );
+    expect(r.stderr).toMatch(/^.*1 problem in the catalogue/);
+  });
+
+  it('exits 1 naming each keyring of an enabled series that is missing, at its line', () => {
+    const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8');
+    const keys = mkdtempSync(join(tmpdir(), 'keys-'));
+    // every shipped keyring but Flatcar's
+    for (const name of ['ubuntu', 'centos', 'centos7', 'almalinux', 'rocky', 'fedora'])
+      writeFileSync(
+        join(keys, `${name}.asc`),
+        readFileSync(join(PACKAGED_KEYRING_DIR, `${name}.asc`)),
+      );
+    const r = run([], { KEYRING_DIR: keys });
+    expect(r.status).toBe(1);
+    const line = lineOf(text, '${KEYRING_DIR}/flatcar.asc');
+    expect(r.stderr).toContain(
+      `${DEFAULT_CATALOGUE_PATH}:${line}:16: series.flatcar-stable.signature.keyring: keyring ${join(keys, 'flatcar.asc')} does not exist`,
+    );
+    expect(r.stderr).toContain('1 problem in the catalogue');
   });
 
   it('exits 2 for an unreadable file', () => {

@@ -11,9 +11,12 @@ export {
   sniffSignature,
   type SignatureKind,
 } from './sniff.ts';
+export { KeyringFiles } from './keyring-files.ts';
 export {
+  keyringFingerprints,
   loadTrust,
   normalizeFingerprint,
+  readKeyring,
   type LoadTrustOptions,
   type TrustAnchor,
 } from './trust.ts';

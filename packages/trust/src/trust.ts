@@ -12,6 +12,8 @@ export interface TrustAnchor {
 export interface LoadTrustOptions {
   /** ASCII-armored keys or keyring files; each entry may hold several keys. */
   armoredKeys?: readonly string[];
+  /** Names of the armoredKeys entries in error messages (e.g. their file paths). */
+  armoredKeyLabels?: readonly string[];
   /** Binary keyring file contents (e.g. `ubuntu-archive-keyring.gpg`); armored bytes are accepted too. */
   keyrings?: readonly Uint8Array[];
   /** Expected fingerprints (40 or 64 hex digits; spaces, case and a `0x` prefix are normalised). */
@@ -42,6 +44,21 @@ async function readArmoredKeyring(text: string): Promise<PublicKey[]> {
   return keys;
 }
 
+/**
+ * The public keys of a keyring file's contents (armored, several blocks allowed, or binary);
+ * private keys are reduced to their public part. A TrustConfigError names `label` when
+ * nothing can be read.
+ */
+export async function readKeyring(text: string | Uint8Array, label: string): Promise<PublicKey[]> {
+  const keys = await parseKeyring(text, label);
+  return keys.map((key) => (key.isPrivate() ? key.toPublic() : key));
+}
+
+/** Every fingerprint (primary keys and subkeys, lowercase hex) of the given keys. */
+export function keyringFingerprints(keys: readonly PublicKey[]): Set<string> {
+  return new Set(keys.flatMap((k) => k.getKeys().map((c) => c.getFingerprint().toLowerCase())));
+}
+
 async function parseKeyring(text: string | Uint8Array, label: string): Promise<PublicKey[]> {
   try {
     if (typeof text === 'string') return await readArmoredKeyring(text);
@@ -63,7 +80,10 @@ async function parseKeyring(text: string | Uint8Array, label: string): Promise<P
  */
 export async function loadTrust(options: LoadTrustOptions): Promise<TrustAnchor> {
   const sources: { data: string | Uint8Array; label: string }[] = [
-    ...(options.armoredKeys ?? []).map((data, i) => ({ data, label: `armoredKeys[${i}]` })),
+    ...(options.armoredKeys ?? []).map((data, i) => ({
+      data,
+      label: options.armoredKeyLabels?.[i] ?? `armoredKeys[${i}]`,
+    })),
     ...(options.keyrings ?? []).map((data, i) => ({ data, label: `keyrings[${i}]` })),
   ];
   if (sources.length === 0) throw new TrustConfigError('no keys given');
@@ -83,13 +103,16 @@ export async function loadTrust(options: LoadTrustOptions): Promise<TrustAnchor>
   }
   const keys = [...byFingerprint.values()];
 
-  const known = new Set(
-    keys.flatMap((k) => k.getKeys().map((c) => c.getFingerprint().toLowerCase())),
-  );
+  const known = keyringFingerprints(keys);
   const missing = [...fingerprints].filter((fp) => !known.has(fp));
   if (missing.length > 0) {
+    // a labelled single source (a keyring file) is named; otherwise "the keyring"
+    const where =
+      sources.length === 1 && options.armoredKeyLabels?.[0] !== undefined
+        ? options.armoredKeyLabels[0]
+        : 'the keyring';
     throw new TrustConfigError(
-      `pinned fingerprint(s) not found in the keyring: ${missing.join(', ')}`,
+      `pinned fingerprint(s) not found in ${where}: ${missing.join(', ')}`,
     );
   }
 

@@ -1,8 +1,10 @@
-// imagecycle validate [path]: checks a catalogue, with ${VARS} from the environment.
+// imagecycle validate [path]: checks a catalogue, with ${VARS} from the environment, and the
+// keyrings of its enabled series (each exists, parses, holds the pinned fingerprints).
 // Exit codes: 0 valid, 1 invalid, 2 unreadable (missing file, permissions, not UTF-8 text...).
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CatalogueError, formatIssue } from '../errors.ts';
+import { checkKeyrings } from '../keyrings.ts';
 import { parseCatalogue } from '../parse.ts';
 import { DEFAULT_CATALOGUE_PATH } from '../paths.ts';
 import { seriesStatus } from '../status.ts';
@@ -27,6 +29,9 @@ export async function validateCommand(
   }
   try {
     const catalogue = parseCatalogue(text, file, { vars: env });
+    // the keyrings of the enabled series exist, parse and hold their pinned fingerprints
+    const keyringIssues = await checkKeyrings(catalogue, text, file);
+    if (keyringIssues.length > 0) throw new CatalogueError(file, keyringIssues);
     const eol = catalogue.series.filter((s) => seriesStatus(s, now) === 'end-of-life');
     if (json)
       out(

@@ -1,12 +1,11 @@
 // The feed-watcher assembled: the feed-check handler over the catalogue, the fetcher, the
 // series' trust anchors, Glance and the download queue; and its daily schedules.
-import { readFile } from 'node:fs/promises';
 import { downloadQueue, feedCheckQueue, type Release } from '@imagecycle/contracts';
 import type { Logger, Metrics } from '@imagecycle/observability';
 import type { GlanceClient } from '@imagecycle/openstack';
 import type { HandlerContext, QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
-import { loadTrust, type TrustAnchor } from '@imagecycle/trust';
+import { KeyringFiles, type TrustAnchor } from '@imagecycle/trust';
 import { type CheckOutcome, checkSeries } from './check-series.ts';
 import type { DocumentFetcher } from './document-fetcher.ts';
 import { readNewestRelease } from './read-feed.ts';
@@ -47,7 +46,6 @@ export type FeedCheckResult =
 
 export class FeedWatcher {
   readonly #options: FeedWatcherOptions;
-  readonly #trust = new Map<string, Promise<TrustAnchor | undefined>>();
   readonly #signed: SignedSeries;
 
   constructor(options: FeedWatcherOptions) {
@@ -167,14 +165,12 @@ export class FeedWatcher {
     return { jobId: job.id ?? jobId, created: true };
   }
 
-  /** The series' pinned keys, loaded once; undefined when its policy is none. */
+  /**
+   * The series' pinned keys as its keyring file reads now (parsed again only when the file
+   * changed, so a rotated upstream key needs no restart); undefined when its policy is none.
+   */
   trustFor(series: Series): Promise<TrustAnchor | undefined> {
-    let anchor = this.#trust.get(series.id);
-    if (!anchor) {
-      anchor = loadSeriesTrust(series);
-      this.#trust.set(series.id, anchor);
-    }
-    return anchor;
+    return loadSeriesTrust(series);
   }
 
   /**
@@ -198,14 +194,20 @@ export class FeedWatcher {
   }
 }
 
-/** A series' pinned keys from its catalogue entry; undefined when its policy is none. */
-export async function loadSeriesTrust(series: Series): Promise<TrustAnchor | undefined> {
+/** Every process's keyring files: read at each use, parsed again when they change. */
+const keyringFiles = new KeyringFiles();
+
+/**
+ * A series' pinned keys from its catalogue entry and its keyring file as it reads now;
+ * undefined when its policy is none.
+ */
+export async function loadSeriesTrust(
+  series: Series,
+  files: KeyringFiles = keyringFiles,
+): Promise<TrustAnchor | undefined> {
   const { policy, keyring, fingerprints } = series.signature;
   if (policy === 'none' || !keyring || fingerprints.length === 0) return undefined;
-  return loadTrust({
-    armoredKeys: [await readFile(keyring, 'utf8')],
-    fingerprints: [...fingerprints],
-  });
+  return files.load(keyring, fingerprints);
 }
 
 /** A check that ended in a rejection, as the handler (and a preview) reports it. */
