@@ -12,6 +12,7 @@ export {
 } from './run-modes.ts';
 export { stageHandlers, type StageClouds, type StageDeps, type StageHandlers } from './stages.ts';
 export {
+  CLOUD_FILE_SETTING,
   CLOUD_SETTING,
   CloudAccounts,
   cloudRolesOf,
