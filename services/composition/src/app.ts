@@ -11,7 +11,7 @@ import {
   syncFeedSchedules,
 } from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
-import { CloudConfigError, OpenStackClient } from '@imagecycle/openstack';
+import { CloudConfigError, type OpenStackClient } from '@imagecycle/openstack';
 import { type CloseResult, type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
 import { type Catalogue, loadCatalogue } from '@imagecycle/series-catalogue';
 import type { SmokeTester } from '@imagecycle/uploader';
