@@ -29,7 +29,7 @@ import type { GlanceImage } from '@imagecycle/openstack';
 import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, type PublishedRelease, startMirror } from '../mirror/index.ts';
-import { connect } from '../support/clouds.ts';
+import { cinderAdminRoles, connect } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
 import {
   createVolume,
@@ -108,6 +108,8 @@ beforeAll(async () => {
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
       now: () => new Date(clock),
       reapSettleMs: 0,
+      // the usage account's role that the stack's Cinder policy makes admin
+      cinderAdminRoles,
     }),
     allQueues,
   );

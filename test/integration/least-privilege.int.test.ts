@@ -22,7 +22,7 @@ import {
 import { scanUsage } from '@imagecycle/inventory';
 import { OpenStackHttpError } from '@imagecycle/openstack';
 import { type Mirror, startMirror } from '../mirror/index.ts';
-import { connect, runPrefix } from '../support/clouds.ts';
+import { cinderAdminRoles, connect, runPrefix } from '../support/clouds.ts';
 import { loadMirrorCatalogue, mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 import { createVolume, deleteVolume, waitForVolumeGone } from '../support/openstack-test-calls.ts';
 import { freePort, IMAGECYCLE_MAIN } from '../support/processes.ts';
@@ -38,8 +38,6 @@ const ROLES = {
   usage: 'reader,usage-auditor',
   tenant: 'member,reader',
 };
-/** The roles the local stack's Cinder policy makes admin (templates/cinder-policy.yaml). */
-const CINDER_ADMIN_ROLES = ['admin', 'usage-auditor'];
 
 type Decisions = Record<string, { own: boolean; other: boolean }>;
 
@@ -212,14 +210,14 @@ describe('the least-privilege accounts on the running stack', () => {
   it('the usage account sees every project’s servers and volumes: a complete scan', async () => {
     const volume = await createVolume(tenant, { size: 1, name: `${prefix}-vol` });
     try {
-      const scan = await scanUsage(usage.nova, usage.cinder, { adminRoles: CINDER_ADMIN_ROLES });
+      const scan = await scanUsage(usage.nova, usage.cinder, { adminRoles: cinderAdminRoles });
       expect(scan.incomplete).toEqual([]);
       const ids: string[] = [];
       for await (const v of usage.cinder.listVolumes({ allTenants: true })) ids.push(v.id);
       expect(ids).toContain(volume.id);
       // the publishing account cannot: its scan says so and would reap nothing
       const refused = await scanUsage(publish.nova, publish.cinder, {
-        adminRoles: CINDER_ADMIN_ROLES,
+        adminRoles: cinderAdminRoles,
       });
       expect(refused.incomplete).toEqual(
         expect.arrayContaining([

@@ -16,6 +16,14 @@ export const cloudNames = {
   usage: process.env.IMAGECYCLE_TEST_USAGE_CLOUD ?? 'imagecycle-usage',
 };
 
+/**
+ * The roles the cloud's Cinder policy makes admin (`context_is_admin`), which the usage
+ * account's scan must know: the local stack's cinder-policy.yaml adds usage-auditor.
+ */
+export const cinderAdminRoles: readonly string[] = (
+  process.env.IMAGECYCLE_TEST_CINDER_ADMIN_ROLES ?? 'admin,usage-auditor'
+).split(',');
+
 export function connect(
   cloud: keyof typeof cloudNames,
   options: ConnectOptions = {},
