@@ -1,5 +1,9 @@
 // The lifecycle end to end: real BullMQ workers for every stage, a real Redis, the real
-// OpenStack of the local stack, and the local upstream mirror.
+// OpenStack of the local stack, and the local upstream mirror. Each stage uses only its own
+// least-privilege account (README, "Least privilege"): the uploader, renamer, janitor and the
+// reaper's delete the publishing one, the feed-watcher, usage-checker and the reaper's last
+// check the read-only one, the downloader none. The service (admin) account only clears and
+// inspects.
 //   day 1: every series of the catalogue is published as "<Title> - Latest"
 //   day 2: new Ubuntu 24.04 and Debian 12 releases: new Latest, previous one dated community,
 //          every other series untouched
@@ -25,7 +29,7 @@ import type { GlanceImage } from '@imagecycle/openstack';
 import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, type PublishedRelease, startMirror } from '../mirror/index.ts';
-import { connect } from '../support/clouds.ts';
+import { cinderAdminRoles, connect } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
 import {
   createVolume,
@@ -36,6 +40,8 @@ import {
 import { testRuntime } from '../support/queue-runtime.ts';
 
 const service = connect('service');
+const publish = connect('publish');
+const usage = connect('usage');
 const redis = new Redis(process.env.REDIS_URL ?? '');
 const { prefix, runtime } = testRuntime('e2e');
 const quiet = createLogger({ name: 'e2e', level: 'silent' });
@@ -75,30 +81,35 @@ beforeAll(async () => {
   mirror = await startMirror({ seed: '2026-11-01' });
   catalogue = await loadMirrorCatalogue(mirror);
   owner = await service.projectId();
+  expect(await publish.projectId()).toBe(owner);
+  expect(await usage.projectId()).toBe(owner);
   await removeManagedImages();
   const watcher = new FeedWatcher({
     catalogue,
     fetcher: new DocumentFetcher({
       cache: new RedisDocumentCache(redis, { prefix: `${prefix}:cache:` }),
     }),
-    glance: service.glance,
+    glance: usage.glance,
     owner,
     runtime,
     logger: quiet,
     metrics,
   });
+
   runtime.startWorkers(
     stageHandlers({
       catalogue,
-      cloud: service,
+      clouds: { publish: () => publish, usage: () => usage },
       owner,
       runtime,
-      watcher,
+      watcher: () => watcher,
       events,
       metrics,
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
       now: () => new Date(clock),
       reapSettleMs: 0,
+      // the usage account's role that the stack's Cinder policy makes admin
+      cinderAdminRoles,
     }),
     allQueues,
   );

@@ -8,8 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consumedQueues, settingsSchema, WORKERS } from '@imagecycle/composition';
-import type { WorkerName } from '@imagecycle/composition';
+import {
+  CLOUD_FILE_SETTING,
+  CLOUD_SETTING,
+  cloudRolesOf,
+  consumedQueues,
+  settingsSchema,
+  WORKERS,
+} from '@imagecycle/composition';
+import type { CloudRole, WorkerName } from '@imagecycle/composition';
 import { allQueues, downloadQueue, uploadQueue } from '@imagecycle/contracts';
 import {
   ScaledObject,
@@ -42,6 +49,12 @@ export const OVERLAYS_DIR = join(K8S_DIR, 'overlays');
 
 /** terminationGracePeriodSeconds = IMAGECYCLE_DRAIN_SECONDS + this (components/pod-defaults). */
 export const GRACE_MARGIN_SECONDS = 30;
+/** The Secret holding each cloud account's clouds.yaml (infra/k8s/README.md). */
+export const CLOUD_SECRETS: Record<CloudRole, string> = {
+  publish: 'imagecycle-cloud-publish',
+  usage: 'imagecycle-cloud-usage',
+};
+
 /** The one claim shared by the downloader and the uploader (base/staging-pvc.yaml). */
 export const STAGING_CLAIM = 'imagecycle-staging';
 /** The KEDA trigger names the scalingModifiers formula adds up, with the BullMQ key of each. */
@@ -56,7 +69,8 @@ export const OPERATOR_OBJECTS: Record<
   Record<string, Record<string, string>>
 > = {
   Secret: {
-    'imagecycle-clouds': { 'clouds.yaml': 'clouds: {}\n' },
+    'imagecycle-cloud-publish': { 'clouds.yaml': 'clouds: {}\n' },
+    'imagecycle-cloud-usage': { 'clouds.yaml': 'clouds: {}\n' },
     'imagecycle-board': {
       IMAGECYCLE_BOARD_USER: 'operator',
       IMAGECYCLE_BOARD_PASSWORD: 'a-password-long-enough',
@@ -323,6 +337,16 @@ function workersOf(deployment: IDeployment): (WorkerName | 'all')[] {
   return [];
 }
 
+/**
+ * The cloud accounts the process uses (services/composition/src/clouds.ts): those of the
+ * queues it consumes; the control plane's read models and readiness use the usage account.
+ */
+export function cloudRolesOfDeployment(deployment: IDeployment): CloudRole[] {
+  const roles = new Set(cloudRolesOf(consumedQueues(workersOf(deployment))));
+  if (servesHttp(deployment)) roles.add('usage');
+  return [...roles].sort();
+}
+
 /** Whether the process serves the control plane (HTTP). */
 export function servesHttp(deployment: IDeployment): boolean {
   const [command] = commandOf(deployment);
@@ -418,6 +442,64 @@ export function settingsProblems(deployment: IDeployment, objects: readonly K8sO
   if (!parsed.success)
     for (const issue of parsed.error.issues)
       problems.push(`settings: ${issue.path.join('.')}: ${issue.message}`);
+  return problems;
+}
+
+/**
+ * Least privilege: the pod references the Secret of each cloud account its process uses and
+ * no other - not another account's, not one holding clouds.yaml or OS_* variables for all of
+ * them - mounted read-only at the directory of that account's IMAGECYCLE_CLOUD_<ROLE>_FILE,
+ * whose entry IMAGECYCLE_CLOUD_<ROLE> names. A process without an account (the downloader)
+ * gets no cloud Secret and no OS_* variable at all.
+ */
+export function cloudSecretProblems(
+  deployment: IDeployment,
+  objects: readonly K8sObject[],
+): string[] {
+  const problems: string[] = [];
+  const roles = cloudRolesOfDeployment(deployment);
+  const pod = podSpecOf(deployment);
+  const container = containerOf(deployment);
+  const allowed = new Set(roles.map((role) => CLOUD_SECRETS[role]));
+  const others = new Set(['imagecycle-board', 'imagecycle-redis-auth']);
+  const referenced = [
+    ...(pod.volumes ?? []).flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : [])),
+    ...(pod.volumes ?? []).flatMap(
+      (v) => v.projected?.sources?.flatMap((p) => (p.secret?.name ? [p.secret.name] : [])) ?? [],
+    ),
+    ...(container.envFrom ?? []).flatMap((e) => (e.secretRef?.name ? [e.secretRef.name] : [])),
+    ...(container.env ?? []).flatMap((e) =>
+      e.valueFrom?.secretKeyRef?.name ? [e.valueFrom.secretKeyRef.name] : [],
+    ),
+  ];
+  for (const name of new Set(referenced))
+    if (!allowed.has(name) && !others.has(name))
+      problems.push(
+        `references Secret ${name}, but its stages use ${roles.length ? `only the ${roles.join(' and ')} account(s)` : 'no cloud account'}`,
+      );
+  const env = containerEnv(container, objects);
+  for (const role of roles) {
+    const secret = CLOUD_SECRETS[role];
+    const volume = pod.volumes?.find((v) => v.secret?.secretName === secret);
+    const mount = container.volumeMounts?.find((m) => m.name === volume?.name);
+    const file = env[CLOUD_FILE_SETTING[role]];
+    if (!volume || !mount) {
+      problems.push(`uses the ${role} account but does not mount Secret ${secret}`);
+      continue;
+    }
+    if (!mount.readOnly) problems.push(`mounts Secret ${secret} writable`);
+    if (file === undefined || file !== `${mount.mountPath}/clouds.yaml`)
+      problems.push(
+        `${CLOUD_FILE_SETTING[role]} is ${file ?? 'unset'}, not ${mount.mountPath}/clouds.yaml where Secret ${secret} is mounted`,
+      );
+    if (!env[CLOUD_SETTING[role]])
+      problems.push(`${CLOUD_SETTING[role]} does not name the ${role} account's entry`);
+  }
+  if (roles.length === 0) {
+    const osVariables = Object.keys(env).filter((name) => name.startsWith('OS_'));
+    if (osVariables.length)
+      problems.push(`uses no cloud account but is given ${osVariables.join(', ')}`);
+  }
   return problems;
 }
 
@@ -837,6 +919,7 @@ export function allProblems(objects: readonly K8sObject[]): string[] {
     writableMountProblems,
     resourceProblems,
     (d: IDeployment) => settingsProblems(d, objects),
+    (d: IDeployment) => cloudSecretProblems(d, objects),
     (d: IDeployment) => gracePeriodProblems(d, objects),
     (d: IDeployment) => stagingProblems(d, objects),
     (d: IDeployment) => httpProblems(d, objects),

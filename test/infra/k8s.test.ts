@@ -16,6 +16,7 @@ import type { IConfigMap } from 'kubernetes-models/v1';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   allProblems,
+  cloudSecretProblems,
   commandOf,
   containerEnv,
   containerOf,
@@ -204,6 +205,43 @@ describe('Redis topologies', () => {
   });
 });
 
+describe('least privilege: each Deployment mounts only its own account', () => {
+  // what services/composition/src/clouds.ts gives each stage, spelled out
+  const secretsOf = (d: IDeployment) =>
+    (d.spec?.template.spec?.volumes ?? [])
+      .flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : []))
+      .filter((name) => name.startsWith('imagecycle-cloud'))
+      .sort();
+
+  it('production: the downloader none, the Glance writers the publishing Secret', () => {
+    const objects = objectsOf('production');
+    const expected: Record<string, string[]> = {
+      'imagecycle-control-plane': ['imagecycle-cloud-usage'],
+      'imagecycle-feed-watcher': ['imagecycle-cloud-usage'],
+      'imagecycle-downloader': [],
+      'imagecycle-uploader': ['imagecycle-cloud-publish'],
+      'imagecycle-renamer': ['imagecycle-cloud-publish'],
+      'imagecycle-janitor': ['imagecycle-cloud-publish'],
+      'imagecycle-usage-checker': ['imagecycle-cloud-publish', 'imagecycle-cloud-usage'],
+      'imagecycle-reaper': ['imagecycle-cloud-publish', 'imagecycle-cloud-usage'],
+    };
+    const actual = Object.fromEntries(
+      deploymentsOf(objects).map((d) => [d.metadata.name, secretsOf(d)]),
+    );
+    expect(actual).toEqual(expected);
+    const downloader = containerEnv(
+      containerOf(deployment(objects, 'imagecycle-downloader')),
+      objects,
+    );
+    expect(Object.keys(downloader).filter((name) => name.startsWith('OS_'))).toEqual([]);
+  });
+
+  it('small: the one `all` process mounts both', () => {
+    const [all] = deploymentsOf(objectsOf('small'));
+    expect(all && secretsOf(all)).toEqual(['imagecycle-cloud-publish', 'imagecycle-cloud-usage']);
+  });
+});
+
 describe('small overlay', () => {
   it('runs one `imagecycle all` Deployment, without KEDA', () => {
     const objects = objectsOf('small');
@@ -302,6 +340,38 @@ describe('the checks reject broken manifests', () => {
     container.volumeMounts?.push({ name: 'catalogue', mountPath: '/etc/imagecycle/catalogue' });
     expect(writableMountProblems(d)).toEqual([
       '/etc/imagecycle/catalogue is writable and neither an emptyDir nor staging',
+    ]);
+  });
+
+  it("a Deployment given another account's Secret, or missing its own, is reported", () => {
+    const objects = objectsOf('production');
+    const downloader = deployment(objects, 'imagecycle-downloader');
+    downloader.spec?.template.spec?.volumes?.push({
+      name: 'cloud-publish',
+      secret: { secretName: 'imagecycle-cloud-publish' },
+    });
+    containerOf(downloader).env?.push({ name: 'OS_CLOUD', value: 'imagecycle' });
+    expect(cloudSecretProblems(downloader, objects)).toEqual([
+      'references Secret imagecycle-cloud-publish, but its stages use no cloud account',
+      'uses no cloud account but is given OS_CLOUD',
+    ]);
+    const reaper = deployment(objects, 'imagecycle-reaper');
+    const pod = reaper.spec?.template.spec;
+    if (!pod) throw new Error('no pod');
+    pod.volumes = pod.volumes?.filter((v) => v.name !== 'cloud-usage');
+    const renamer = deployment(objects, 'imagecycle-renamer');
+    containerOf(renamer).envFrom?.push({ secretRef: { name: 'imagecycle-cloud-usage' } });
+    const uploader = deployment(objects, 'imagecycle-uploader');
+    const mount = containerOf(uploader).volumeMounts?.find((m) => m.name === 'cloud-publish');
+    if (mount) mount.mountPath = '/etc/openstack';
+    expect([
+      ...cloudSecretProblems(reaper, objects),
+      ...cloudSecretProblems(renamer, objects),
+      ...cloudSecretProblems(uploader, objects),
+    ]).toEqual([
+      'uses the usage account but does not mount Secret imagecycle-cloud-usage',
+      'references Secret imagecycle-cloud-usage, but its stages use only the publish account(s)',
+      'IMAGECYCLE_CLOUD_PUBLISH_FILE is /etc/openstack/publish/clouds.yaml, not /etc/openstack/clouds.yaml where Secret imagecycle-cloud-publish is mounted',
     ]);
   });
 

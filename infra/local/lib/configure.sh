@@ -38,16 +38,22 @@ configure_all() {
     WSGI=/usr/bin/keystone-wsgi-public "ENV=OS_KEYSTONE_CONFIG_FILES=$E/keystone.conf"
   render glance-api.conf "$E/glance-api.conf"
   render glance-api-paste.ini "$E/glance-api-paste.ini"
+  # least privilege (README.md, "Least privilege"): the publishing account's image-manager
+  # role may publicize, the usage account's usage-auditor role may list every project's
+  # servers and volumes, and a project's reader may not write its images
+  render glance-policy.yaml "$E/glance-policy.yaml"
   render placement.conf "$E/placement/placement.conf"
   render uwsgi.ini "$E/placement-uwsgi.ini" NAME=placement PORT=8778 PROCS=1 \
     WSGI=/usr/bin/placement-api "ENV=OS_PLACEMENT_CONFIG_DIR=$E/placement"
   render nova.conf "$E/nova/nova.conf"
   render nova-api-paste.ini "$E/nova/api-paste.ini"
+  render nova-policy.yaml "$E/nova/policy.yaml"
   render uwsgi.ini "$E/nova-api-uwsgi.ini" NAME=nova-api PORT=8774 PROCS=2 \
     WSGI="$LIB/py/nova_api_wsgi.py" "ENV=OS_NOVA_CONFIG_DIR=$E/nova"
   render cinder.conf "$E/cinder/cinder.conf"
   render cinder-api-paste.ini "$E/cinder/api-paste.ini"
   render cinder-resource_filters.json "$E/cinder/resource_filters.json"
+  render cinder-policy.yaml "$E/cinder/policy.yaml"
   render rabbitmq-env.conf "$E/rabbitmq-env.conf"
   render rabbitmq.conf "$E/rabbitmq.conf"
   echo '[].' > "$E/rabbitmq-enabled-plugins"

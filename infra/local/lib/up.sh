@@ -119,13 +119,17 @@ start_openstack() { # fresh|restart   -- after start_backing_services
   local mode=$1 name
   wait_tcp 11211 20
   start_svc keystone uwsgi --ini etc/keystone-uwsgi.ini
-  if [ "$mode" = fresh ]; then   # (a restart needs no Keystone calls until the APIs are up)
-    wait_http http://127.0.0.1:5000/v3 60
-    say "keystone up"
+  wait_http http://127.0.0.1:5000/v3 60
+  say "keystone up"
+  if [ "$mode" = fresh ]; then
     "$PY" "$LIB/py/bootstrap.py" "$STACK_DIR" > "$LOG/bootstrap.out" 2>&1 \
       || { tail -30 "$LOG/bootstrap.out" >&2; die "identity bootstrap failed"; }
     say "catalog, projects, users, application credential, clouds.yaml done"
     wait "$ODB" || { tail -30 "$LOG/db-sync-other.out" >&2; die "glance/placement/cinder db sync failed"; }
+  else  # a state from before the least-privilege accounts existed gains them (idempotent)
+    "$PY" "$LIB/py/bootstrap.py" "$STACK_DIR" --role-accounts > "$LOG/bootstrap-roles.out" 2>&1 \
+      || { tail -30 "$LOG/bootstrap-roles.out" >&2; die "least-privilege accounts failed"; }
+    say "least-privilege accounts in place"
   fi
   start_svc neutron-stub "$PY" "$LIB/py/neutron_stub.py"
   start_svc glance-api "$STACK_DIR/bin/glance-api" --config-file etc/glance-api.conf
@@ -216,5 +220,5 @@ stack_up() { # [--fresh]
   printf '\nimagecycle stack up (%s) in %ss (install %ss, configure+start %ss), RSS %s MiB\n' \
     "$mode" "$(since "$T0")" "${INSTALL_SECS:-0}" "$(since "$T1")" "$(stack_rss_mib)"
   echo "  eval \"\$($HERE/stack env)\"   # OS_CLIENT_CONFIG_FILE, REDIS_URL, IMAGECYCLE_STACK_DIR"
-  echo "  clouds: imagecycle imagecycle-appcred tenant tenant2 admin   logs: $LOG"
+  echo "  clouds: imagecycle imagecycle-appcred imagecycle-publish imagecycle-usage tenant tenant2 admin   logs: $LOG"
 }

@@ -1,19 +1,21 @@
 // One process's composition: from the settings, the catalogue, the cloud, Redis, the queues
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
-import { allQueues, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
+import { allQueues, feedCheckQueue, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
 import { CheckRecords, Events } from '@imagecycle/events';
 import {
   DocumentFetcher,
   FeedWatcher,
   RedisDocumentCache,
   RedisSignedSeries,
+  syncFeedSchedules,
 } from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
-import { OpenStackClient } from '@imagecycle/openstack';
+import { CloudConfigError, type OpenStackClient } from '@imagecycle/openstack';
 import { type CloseResult, type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
 import { type Catalogue, loadCatalogue } from '@imagecycle/series-catalogue';
 import type { SmokeTester } from '@imagecycle/uploader';
+import { CLOUD_SETTING, CloudAccounts, type CloudRole, cloudRolesOf } from './clouds.ts';
 import { connectRedis, describeRedis, type RedisClient } from './redis-connection.ts';
 import { stageHandlers } from './stages.ts';
 import type { Settings } from './settings.ts';
@@ -42,7 +44,8 @@ export class App {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly catalogue: Catalogue;
-  readonly cloud: OpenStackClient;
+  /** The cloud accounts (publish, usage), each built when first used. */
+  readonly clouds: CloudAccounts;
   readonly redis: RedisClient;
   readonly runtime: QueueRuntime;
   readonly events: Events;
@@ -51,14 +54,16 @@ export class App {
   readonly metrics: Metrics;
   readonly #now: () => Date;
   readonly #fetcher: DocumentFetcher;
-  /** The project's id and the feed-watcher (which needs it), once Keystone has answered. */
-  #cloudReady: Promise<{ owner: string; watcher: FeedWatcher }> | undefined;
+  /** The project's id, per set of accounts asked, once Keystone has answered. */
+  readonly #owners = new Map<string, Promise<string>>();
+  #watcher: FeedWatcher | undefined;
 
   private constructor(
     fields: Omit<
       App,
       | 'start'
       | 'stop'
+      | 'cloud'
       | 'syncSchedules'
       | 'now'
       | 'owner'
@@ -72,7 +77,7 @@ export class App {
     this.settings = fields.settings;
     this.logger = fields.logger;
     this.catalogue = fields.catalogue;
-    this.cloud = fields.cloud;
+    this.clouds = fields.clouds;
     this.redis = fields.redis;
     this.runtime = fields.runtime;
     this.events = fields.events;
@@ -91,7 +96,8 @@ export class App {
     const { settings, logger } = options;
     const env = options.env ?? process.env;
     const catalogue = await loadCatalogue(settings.IMAGECYCLE_CATALOGUE, { vars: env });
-    const cloud = OpenStackClient.connect({ logger, env });
+    // no clouds.yaml is read here: a process whose stages use no cloud never reads one
+    const clouds = new CloudAccounts(settings, logger, env);
     const { client: redis, queueConnection } = connectRedis(settings);
     // A listener is what keeps ioredis from printing each failed reconnect with its stack.
     let down = false;
@@ -150,7 +156,7 @@ export class App {
       verifyTls: !settings.IMAGECYCLE_INSECURE_FEEDS,
     });
     return new App(
-      { settings, logger, catalogue, cloud, redis, runtime, events, checks, metrics },
+      { settings, logger, catalogue, clouds, redis, runtime, events, checks, metrics },
       now,
       fetcher,
     );
@@ -186,53 +192,86 @@ export class App {
     }
   }
 
-  /** The project the cloud session is scoped to: asks Keystone the first time. */
-  async owner(): Promise<string> {
-    return (await this.#cloud()).owner;
+  /**
+   * The read-only (usage) account: the operator's read models, the control plane's and the
+   * feed-watcher's look at Glance. Reads clouds.yaml the first time.
+   */
+  get cloud(): OpenStackClient {
+    return this.clouds.get('usage');
+  }
+
+  /**
+   * The service project, owner of the managed images: the project the given accounts are
+   * scoped to (the usage account's by default). Asks Keystone the first time; accounts scoped
+   * to different projects are a CloudConfigError naming both settings.
+   */
+  owner(roles: readonly CloudRole[] = ['usage']): Promise<string> {
+    const key = [...roles].sort().join(',');
+    let owner = this.#owners.get(key);
+    if (!owner) {
+      owner = (async () => {
+        const scoped = await Promise.all(
+          roles.map(async (role) => ({ role, project: await this.clouds.get(role).projectId() })),
+        );
+        const [first, ...others] = scoped;
+        if (!first) throw new Error('owner: no cloud account named');
+        for (const other of others)
+          if (other.project !== first.project)
+            throw new CloudConfigError(
+              `${CLOUD_SETTING[first.role]} is scoped to project ${first.project} and ${CLOUD_SETTING[other.role]} to ${other.project}: both accounts must be scoped to the project that owns the images`,
+            );
+        return first.project;
+      })();
+      this.#owners.set(key, owner);
+      // a failure is not remembered: the next call asks Keystone again
+      owner.catch(() => this.#owners.delete(key));
+    }
+    return owner;
   }
 
   /** The feed-watcher, which needs the project's id (and so Keystone) to exist. */
   async watcher(): Promise<FeedWatcher> {
-    return (await this.#cloud()).watcher;
-  }
-
-  #cloud(): Promise<{ owner: string; watcher: FeedWatcher }> {
-    this.#cloudReady ??= (async () => {
-      const owner = await this.cloud.projectId();
-      const watcher = new FeedWatcher({
-        catalogue: this.catalogue,
-        fetcher: this.#fetcher,
-        glance: this.cloud.glance,
-        owner,
-        runtime: this.runtime,
-        logger: this.logger,
-        metrics: this.metrics,
-        // no expiry: a series seen signed stays held to it across restarts
-        signedSeries: new RedisSignedSeries(this.redis, {
-          prefix: `${this.settings.IMAGECYCLE_QUEUE_PREFIX}:seen-signed:`,
-        }),
-        now: this.#now,
-      });
-      return { owner, watcher };
-    })();
-    // a failure is not remembered: the next call asks Keystone again
-    this.#cloudReady.catch(() => (this.#cloudReady = undefined));
-    return this.#cloudReady;
+    const owner = await this.owner(['usage']);
+    this.#watcher ??= new FeedWatcher({
+      catalogue: this.catalogue,
+      fetcher: this.#fetcher,
+      glance: this.clouds.get('usage').glance,
+      owner,
+      runtime: this.runtime,
+      logger: this.logger,
+      metrics: this.metrics,
+      // no expiry: a series seen signed stays held to it across restarts
+      signedSeries: new RedisSignedSeries(this.redis, {
+        prefix: `${this.settings.IMAGECYCLE_QUEUE_PREFIX}:seen-signed:`,
+      }),
+      now: this.#now,
+    });
+    return this.#watcher;
   }
 
   /**
-   * Asks Keystone until it answers (backing off up to 30 s, each failure logged) or `stop`
-   * settles; true once the cloud is known, false when stopped first. A long-running process
-   * waits here with its /readyz saying why, instead of exiting into a crash loop.
+   * For the accounts the consumed queues' stages use: reads their clouds.yaml entries (a
+   * CloudConfigError at once when one is wrong), then asks Keystone until it answers (backing
+   * off up to 30 s, each failure logged) or `stop` settles; true once the project is known,
+   * false when stopped first. A long-running process waits here with its /readyz saying why,
+   * instead of exiting into a crash loop. Stages that use no cloud (the downloader) wait for
+   * nothing and never read clouds.yaml.
    */
-  async waitForCloud(stop: Promise<unknown>): Promise<boolean> {
+  async waitForCloud(
+    stop: Promise<unknown>,
+    consume: readonly QueueDefinition[] = allQueues,
+  ): Promise<boolean> {
+    const roles = cloudRolesOf(consume);
+    if (roles.length === 0) return true;
+    for (const role of roles) this.clouds.get(role);
     let stopped = false;
     void stop.then(() => (stopped = true));
     for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
       try {
-        await Promise.race([this.#cloud(), stop]);
+        await Promise.race([this.owner(roles), stop]);
         return !stopped;
       } catch (error) {
+        if (error instanceof CloudConfigError) throw error;
         this.logger.warn(
           { err: (error as Error).message, retryInSeconds: delay / 1000 },
           'Keystone unreachable: not ready; retrying',
@@ -251,7 +290,8 @@ export class App {
 
   /** Upserts the daily feed checks of every series, the daily usage check and janitor. */
   async syncSchedules(): Promise<void> {
-    await (await this.watcher()).syncSchedules();
+    // the catalogue and the queues only: a process without the feed-watcher's account keeps them too
+    await syncFeedSchedules({ catalogue: this.catalogue, runtime: this.runtime });
     await this.runtime.syncSchedules(usageCheckQueue, 'usage-check--', [
       {
         id: 'usage-check--daily',
@@ -270,16 +310,24 @@ export class App {
     ]);
   }
 
-  /** Starts workers for the consumed queues, each with its stage's handler (asks Keystone). */
+  /**
+   * Starts workers for the consumed queues, each with its stage's handler. Only the accounts
+   * those stages use are read and asked for the project (none for the downloader).
+   */
   async start(consume: readonly QueueDefinition[]): Promise<void> {
-    const { owner, watcher } = await this.#cloud();
+    const roles = cloudRolesOf(consume);
+    const owner = roles.length > 0 ? await this.owner(roles) : '';
+    const watcher = consume.includes(feedCheckQueue) ? await this.watcher() : undefined;
     const smokeClients = new Map<string, SmokeTester>();
     const handlers = stageHandlers({
       catalogue: this.catalogue,
-      cloud: this.cloud,
+      clouds: { publish: () => this.clouds.get('publish'), usage: () => this.clouds.get('usage') },
       owner,
       runtime: this.runtime,
-      watcher,
+      watcher: () => {
+        if (!watcher) throw new Error('the feed-watcher is not among the consumed queues');
+        return watcher;
+      },
       events: this.events,
       checks: this.checks,
       metrics: this.metrics,
@@ -288,11 +336,13 @@ export class App {
       now: () => this.now(),
       reapSettleMs: this.settings.IMAGECYCLE_REAP_SETTLE_SECONDS * 1000,
       reapDryRun: this.settings.IMAGECYCLE_REAP_DRY_RUN,
-      // A series' smoke test runs in the clouds.yaml entry named by its `smokeTest.project`.
+      cinderAdminRoles: this.settings.IMAGECYCLE_CINDER_ADMIN_ROLES,
+      // A series' smoke test runs in the clouds.yaml entry named by its `smokeTest.project`,
+      // read from the publishing account's clouds.yaml (the uploader's only account).
       smokeTesterFor: (project) => {
         let tester = smokeClients.get(project);
         if (!tester) {
-          const client = OpenStackClient.connect({ cloud: project, logger: this.logger });
+          const client = this.clouds.publishFileEntry(project);
           tester = { nova: client.nova, flavorRef: (flavor) => client.nova.resolveFlavor(flavor) };
           smokeClients.set(project, tester);
         }

@@ -6,14 +6,21 @@ import { buildControlPlane, buildWorkerMetrics, type Probe } from '@imagecycle/c
 import { selectSeries } from '@imagecycle/series-catalogue';
 import type { FastifyInstance } from 'fastify';
 import type { App } from './app.ts';
+import type { CloudRole } from './clouds.ts';
 import { planFor, readSeriesStates } from './views.ts';
 
-/** What /readyz asks: Redis and Keystone, each answering in time. */
-export function probesOf(app: App): Probe[] {
-  return [
-    { name: 'redis', check: () => app.redis.ping() },
-    { name: 'keystone', check: () => app.cloud.session.token() },
-  ];
+/**
+ * What /readyz asks: Redis and, when the process uses a cloud account, Keystone (a token for
+ * each account it uses; the control plane's is the read-only one), each answering in time.
+ */
+export function probesOf(app: App, roles: readonly CloudRole[] = ['usage']): Probe[] {
+  const probes: Probe[] = [{ name: 'redis', check: () => app.redis.ping() }];
+  if (roles.length > 0)
+    probes.push({
+      name: 'keystone',
+      check: () => Promise.all(roles.map((role) => app.clouds.get(role).session.token())),
+    });
+  return probes;
 }
 
 export async function serveControlPlane(app: App): Promise<FastifyInstance> {
@@ -50,9 +57,16 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
   return server;
 }
 
-/** A worker's /healthz, /readyz and /metrics on IMAGECYCLE_METRICS_PORT. */
-export async function serveWorkerMetrics(app: App, port: number): Promise<FastifyInstance> {
-  const server = buildWorkerMetrics(app.metrics.registry, probesOf(app));
+/**
+ * A worker's /healthz, /readyz and /metrics on IMAGECYCLE_METRICS_PORT; /readyz asks Keystone
+ * for the accounts its stages use (`roles`, none for the downloader).
+ */
+export async function serveWorkerMetrics(
+  app: App,
+  port: number,
+  roles: readonly CloudRole[],
+): Promise<FastifyInstance> {
+  const server = buildWorkerMetrics(app.metrics.registry, probesOf(app, roles));
   const address = await server.listen({ host: app.settings.IMAGECYCLE_HTTP_HOST, port });
   app.logger.info({ address }, 'worker metrics listening');
   return server;

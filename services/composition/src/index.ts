@@ -10,7 +10,15 @@ export {
   isWorkerName,
   type WorkerName,
 } from './run-modes.ts';
-export { stageHandlers, type StageDeps, type StageHandlers } from './stages.ts';
+export { stageHandlers, type StageClouds, type StageDeps, type StageHandlers } from './stages.ts';
+export {
+  CLOUD_FILE_SETTING,
+  CLOUD_SETTING,
+  CloudAccounts,
+  cloudRolesOf,
+  QUEUE_CLOUD_ROLES,
+  type CloudRole,
+} from './clouds.ts';
 export { pendingJobs, waitUntilIdle } from './drain.ts';
 export { planFor, readSeriesStates } from './views.ts';
 export { serveControlPlane, serveWorkerMetrics } from './control-plane.ts';

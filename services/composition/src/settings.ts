@@ -54,6 +54,44 @@ const fields = z.object({
   IMAGECYCLE_REAP_SETTLE_SECONDS: seconds(600),
   IMAGECYCLE_REAP_DRY_RUN: flag,
   IMAGECYCLE_EVENTS_WEBHOOK: z.url().optional(),
+  /**
+   * The clouds.yaml entry of the account that writes the service project's images (uploader,
+   * renamer, reaper, janitor). Unset: OS_CLOUD, as every cloud call did before the accounts
+   * were split. (Not an OS_* name: openstacksdk reads every OS_* variable as a cloud setting.)
+   */
+  IMAGECYCLE_CLOUD_PUBLISH: z.string().min(1).optional(),
+  /**
+   * The entry of the read-only account that lists every project's servers and volumes and the
+   * service project's images (usage-checker, the reaper's last check, feed-watcher, control
+   * plane). It must be scoped to the same project as the publishing account. Unset: OS_CLOUD.
+   */
+  IMAGECYCLE_CLOUD_USAGE: z.string().min(1).optional(),
+  /**
+   * The clouds.yaml file holding each account's entry (secure.yaml beside it is read too),
+   * e.g. one Kubernetes Secret mounted per account. Unset: OS_CLIENT_CONFIG_FILE, else the
+   * usual search (./clouds.yaml, ~/.config/openstack, /etc/openstack).
+   */
+  IMAGECYCLE_CLOUD_PUBLISH_FILE: z.string().min(1).optional(),
+  IMAGECYCLE_CLOUD_USAGE_FILE: z.string().min(1).optional(),
+  /**
+   * The roles Cinder's policy makes admin (`context_is_admin`): only for them does Cinder
+   * honour all_tenants. A usage account without one of them scans incompletely and reaps
+   * nothing. Comma-separated; default "admin".
+   */
+  IMAGECYCLE_CINDER_ADMIN_ROLES: z
+    .string()
+    .default('admin')
+    .transform((value, ctx) => {
+      const roles = value
+        .split(',')
+        .map((role) => role.trim())
+        .filter(Boolean);
+      if (roles.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'names no role (e.g. admin,usage-auditor)' });
+        return z.NEVER;
+      }
+      return roles;
+    }),
   /** Turns off TLS verification of upstream feeds (never the default). */
   IMAGECYCLE_INSECURE_FEEDS: flag,
   /** How long a job's lock lasts: a dead worker's job is recovered after about this long. */

@@ -36,12 +36,27 @@ import { checkUsage } from '@imagecycle/usage-checker';
 
 const ABANDONED_AFTER_MS = 3 * 24 * 3600 * 1000;
 
+/**
+ * The cloud accounts a stage may use, each asked for only by the handlers that need it (so a
+ * process that runs none of them never reads its clouds.yaml entry).
+ */
+export interface StageClouds {
+  /**
+   * Writes the service project's images: uploader, renamer, janitor, the reaper's delete and
+   * the usage-checker's record of use on the images.
+   */
+  publish(): OpenStackClient;
+  /** Reads every project's servers and volumes: usage-checker, the reaper's last check. */
+  usage(): OpenStackClient;
+}
+
 export interface StageDeps {
   catalogue: Catalogue;
-  cloud: OpenStackClient;
+  clouds: StageClouds;
+  /** The service project, owner of the managed images (the accounts' project). */
   owner: string;
   runtime: QueueRuntime;
-  watcher: FeedWatcher;
+  watcher: () => FeedWatcher;
   events: Events;
   /** Where each series' last feed check and its outcome are kept. */
   checks?: CheckRecords;
@@ -50,6 +65,8 @@ export interface StageDeps {
   now?: () => Date;
   reapSettleMs?: number;
   reapDryRun?: boolean;
+  /** The roles Cinder's policy makes admin (IMAGECYCLE_CINDER_ADMIN_ROLES; default admin). */
+  cinderAdminRoles?: readonly string[];
   logger?: { info(object: object, message?: string): void };
   /** Counts rejections by reason (the feed-watcher counts its own) and bytes moved. */
   metrics?: Partial<Pick<Metrics, 'releaseRejections' | 'bytesMoved'>>;
@@ -61,7 +78,7 @@ export interface StageDeps {
 export type StageHandlers = HandlerMap<typeof allQueues>;
 
 export function stageHandlers(deps: StageDeps): StageHandlers {
-  const { catalogue, cloud, owner, runtime, events } = deps;
+  const { catalogue, clouds, owner, runtime, events } = deps;
   const findSeries = (id: string): Series | undefined => catalogue.series.find((s) => s.id === id);
   const now = () => deps.now?.() ?? new Date();
 
@@ -96,7 +113,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       const at = now().toISOString();
       let result: Awaited<ReturnType<FeedWatcher['handle']>>;
       try {
-        result = await deps.watcher.handle(payload, ctx);
+        result = await deps.watcher().handle(payload, ctx);
       } catch (error) {
         if (ctx.signal.aborted) throw error; // cancelled, not failed: it runs again
         // Retried by the queue; meanwhile the series shows why its last check failed.
@@ -162,7 +179,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       const smoke = findSeries(release.series)?.smokeTest;
       return judged(release, ctx.signal, async () => {
         const result = await upload({ release, artifact }, ctx, {
-          glance: cloud.glance,
+          glance: clouds.publish().glance,
           owner,
           stagingDir: deps.stagingDir,
           findSeries,
@@ -197,7 +214,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
     [reconcileQueue.name]: async ({ series }, ctx) => {
       const result = await reconcile(
         { series },
-        { glance: cloud.glance.withSignal(ctx.signal), owner, findSeries },
+        { glance: clouds.publish().glance.withSignal(ctx.signal), owner, findSeries },
       );
       for (const change of result.changes) {
         await events.record({
@@ -210,12 +227,15 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
     },
 
     [usageCheckQueue.name]: async (_payload, ctx) => {
-      const job = cloud.withSignal(ctx.signal);
+      // every project's servers and volumes with the reading account; the use it records on
+      // the images (last used, why kept) is a Glance write: the publishing account
+      const reader = clouds.usage().withSignal(ctx.signal);
       return checkUsage({
-        glance: job.glance,
-        nova: job.nova,
-        cinder: job.cinder,
+        glance: clouds.publish().glance.withSignal(ctx.signal),
+        nova: reader.nova,
+        cinder: reader.cinder,
         owner,
+        ...(deps.cinderAdminRoles ? { cinderAdminRoles: deps.cinderAdminRoles } : {}),
         series: catalogue.series,
         now,
         enqueueReap: async (series, imageId) => {
@@ -231,12 +251,15 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       const outcome = await reap(
         { series, imageId },
         {
-          glance: cloud.glance,
-          nova: cloud.nova,
-          cinder: cloud.cinder,
+          // deactivate and delete with the publishing account, the last usage check with the
+          // reading one
+          glance: clouds.publish().glance,
+          nova: clouds.usage().nova,
+          cinder: clouds.usage().cinder,
           owner,
           findSeries,
           now,
+          ...(deps.cinderAdminRoles ? { cinderAdminRoles: deps.cinderAdminRoles } : {}),
           ...(deps.reapSettleMs !== undefined ? { settleMs: deps.reapSettleMs } : {}),
           ...(deps.reapDryRun ? { dryRun: true } : {}),
           signal: ctx.signal,
@@ -259,7 +282,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       const report = await tidy(
         { series },
         {
-          glance: cloud.glance,
+          glance: clouds.publish().glance,
           owner,
           series: catalogue.series,
           now,

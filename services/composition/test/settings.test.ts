@@ -12,6 +12,27 @@ describe('settings', () => {
     ).toBe('30 7 * * 1-5');
   });
 
+  it('reads the accounts of each role and the roles Cinder calls admin', () => {
+    const plain = loadSettings(base);
+    expect(plain.IMAGECYCLE_CLOUD_PUBLISH).toBeUndefined();
+    expect(plain.IMAGECYCLE_CLOUD_USAGE).toBeUndefined();
+    expect(plain.IMAGECYCLE_CINDER_ADMIN_ROLES).toEqual(['admin']);
+    const split = loadSettings({
+      ...base,
+      IMAGECYCLE_CLOUD_PUBLISH: 'imagecycle-publish',
+      IMAGECYCLE_CLOUD_USAGE: 'imagecycle-usage',
+      IMAGECYCLE_CINDER_ADMIN_ROLES: 'admin, usage-auditor',
+    });
+    expect(split).toMatchObject({
+      IMAGECYCLE_CLOUD_PUBLISH: 'imagecycle-publish',
+      IMAGECYCLE_CLOUD_USAGE: 'imagecycle-usage',
+      IMAGECYCLE_CINDER_ADMIN_ROLES: ['admin', 'usage-auditor'],
+    });
+    expect(() => loadSettings({ ...base, IMAGECYCLE_CINDER_ADMIN_ROLES: ' , ' })).toThrow(
+      'IMAGECYCLE_CINDER_ADMIN_ROLES: names no role',
+    );
+  });
+
   it('names every wrong variable at once', () => {
     let error: unknown;
     try {

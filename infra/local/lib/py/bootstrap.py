@@ -1,11 +1,18 @@
 """Keystone content for the imagecycle test stack; writes clouds.yaml.
 
 usage: /usr/bin/python3 bootstrap.py <stack_dir>
+       /usr/bin/python3 bootstrap.py <stack_dir> --role-accounts
 
 Creates the catalog (image, compute, placement, network stand-in, volumev3),
 the service users, the project identities and an application credential for
 the imagecycle user, then writes <stack_dir>/clouds.yaml and
 <stack_dir>/appcred.json.
+
+With --role-accounts it only makes sure the least-privilege accounts exist
+(ROLE_ACCOUNTS: their roles, users and role assignments) and that clouds.yaml
+has their entries; every other entry of clouds.yaml is kept as it is. That part
+is idempotent: it creates what is missing and changes nothing that exists, so
+it may run against a stack that is up (it only calls Keystone's API).
 """
 import json
 import os
@@ -34,6 +41,25 @@ CLOUDS = {
     'admin': ('admin', 'adminpass', 'admin', 'admin'),
 }
 
+# The least-privilege accounts, one per kind of work (README, "Least privilege"):
+# cloud name -> (user, password, project, roles). Both live in the imagecycle project,
+# which owns the managed images.
+#   imagecycle-publish  uploader, renamer, reaper (its Glance part), janitor: create,
+#                       update, delete the project's images (member) and make them
+#                       public (image-manager; Glance's publicize_image and
+#                       communitize_image rules name it in templates/glance-policy.yaml)
+#   imagecycle-usage    usage-checker, reaper (its re-check): read the project's images
+#                       (reader) and every project's servers and volumes (usage-auditor;
+#                       the Nova and Cinder policy files in templates/ name it)
+# The feed-watcher and the downloader have no account: they never call the cloud.
+CUSTOM_ROLES = ['image-manager', 'usage-auditor']
+ROLE_ACCOUNTS = {
+    'imagecycle-publish': ('imagecycle-publish', 'imagecyclepublishpass', 'imagecycle',
+                           ['member', 'image-manager']),
+    'imagecycle-usage': ('imagecycle-usage', 'imagecycleusagepass', 'imagecycle',
+                         ['reader', 'usage-auditor']),
+}
+
 
 def connect(user, password, project):
     return openstack.connect(
@@ -41,6 +67,59 @@ def connect(user, password, project):
         project_name=project, user_domain_name='Default',
         project_domain_name='Default', region_name=REGION,
         identity_api_version='3')
+
+
+def cloud_entry(user, password, project):
+    return {
+        'auth_type': 'password',
+        'auth': {'auth_url': AUTH_URL, 'username': user, 'password': password,
+                 'project_name': project, 'user_domain_name': 'Default',
+                 'project_domain_name': 'Default'},
+        'region_name': REGION, 'interface': 'public', 'identity_api_version': 3}
+
+
+def ensure_role_accounts(idn):
+    """Creates the custom roles, the ROLE_ACCOUNTS users and their role assignments that
+    are missing; returns their clouds.yaml entries. Looks each thing up by name first, so
+    a second run changes nothing."""
+    roles = {r.name: r for r in idn.roles()}
+    for name in CUSTOM_ROLES:
+        if name not in roles:
+            roles[name] = idn.create_role(name=name)
+    entries = {}
+    for cloud, (uname, pw, pname, role_names) in ROLE_ACCOUNTS.items():
+        project = next(idn.projects(name=pname, domain_id='default'))
+        user = next(idn.users(name=uname, domain_id='default'), None)
+        if user is None:
+            user = idn.create_user(name=uname, password=pw, domain_id='default',
+                                   default_project_id=project.id)
+        held = {a.role['id'] for a in idn.role_assignments(
+            user_id=user.id, scope_project_id=project.id)}
+        for role_name in role_names:
+            if roles[role_name].id not in held:
+                idn.assign_project_role_to_user(project, user, roles[role_name])
+        entries[cloud] = cloud_entry(uname, pw, pname)
+    return entries
+
+
+def write_clouds(clouds):
+    path = os.path.join(STACK_DIR, 'clouds.yaml')
+    with open(path + '.tmp', 'w') as f:
+        f.write('# written by infra/local/stack up -- local test stack only\n')
+        yaml.safe_dump({'clouds': clouds}, f, default_flow_style=False, sort_keys=False)
+    os.replace(path + '.tmp', path)
+
+
+def role_accounts_only():
+    idn = connect('admin', 'adminpass', 'admin').identity
+    entries = ensure_role_accounts(idn)
+    path = os.path.join(STACK_DIR, 'clouds.yaml')
+    with open(path) as f:
+        clouds = (yaml.safe_load(f) or {}).get('clouds') or {}
+    if any(clouds.get(name) != entry for name, entry in entries.items()):
+        write_clouds({**clouds, **entries})
+    json.dump({'role_accounts': sorted(entries)}, sys.stdout)
+    print()
 
 
 def main():
@@ -83,12 +162,7 @@ def main():
               'identity_api_version': 3}
     clouds = {}
     for cloud, (uname, pw, pname, _role) in CLOUDS.items():
-        clouds[cloud] = {
-            'auth_type': 'password',
-            'auth': {'auth_url': AUTH_URL, 'username': uname, 'password': pw,
-                     'project_name': pname, 'user_domain_name': 'Default',
-                     'project_domain_name': 'Default'},
-            **common}
+        clouds[cloud] = cloud_entry(uname, pw, pname)
         if cloud == 'imagecycle':
             clouds['imagecycle-appcred'] = {
                 'auth_type': 'v3applicationcredential',
@@ -96,11 +170,8 @@ def main():
                          'application_credential_id': ac.id,
                          'application_credential_secret': ac.secret},
                 **common}
-    path = os.path.join(STACK_DIR, 'clouds.yaml')
-    with open(path + '.tmp', 'w') as f:
-        f.write('# written by infra/local/stack up -- local test stack only\n')
-        yaml.safe_dump({'clouds': clouds}, f, default_flow_style=False, sort_keys=False)
-    os.replace(path + '.tmp', path)
+    clouds.update(ensure_role_accounts(idn))
+    write_clouds(clouds)
     with open(os.path.join(STACK_DIR, 'appcred.json'), 'w') as f:
         json.dump({'id': ac.id, 'secret': ac.secret, 'name': ac.name,
                    'user': 'imagecycle', 'project': 'imagecycle'}, f, indent=2)
@@ -109,4 +180,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    if sys.argv[2:] == ['--role-accounts']:
+        role_accounts_only()
+    else:
+        main()

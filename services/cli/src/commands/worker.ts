@@ -6,6 +6,7 @@
 // usage-checker also upserts the daily schedules (an upsert: any number may do it).
 import {
   type App,
+  cloudRolesOf,
   consumedQueues,
   isWorkerName,
   serveControlPlane,
@@ -44,15 +45,16 @@ export async function runWorkers(
   const server = options.controlPlane
     ? await serveControlPlane(app)
     : metricsPort !== undefined
-      ? await serveWorkerMetrics(app, metricsPort)
+      ? await serveWorkerMetrics(app, metricsPort, cloudRolesOf(consume))
       : undefined;
   const schedules =
     names.includes('all') ||
     names.includes('feed-watcher') ||
     names.includes('usage-checker') ||
     names.includes('janitor');
-  // Keystone down: serve /readyz (saying so) and wait for it, instead of a crash loop
-  if (!(await app.waitForCloud(stopping))) {
+  // Keystone down: serve /readyz (saying so) and wait for it, instead of a crash loop (only
+  // for the accounts these workers use: a downloader reads no clouds.yaml and waits for none)
+  if (!(await app.waitForCloud(stopping, consume))) {
     await server?.close();
     await app.stop();
     return EXIT.ok;

@@ -178,20 +178,31 @@ export class FeedWatcher {
    * disabled series lose theirs.
    */
   async syncSchedules(): Promise<void> {
-    const { catalogue, runtime } = this.#options;
-    await runtime.syncSchedules(
-      feedCheckQueue,
-      SCHEDULE_PREFIX,
-      catalogue.series
-        .filter((series) => series.enabled)
-        .map((series) => ({
-          id: `${SCHEDULE_PREFIX}${series.id}`,
-          cron: series.schedule.cron,
-          timezone: series.schedule.timezone,
-          payload: { series: series.id, trigger: 'schedule' as const },
-        })),
-    );
+    await syncFeedSchedules(this.#options);
   }
+}
+
+/**
+ * The feed-watcher's daily schedules (see FeedWatcher.syncSchedules), for a process that
+ * keeps them without running the feed-watcher: it needs the catalogue and the queues only.
+ */
+export async function syncFeedSchedules(options: {
+  catalogue: Catalogue;
+  runtime: QueueRuntime;
+}): Promise<void> {
+  const { catalogue, runtime } = options;
+  await runtime.syncSchedules(
+    feedCheckQueue,
+    SCHEDULE_PREFIX,
+    catalogue.series
+      .filter((series) => series.enabled)
+      .map((series) => ({
+        id: `${SCHEDULE_PREFIX}${series.id}`,
+        cron: series.schedule.cron,
+        timezone: series.schedule.timezone,
+        payload: { series: series.id, trigger: 'schedule' as const },
+      })),
+  );
 }
 
 /** Every process's keyring files: read at each use, parsed again when they change. */

@@ -2,6 +2,7 @@ export {
   FeedWatcher,
   loadSeriesTrust,
   SCHEDULE_PREFIX,
+  syncFeedSchedules,
   type FeedWatcherOptions,
   type FeedCheckResult,
 } from './feed-watcher.ts';

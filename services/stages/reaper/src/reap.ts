@@ -37,6 +37,8 @@ export interface ReapDeps {
   /** The settle wait (default: a timer that the signal ends). */
   wait?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   now?: () => Date;
+  /** The roles Cinder's policy makes admin (default: admin); see scanUsage. */
+  cinderAdminRoles?: readonly string[];
   /** The job's: aborting it ends the settle wait and every request, throwing its reason. */
   signal?: AbortSignal;
 }
@@ -54,10 +56,13 @@ export type ReapOutcome =
  * cannot prove itself complete (Cinder not admin, a cell that does not answer) keeps it too.
  */
 export async function usageHold(
-  deps: Pick<ReapDeps, 'nova' | 'cinder'>,
+  deps: Pick<ReapDeps, 'nova' | 'cinder' | 'cinderAdminRoles'>,
   imageId: string,
 ): Promise<string | undefined> {
-  const scan = await scanUsage(deps.nova, deps.cinder, { image: imageId });
+  const scan = await scanUsage(deps.nova, deps.cinder, {
+    image: imageId,
+    ...(deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {}),
+  });
   if (scan.incomplete.length) return `usage scan incomplete: ${scan.incomplete.join('; ')}`;
   const users = scan.usedBy.get(imageId);
   return users?.length ? `in use by ${users.join(', ')}` : undefined;

@@ -24,6 +24,8 @@ export interface UsageDeps {
   onWithheld?(series: string, imageId: string, because: string): Promise<unknown>;
   now?: () => Date;
   pageSize?: number;
+  /** The roles Cinder's policy makes admin (default: admin); see scanUsage. */
+  cinderAdminRoles?: readonly string[];
 }
 
 export interface UsageReport {
@@ -43,7 +45,10 @@ export interface UsageReport {
 export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
   const now = deps.now?.() ?? new Date();
   const [usage, managed] = await Promise.all([
-    scanUsage(deps.nova, deps.cinder, deps.pageSize ? { pageSize: deps.pageSize } : {}),
+    scanUsage(deps.nova, deps.cinder, {
+      ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
+      ...(deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {}),
+    }),
     listManagedImages(deps.glance, { owner: deps.owner }),
   ]);
   const report: UsageReport = {
