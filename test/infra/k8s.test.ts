@@ -111,13 +111,18 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     ) as (IConfigMap & K8sObject) | undefined;
     const text = catalogue?.data?.['catalogue.yaml'];
     expect(text, 'the catalogue ConfigMap').toBeDefined();
-    // the fingerprints without a default are the operator's to pin (settings.env)
-    const pinned = Object.fromEntries(
-      ['CENTOS7', 'CENTOS', 'FEDORA', 'ALMALINUX', 'ROCKY', 'WINDOWS_BUILD'].map((name) => [
-        `${name}_KEY_FPR`,
-        env[`${name}_KEY_FPR`] ?? 'A'.repeat(40),
-      ]),
-    );
+    // the fingerprints without a default are the operator's to pin, and the smoke tests'
+    // project and flavor the operator's to name (settings.env)
+    const pinned = {
+      ...Object.fromEntries(
+        ['CENTOS7', 'CENTOS', 'FEDORA', 'ALMALINUX', 'ROCKY', 'WINDOWS_BUILD'].map((name) => [
+          `${name}_KEY_FPR`,
+          env[`${name}_KEY_FPR`] ?? 'A'.repeat(40),
+        ]),
+      ),
+      SMOKE_TEST_PROJECT: env.SMOKE_TEST_PROJECT ?? 'imagecycle',
+      SMOKE_TEST_FLAVOR: env.SMOKE_TEST_FLAVOR ?? 'm1.large',
+    };
     const parsed = parseCatalogue(text ?? '', 'catalogue.yaml', { vars: { ...env, ...pinned } });
     expect(parsed.series.length).toBeGreaterThan(0);
   });

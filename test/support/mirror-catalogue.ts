@@ -69,6 +69,10 @@ export function mirrorCatalogueVars(
     FEDORA_KEY_FPR: fpr('fedora'),
     FLATCAR_KEY_FPR: fpr('flatcar'),
     WINDOWS_BUILD_KEY_FPR: fpr('imagecycle-builds'),
+    // every candidate is smoke-booted, as in production: in the service account's own
+    // project, with the local stack's flavor that fits every series (Windows: 4096 MiB, 40 GiB)
+    SMOKE_TEST_PROJECT: 'imagecycle',
+    SMOKE_TEST_FLAVOR: 'm1.large',
   };
 }
 

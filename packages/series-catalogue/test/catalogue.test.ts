@@ -24,6 +24,9 @@ const NEEDED_VARS = {
   ALMALINUX_KEY_FPR: FPR,
   ROCKY_KEY_FPR: FPR,
   WINDOWS_BUILD_KEY_FPR: FPR,
+  // where every candidate is smoke-booted: the operator's to name
+  SMOKE_TEST_PROJECT: 'imagecycle',
+  SMOKE_TEST_FLAVOR: 'm1.large',
 };
 
 const BASE = `defaults:
