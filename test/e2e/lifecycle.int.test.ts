@@ -16,12 +16,12 @@ import {
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
-import { Events } from '@imagecycle/events';
+import { Events, SmokeTestRecords } from '@imagecycle/events';
 import { latestName } from '@imagecycle/lifecycle';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger, createMetrics } from '@imagecycle/observability';
-import type { GlanceImage } from '@imagecycle/openstack';
+import { type GlanceImage, OpenStackClient } from '@imagecycle/openstack';
 import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, type PublishedRelease, startMirror } from '../mirror/index.ts';
@@ -40,6 +40,7 @@ const redis = new Redis(process.env.REDIS_URL ?? '');
 const { prefix, runtime } = testRuntime('e2e');
 const quiet = createLogger({ name: 'e2e', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
+const smokeTests = new SmokeTestRecords(redis, `${prefix}:smoke-tests`);
 const tenant = connect('tenant');
 const DAY = 24 * 3600 * 1000;
 let clock = Date.now();
@@ -99,6 +100,12 @@ beforeAll(async () => {
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
       now: () => new Date(clock),
       reapSettleMs: 0,
+      // every candidate is smoke-booted, as the packaged catalogue asks, in its project
+      smokeTests,
+      smokeTesterFor: (project) => {
+        const nova = OpenStackClient.connect({ cloud: project }).nova;
+        return { nova, flavorRef: (flavor) => nova.resolveFlavor(flavor) };
+      },
     }),
     allQueues,
   );
@@ -109,7 +116,7 @@ afterAll(async () => {
   for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
   await runtime.close();
   await removeManagedImages();
-  await redis.del(`${prefix}:events`);
+  await redis.del(`${prefix}:events`, `${prefix}:smoke-tests`);
   redis.disconnect();
   await mirror.stop();
 }, 120_000);
@@ -135,6 +142,16 @@ describe('the image lifecycle', () => {
         os_distro: series.properties.os_distro,
       });
       day1.set(series.id, latest);
+    }
+    // each of them was booted before it was published, and its guest printed the boot line
+    // of its family (the local stack's compute driver: cloud-init, Ignition, cloudbase-init)
+    const smoked = await smokeTests.all();
+    for (const [series, latest] of day1) {
+      expect(smoked.get(series), series).toMatchObject({
+        result: 'passed',
+        imageId: latest.id,
+        version: latest[PROPERTY.version],
+      });
     }
     // every byte sent to Glance is counted, per series; downloads are counted too
     const moved = (await metrics.bytesMoved.get()).values;

@@ -2,7 +2,7 @@
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
 import { allQueues, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
-import { CheckRecords, Events } from '@imagecycle/events';
+import { CheckRecords, Events, SmokeTestRecords } from '@imagecycle/events';
 import {
   DocumentFetcher,
   FeedWatcher,
@@ -48,6 +48,8 @@ export class App {
   readonly events: Events;
   /** Each series' last feed check and its outcome. */
   readonly checks: CheckRecords;
+  /** Each series' last smoke test: passed or failed, and how long it took. */
+  readonly smokeTests: SmokeTestRecords;
   readonly metrics: Metrics;
   readonly #now: () => Date;
   readonly #fetcher: DocumentFetcher;
@@ -77,6 +79,7 @@ export class App {
     this.runtime = fields.runtime;
     this.events = fields.events;
     this.checks = fields.checks;
+    this.smokeTests = fields.smokeTests;
     this.metrics = fields.metrics;
     this.#now = now;
     this.#fetcher = fetcher;
@@ -143,6 +146,10 @@ export class App {
       webhookUrl: settings.IMAGECYCLE_EVENTS_WEBHOOK,
     });
     const checks = new CheckRecords(redis, `${settings.IMAGECYCLE_QUEUE_PREFIX}:checks`);
+    const smokeTests = new SmokeTestRecords(
+      redis,
+      `${settings.IMAGECYCLE_QUEUE_PREFIX}:smoke-tests`,
+    );
     const fetcher = new DocumentFetcher({
       cache: new RedisDocumentCache(redis, {
         prefix: `${settings.IMAGECYCLE_QUEUE_PREFIX}:feed-cache:`,
@@ -150,7 +157,7 @@ export class App {
       verifyTls: !settings.IMAGECYCLE_INSECURE_FEEDS,
     });
     return new App(
-      { settings, logger, catalogue, cloud, redis, runtime, events, checks, metrics },
+      { settings, logger, catalogue, cloud, redis, runtime, events, checks, smokeTests, metrics },
       now,
       fetcher,
     );
@@ -282,6 +289,7 @@ export class App {
       watcher,
       events: this.events,
       checks: this.checks,
+      smokeTests: this.smokeTests,
       metrics: this.metrics,
       logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,

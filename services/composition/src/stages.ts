@@ -18,7 +18,7 @@ import {
 } from '@imagecycle/contracts';
 import { cleanStaging, download } from '@imagecycle/downloader';
 import { tidy } from '@imagecycle/janitor';
-import type { CheckRecords, Events } from '@imagecycle/events';
+import type { CheckRecords, Events, SmokeTestRecords } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import {
@@ -45,6 +45,8 @@ export interface StageDeps {
   events: Events;
   /** Where each series' last feed check and its outcome are kept. */
   checks?: CheckRecords;
+  /** Where each series' last smoke test, its verdict and duration, are kept. */
+  smokeTests?: SmokeTestRecords;
   stagingDir: string;
   /** The clock of usage checks and reaps (tests and the demo move it forward). */
   now?: () => Date;
@@ -169,6 +171,18 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
           now,
           smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
+          onSmokeTest: async (verdict) => {
+            deps.logger?.info(
+              { series: release.series, version: release.version, ...verdict },
+              `smoke test ${verdict.result}: ${release.series} ${release.version} in ${verdict.durationSeconds} s`,
+            );
+            await deps.smokeTests?.record({
+              series: release.series,
+              version: release.version,
+              at: new Date().toISOString(),
+              ...verdict,
+            });
+          },
           signal: ctx.signal,
         }).catch(async (error: unknown) => {
           if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
