@@ -69,7 +69,8 @@ async function removeManagedImages(): Promise<void> {
 async function runDay(): Promise<void> {
   for (const series of catalogue.series)
     await runtime.enqueue(feedCheckQueue, { series: series.id, trigger: 'manual' });
-  await waitUntilIdle(runtime, allQueues, 240_000);
+  // day 1 publishes 17 series, each candidate smoke-booted first
+  await waitUntilIdle(runtime, allQueues, 480_000);
 }
 
 beforeAll(async () => {
@@ -161,7 +162,7 @@ describe('the image lifecycle', () => {
       expect(bytes('upload'), series).toBe(latest.size);
       expect(bytes('download'), series).toBeGreaterThan(0);
     }
-  }, 300_000);
+  }, 600_000);
 
   it('day 2: new Ubuntu 24.04 and Debian 12 releases become Latest; the previous ones are dated community images; the rest is untouched', async () => {
     const ubuntu = await mirror.publish('ubuntu-24.04', { date: '2026-11-20' });
