@@ -32,7 +32,12 @@ describe('the local compute driver (imagecycle_fake_compute)', () => {
       ['-m', 'unittest', '-v', 'test_imagecycle_fake_compute'],
       {
         cwd: PY_DIR,
-        env: { PATH: '/usr/bin:/bin', IMAGECYCLE_CONSOLE_LOG_PATTERNS: JSON.stringify(patterns) },
+        // no __pycache__ written into the checkout
+        env: {
+          PATH: '/usr/bin:/bin',
+          PYTHONDONTWRITEBYTECODE: '1',
+          IMAGECYCLE_CONSOLE_LOG_PATTERNS: JSON.stringify(patterns),
+        },
         encoding: 'utf8',
         timeout: 120_000,
       },
