@@ -58,6 +58,10 @@ describe('the demo', () => {
       ]);
       expect(ready, output.err).toBe(true);
       expect(output.out).toContain('Ubuntu 24.04 Noble Numbat - Latest');
+      // every series' candidate booted, and printed its family's boot line, before publishing
+      expect(output.out).toContain('smoke tests: 17 passed, 0 failed');
+      expect(output.out).toMatch(/fedora-coreos-stable\s+passed\s+[\d.]+ s {2}ignition/);
+      expect(output.out).toMatch(/windows-2019-gui\s+passed\s+[\d.]+ s {2}cloudbase-init/);
       expect(output.out).toMatch(/demoted\s+ubuntu-24\.04/);
       expect(output.out).toMatch(/last used \d{4}-\d{2}-\d{2}/);
       expect(output.out).toMatch(/reaped\s+ubuntu-24\.04/);

@@ -72,7 +72,10 @@ async function images(series: string) {
 async function reset(): Promise<void> {
   await removeManagedImages(app.cloud);
   for (const queue of allQueues) await app.runtime.queue(queue).obliterate({ force: true });
-  await app.redis.del(`${settings.IMAGECYCLE_QUEUE_PREFIX}:events`);
+  await app.redis.del(
+    `${settings.IMAGECYCLE_QUEUE_PREFIX}:events`,
+    `${settings.IMAGECYCLE_QUEUE_PREFIX}:smoke-tests`,
+  );
 }
 
 async function checkAll(): Promise<void> {
@@ -99,6 +102,21 @@ async function show(seriesIds: readonly string[]): Promise<void> {
   for (const state of await readSeriesStates(app, seriesIds)) {
     if (state.latest) line(state.latest, 'public', '');
     for (const image of state.community) line(image, 'community', outlookText(image));
+  }
+}
+
+/** Every candidate was booted before it was published: each series' last smoke test. */
+async function smokeTests(): Promise<void> {
+  const states = await readSeriesStates(app);
+  const passed = states.filter((s) => s.lastSmokeTest?.result === 'passed').length;
+  const failed = states.filter((s) => s.lastSmokeTest?.result === 'failed');
+  say(`    smoke tests: ${passed} passed, ${failed.length} failed (imagecycle status: SMOKE TEST)`);
+  for (const s of states) {
+    const t = s.lastSmokeTest;
+    if (t)
+      say(
+        `      ${s.id.padEnd(22)} ${t.result.padEnd(6)} ${t.durationSeconds.toFixed(1).padStart(6)} s  ${app.catalogue.series.find((c) => c.id === s.id)?.smokeTest?.family ?? ''}${t.message ? `  ${t.message}` : ''}`,
+      );
   }
 }
 
@@ -131,6 +149,7 @@ const server = await serveControlPlane(app);
 await step(`every series of the catalogue is checked upstream, verified and published`, checkAll);
 await show(['ubuntu-24.04', 'debian-12']);
 say(`    ... and ${app.catalogue.series.length - 2} more "<Title> - Latest" images`);
+await smokeTests();
 
 day = 2;
 await step(

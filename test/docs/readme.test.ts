@@ -14,6 +14,8 @@ const vars = {
   ALMALINUX_KEY_FPR: 'd'.repeat(40),
   ROCKY_KEY_FPR: 'e'.repeat(40),
   WINDOWS_BUILD_KEY_FPR: 'f'.repeat(40),
+  SMOKE_TEST_PROJECT: 'imagecycle',
+  SMOKE_TEST_FLAVOR: 'm1.large',
 };
 
 describe('README: adding a series', () => {

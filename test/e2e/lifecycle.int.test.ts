@@ -20,16 +20,16 @@ import {
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
-import { Events } from '@imagecycle/events';
+import { Events, SmokeTestRecords } from '@imagecycle/events';
 import { latestName } from '@imagecycle/lifecycle';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger, createMetrics } from '@imagecycle/observability';
-import type { GlanceImage } from '@imagecycle/openstack';
+import { type GlanceImage, OpenStackClient } from '@imagecycle/openstack';
 import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { type Distro, type Mirror, type PublishedRelease, startMirror } from '../mirror/index.ts';
-import { cinderAdminRoles, connect } from '../support/clouds.ts';
+import { cinderAdminRoles, cloudNames, connect } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
 import {
   createVolume,
@@ -46,6 +46,7 @@ const redis = new Redis(process.env.REDIS_URL ?? '');
 const { prefix, runtime } = testRuntime('e2e');
 const quiet = createLogger({ name: 'e2e', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
+const smokeTests = new SmokeTestRecords(redis, `${prefix}:smoke-tests`);
 const tenant = connect('tenant');
 const DAY = 24 * 3600 * 1000;
 let clock = Date.now();
@@ -74,7 +75,8 @@ async function removeManagedImages(): Promise<void> {
 async function runDay(): Promise<void> {
   for (const series of catalogue.series)
     await runtime.enqueue(feedCheckQueue, { series: series.id, trigger: 'manual' });
-  await waitUntilIdle(runtime, allQueues, 240_000);
+  // day 1 publishes 17 series, each candidate smoke-booted first
+  await waitUntilIdle(runtime, allQueues, 480_000);
 }
 
 beforeAll(async () => {
@@ -110,6 +112,16 @@ beforeAll(async () => {
       reapSettleMs: 0,
       // the usage account's role that the stack's Cinder policy makes admin
       cinderAdminRoles,
+      // every candidate is smoke-booted, as the packaged catalogue asks, in its project
+      smokeTests,
+      smokeTesterFor: (project) => {
+        const nova = OpenStackClient.connect({ cloud: project ?? cloudNames.publish }).nova;
+        return {
+          nova,
+          flavorRef: (flavor, fit) =>
+            flavor === undefined ? nova.smallestFlavor(fit) : nova.resolveFlavor(flavor),
+        };
+      },
     }),
     allQueues,
   );
@@ -120,7 +132,7 @@ afterAll(async () => {
   for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
   await runtime.close();
   await removeManagedImages();
-  await redis.del(`${prefix}:events`);
+  await redis.del(`${prefix}:events`, `${prefix}:smoke-tests`);
   redis.disconnect();
   await mirror.stop();
 }, 120_000);
@@ -147,6 +159,16 @@ describe('the image lifecycle', () => {
       });
       day1.set(series.id, latest);
     }
+    // each of them was booted before it was published, and its guest printed the boot line
+    // of its family (the local stack's compute driver: cloud-init, Ignition, cloudbase-init)
+    const smoked = await smokeTests.all();
+    for (const [series, latest] of day1) {
+      expect(smoked.get(series), series).toMatchObject({
+        result: 'passed',
+        imageId: latest.id,
+        version: latest[PROPERTY.version],
+      });
+    }
     // every byte sent to Glance is counted, per series; downloads are counted too
     const moved = (await metrics.bytesMoved.get()).values;
     for (const [series, latest] of day1) {
@@ -155,7 +177,7 @@ describe('the image lifecycle', () => {
       expect(bytes('upload'), series).toBe(latest.size);
       expect(bytes('download'), series).toBeGreaterThan(0);
     }
-  }, 300_000);
+  }, 600_000);
 
   it('day 2: new Ubuntu 24.04 and Debian 12 releases become Latest; the previous ones are dated community images; the rest is untouched', async () => {
     const ubuntu = await mirror.publish('ubuntu-24.04', { date: '2026-11-20' });

@@ -70,6 +70,10 @@ export function mirrorCatalogueVars(
     FEDORA_PREVIOUS_KEY_FPR: fpr('fedora'),
     FLATCAR_KEY_FPR: fpr('flatcar'),
     WINDOWS_BUILD_KEY_FPR: fpr('imagecycle-builds'),
+    // every candidate is smoke-booted, as in production: in the service account's own
+    // project, with the local stack's flavor that fits every series (Windows: 4096 MiB, 40 GiB)
+    SMOKE_TEST_PROJECT: process.env.OS_CLOUD ?? 'imagecycle',
+    SMOKE_TEST_FLAVOR: process.env.IMAGECYCLE_TEST_SMOKE_FLAVOR ?? 'm1.large',
   };
 }
 

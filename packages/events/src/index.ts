@@ -7,3 +7,9 @@ export {
   type EventLogger,
 } from './events.ts';
 export { CHECK_OUTCOMES, type CheckRecord, CheckRecords, checkRecordSchema } from './checks.ts';
+export {
+  SMOKE_TEST_RESULTS,
+  type SmokeTestRecord,
+  SmokeTestRecords,
+  smokeTestRecordSchema,
+} from './smoke-tests.ts';

@@ -241,6 +241,35 @@ export class NovaClient {
     return found.id;
   }
 
+  /**
+   * The smallest flavor (by RAM, then disk, then vCPUs) with at least `minRam` MiB of RAM and
+   * `minDisk` GiB of root disk - a flavor without a root disk (0) fits no image that names a
+   * minimum disk, since its server would boot from a volume nobody made.
+   */
+  async smallestFlavor(fit: { minDisk: number; minRam: number }): Promise<string> {
+    const reply = await this.#call({
+      method: 'GET',
+      path: '/flavors/detail',
+      query: { is_public: 'None' },
+      expect: [200],
+      repeatable: true,
+    });
+    const { flavors } = parseJson<{
+      flavors: { id: string; name: string; ram: number; disk: number; vcpus: number }[];
+    }>(reply, 'compute: GET /flavors/detail');
+    const fitting = flavors
+      .filter(
+        (f) => f.ram >= fit.minRam && f.disk >= fit.minDisk && (f.disk > 0 || fit.minDisk === 0),
+      )
+      .sort((a, b) => a.ram - b.ram || a.disk - b.disk || a.vcpus - b.vcpus);
+    const best = fitting[0];
+    if (!best)
+      throw new Error(
+        `compute: no flavor has ${fit.minRam} MiB of RAM and ${fit.minDisk} GiB of disk (known: ${flavors.map((f) => `${f.name} ${f.ram} MiB/${f.disk} GiB`).join(', ')}): name one in defaults.smokeTest.flavor`,
+      );
+    return best.id;
+  }
+
   /** Polls until the server reaches a target status; ERROR ends the wait at once. */
   waitForServerStatus(id: string, targets: readonly string[], timeoutMs: number): Promise<Server> {
     return pollUntil({

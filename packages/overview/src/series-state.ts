@@ -3,7 +3,7 @@
 // how the last check ended. Read-only: one owner-wide Glance listing, the check records and
 // the event stream; no upstream request.
 import { PROPERTY } from '@imagecycle/contracts';
-import type { CheckRecord, LifecycleEvent } from '@imagecycle/events';
+import type { CheckRecord, LifecycleEvent, SmokeTestRecord } from '@imagecycle/events';
 import { type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import {
@@ -64,6 +64,8 @@ export interface SeriesState {
     overdue: boolean;
   };
   lastCheck?: CheckRecord;
+  /** The last smoke test of a candidate: passed or failed, and how long it took. */
+  lastSmokeTest?: SmokeTestRecord;
   latest?: ImageView;
   /** Newest upload first. */
   community: CommunityView[];
@@ -78,6 +80,8 @@ export interface StateSources {
   /** Every managed image of the owner (listManagedImages without a series). */
   images: readonly GlanceImage[];
   checks: ReadonlyMap<string, CheckRecord>;
+  /** Each series' last smoke test (none before the first). */
+  smokeTests?: ReadonlyMap<string, SmokeTestRecord>;
   /** Recent events, newest first. */
   events: readonly LifecycleEvent[];
   now: Date;
@@ -154,6 +158,7 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
       ...(event.detail ? { name: event.detail } : {}),
     }));
   const check = sources.checks.get(series.id);
+  const smoke = sources.smokeTests?.get(series.id);
   const frequency = series.properties.replace_frequency;
   const state: SeriesState = {
     id: series.id,
@@ -162,6 +167,7 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
     enabled: series.enabled,
     ...(frequency ? { replaceFrequency: frequency } : {}),
     ...(check ? { lastCheck: check } : {}),
+    ...(smoke ? { lastSmokeTest: smoke } : {}),
     community,
     inFlight,
     reaped,

@@ -67,4 +67,27 @@ describe('seriesStates', () => {
     expect(view && 'unusedSince' in view).toBe(false);
     expect(view && 'lastUsedAt' in view).toBe(false);
   });
+
+  it("carries the series' last smoke test, its verdict and duration, and none before the first", () => {
+    const failed = {
+      series: 's',
+      at: '2026-11-03T04:10:00.000Z',
+      result: 'failed' as const,
+      durationSeconds: 600.5,
+      version: '3',
+      imageId: 'img-3',
+      message: 'S 3: the console log never matched /Cloud-init v\\. \\S+ finished at /',
+    };
+    const sources = {
+      catalogue: { series: [series, { ...series, id: 't' } as Series] },
+      images: [],
+      checks: new Map(),
+      smokeTests: new Map([['s', failed]]),
+      events: [],
+      now: new Date('2026-11-04T00:00:00Z'),
+    };
+    const [s, t] = seriesStates(sources);
+    expect(s?.lastSmokeTest).toEqual(failed);
+    expect(t).not.toHaveProperty('lastSmokeTest');
+  });
 });

@@ -23,9 +23,11 @@ export {
   FEED_URL_KEYS,
   propertiesSchema,
   FEED_KINDS,
+  BOOT_FAMILIES,
   SERIES_ID_PATTERN,
   type CatalogueInput,
 } from './schema.ts';
 export { DEFAULT_CATALOGUE_PATH, PACKAGED_KEYRING_DIR } from './paths.ts';
+export { bootFamily, type BootFamily } from './smoke-test.ts';
 export type * from './types.ts';
 export { validateCommand } from './cli/validate.ts';

@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import { CatalogueError, formatPath, type CatalogueIssue } from './errors.ts';
 import { PACKAGED_KEYRING_DIR } from './paths.ts';
 import { resolveCatalogue } from './resolve.ts';
+import { resolveSmokeTest } from './smoke-test.ts';
 import { catalogueSchema, type CatalogueOutput } from './schema.ts';
 import type { Catalogue } from './types.ts';
 import { substituteVars, type Vars } from './vars.ts';
@@ -211,6 +212,7 @@ export function parseCatalogue(
 
   issues.push(...duplicateTitles(raw, fileName, locator));
   if (parsed.success) issues.push(...unpinned(parsed.data, fileName, locator, varsAt));
+  if (parsed.success) issues.push(...smokeTestIssues(parsed.data, fileName, locator));
 
   if (issues.length > 0 || !parsed.success) {
     throw new CatalogueError(fileName, sortIssues(issues));
@@ -307,6 +309,17 @@ function duplicateTitles(raw: unknown, file: string, locator: Locator): Catalogu
     );
   }
   return issues;
+}
+
+/** Series whose smoke test lacks a project, a flavor or a console-log pattern for its family. */
+function smokeTestIssues(data: CatalogueOutput, file: string, locator: Locator): CatalogueIssue[] {
+  return Object.entries(data.series).flatMap(([id, s]) => {
+    const properties = { ...data.defaults.properties, ...s.properties };
+    const { problem } = resolveSmokeTest(id, data.defaults, properties, s.smokeTest);
+    return problem
+      ? [issueAt(file, locator.locate(problem.path), problem.path, problem.message)]
+      : [];
+  });
 }
 
 /** `uuid_validity: last-N` promises N valid images: the Latest plus N-1 community ones. */

@@ -1,5 +1,6 @@
 // From the validated zod output to the resolved Catalogue: defaults merged into each series.
 import type { CatalogueOutput } from './schema.ts';
+import { resolveSmokeTest } from './smoke-test.ts';
 import type { Catalogue, FeedConfig, GlanceProperties, Series } from './types.ts';
 
 type SeriesOutput = CatalogueOutput['series'][string];
@@ -51,7 +52,8 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       retired: s.retired,
       enabled: s.enabled,
       communityHidden: s.communityHidden,
-      smokeTest: s.smokeTest,
+      // a smoke test with a problem never gets here: parse.ts reports it first
+      smokeTest: resolveSmokeTest(id, defaults, properties, s.smokeTest).smokeTest,
       diskFormat: s.diskFormat,
     };
   });
@@ -62,6 +64,7 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       gracePeriodDays: defaults.gracePeriodDays,
       retention: defaults.retention,
       properties: defaults.properties,
+      smokeTest: defaults.smokeTest,
     },
     series,
   };

@@ -21,6 +21,8 @@ const httpUrl = z.url({
 const isoDate = z.iso.date({ error: rule('must be an ISO date YYYY-MM-DD') });
 
 const nonEmpty = z.string().min(1, 'must not be empty');
+/** A string where empty (a `${VAR:-}` left unset) means the same as absent. */
+const unsetWhenEmpty = z.string().transform((value) => (value === '' ? undefined : value));
 
 const nonNegativeInt = z
   .number({ error: rule('must be a number') })
@@ -369,16 +371,64 @@ export const signatureSchema = z
 // ---------------------------------------------------------------------------------------
 // series, catalogue
 
-export const smokeTestSchema = z.strictObject({
-  project: nonEmpty,
-  flavor: nonEmpty,
-  timeoutSeconds: z
-    .number({ error: rule('must be a number') })
-    .int()
-    .positive()
-    .default(600),
-  consoleLogPattern: regexString.optional().describe('RegExp the console log must match'),
+/** How a guest says it booted, each family with its own console line. */
+export const BOOT_FAMILIES = ['cloud-init', 'ignition', 'cloudbase-init'] as const;
+
+const timeoutSeconds = z
+  .number({ error: rule('must be a number') })
+  .int('must be a whole number')
+  .positive('must be > 0');
+
+/** `defaults.smokeTest`: where every series' candidates boot, and what proves a boot. */
+export const defaultSmokeTestSchema = z.strictObject({
+  project: unsetWhenEmpty
+    .optional()
+    .describe(
+      "the clouds.yaml entry the smoke-test servers boot in (unset or empty: the publishing account's own project)",
+    ),
+  flavor: unsetWhenEmpty
+    .optional()
+    .describe(
+      "flavor name or id (unset or empty: the smallest flavor that fits the series' minDisk and minRam)",
+    ),
+  timeoutSeconds: timeoutSeconds
+    .default(600)
+    .describe('how long a server may take to become ACTIVE, and then to print its boot line'),
+  consoleLogPatterns: z
+    .strictObject(
+      Object.fromEntries(BOOT_FAMILIES.map((family) => [family, regexString.optional()])) as Record<
+        (typeof BOOT_FAMILIES)[number],
+        z.ZodOptional<typeof regexString>
+      >,
+    )
+    .default({})
+    .describe(
+      "RegExp per boot family the console log must match: a series' family comes from its os_distro (or smokeTest.family)",
+    ),
 });
+
+/**
+ * A series' own smoke test: `false` turns the default one off; an object overrides parts of
+ * `defaults.smokeTest` (or, without defaults, is the whole smoke test: project and flavor).
+ */
+export const smokeTestSchema = z.union(
+  [
+    z.literal(false),
+    z.strictObject({
+      project: nonEmpty.optional(),
+      flavor: nonEmpty.optional(),
+      timeoutSeconds: timeoutSeconds.optional(),
+      family: z
+        .enum(BOOT_FAMILIES, { error: rule(`must be one of ${BOOT_FAMILIES.join(', ')}`) })
+        .optional()
+        .describe('the boot family when os_distro does not tell it'),
+      consoleLogPattern: regexString
+        .optional()
+        .describe("RegExp the console log must match (instead of the family's)"),
+    }),
+  ],
+  { error: rule('must be false (no smoke test) or a mapping') },
+);
 
 /**
  * A switch: true or false, or the text "true"/"false" that a `${NAME:-false}` reference
@@ -485,6 +535,9 @@ export const defaultsSchema = z.strictObject({
     .describe('days a community image must stay unused before it is reaped'),
   retention: retentionSchema.prefault({}),
   properties: propertiesSchema.default({}).describe("merged under each series' own properties"),
+  smokeTest: defaultSmokeTestSchema
+    .optional()
+    .describe("every series' candidate boots in this project and flavor before it is published"),
 });
 
 export const catalogueSchema = z

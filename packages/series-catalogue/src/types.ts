@@ -1,6 +1,7 @@
 // The resolved catalogue: defaults applied, properties and retention merged, fingerprints
 // normalised, file patterns compiled. This is what the services consume.
 import type { z } from 'zod';
+import type { BOOT_FAMILIES } from './schema.ts';
 import type {
   buildManifestFeedSchema,
   checksumListFeedSchema,
@@ -8,7 +9,7 @@ import type {
   fedoraCoreosFeedSchema,
   flatcarFeedSchema,
   propertiesSchema,
-  smokeTestSchema,
+  defaultSmokeTestSchema,
   ubuntuSimplestreamsFeedSchema,
 } from './schema.ts';
 
@@ -66,7 +67,21 @@ export interface SignatureConfig {
   readonly fingerprints: readonly string[];
 }
 
-export type SmokeTest = Readonly<z.output<typeof smokeTestSchema>>;
+/** A series' smoke test, resolved (defaults.smokeTest under the series' own). */
+export interface SmokeTest {
+  /** the clouds.yaml entry the server boots in; undefined: the publishing account's project */
+  readonly project?: string | undefined;
+  /** flavor name or id; undefined: the smallest flavor that fits the series' minDisk and minRam */
+  readonly flavor?: string | undefined;
+  readonly timeoutSeconds: number;
+  /** how the guest says it booted (from os_distro, or smokeTest.family) */
+  readonly family?: (typeof BOOT_FAMILIES)[number] | undefined;
+  /** RegExp the console log must match; none: reaching ACTIVE is enough */
+  readonly consoleLogPattern?: string | undefined;
+}
+
+/** `defaults.smokeTest` as written, its defaults applied. */
+export type DefaultSmokeTest = Readonly<z.output<typeof defaultSmokeTestSchema>>;
 
 export interface Series {
   /** catalogue key, e.g. `ubuntu-24.04` */
@@ -101,6 +116,8 @@ export interface CatalogueDefaults {
   readonly gracePeriodDays: number;
   readonly retention: Retention;
   readonly properties: GlanceProperties;
+  /** where and how every series' candidates are smoke-tested, unless a series says otherwise */
+  readonly smokeTest?: DefaultSmokeTest | undefined;
 }
 
 export interface Catalogue {

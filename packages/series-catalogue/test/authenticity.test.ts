@@ -10,12 +10,16 @@ import {
 } from '../src/index.ts';
 
 const FPR = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567';
-const vars = Object.fromEntries(
-  ['CENTOS7', 'CENTOS', 'FEDORA', 'ALMALINUX', 'ROCKY', 'WINDOWS_BUILD'].map((n) => [
-    `${n}_KEY_FPR`,
-    FPR,
-  ]),
-);
+const vars = {
+  ...Object.fromEntries(
+    ['CENTOS7', 'CENTOS', 'FEDORA', 'ALMALINUX', 'ROCKY', 'WINDOWS_BUILD'].map((n) => [
+      `${n}_KEY_FPR`,
+      FPR,
+    ]),
+  ),
+  SMOKE_TEST_PROJECT: 'imagecycle',
+  SMOKE_TEST_FLAVOR: 'm1.large',
+};
 
 describe('authenticity', () => {
   it('says per series what a signature covers: bytes, and version and URL', async () => {

@@ -2,7 +2,7 @@
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
 import { allQueues, feedCheckQueue, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
-import { CheckRecords, Events } from '@imagecycle/events';
+import { CheckRecords, Events, SmokeTestRecords } from '@imagecycle/events';
 import {
   DocumentFetcher,
   FeedWatcher,
@@ -51,6 +51,8 @@ export class App {
   readonly events: Events;
   /** Each series' last feed check and its outcome. */
   readonly checks: CheckRecords;
+  /** Each series' last smoke test: passed or failed, and how long it took. */
+  readonly smokeTests: SmokeTestRecords;
   readonly metrics: Metrics;
   readonly #now: () => Date;
   readonly #fetcher: DocumentFetcher;
@@ -82,6 +84,7 @@ export class App {
     this.runtime = fields.runtime;
     this.events = fields.events;
     this.checks = fields.checks;
+    this.smokeTests = fields.smokeTests;
     this.metrics = fields.metrics;
     this.#now = now;
     this.#fetcher = fetcher;
@@ -149,6 +152,10 @@ export class App {
       webhookUrl: settings.IMAGECYCLE_EVENTS_WEBHOOK,
     });
     const checks = new CheckRecords(redis, `${settings.IMAGECYCLE_QUEUE_PREFIX}:checks`);
+    const smokeTests = new SmokeTestRecords(
+      redis,
+      `${settings.IMAGECYCLE_QUEUE_PREFIX}:smoke-tests`,
+    );
     const fetcher = new DocumentFetcher({
       cache: new RedisDocumentCache(redis, {
         prefix: `${settings.IMAGECYCLE_QUEUE_PREFIX}:feed-cache:`,
@@ -156,7 +163,7 @@ export class App {
       verifyTls: !settings.IMAGECYCLE_INSECURE_FEEDS,
     });
     return new App(
-      { settings, logger, catalogue, clouds, redis, runtime, events, checks, metrics },
+      { settings, logger, catalogue, clouds, redis, runtime, events, checks, smokeTests, metrics },
       now,
       fetcher,
     );
@@ -330,6 +337,7 @@ export class App {
       },
       events: this.events,
       checks: this.checks,
+      smokeTests: this.smokeTests,
       metrics: this.metrics,
       logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,
@@ -339,12 +347,23 @@ export class App {
       cinderAdminRoles: this.settings.IMAGECYCLE_CINDER_ADMIN_ROLES,
       // A series' smoke test runs in the clouds.yaml entry named by its `smokeTest.project`,
       // read from the publishing account's clouds.yaml (the uploader's only account).
+      // None named: the publishing account's own project.
       smokeTesterFor: (project) => {
-        let tester = smokeClients.get(project);
+        const key = project ?? '';
+        let tester = smokeClients.get(key);
         if (!tester) {
-          const client = this.clouds.publishFileEntry(project);
-          tester = { nova: client.nova, flavorRef: (flavor) => client.nova.resolveFlavor(flavor) };
-          smokeClients.set(project, tester);
+          const client =
+            project === undefined
+              ? this.clouds.get('publish')
+              : this.clouds.publishFileEntry(project);
+          tester = {
+            nova: client.nova,
+            flavorRef: (flavor, fit) =>
+              flavor === undefined
+                ? client.nova.smallestFlavor(fit)
+                : client.nova.resolveFlavor(flavor),
+          };
+          smokeClients.set(key, tester);
         }
         return tester;
       },

@@ -18,7 +18,7 @@ import {
 } from '@imagecycle/contracts';
 import { cleanStaging, download } from '@imagecycle/downloader';
 import { tidy } from '@imagecycle/janitor';
-import type { CheckRecords, Events } from '@imagecycle/events';
+import type { CheckRecords, Events, SmokeTestRecords } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import {
@@ -60,6 +60,8 @@ export interface StageDeps {
   events: Events;
   /** Where each series' last feed check and its outcome are kept. */
   checks?: CheckRecords;
+  /** Where each series' last smoke test, its verdict and duration, are kept. */
+  smokeTests?: SmokeTestRecords;
   stagingDir: string;
   /** The clock of usage checks and reaps (tests and the demo move it forward). */
   now?: () => Date;
@@ -70,8 +72,11 @@ export interface StageDeps {
   logger?: { info(object: object, message?: string): void };
   /** Counts rejections by reason (the feed-watcher counts its own) and bytes moved. */
   metrics?: Partial<Pick<Metrics, 'releaseRejections' | 'bytesMoved'>>;
-  /** Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`). */
-  smokeTesterFor?: (project: string) => SmokeTester;
+  /**
+   * Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`;
+   * undefined: the publishing account's own).
+   */
+  smokeTesterFor?: (project: string | undefined) => SmokeTester;
 }
 
 /** The handler of every queue of the system: a missing or an extra one is a compile error. */
@@ -186,6 +191,18 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
           now,
           smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
+          onSmokeTest: async (verdict) => {
+            deps.logger?.info(
+              { series: release.series, version: release.version, ...verdict },
+              `smoke test ${verdict.result}: ${release.series} ${release.version} in ${verdict.durationSeconds} s`,
+            );
+            await deps.smokeTests?.record({
+              series: release.series,
+              version: release.version,
+              at: new Date().toISOString(),
+              ...verdict,
+            });
+          },
           signal: ctx.signal,
         }).catch(async (error: unknown) => {
           if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;

@@ -3,7 +3,7 @@
 // generated from them. The `id` in .meta() names the schema under components/schemas.
 // The read models themselves are TypeScript interfaces in @imagecycle/overview; the checks at
 // the bottom fail typechecking when a schema and its interface part ways.
-import { checkRecordSchema, eventSchema } from '@imagecycle/events';
+import { checkRecordSchema, eventSchema, smokeTestRecordSchema } from '@imagecycle/events';
 import type {
   CommunityView,
   ImageView,
@@ -50,6 +50,7 @@ const communityFields = {
 export const imageSchema = z.object(imageFields).meta({ id: 'Image' });
 export const communityImageSchema = z.object(communityFields).meta({ id: 'CommunityImage' });
 export const checkRecordResponse = checkRecordSchema.meta({ id: 'CheckRecord' });
+export const smokeTestRecordResponse = smokeTestRecordSchema.meta({ id: 'SmokeTestRecord' });
 export const eventResponse = eventSchema.meta({ id: 'Event' });
 
 const reapedSchema = z.object({
@@ -77,6 +78,11 @@ export const seriesStateSchema = z
       })
       .optional(),
     lastCheck: checkRecordResponse.optional(),
+    lastSmokeTest: smokeTestRecordResponse
+      .optional()
+      .describe(
+        "the last smoke test of the series' candidates: passed or failed, and how long it took",
+      ),
     latest: imageSchema.optional(),
     community: z.array(communityImageSchema).describe('newest upload first'),
     inFlight: z

@@ -44,6 +44,14 @@ const state: SeriesState = {
     buildDate: '2026-11-01',
     message: 'seen before',
   },
+  lastSmokeTest: {
+    series: 'debian-12',
+    at: '2026-11-29T04:02:31.000Z',
+    result: 'passed',
+    durationSeconds: 12.4,
+    version: '20261129-1950',
+    imageId: 'img-new',
+  },
   latest: image,
   community: [
     {
@@ -281,6 +289,7 @@ describe('the OpenAPI description', () => {
       'Image',
       'Plan',
       'SeriesState',
+      'SmokeTestRecord',
     ]);
   });
 });

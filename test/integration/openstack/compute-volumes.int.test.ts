@@ -95,6 +95,28 @@ describe('Nova through the client', () => {
   });
 });
 
+describe('Nova flavors through the client', () => {
+  it("picks the smallest flavor that fits an image's minimums, and says which exist when none does", async () => {
+    // the local cloud's flavors (infra/local/lib/up.sh), RAM MiB / disk GiB: 1 m1.tiny 64/1,
+    // 2 m1.small 512/1, 3 m1.medium 2048/10, 4 m1.nodisk 64/0, 5 m1.large 4096/40
+    const cases: [minRam: number, minDisk: number, flavor: string][] = [
+      [0, 0, '4'], // no minimum: the rootless one is smallest (ties on RAM go to less disk)
+      [64, 1, '1'], // a minimum disk rules out a flavor without a root disk
+      [512, 1, '2'],
+      [512, 8, '3'], // Ubuntu's minimums
+      [2048, 20, '5'],
+      [4096, 40, '5'], // Windows'
+    ];
+    for (const [minRam, minDisk, flavor] of cases)
+      expect(await service.nova.smallestFlavor({ minRam, minDisk }), `${minRam}/${minDisk}`).toBe(
+        flavor,
+      );
+    await expect(service.nova.smallestFlavor({ minRam: 8192, minDisk: 1 })).rejects.toThrow(
+      /no flavor has 8192 MiB of RAM and 1 GiB of disk \(known: .*m1\.tiny 64 MiB\/1 GiB/,
+    );
+  });
+});
+
 describe('Cinder through the client', () => {
   it('lists volumes of every project with the image they were made from, page by page', async () => {
     for (const client of [tenant, tenant2]) {

@@ -14,6 +14,13 @@ const writeAll = (lines: readonly string[]) => {
   for (const line of lines) write(line);
 };
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '-');
+/** A duration for people: `42s`, `3m05s`. */
+export const seconds = (s: number): string => {
+  const whole = Math.round(s);
+  return whole < 60
+    ? `${whole}s`
+    : `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+};
 
 /** Columns padded to the widest cell, two spaces apart; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -47,6 +54,7 @@ export async function statusCommand(
     s.lastCheck
       ? `${s.lastCheck.at.slice(0, 16).replace('T', ' ')} ${s.lastCheck.outcome}`
       : 'never',
+    s.lastSmokeTest ? `${s.lastSmokeTest.result} ${seconds(s.lastSmokeTest.durationSeconds)}` : '-',
     String(s.community.length),
     nextReap(s),
     s.inFlight.map((i) => `${i.state || '?'}/${i.status}`).join(' ') || '-',
@@ -56,11 +64,27 @@ export async function statusCommand(
       document: { series: states.map((s) => ({ ...s, authenticated: authenticated(s.id) })) },
       table: () => [
         ...table(
-          ['SERIES', 'LATEST', 'UPSTREAM', 'LAST CHECK', 'COMMUNITY', 'NEXT REAP', 'IN FLIGHT'],
+          [
+            'SERIES',
+            'LATEST',
+            'UPSTREAM',
+            'LAST CHECK',
+            'SMOKE TEST',
+            'COMMUNITY',
+            'NEXT REAP',
+            'IN FLIGHT',
+          ],
           rows,
         ),
         ...states.flatMap((s) =>
           s.lastCheck?.message ? [`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`] : [],
+        ),
+        ...states.flatMap((s) =>
+          s.lastSmokeTest?.result === 'failed'
+            ? [
+                `${s.id}: smoke test of ${s.lastSmokeTest.version ?? '?'} failed after ${seconds(s.lastSmokeTest.durationSeconds)}${s.lastSmokeTest.message ? `: ${s.lastSmokeTest.message}` : ''}`,
+              ]
+            : [],
         ),
         // what a signature vouches for, per series: the bytes, and the version and URL
         '',

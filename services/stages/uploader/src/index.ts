@@ -1,4 +1,4 @@
-export { upload, type UploadDeps, type UploadResult } from './upload.ts';
+export { upload, type SmokeVerdict, type UploadDeps, type UploadResult } from './upload.ts';
 export { UploadRejected } from './errors.ts';
 export { StagingDamaged, StagingRefused, stagedArtifact } from './staged-artifact.ts';
 export { candidateImage, candidateName, type Artifact } from './candidate.ts';

@@ -10,8 +10,14 @@ import { UploadRejected } from './errors.ts';
 export interface SmokeTester {
   /** Nova, authenticated in the project the smoke test runs in. */
   nova: NovaClient;
-  /** Resolves the catalogue's flavor name or id to a flavor id. */
-  flavorRef(flavor: string): Promise<string> | string;
+  /**
+   * Resolves the catalogue's flavor name or id to a flavor id; with none named, the smallest
+   * flavor that fits the image's minimums (GiB of disk, MiB of RAM).
+   */
+  flavorRef(
+    flavor: string | undefined,
+    fit: { minDisk: number; minRam: number },
+  ): Promise<string> | string;
 }
 
 export async function smokeTest(
@@ -20,13 +26,14 @@ export async function smokeTest(
   config: SmokeTest,
   what: string,
   signal?: AbortSignal,
+  fit: { minDisk: number; minRam: number } = { minDisk: 0, minRam: 0 },
 ): Promise<void> {
   const nova = signal ? tester.nova.withSignal(signal) : tester.nova;
   // not cancellable: once asked for, the server's id is needed to delete it
   const server = await tester.nova.createServer({
     name: `imagecycle-smoke-${imageId.slice(0, 8)}`,
     imageRef: imageId,
-    flavorRef: await tester.flavorRef(config.flavor),
+    flavorRef: await tester.flavorRef(config.flavor, fit),
   });
   try {
     await nova

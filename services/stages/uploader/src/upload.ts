@@ -38,11 +38,22 @@ export interface UploadDeps {
   enqueueReconcile(series: string, reason: string): Promise<unknown>;
   /** Boots a server from the candidate when the series asks for a smoke test. */
   smokeTester?: SmokeTester | undefined;
+  /** Told each smoke test's verdict and how long it took (not a cancelled one). */
+  onSmokeTest?: ((verdict: SmokeVerdict) => Promise<void>) | undefined;
   now?: () => Date;
   /** Waiting for Glance to finish ingesting (default 30 minutes). */
   activeTimeoutMs?: number;
   /** The job's: aborting it cancels the upload, the waits and the smoke test. */
   signal?: AbortSignal;
+}
+
+/** How a smoke test ended: the image booted (passed) or it was rejected (failed). */
+export interface SmokeVerdict {
+  result: 'passed' | 'failed';
+  imageId: string;
+  durationSeconds: number;
+  /** Why it failed. */
+  message?: string;
 }
 
 export interface UploadProgress {
@@ -183,7 +194,7 @@ async function publish(
     sha512 ??= await reusedImageDigest(image, artifact, what, signal);
     verifyStored(image, artifact, sha512, what);
     if (series.smokeTest && deps.smokeTester)
-      await smokeTest(deps.smokeTester, image.id, series.smokeTest, what, signal);
+      await timedSmokeTest(deps, image.id, series, what, signal);
   } catch (error) {
     // a cancelled check says nothing against the image: the next attempt checks it again
     if (!signal?.aborted) await deleteIfCandidate(deps.glance, image.id);
@@ -307,4 +318,36 @@ async function refuseRollback(
   );
   const refusal = rollbackRefusal(version, latest);
   if (refusal) throw new UploadRejected('rollback', `${what}: ${refusal}`);
+}
+
+/** The smoke test, its verdict and duration told to `onSmokeTest`; a cancel tells nothing. */
+async function timedSmokeTest(
+  deps: UploadDeps,
+  imageId: string,
+  series: Series,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const tester = deps.smokeTester;
+  const config = series.smokeTest;
+  if (!tester || !config) return;
+  const started = performance.now();
+  const seconds = () => Math.round(performance.now() - started) / 1000;
+  try {
+    await smokeTest(tester, imageId, config, what, signal, {
+      minDisk: series.minDisk,
+      minRam: series.minRam,
+    });
+  } catch (error) {
+    if (!signal?.aborted && error instanceof UploadRejected) {
+      await deps.onSmokeTest?.({
+        result: 'failed',
+        imageId,
+        durationSeconds: seconds(),
+        message: error.message,
+      });
+    }
+    throw error;
+  }
+  await deps.onSmokeTest?.({ result: 'passed', imageId, durationSeconds: seconds() });
 }

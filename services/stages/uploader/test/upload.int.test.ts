@@ -30,7 +30,7 @@ import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import { listAllServers } from '@imagecycle/test/support/openstack-test-calls';
 import { until } from '@imagecycle/test/support/until';
 import { makeQcow2 } from '@imagecycle/test/mirror';
-import { StagingDamaged, upload, type UploadDeps } from '../src/index.ts';
+import { type SmokeVerdict, StagingDamaged, upload, type UploadDeps } from '../src/index.ts';
 
 const service = connect('service');
 const seriesId = runPrefix('upload');
@@ -264,20 +264,35 @@ describe('upload', () => {
   });
 
   it('smoke-boots the candidate when the series asks, and always deletes the server', async () => {
+    // the local stack's compute driver prints cloud-init's final message for this image
+    // (infra/local/lib/py/imagecycle_fake_compute.py); the catalogue's cloud-init pattern
+    const cloudInitFinished =
+      'Cloud-init v\\. \\S+ finished at .+\\. Datasource \\S+.*\\.  Up [\\d.]+ seconds';
     currentSeries = series({
       smokeTest: {
         project: 'imagecycle',
         flavor: 'm1.small',
         timeoutSeconds: 60,
-        consoleLogPattern: 'FAKE CONSOLE',
+        family: 'cloud-init',
+        consoleLogPattern: cloudInitFinished,
       },
     });
     const flavors: string[] = [];
     const tester = { nova: service.nova, flavorRef: (f: string) => (flavors.push(f), '2') };
+    const verdicts: SmokeVerdict[] = [];
+    const onSmokeTest = (verdict: SmokeVerdict) => Promise.resolve(void verdicts.push(verdict));
     const { artifact, release } = artifactFor('20261124');
     const since = new Date();
-    const booted = await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester });
+    const booted = await upload({ release, artifact }, ctx, {
+      ...deps,
+      smokeTester: tester,
+      onSmokeTest,
+    });
     expect(flavors).toEqual(['m1.small']);
+    expect(verdicts.map((v) => [v.result, v.imageId, v.message])).toEqual([
+      ['passed', booted.imageId, undefined],
+    ]);
+    expect(verdicts[0]?.durationSeconds).toBeGreaterThan(0);
     // Nova's own records: one smoke server was booted from this candidate - it reached
     // ACTIVE (launched) - and was deleted afterwards
     expect((await serverRecordsSince(since)).map(record)).toEqual([
@@ -299,12 +314,15 @@ describe('upload', () => {
       );
     const before = await smokeServers();
 
+    // the same series, but a guest that never boots: its console ends in a kernel panic
     currentSeries = series({
+      properties: { ...series().properties, test_guest_boot: 'fail' },
       smokeTest: {
         project: 'imagecycle',
         flavor: 'm1.small',
         timeoutSeconds: 5,
-        consoleLogPattern: 'never printed',
+        family: 'cloud-init',
+        consoleLogPattern: cloudInitFinished,
       },
     });
     const other = artifactFor('20261125');
@@ -313,10 +331,14 @@ describe('upload', () => {
       upload({ release: other.release, artifact: other.artifact }, ctx, {
         ...deps,
         smokeTester: tester,
+        onSmokeTest,
       }),
     ).rejects.toMatchObject({
       reason: 'smoke-test-failed',
     });
+    expect(verdicts.slice(1).map((v) => v.result)).toEqual(['failed']);
+    expect(verdicts[1]?.message).toContain('the console log never matched /Cloud-init v');
+    expect(verdicts[1]?.durationSeconds).toBeGreaterThanOrEqual(5);
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
     ).toEqual([]);
