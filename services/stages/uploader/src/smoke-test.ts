@@ -3,7 +3,7 @@
 // given - and always delete the server, whatever happened. A cancel (the signal aborted)
 // ends the waits at once; the server is still deleted, without waiting for it to go.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NovaClient } from '@imagecycle/openstack';
+import { type NovaClient, WaitError } from '@imagecycle/openstack';
 import type { SmokeTest } from '@imagecycle/series-catalogue';
 import { UploadRejected } from './errors.ts';
 
@@ -40,6 +40,10 @@ export async function smokeTest(
       .waitForServerStatus(server.id, ['ACTIVE'], config.timeoutSeconds * 1000)
       .catch((error: unknown) => {
         if (signal?.aborted) throw error; // cancelled: no verdict on the image
+        // Nova unreachable or failing (5xx, a cut connection): no verdict either - the job's
+        // retry boots it again. Only a server that went to ERROR, or never became ACTIVE in
+        // time, judges the image.
+        if (!(error instanceof WaitError)) throw error;
         throw new UploadRejected(
           'smoke-test-failed',
           `${what}: the smoke-test server did not become ACTIVE: ${(error as Error).message}`,

@@ -24,13 +24,20 @@ import {
 } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { desiredState } from '@imagecycle/lifecycle';
-import type { Server } from '@imagecycle/openstack';
+import { OpenStackClient, type Server } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import { connect, runPrefix } from '@imagecycle/test/support/clouds';
 import { listAllServers } from '@imagecycle/test/support/openstack-test-calls';
 import { until } from '@imagecycle/test/support/until';
+import { startFaultProxy } from '@imagecycle/test/support/fault-proxy';
 import { makeQcow2 } from '@imagecycle/test/mirror';
-import { type SmokeVerdict, StagingDamaged, upload, type UploadDeps } from '../src/index.ts';
+import {
+  type SmokeVerdict,
+  StagingDamaged,
+  upload,
+  type UploadDeps,
+  UploadRejected,
+} from '../src/index.ts';
 
 const service = connect('service');
 const seriesId = runPrefix('upload');
@@ -390,6 +397,48 @@ describe('upload', () => {
     const again = await upload({ release, artifact }, ctx, deps);
     expect(again.reused).toBe(false);
     expect((await service.glance.getImage(again.imageId)).os_hash_value).toBe(artifact.sha512);
+  });
+
+  it('Nova failing during the smoke test is no verdict on the image: the job fails to be retried, nothing is rejected', async () => {
+    currentSeries = series({
+      smokeTest: { project: 'imagecycle', flavor: 'm1.small', timeoutSeconds: 60 },
+    });
+    const proxy = await startFaultProxy(await service.session.endpoint('compute'));
+    const config = service.session.config;
+    const proxied = OpenStackClient.connect({
+      config: { ...config, endpointOverrides: { ...config.endpointOverrides, compute: proxy.url } },
+      retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxRetryAfterMs: 1000 },
+    });
+    // Nova answers 500 from just after the server is asked for until the test ends
+    const tester = {
+      nova: proxied.nova,
+      flavorRef: () => {
+        setTimeout(() => proxy.outage(60_000, '500'), 1500);
+        return '2';
+      },
+    };
+    const { artifact, release } = artifactFor('20261128');
+    const since = new Date();
+    try {
+      const error = await upload({ release, artifact }, ctx, { ...deps, smokeTester: tester }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error, 'the upload failed').toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(UploadRejected);
+      expect(error?.message).toMatch(/500/);
+      expect(proxy.counts.unavailable).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+      // the server the smoke test could not delete through the outage
+      for (const server of await serverRecordsSince(since))
+        if (server.status !== 'DELETED') await service.nova.deleteServer(server.id);
+    }
+    // the candidate went (the retry uploads it again); staging stays for that retry
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20261128' }),
+    ).toEqual([]);
+    expect(existsSync(artifact.path)).toBe(true);
   });
 
   it('a cancel during the smoke test deletes the server and keeps the active candidate for the next attempt', async () => {
