@@ -520,7 +520,8 @@ export class QueueRuntime {
     const timer = this.#clockTimer;
     this.#clockTimer = undefined;
     clearTimeout(timer);
-    await this.#clockRound;
+    // a round waiting for an unreachable Redis is not waited for: it moves nothing more
+    if (this.#clockRound) await settlesWithin(this.#clockRound, DEFAULT_UNWIND_MS);
     await Promise.all(this.#clockWorkers.map((worker) => worker.close()));
     this.#clockWorkers.length = 0;
   }
