@@ -347,6 +347,17 @@ export function cloudRolesOfDeployment(deployment: IDeployment): CloudRole[] {
   return [...roles].sort();
 }
 
+/**
+ * Whether the overlay always runs a clock (the control plane or `all`: QueueRuntime.startClock):
+ * a Deployment of at least one replica that no ScaledObject scales.
+ */
+export function runsClock(objects: readonly K8sObject[]): boolean {
+  const scaled = new Set(scaledObjectsOf(objects).map((s) => s.spec.scaleTargetRef.name));
+  return deploymentsOf(objects).some(
+    (d) => servesHttp(d) && (d.spec?.replicas ?? 1) >= 1 && !scaled.has(d.metadata.name),
+  );
+}
+
 /** Whether the process serves the control plane (HTTP). */
 export function servesHttp(deployment: IDeployment): boolean {
   const [command] = commandOf(deployment);
@@ -740,8 +751,12 @@ export function scaledObjectProblems(
     problems.push(`target ${modifiers?.target} is not the ${perPod} jobs a pod runs at once`);
   if ((modifiers?.metricType ?? 'AverageValue') !== 'AverageValue')
     problems.push('the composed metric is not an AverageValue');
-  if ((scaled.spec.minReplicaCount ?? 0) < 1)
-    problems.push('minReplicaCount is below 1 (delayed jobs and schedules need a running worker)');
+  // To zero only while a clock runs: the control plane (or `all`) moves due retries and
+  // schedules to wait and recovers dead workers' jobs; nothing else does with no worker up.
+  if ((scaled.spec.minReplicaCount ?? 0) < 1 && !runsClock(objects))
+    problems.push(
+      "minReplicaCount is 0 but no control plane runs the clock (due retries, schedules and dead workers' jobs would wait for ever)",
+    );
   if ((scaled.spec.maxReplicaCount ?? 100) < (scaled.spec.minReplicaCount ?? 0))
     problems.push('maxReplicaCount is below minReplicaCount');
   const fallback = scaled.spec.fallback;

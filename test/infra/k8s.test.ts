@@ -32,6 +32,7 @@ import {
   renderKustomization,
   renderOverlay,
   scaledObjectProblems,
+  runsClock,
   scaledObjectsOf,
   schemaProblems,
   settingsProblems,
@@ -159,6 +160,17 @@ describe.each(OVERLAYS.filter((name) => name.startsWith('production')))(
           (s) => s.spec.scaleTargetRef.name === 'imagecycle-control-plane',
         ),
       ).toBe(false);
+    });
+
+    it('scales every stage worker to zero between bursts, the control plane keeping the clock', () => {
+      const objects = objectsOf(overlay);
+      const scaled = scaledObjectsOf(objects);
+      expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual(
+        WORKER_NAMES.map((worker) => `imagecycle-${worker}`).sort(),
+      );
+      for (const s of scaled) expect(s.spec.minReplicaCount, s.metadata.name).toBe(0);
+      expect(deployment(objects, 'imagecycle-control-plane').spec?.replicas).toBeGreaterThan(0);
+      expect(runsClock(objects)).toBe(true);
     });
 
     it('mounts the ReadWriteMany staging claim in the downloader and the uploader only', () => {
@@ -386,12 +398,14 @@ describe('the checks reject broken manifests', () => {
     waiting.metadata.listName = 'imagecycle:upload:wait';
     waiting.type = 'redis-cluster';
     if (scaled.spec.advanced?.scalingModifiers) scaled.spec.advanced.scalingModifiers.target = '5';
-    scaled.spec.minReplicaCount = 0;
+    // to zero with the control plane gone: nothing would move due retries and schedules
+    const controlPlane = deployment(objects, 'imagecycle-control-plane');
+    if (controlPlane.spec) controlPlane.spec.replicas = 0;
     expect(scaledObjectProblems(scaled, objects)).toEqual([
       'trigger waiting reads imagecycle:upload:wait, not imagecycle:download:wait',
       'trigger waiting is of type redis-cluster, not redis for this Redis',
       'target 5 is not the 2 jobs a pod runs at once',
-      'minReplicaCount is below 1 (delayed jobs and schedules need a running worker)',
+      "minReplicaCount is 0 but no control plane runs the clock (due retries, schedules and dead workers' jobs would wait for ever)",
     ]);
   });
 

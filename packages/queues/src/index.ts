@@ -17,6 +17,7 @@ export {
   type QueueLogger,
   type WorkerTuning,
   type JobObserver,
+  type ClockOptions,
   type CloseOptions,
   type CloseResult,
 } from './runtime.ts';

@@ -5,6 +5,7 @@
 // handler names a queue the runtime does not declare.
 import {
   type ConnectionOptions,
+  Job,
   type JobsOptions,
   Queue,
   UnrecoverableError,
@@ -58,6 +59,13 @@ export interface WorkerTuning {
   maxStalledCount?: number;
 }
 
+export interface ClockOptions {
+  /** How often due delayed jobs are moved to wait (default 5 s). */
+  intervalMs?: number;
+  /** Told of every round that moved something (logs, tests). */
+  onTick?: (moved: { queue: string; promoted: number }) => void;
+}
+
 export interface CloseOptions {
   /**
    * After the deadline, how long cancelled handlers get to unwind (close a socket, kill a
@@ -81,6 +89,10 @@ export class QueueRuntime {
   readonly #definitions = new Map<string, QueueDefinition>();
   readonly #queues = new Map<string, Queue>();
   readonly #workers: Worker[] = [];
+  /** The clock's processor-less workers (stalled checks only) and its timer. */
+  readonly #clockWorkers: Worker[] = [];
+  #clockTimer: NodeJS.Timeout | undefined;
+  #clockRound: Promise<void> | undefined;
   readonly #logger: QueueLogger | undefined;
   readonly #tuning: WorkerTuning;
   readonly #observer: JobObserver | undefined;
@@ -391,6 +403,129 @@ export class QueueRuntime {
     return lease;
   }
 
+  /**
+   * The clock: what BullMQ otherwise does only inside a running worker of a queue, done for
+   * every declared queue without running any handler, so the workers may all be stopped
+   * (scaled to zero) while nothing is ready to run:
+   *
+   * - every `intervalMs`, delayed jobs that are due (retries that waited out their backoff,
+   *   the next occurrence of a job scheduler) are moved to `wait` (or `prioritized`), which
+   *   is what an external autoscaler counts to start a worker;
+   * - BullMQ's stalled-job check runs at the workers' `stalledIntervalMs`: a job left active
+   *   by a worker that died goes back to `wait` once its lock expired (or to failed after
+   *   `maxStalledCount` recoveries, as with a worker).
+   *
+   * Any number of processes may run a clock beside any number of workers: each promotion is
+   * BullMQ's atomic `promote` script (a job a worker promoted first is skipped), and the
+   * stalled check runs at most once per interval per queue, whoever asks (BullMQ guards it
+   * with its `stalled-check` key). The next occurrence of a schedule is still created by the
+   * worker that takes the current one, as BullMQ does.
+   */
+  startClock(options: ClockOptions = {}): void {
+    if (this.#clockTimer) throw new QueueConfigurationError('the clock is already running');
+    const intervalMs = options.intervalMs ?? 5000;
+    for (const definition of this.#definitions.values()) {
+      // No processor: BullMQ's documented way to run the stalled checker alone ("manually
+      // fetching jobs"); this worker never takes a job.
+      // Redis lists its connection among the queue's workers (getWorkers, Bull Board) under
+      // the name `clock`.
+      const checker = new Worker(definition.name, undefined, {
+        name: 'clock',
+        connection: this.#connection,
+        prefix: this.prefix,
+        autorun: false,
+        lockDuration: this.#tuning.lockDurationMs ?? 30_000,
+        stalledInterval: this.#tuning.stalledIntervalMs ?? this.#tuning.lockDurationMs ?? 30_000,
+        maxStalledCount: this.#tuning.maxStalledCount ?? 3,
+      });
+      checker.on('stalled', (jobId) =>
+        this.#logger?.warn(
+          { queue: definition.name, jobId },
+          'clock: a stalled job (its worker died) is back in its queue',
+        ),
+      );
+      checker.on('error', (error) =>
+        this.#logger?.error({ queue: definition.name, err: error.message }, 'clock error'),
+      );
+      void checker.startStalledCheckTimer();
+      this.#clockWorkers.push(checker);
+    }
+    const round = async () => {
+      for (const definition of this.#definitions.values()) {
+        try {
+          const promoted = await this.promoteDueJobs(definition);
+          if (promoted > 0) {
+            this.#logger?.info({ queue: definition.name, promoted }, 'clock: due jobs ready');
+            options.onTick?.({ queue: definition.name, promoted });
+          }
+        } catch (error) {
+          this.#logger?.warn(
+            { queue: definition.name, err: (error as Error).message },
+            'clock: could not move due jobs; retrying',
+          );
+        }
+      }
+    };
+    const tick = () => {
+      this.#clockRound = round().finally(() => {
+        if (this.#clockTimer) this.#clockTimer = setTimeout(tick, intervalMs);
+      });
+    };
+    this.#clockTimer = setTimeout(tick, 0);
+  }
+
+  /**
+   * Moves the delayed jobs of a queue that are due now to `wait` (or `prioritized`, as
+   * their priority says); returns how many. BullMQ orders its `delayed` sorted set by
+   * `due time in ms * 0x1000 + a counter` (the score its own promoteDelayedJobs script reads
+   * with the same bound), so only jobs whose time has come are read; each is moved with
+   * BullMQ's `promote` script, which also wakes any worker waiting on the queue.
+   */
+  async promoteDueJobs(definition: QueueDefinition, now = Date.now()): Promise<number> {
+    const queue = this.queue(definition);
+    const client = await queue.client;
+    const bound = (now + 1) * 0x1000 - 1;
+    const due: string[] = [];
+    // the sorted set ascends by score: the due jobs are its head
+    for (let offset = 0; due.length < 1000; offset += 100) {
+      const page = await client.zrange(queue.toKey('delayed'), offset, offset + 99, {
+        WITHSCORES: true,
+      });
+      let past = false;
+      for (let i = 0; i + 1 < page.length; i += 2) {
+        if (Number(page[i + 1]) > bound) {
+          past = true;
+          break;
+        }
+        due.push(page[i] ?? '');
+      }
+      if (past || page.length < 200) break;
+    }
+    let promoted = 0;
+    for (const id of due) {
+      const job = await Job.fromId(queue, id);
+      if (!job) continue;
+      try {
+        await job.promote();
+        promoted += 1;
+      } catch (error) {
+        // a worker (or another clock) moved it first: nothing left to do
+        if (await job.isDelayed()) throw error;
+      }
+    }
+    return promoted;
+  }
+
+  async #stopClock(): Promise<void> {
+    const timer = this.#clockTimer;
+    this.#clockTimer = undefined;
+    clearTimeout(timer);
+    // a round waiting for an unreachable Redis is not waited for: it moves nothing more
+    if (this.#clockRound) await settlesWithin(this.#clockRound, DEFAULT_UNWIND_MS);
+    await Promise.all(this.#clockWorkers.map((worker) => worker.close()));
+    this.#clockWorkers.length = 0;
+  }
+
   /** Moves a cancelled job from active back to wait (the lock is still this worker's). */
   async #putBack(
     queue: string,
@@ -438,6 +573,7 @@ export class QueueRuntime {
       }
     }
     await closing;
+    await this.#stopClock();
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
     this.#workers.length = 0;
     this.#queues.clear();

@@ -2,6 +2,7 @@
 // and a clouds.yaml whose Keystone is a port nothing listens on. The shared stack's Redis and
 // Keystone are not touched (its Redis is not even named here).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startImagecycle } from '@imagecycle/test/support/processes';
 import { type PrivateRedis, startPrivateRedis } from '@imagecycle/test/support/private-redis';
 import { until } from '@imagecycle/test/support/until';
+import { testRuntime } from '@imagecycle/test/support/queue-runtime';
+import { reapQueue, reconcileQueue } from '@imagecycle/contracts';
+import type { QueueDefinition } from '@imagecycle/queues';
+import { HOLD_JOB } from '@imagecycle/test/support/hold-job';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'outages-'));
@@ -240,6 +245,68 @@ describe('Keystone down', () => {
       expect(ready.body.checks.redis).toBe('ok');
     } finally {
       expect(await plane.stop(20_000)).toEqual({ code: 0, signal: null });
+    }
+  });
+});
+
+describe("the control plane's clock", () => {
+  it("moves a due retry to wait and recovers a dead worker's job while no worker runs, Keystone down or not", async () => {
+    const { prefix, runtime } = testRuntime('cp-clock', { redisUrl: redis.url });
+    const lockSeconds = 1;
+    const port = await freePort();
+    const plane = startImagecycle(
+      ['control-plane'],
+      envWith({
+        REDIS_URL: redis.url,
+        OS_CLIENT_CONFIG_FILE: cloudsYaml(keystoneDown),
+        OS_CLOUD: 'outage',
+        IMAGECYCLE_HTTP_HOST: '127.0.0.1',
+        IMAGECYCLE_HTTP_PORT: String(port),
+        IMAGECYCLE_DEV: '1',
+        IMAGECYCLE_QUEUE_PREFIX: prefix,
+        IMAGECYCLE_JOB_LOCK_SECONDS: String(lockSeconds),
+      }),
+    );
+    try {
+      // a reap waiting out its retry backoff, due in a second
+      const reap = { series: 'ubuntu-24.04', imageId: randomUUID() };
+      const retry = await runtime.enqueue(reapQueue, reap, { delay: 1000 });
+      // a reconcile taken by a worker that died: active, its lock expiring and never renewed
+      const taken = await runtime.enqueue(reconcileQueue, {
+        series: 'debian-12',
+        reason: 'catalogue changed',
+      });
+      const dead = spawn(
+        process.execPath,
+        [HOLD_JOB, redis.url, prefix, reconcileQueue.name, String(lockSeconds * 1000)],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const running = new Promise<string>((resolve) =>
+        dead.stdout.on('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+      );
+      expect(await running).toBe(`running ${taken.id}`);
+      dead.kill('SIGKILL');
+      await new Promise((resolve) => dead.once('exit', resolve));
+
+      const state = (definition: QueueDefinition, id: string | undefined) =>
+        runtime.queue(definition).getJobState(id ?? '');
+      await until(async () => (await state(reapQueue, retry.id)) === 'waiting', {
+        ms: 20_000,
+        what: 'the due reap in wait',
+        context: () => plane.stderr(),
+      });
+      await until(async () => (await state(reconcileQueue, taken.id)) === 'waiting', {
+        ms: 20_000,
+        what: "the dead worker's reconcile back in wait",
+        context: () => plane.stderr(),
+      });
+      // the control plane consumes nothing: they wait for a worker
+      expect(await runtime.queue(reapQueue).getWaitingCount()).toBe(1);
+    } finally {
+      expect(await plane.stop(20_000)).toEqual({ code: 0, signal: null });
+      for (const definition of runtime.definitions)
+        await runtime.queue(definition).obliterate({ force: true });
+      await runtime.close();
     }
   });
 });

@@ -35,6 +35,12 @@ export interface AppOptions {
   logRedisOutages?: boolean;
 }
 
+/**
+ * How often the clock moves due delayed jobs to `wait`: a retry or a schedule may start up
+ * to this much after its time (plus the autoscaler's polling when its workers are at zero).
+ */
+export const CLOCK_INTERVAL_MS = 5000;
+
 /** Redis did not answer a PING in time: `message` names where it is (never a password). */
 export class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
@@ -67,6 +73,7 @@ export class App {
       | 'stop'
       | 'cloud'
       | 'syncSchedules'
+      | 'startClock'
       | 'now'
       | 'owner'
       | 'watcher'
@@ -315,6 +322,15 @@ export class App {
         payload: { trigger: 'schedule' },
       },
     ]);
+  }
+
+  /**
+   * Starts the clock for every queue (QueueRuntime.startClock): due retries and schedules
+   * are moved to `wait`, and jobs of dead workers recovered, with no worker running - so the
+   * stage workers may scale to zero. Needs Redis only. The control plane runs it.
+   */
+  startClock(): void {
+    this.runtime.startClock({ intervalMs: CLOCK_INTERVAL_MS });
   }
 
   /**

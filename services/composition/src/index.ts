@@ -1,7 +1,7 @@
 // A process's composition, the one place that wires imagecycle together: the settings, the
 // clients and queues they describe, every stage's handler on its queue, the run modes that
 // choose which workers consume, and the read models and control plane fed from it all.
-export { App, type AppOptions, RedisUnreachableError } from './app.ts';
+export { App, type AppOptions, CLOCK_INTERVAL_MS, RedisUnreachableError } from './app.ts';
 export { loadSettings, settingsSchema, SettingsError, type Settings } from './settings.ts';
 export {
   WORKERS,

@@ -2,8 +2,9 @@
 // Consumes the queues of the named workers until SIGTERM/SIGINT, then drains: no new jobs,
 // active ones get IMAGECYCLE_DRAIN_SECONDS to finish; the ones still running then are
 // cancelled and put back in their queues for another worker (one whose handler does not
-// stop is recovered once its lock expires). The process that runs the feed-watcher or the
-// usage-checker also upserts the daily schedules (an upsert: any number may do it).
+// stop is recovered once its lock expires). The control plane, and the process that runs the
+// feed-watcher, the usage-checker or the janitor, upsert the daily schedules (an upsert: any
+// number may do it); the control plane also runs the clock (App.startClock).
 import {
   type App,
   cloudRolesOf,
@@ -47,7 +48,12 @@ export async function runWorkers(
     : metricsPort !== undefined
       ? await serveWorkerMetrics(app, metricsPort, cloudRolesOf(consume))
       : undefined;
+  // The control plane is the one process that always runs: its clock moves due retries and
+  // schedules to wait and recovers dead workers' jobs (Redis only, before Keystone answers),
+  // so the stage workers may be scaled to zero between bursts.
+  if (options.controlPlane) app.startClock();
   const schedules =
+    options.controlPlane ||
     names.includes('all') ||
     names.includes('feed-watcher') ||
     names.includes('usage-checker') ||
@@ -61,8 +67,9 @@ export async function runWorkers(
   }
   if (schedules) await app.syncSchedules();
   await app.start(consume);
-  // The janitor runs at start-up too: a new catalogue (a deployment) reaches Glance at once.
-  if (consume.includes(janitorQueue))
+  // The janitor runs at start-up too: a new catalogue (a deployment) reaches Glance at once,
+  // also when the janitor's own workers are at zero (the control plane rolls with it).
+  if (consume.includes(janitorQueue) || options.controlPlane)
     await app.runtime.enqueue(janitorQueue, { trigger: 'startup' });
   app.logger.info(
     { workers: names, queues: consume.map((q) => q.name), series: app.catalogue.series.length },
