@@ -2,7 +2,7 @@
 // failed - kept in one Redis hash (series -> record) beside the check records, so
 // `imagecycle status` and the API can show it without asking Nova.
 import { z } from 'zod';
-import type { HashStore } from './checks.ts';
+import { type HashStore, SeriesRecords } from './series-records.ts';
 
 export const SMOKE_TEST_RESULTS = ['passed', 'failed'] as const;
 
@@ -21,38 +21,10 @@ export const smokeTestRecordSchema = z.object({
 });
 export type SmokeTestRecord = z.infer<typeof smokeTestRecordSchema>;
 
-export class SmokeTestRecords {
-  readonly #redis: HashStore;
-  readonly #key: string;
-
+/** The last smoke test of each series. */
+export class SmokeTestRecords extends SeriesRecords<typeof smokeTestRecordSchema> {
   /** `key`: the hash, e.g. `<queue prefix>:smoke-tests`. */
   constructor(redis: HashStore, key: string) {
-    this.#redis = redis;
-    this.#key = key;
-  }
-
-  async record(record: SmokeTestRecord): Promise<void> {
-    await this.#redis.hset(
-      this.#key,
-      record.series,
-      JSON.stringify(smokeTestRecordSchema.parse(record)),
-    );
-  }
-
-  /** The last smoke test of every series that had one; unreadable entries are skipped. */
-  async all(): Promise<Map<string, SmokeTestRecord>> {
-    const raw = await this.#redis.hgetall(this.#key);
-    const records = new Map<string, SmokeTestRecord>();
-    for (const [series, text] of Object.entries(raw)) {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      const parsed = smokeTestRecordSchema.safeParse(value);
-      if (parsed.success) records.set(series, parsed.data);
-    }
-    return records;
+    super(redis, key, smokeTestRecordSchema);
   }
 }
