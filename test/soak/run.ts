@@ -115,6 +115,8 @@ export interface SoakReport {
   series: string[];
   steps: number;
   faults: Record<string, number>;
+  /** Rolling restarts that move the simulated day (not faults: the soak's clock). */
+  clockRestarts: number;
   skipped: Record<string, number>;
   upstream: Record<string, number>;
   tenants: Record<string, number>;
@@ -249,6 +251,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     series: plan.series,
     steps: 0,
     faults: {},
+    clockRestarts: 0,
     skipped: {},
     upstream: {},
     tenants: {},
@@ -920,7 +923,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const moveClock = async (to: number, stages: WorkerName[]) => {
       day = to;
-      for (const stage of stages) count(report.faults, 'clock-restart', workers.refs(stage).length);
+      for (const stage of stages) report.clockRestarts += workers.refs(stage).length;
       await workers.rollingRestart(grace(), stages);
     };
 
@@ -1138,6 +1141,8 @@ export function formatReport(report: SoakReport): string {
     `  upstream             ${list(report.upstream)}`,
     `  tenants              ${list(report.tenants)}`,
     `  operator             ${list(report.operator)}`,
+    `  injected in all      ${[report.faults, report.upstream, report.tenants, report.operator].reduce((sum, record) => sum + Object.values(record).reduce((a, b) => a + b, 0), 0)} (faults, upstream events, tenant and operator actions)`,
+    `  clock restarts       ${report.clockRestarts} (rolling restarts that move the simulated day, not counted above)`,
     `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.drained} drained`,
     `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks)`,
     `  invariant checks     ${report.checkRounds} rounds, ${report.checks} judgements`,
