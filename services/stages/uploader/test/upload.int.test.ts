@@ -416,7 +416,7 @@ describe('upload', () => {
       get(target, name) {
         const from = direct.has(String(name)) ? service.nova : target;
         const value: unknown = Reflect.get(from, name);
-        return typeof value === 'function' ? value.bind(from) : value;
+        return typeof value === 'function' ? (value.bind(from) as unknown) : value;
       },
     });
     const tester = {
