@@ -131,7 +131,10 @@ describe('outages during a run', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'proxied-')), 'clouds.yaml');
     writeFileSync(
       file,
-      stringify({ clouds: { proxied: { ...entry, image_endpoint_override: proxy.url } } }),
+      // every entry stays: the smoke test boots in the catalogue's project, an entry of this file
+      stringify({
+        clouds: { ...clouds.clouds, proxied: { ...entry, image_endpoint_override: proxy.url } },
+      }),
     );
     const { runtime } = pipeline(process.env.REDIS_URL ?? '', {
       OS_CLIENT_CONFIG_FILE: file,
