@@ -23,11 +23,22 @@ const FPR = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567';
  */
 const WINDOWS_PIN = { WINDOWS_BUILD_KEY_FPR: FPR };
 
+/** The SCS image metadata (scs-0102) every series must publish, given once for all. */
+const SCS_DEFAULTS = `    os_purpose: generic
+    hypervisor_type: qemu
+    hw_rng_model: virtio
+    hw_watchdog_action: reset
+    replace_frequency: weekly
+    uuid_validity: none
+    provided_until: notice
+    image_original_user: cloud-user
+`;
+
 const BASE = `defaults:
   properties:
     hw_disk_bus: scsi
     architecture: x86_64
-series:
+${SCS_DEFAULTS}series:
   debian-12:
     title: Debian 12 Bookworm
     feed:
@@ -40,6 +51,7 @@ series:
     properties:
       os_distro: debian
       os_version: '12'
+    minRam: 512
     minDisk: 8
   centos-7:
     title: CentOS 7
@@ -54,6 +66,10 @@ series:
       keyring: /etc/keys/centos.asc
       fingerprints:
         - ${FPR}
+    properties:
+      os_distro: centos
+      os_version: '7'
+    minRam: 1024
     retention:
       keepLast: 3
 `;
@@ -110,7 +126,7 @@ describe('the default catalogue', () => {
       'Windows Server 2019 (Core)',
     ]);
     const byId = new Map(c.series.map((s) => [s.id, s]));
-    expect(byId.get('ubuntu-24.04')?.latestName).toBe('Ubuntu 24.04 Noble Numbat - Latest');
+    expect(byId.get('ubuntu-24.04')).toMatchObject({ naming: 'default', vendor: 'imagecycle' });
     // KEYRING_DIR unset: the keys shipped with the package
     expect(byId.get('ubuntu-24.04')?.signature).toEqual({
       policy: 'required',
@@ -248,20 +264,33 @@ describe('resolution', () => {
     expect(debian?.properties).toEqual({
       hw_disk_bus: 'scsi',
       architecture: 'x86_64',
+      os_purpose: 'generic',
+      hypervisor_type: 'qemu',
+      hw_rng_model: 'virtio',
+      hw_watchdog_action: 'reset',
+      replace_frequency: 'weekly',
+      uuid_validity: 'none',
+      provided_until: 'notice',
+      image_original_user: 'cloud-user',
       os_distro: 'debian',
       os_version: '12',
     });
     expect(debian?.retention).toEqual({ keepLast: 1, minimumAgeDays: 0 });
     expect(centos?.retention).toEqual({ keepLast: 3, minimumAgeDays: 0 });
     expect(debian?.schedule).toEqual({ cron: '0 4 * * *', timezone: 'UTC' });
-    expect(debian).toMatchObject({ minDisk: 8, minRam: 0, retired: false, communityHidden: false });
+    expect(debian).toMatchObject({
+      minDisk: 8,
+      minRam: 512,
+      retired: false,
+      communityHidden: false,
+    });
     expect(centos?.signature.fingerprints).toEqual(['0123456789abcdef0123456789abcdef01234567']);
   });
 
   it('lets a series override a default property and the schedule', () => {
     const text = BASE.replace(
-      '    minDisk: 8',
-      "      hw_disk_bus: virtio\n    minDisk: 8\n    schedule:\n      cron: '30 2 * * *'\n    gracePeriodDays: 2",
+      '    minRam: 512\n    minDisk: 8',
+      "      hw_disk_bus: virtio\n    minRam: 512\n    minDisk: 8\n    schedule:\n      cron: '30 2 * * *'\n    gracePeriodDays: 2",
     );
     const debian = parseCatalogue(text, 'cat.yaml').series[0];
     expect(debian?.properties.hw_disk_bus).toBe('virtio');
@@ -525,7 +554,12 @@ describe('each broken rule is reported with file, line, path and rule', () => {
       "os_version: '12'",
       "os_version: '12'\n      uuid_validity: sometimes",
     );
-    expectIssue(text, 'uuid_validity', 'series.debian-12.properties.uuid_validity', /last-N/);
+    expectIssue(
+      text,
+      'uuid_validity: sometimes',
+      'series.debian-12.properties.uuid_validity',
+      /last-N/,
+    );
   });
 
   it('a bad fingerprint', () => {

@@ -52,7 +52,8 @@ const series = (extra: Partial<Series> = {}): Series =>
   ({
     id: seriesId,
     title: `Test OS ${seriesId}`,
-    latestName: `Test OS ${seriesId} - Latest`,
+    naming: 'default',
+    vendor: 'itest',
     properties: {
       os_distro: 'testos',
       os_version: '1',
@@ -160,7 +161,7 @@ describe('upload', () => {
       visibility: 'private',
       os_hidden: true,
       owner,
-      tags: [MANAGED_TAG],
+      tags: [MANAGED_TAG, 'managed_by_itest'],
       disk_format: 'qcow2',
       min_disk: 1,
       min_ram: 128,
@@ -514,7 +515,8 @@ describe('verification before promotion', () => {
     ...series(),
     id: heldId,
     title: heldTitle,
-    latestName: `${heldTitle} - Latest`,
+    naming: 'default',
+    vendor: 'itest',
     // fails: the fake console never prints this
     smokeTest: {
       project: 'imagecycle',
