@@ -848,3 +848,127 @@ describe('transport and signature rules a feed must be able to keep', () => {
     },
   );
 });
+
+describe('SCS 0102 image metadata: validate refuses what would publish non-conforming metadata', () => {
+  it('a value against a rule, at its own file:line:column', () => {
+    const text = BASE.replace("os_version: '12'", 'os_version: bookworm');
+    const issue = expectIssue(
+      text,
+      'os_version: bookworm',
+      'series.debian-12.properties.os_version',
+      /^SCS 0102: "bookworm" is not numeric: debian numbers its releases/,
+    );
+    expect(issue.column).toBe((text.split('\n')[issue.line - 1] ?? '').indexOf('bookworm') + 1);
+    expectIssue(
+      BASE.replace('os_distro: debian', 'os_distro: Debian'),
+      'os_distro: Debian',
+      'series.debian-12.properties.os_distro',
+      /not an os_distro of Glance's list/,
+    );
+  });
+
+  it('a default that breaks a rule names every series it reaches, at the default', () => {
+    const text = BASE.replace('architecture: x86_64', 'architecture: amd64');
+    const issues = issuesOf(text);
+    expect(issues.map((i) => [i.line, i.path, i.message])).toEqual(
+      ['debian-12', 'centos-7'].map((id) => [
+        lineOf(text, 'architecture: amd64'),
+        'defaults.properties.architecture',
+        expect.stringMatching(new RegExp(`^SCS 0102: series ${id}: "amd64" is not one of alpha`)),
+      ]),
+    );
+  });
+
+  it('a missing property, at the series', () => {
+    const text = BASE.replace('    hw_watchdog_action: reset\n', '');
+    const issues = issuesOf(text);
+    expect(issues.map((i) => [i.line, i.path, i.message])).toEqual([
+      [
+        lineOf(text, 'os_distro: debian') - 1, // its properties
+        'series.debian-12.properties.hw_watchdog_action',
+        expect.stringMatching(/^SCS 0102: required: one of disabled, reset/),
+      ],
+      [
+        lineOf(text, 'os_distro: centos') - 1,
+        'series.centos-7.properties.hw_watchdog_action',
+        expect.stringMatching(/^SCS 0102: required/),
+      ],
+    ]);
+  });
+
+  it('min_ram is required', () => {
+    expectIssue(
+      BASE.replace('    minRam: 512\n', '    minRam: 0\n'),
+      'minRam: 0',
+      'series.debian-12.minRam',
+      /^SCS 0102: min_ram is required/,
+    );
+  });
+
+  it('two generic series of one architecture, distribution and version: the second is refused', () => {
+    const text = BASE.replace(
+      "os_distro: centos\n      os_version: '7'",
+      "os_distro: debian\n      os_version: '12'",
+    );
+    const issue = expectIssue(
+      text,
+      '',
+      'defaults.properties.os_purpose',
+      /^SCS 0102: series centos-7: os_purpose generic must be unique .*\(x86_64\/debian\/12\), and series debian-12 already publishes it/,
+    );
+    expect(issue.line).toBe(lineOf(text, 'os_purpose: generic'));
+    // another purpose, or a retired series, makes it unique again
+    const minimal = text.replace(
+      "os_version: '12'\n    minRam: 1024",
+      "os_version: '12'\n      os_purpose: minimal\n    minRam: 1024",
+    );
+    expect(() =>
+      parseCatalogue(minimal, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } }),
+    ).not.toThrow();
+    const retired = text.replace('    minRam: 1024\n', '    minRam: 1024\n    retired: true\n');
+    expect(() =>
+      parseCatalogue(retired, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } }),
+    ).not.toThrow();
+  });
+
+  it('the packaged catalogue: both Windows Server 2019 builds generic is refused', async () => {
+    const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8').replace(
+      '      # generic is unique per distribution and version: the GUI build is the generic one\n      os_purpose: minimal\n',
+      '',
+    );
+    const issues = issuesOf(text, NEEDED_VARS);
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        'defaults.properties.os_purpose',
+        expect.stringMatching(
+          /series windows-2019-core: os_purpose generic must be unique .*x86_64\/windows\/2019.*windows-2019-gui/,
+        ),
+      ],
+    ]);
+  });
+
+  it('provided_until comes from endOfLife; a series that says otherwise is refused', () => {
+    const eol = BASE.replace('    minRam: 512\n', '    minRam: 512\n    endOfLife: 2028-06-30\n');
+    expect(parseCatalogue(eol, 'cat.yaml').series[0]?.properties.provided_until).toBe('2028-06-30');
+    const both = eol.replace("os_version: '12'", "os_version: '12'\n      provided_until: none");
+    expectIssue(
+      both,
+      'provided_until: none',
+      'series.debian-12.properties.provided_until',
+      /^SCS 0102: provided_until comes from endOfLife \(2028-06-30\): remove "none"/,
+    );
+  });
+
+  it('naming and vendor: catalogue choices, checked', () => {
+    const scs = parseCatalogue(`naming: scs\nvendor: example-cloud\n${BASE}`, 'cat.yaml');
+    expect(scs.series.map((s) => [s.naming, s.vendor])).toEqual([
+      ['scs', 'example-cloud'],
+      ['scs', 'example-cloud'],
+    ]);
+    const text = `naming: short\nvendor: a b\n${BASE}`;
+    expect(issuesOf(text).map((i) => [i.line, i.path, i.message])).toEqual([
+      [1, 'naming', 'must be default or scs'],
+      [2, 'vendor', expect.stringMatching(/may hold only letters, digits/)],
+    ]);
+  });
+});
