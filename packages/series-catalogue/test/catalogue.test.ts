@@ -871,7 +871,7 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
     const text = BASE.replace('architecture: x86_64', 'architecture: amd64');
     const issues = issuesOf(text);
     expect(issues.map((i) => [i.line, i.path, i.message])).toEqual(
-      ['debian-12', 'centos-7'].map((id) => [
+      ['debian-12', 'centos-7'].map((id): unknown[] => [
         lineOf(text, 'architecture: amd64'),
         'defaults.properties.architecture',
         expect.stringMatching(new RegExp(`^SCS 0102: series ${id}: "amd64" is not one of alpha`)),
@@ -931,7 +931,7 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
     ).not.toThrow();
   });
 
-  it('the packaged catalogue: both Windows Server 2019 builds generic is refused', async () => {
+  it('the packaged catalogue: both Windows Server 2019 builds generic is refused', () => {
     const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8').replace(
       '      # generic is unique per distribution and version: the GUI build is the generic one\n      os_purpose: minimal\n',
       '',
