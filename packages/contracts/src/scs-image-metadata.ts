@@ -252,7 +252,7 @@ export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'):
     if (source !== 'private' && !/^(https?|ftps?):\/\/\S+$/.test(source ?? ''))
       findings.push({
         property: 'image_source',
-        message: `${source === undefined ? 'required' : `"${source}" is not`}: a URL the image can be downloaded from, or "private"`,
+        message: `${source === undefined ? 'required: ' : `"${source}" is not `}a URL the image can be downloaded from, or "private"`,
       });
   }
   if (text(props, 'image_description') !== undefined || scope === 'image')
@@ -262,7 +262,7 @@ export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'):
     if (built === undefined || !BUILD_DATE.test(built) || !isCalendarDate(built.slice(0, 10)))
       findings.push({
         property: 'image_build_date',
-        message: `${built === undefined ? 'required' : `"${built}" is not`}: YYYY-MM-DD or YYYY-MM-DD hh:mm[:ss] (UTC)`,
+        message: `${built === undefined ? 'required: ' : `"${built}" is not `}YYYY-MM-DD or YYYY-MM-DD hh:mm[:ss] (UTC)`,
       });
   }
 

@@ -127,7 +127,7 @@ describe('SCS 0102 property rules', () => {
 
   it('the release properties: checked in a catalogue only when it gives them, always on an image', () => {
     expect(findings({ ...CATALOGUE, image_source: 'cloud-images.ubuntu.com' })).toEqual([
-      expect.stringMatching(/^image_source: "cloud-images.ubuntu.com" is not: a URL/),
+      expect.stringMatching(/^image_source: "cloud-images.ubuntu.com" is not a URL/),
     ]);
     expect(findings({ ...CATALOGUE, image_source: 'private' })).toEqual([]);
     expect(findings(CATALOGUE, 'image')).toEqual([
@@ -139,7 +139,7 @@ describe('SCS 0102 property rules', () => {
       expect(findings({ ...CATALOGUE, image_build_date: date })).toEqual([]);
     for (const date of ['20261101', '2026-11-01T12:30:00Z', '2026-02-30'])
       expect(findings({ ...CATALOGUE, image_build_date: date })).toEqual([
-        expect.stringMatching(/^image_build_date: ".*" is not: YYYY-MM-DD/),
+        expect.stringMatching(/^image_build_date: ".*" is not YYYY-MM-DD/),
       ]);
   });
 });
