@@ -13,16 +13,16 @@ import { Redis } from 'ioredis';
 import { isMap, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, feedCheckQueue, janitorQueue, PROPERTY } from '@imagecycle/contracts';
-import { Events } from '@imagecycle/events';
+import { Events, SmokeTestRecords } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger, createMetrics } from '@imagecycle/observability';
-import type { GlanceImage } from '@imagecycle/openstack';
+import { type GlanceImage, OpenStackClient } from '@imagecycle/openstack';
 import type { QueueRuntime } from '@imagecycle/queues';
 import { stageHandlers, waitUntilIdle } from '@imagecycle/composition';
 import { type Catalogue, loadCatalogue } from '@imagecycle/series-catalogue';
 import { type Mirror, startMirror } from '../mirror/index.ts';
-import { connect } from '../support/clouds.ts';
+import { cinderAdminRoles, cloudNames, connect } from '../support/clouds.ts';
 import { mirrorCatalogueText, mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 import { testRuntime } from '../support/queue-runtime.ts';
 import { scsConformance } from './scs-conformance.ts';
@@ -32,6 +32,8 @@ type SeriesId = keyof typeof SERIES;
 const IDS = Object.keys(SERIES) as SeriesId[];
 
 const service = connect('service');
+const publish = connect('publish');
+const usage = connect('usage');
 const tenant = connect('tenant');
 const redis = new Redis(process.env.REDIS_URL ?? '');
 const quiet = createLogger({ name: 'e2e-scs', level: 'silent' });
@@ -68,7 +70,7 @@ async function startWorkers(next: Catalogue): Promise<QueueRuntime> {
     fetcher: new DocumentFetcher({
       cache: new RedisDocumentCache(redis, { prefix: `${prefix}:cache:` }),
     }),
-    glance: service.glance,
+    glance: usage.glance,
     owner,
     runtime,
     logger: quiet,
@@ -77,15 +79,26 @@ async function startWorkers(next: Catalogue): Promise<QueueRuntime> {
   runtime.startWorkers(
     stageHandlers({
       catalogue,
-      cloud: service,
+      clouds: { publish: () => publish, usage: () => usage },
       owner,
       runtime,
-      watcher,
+      watcher: () => watcher,
       events: new Events({ redis, logger: quiet, stream: `${prefix}:events` }),
       metrics,
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-scs-staging-')),
       now: () => new Date(),
       reapSettleMs: 0,
+      cinderAdminRoles,
+      // every candidate is smoke-booted, as the packaged catalogue asks
+      smokeTests: new SmokeTestRecords(redis, `${prefix}:smoke-tests`),
+      smokeTesterFor: (project) => {
+        const nova = OpenStackClient.connect({ cloud: project ?? cloudNames.publish }).nova;
+        return {
+          nova,
+          flavorRef: (flavor, fit) =>
+            flavor === undefined ? nova.smallestFlavor(fit) : nova.resolveFlavor(flavor),
+        };
+      },
     }),
     allQueues,
   );
@@ -98,7 +111,7 @@ async function stopWorkers(): Promise<void> {
   await runtime.close();
   for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
   await runtime.close();
-  await redis.del(`${prefix}:events`);
+  await redis.del(`${prefix}:events`, `${prefix}:smoke-tests`);
   current = undefined;
 }
 
@@ -112,7 +125,7 @@ async function removeManagedImages(): Promise<void> {
 
 async function runDay(runtime: QueueRuntime): Promise<void> {
   for (const id of IDS) await runtime.enqueue(feedCheckQueue, { series: id, trigger: 'manual' });
-  await waitUntilIdle(runtime, allQueues, 240_000);
+  await waitUntilIdle(runtime, allQueues, 480_000);
 }
 
 /** Each series' images as [state, name, build date], Latest first. */

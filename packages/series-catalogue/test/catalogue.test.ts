@@ -936,7 +936,7 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
       '      # generic is unique per distribution and version: the GUI build is the generic one\n      os_purpose: minimal\n',
       '',
     );
-    const issues = issuesOf(text, NEEDED_VARS);
+    const issues = issuesOf(text, WINDOWS_PIN);
     expect(issues.map((i) => [i.path, i.message])).toEqual([
       [
         'defaults.properties.os_purpose',
