@@ -8,6 +8,7 @@
 //   day 2: new Ubuntu 24.04 and Debian 12 releases: new Latest, previous one dated community,
 //          every other series untouched
 //   the same day again: no duplicate image, no write
+//   ... and at the end every image read back from Glance satisfies SCS 0102 (scs-conformance.ts)
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   allQueues,
   feedCheckQueue,
   MANAGED_TAG,
+  managedByTag,
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -38,6 +40,7 @@ import {
   waitForVolumeStatus,
 } from '../support/openstack-test-calls.ts';
 import { testRuntime } from '../support/queue-runtime.ts';
+import { scsConformance } from './scs-conformance.ts';
 
 const service = connect('service');
 const publish = connect('publish');
@@ -152,11 +155,14 @@ describe('the image lifecycle', () => {
         visibility: 'public',
         os_hidden: false,
         status: 'active',
-        tags: [MANAGED_TAG],
         [PROPERTY.state]: 'latest',
         [PROPERTY.version]: mirror.latest(series.id as Distro)?.version,
         os_distro: series.properties.os_distro,
       });
+      // Glance keeps tags as a set, in no particular order
+      expect(latest.tags.toSorted(), series.id).toEqual(
+        [MANAGED_TAG, managedByTag(series.vendor)].toSorted(),
+      );
       day1.set(series.id, latest);
     }
     // each of them was booted before it was published, and its guest printed the boot line
@@ -393,4 +399,22 @@ describe('the image lifecycle', () => {
     },
     120_000,
   );
+
+  it('after the run, every published image satisfies SCS 0102 v2, read back from Glance', async () => {
+    const { judged, violations } = await scsConformance({
+      catalogue,
+      service: service.glance,
+      owner,
+      tenant: tenant.glance,
+    });
+    expect(violations).toEqual([]);
+    // it judged what the run left: a Latest per series, and the demoted (oldgeneric) ones
+    for (const series of catalogue.series)
+      expect(judged.get(series.id)?.filter((i) => i[PROPERTY.state] === 'latest')).toHaveLength(1);
+    for (const seriesId of ['ubuntu-24.04', 'debian-12', 'debian-11'])
+      expect(
+        judged.get(seriesId)?.filter((i) => i[PROPERTY.state] === 'community'),
+        seriesId,
+      ).toHaveLength(1);
+  }, 60_000);
 });

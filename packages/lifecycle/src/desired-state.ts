@@ -1,21 +1,25 @@
 // What the managed images of one series should look like. Pure: images in, desired state out.
 // Only active images that passed every check (verified, latest, community) are arranged:
-//   newest verified release -> public, not hidden, "<Title> - Latest", state latest
-//   every older one         -> community, "<Title> - <YYYY-MM-DD of first upload>", state community
-// A second community image first uploaded on the same UTC day is "<Title> - <day> #2", a third
-// "#3". A name, once given, is kept: an image whose name is already a dated name of its own
-// day (and not another image's) keeps it, and a newly demoted image gets the next number
-// after every number of its day still in use - so reaping the first image of a day or
-// demoting a Latest never renames anything else.
+//   newest verified release -> public, not hidden, the Latest name, state latest
+//   every older one         -> community, its dated name, state community
+// (the names are the catalogue's scheme's, from image-names.ts: "<Title> - Latest" and
+// "<Title> - <YYYY-MM-DD of first upload>" by default). A second community image of the same
+// day is "<dated name> #2", a third "#3". A name, once given, is kept: an image whose name is
+// already its own dated name (and not another image's) keeps it, and a newly demoted image
+// gets the next number after every number of its day still in use - so reaping the first
+// image of a day or demoting a Latest never renames anything else.
+// A community image of an os_purpose=generic series is published as os_purpose=oldgeneric,
+// as SCS 0102 recommends for a replaced image that stays visible.
 // Every arranged image also carries its series' catalogue properties (see
 // `catalogueState`), so a catalogue change reaches the images already published.
 import {
   catalogueProperties,
   formatCatalogueKeys,
+  managedByTag,
   parseCatalogueKeys,
   PROPERTY,
 } from '@imagecycle/contracts';
-import { communityName, latestName } from './image-names.ts';
+import { datedStem, latestName, numbered, numberIn } from './image-names.ts';
 import { compareVersions } from './version-order.ts';
 import { type DesiredImage, type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
@@ -47,17 +51,8 @@ function newestFirst(a: GlanceImage, b: GlanceImage): number {
 const byUpload = (a: GlanceImage, b: GlanceImage) =>
   a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
 
-/** The same-day number of an image named "<Title> - <its own upload day>[ #n]" (1 without #n). */
-function datedNumber(title: string, image: GlanceImage): number | undefined {
-  const day = image.created_at.slice(0, 10);
-  const prefix = `${title} - ${day}`;
-  const name = image.name ?? '';
-  if (name === prefix) return 1;
-  const match = name.startsWith(`${prefix} #`)
-    ? /^[1-9]\d*$/.exec(name.slice(prefix.length + 2))
-    : null;
-  return match ? Number(match[0]) : undefined;
-}
+type Arranging = Pick<Series, 'id' | 'title' | 'retired' | 'communityHidden' | 'properties'> &
+  Partial<Pick<Series, 'naming' | 'vendor'>>;
 
 /**
  * The catalogue's part of an image's desired properties. The catalogue owns a property on an
@@ -88,10 +83,11 @@ export function catalogueState(
   return desired;
 }
 
-export function desiredState(
-  series: Pick<Series, 'id' | 'title' | 'retired' | 'communityHidden' | 'properties'>,
-  images: GlanceImage[],
-): DesiredEntry[] {
+export function desiredState(series: Arranging, images: GlanceImage[]): DesiredEntry[] {
+  const scheme = series.naming ?? 'default';
+  const stemOf = (image: GlanceImage) => datedStem(series.title, image, scheme);
+  // SCS 0102's managed_by_<vendor>: added to images published before the catalogue named it
+  const tags = series.vendor !== undefined ? { tags: [managedByTag(series.vendor)] } : {};
   const ours = images
     .filter((image) => imageProperty(image, PROPERTY.series) === series.id)
     .filter((image) => ARRANGED.has(imageProperty(image, PROPERTY.state) ?? ''));
@@ -112,10 +108,11 @@ export function desiredState(
       image: latest,
       role: 'latest',
       desired: {
-        name: latestName(series.title),
+        name: latestName(series.title, scheme),
         visibility: 'public',
         os_hidden: false,
         properties: { ...catalogueState(series, latest), [PROPERTY.state]: 'latest' },
+        ...tags,
       },
     });
   }
@@ -124,22 +121,24 @@ export function desiredState(
   const highest = new Map<string, number>();
   const kept = new Map<GlanceImage, string>();
   for (const image of community) {
-    const number = datedNumber(series.title, image);
+    const stem = stemOf(image);
+    const number = numberIn(stem, image.name ?? '');
     if (number === undefined || taken.has(image.name ?? '')) continue;
     kept.set(image, image.name ?? '');
     taken.add(image.name ?? '');
-    const day = image.created_at.slice(0, 10);
-    highest.set(day, Math.max(highest.get(day) ?? 0, number));
+    highest.set(stem, Math.max(highest.get(stem) ?? 0, number));
   }
   // ...then the others are numbered after them, in upload order.
   for (const image of community) {
     let name = kept.get(image);
     if (name === undefined) {
-      const day = image.created_at.slice(0, 10);
-      const number = (highest.get(day) ?? 0) + 1;
-      highest.set(day, number);
-      name = communityName(series.title, image.created_at, number);
+      const stem = stemOf(image);
+      const number = (highest.get(stem) ?? 0) + 1;
+      highest.set(stem, number);
+      name = numbered(stem, number);
     }
+    const properties = catalogueState(series, image);
+    if (properties.os_purpose === 'generic') properties.os_purpose = 'oldgeneric';
     entries.push({
       image,
       role: 'community',
@@ -147,7 +146,8 @@ export function desiredState(
         name,
         visibility: 'community',
         os_hidden: series.communityHidden,
-        properties: { ...catalogueState(series, image), [PROPERTY.state]: 'community' },
+        properties: { ...properties, [PROPERTY.state]: 'community' },
+        ...tags,
       },
     });
   }

@@ -2,7 +2,14 @@
 // stages (renamer, usage checker, reaper), the read models and the janitor all decide by
 // these; none of them calls an API.
 export { compareVersions, newestFirst } from './version-order.ts';
-export { latestName, communityName } from './image-names.ts';
+export {
+  latestName,
+  communityName,
+  datedStem,
+  numbered,
+  numberIn,
+  type NamingScheme,
+} from './image-names.ts';
 export { newestUploadFirst } from './upload-order.ts';
 export { catalogueState, desiredState, type DesiredEntry, type Role } from './desired-state.ts';
 export {

@@ -86,6 +86,10 @@ describe('catalogueState', () => {
       const ops = diffImage(entry.image, entry.desired);
       expect(ops).toEqual([
         { op: 'replace', path: '/hw_disk_bus', value: 'virtio' },
+        // a replaced generic image stays visible as oldgeneric (SCS 0102)
+        ...(entry.role === 'community'
+          ? [{ op: 'replace', path: '/os_purpose', value: 'oldgeneric' }]
+          : []),
         { op: 'add', path: '/image_original_user', value: 'ubuntu' },
         {
           op: 'replace',
@@ -168,7 +172,10 @@ describe('catalogueState', () => {
         name: 'Ubuntu 24.04 Noble Numbat - Latest',
         visibility: 'public',
       }),
-      uploaded('03', catalogue, { name: 'Ubuntu 24.04 Noble Numbat - 2026-11-03' }),
+      uploaded('03', catalogue, {
+        name: 'Ubuntu 24.04 Noble Numbat - 2026-11-03',
+        os_purpose: 'oldgeneric', // as its demotion left it
+      }),
     ]);
     for (const entry of entries) expect(diffImage(entry.image, entry.desired)).toEqual([]);
   });

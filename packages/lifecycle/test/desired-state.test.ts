@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GlanceImage } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
-import { compareVersions, desiredState } from '../src/index.ts';
+import { compareVersions, desiredState, latestName } from '../src/index.ts';
 
 const series = {
   id: 'ubuntu-24.04',
@@ -202,55 +202,116 @@ describe('desiredState', () => {
       ),
       status: fc.constantFrom('active', 'queued', 'saving', 'deactivated', 'killed'),
       series: fc.constantFrom('ubuntu-24.04', 'debian-12'),
+      built: fc.integer({ min: 1, max: 28 }),
     });
+    const naming = fc.constantFrom<'default' | 'scs'>('default', 'scs');
     fc.assert(
-      fc.property(fc.array(anImage, { maxLength: 12 }), fc.boolean(), (specs, retired) => {
-        const images = specs.map((spec) =>
-          image(spec.version, `2026-11-${String(spec.day).padStart(2, '0')}T00:00:00Z`, {
-            imagecycle_state: spec.state,
-            status: spec.status,
-            imagecycle_series: spec.series,
-          }),
-        );
-        const entries = desiredState({ ...series, retired }, images);
-        for (const entry of entries) {
-          expect(promotable.has(String(entry.image.imagecycle_state))).toBe(true);
-          // a deactivated Latest or community image is only ever named as community
-          if (entry.image.status !== 'active') {
-            expect(entry.image.status).toBe('deactivated');
-            expect(entry.image.imagecycle_state).not.toBe('verified');
-            expect(entry.role).toBe('community');
+      fc.property(
+        fc.array(anImage, { maxLength: 12 }),
+        fc.boolean(),
+        naming,
+        (specs, retired, scheme) => {
+          const images = specs.map((spec) =>
+            image(spec.version, `2026-11-${String(spec.day).padStart(2, '0')}T00:00:00Z`, {
+              imagecycle_state: spec.state,
+              status: spec.status,
+              imagecycle_series: spec.series,
+              image_build_date: `2026-10-${String(spec.built).padStart(2, '0')}`,
+            }),
+          );
+          const entries = desiredState({ ...series, retired, naming: scheme }, images);
+          // names are unique, and only the Latest carries the Latest name
+          const given = entries.map((e) => e.desired.name);
+          expect(new Set(given).size).toBe(given.length);
+          for (const entry of entries)
+            expect(entry.desired.name === latestName(series.title, scheme)).toBe(
+              entry.role === 'latest',
+            );
+          for (const entry of entries) {
+            expect(promotable.has(String(entry.image.imagecycle_state))).toBe(true);
+            // a deactivated Latest or community image is only ever named as community
+            if (entry.image.status !== 'active') {
+              expect(entry.image.status).toBe('deactivated');
+              expect(entry.image.imagecycle_state).not.toBe('verified');
+              expect(entry.role).toBe('community');
+            }
           }
-        }
-        const latest = entries.filter((e) => e.role === 'latest');
-        expect(latest.length).toBeLessThanOrEqual(1);
-        if (latest[0]) expect(latest[0].image.status).toBe('active');
-        const eligible = images.filter(
-          (i) =>
-            i.status === 'active' &&
-            i.imagecycle_series === series.id &&
-            promotable.has(String(i.imagecycle_state)),
-        );
-        if (retired || eligible.length === 0) {
-          expect(latest).toEqual([]);
-        } else {
-          const top = String(latest[0]?.image.imagecycle_version);
-          for (const other of eligible)
-            expect(compareVersions(String(other.imagecycle_version), top)).toBeLessThanOrEqual(0);
-        }
-        // every eligible image is arranged exactly once, and every deactivated Latest or
-        // community image (named as community); nothing else
-        const benched = images.filter(
-          (i) =>
-            i.status === 'deactivated' &&
-            i.imagecycle_series === series.id &&
-            ['latest', 'community'].includes(String(i.imagecycle_state)),
-        );
-        expect(entries.map((e) => e.image.id).sort()).toEqual(
-          [...eligible, ...benched].map((i) => i.id).sort(),
-        );
-      }),
+          const latest = entries.filter((e) => e.role === 'latest');
+          expect(latest.length).toBeLessThanOrEqual(1);
+          if (latest[0]) expect(latest[0].image.status).toBe('active');
+          const eligible = images.filter(
+            (i) =>
+              i.status === 'active' &&
+              i.imagecycle_series === series.id &&
+              promotable.has(String(i.imagecycle_state)),
+          );
+          if (retired || eligible.length === 0) {
+            expect(latest).toEqual([]);
+          } else {
+            const top = String(latest[0]?.image.imagecycle_version);
+            for (const other of eligible)
+              expect(compareVersions(String(other.imagecycle_version), top)).toBeLessThanOrEqual(0);
+          }
+          // every eligible image is arranged exactly once, and every deactivated Latest or
+          // community image (named as community); nothing else
+          const benched = images.filter(
+            (i) =>
+              i.status === 'deactivated' &&
+              i.imagecycle_series === series.id &&
+              ['latest', 'community'].includes(String(i.imagecycle_state)),
+          );
+          expect(entries.map((e) => e.image.id).sort()).toEqual(
+            [...eligible, ...benched].map((i) => i.id).sort(),
+          );
+        },
+      ),
       { numRuns: 500 },
     );
+  });
+
+  it('the scs scheme: the Latest is "<Title>", older images "<Title> <YYYYMMDD build date>", numbered on a shared day', () => {
+    const scs = { ...series, title: 'Ubuntu 24.04', naming: 'scs' as const };
+    const entries = desiredState(scs, [
+      image('1', '2026-11-02T10:00:00Z', { image_build_date: '2026-11-01' }),
+      image('2', '2026-11-03T10:00:00Z', { image_build_date: '2026-11-01 23:10' }),
+      image('3', '2026-11-04T10:00:00Z', { image_build_date: 'unknown' }),
+      image('4', '2026-11-05T10:00:00Z', { image_build_date: '2026-11-05' }),
+    ]);
+    expect(names(entries)).toEqual([
+      ['4', 'Ubuntu 24.04'],
+      ['1', 'Ubuntu 24.04 20261101'],
+      ['2', 'Ubuntu 24.04 20261101 #2'],
+      ['3', 'Ubuntu 24.04 20261104'], // no readable build date: its upload day
+    ]);
+    // a name once given is kept, here too: the first of the day reaped renames nothing
+    const kept = desiredState(scs, [
+      image('2', '2026-11-03T10:00:00Z', {
+        image_build_date: '2026-11-01',
+        name: 'Ubuntu 24.04 20261101 #2',
+      }),
+      image('5', '2026-11-06T10:00:00Z', { image_build_date: '2026-11-01', name: 'Ubuntu 24.04' }),
+      image('6', '2026-11-07T10:00:00Z', { image_build_date: '2026-11-07' }),
+    ]);
+    expect(names(kept)).toEqual([
+      ['6', 'Ubuntu 24.04'],
+      ['2', 'Ubuntu 24.04 20261101 #2'],
+      ['5', 'Ubuntu 24.04 20261101 #3'],
+    ]);
+  });
+
+  it('a community image of a generic series is oldgeneric; the Latest generic; the vendor tag on both', () => {
+    const entries = desiredState({ ...series, vendor: 'example' }, [
+      image('1', '2026-11-01T10:00:00Z'),
+      image('2', '2026-11-02T10:00:00Z'),
+    ]);
+    expect(entries.map((e) => [e.role, e.desired.properties?.os_purpose, e.desired.tags])).toEqual([
+      ['latest', 'generic', ['managed_by_example']],
+      ['community', 'oldgeneric', ['managed_by_example']],
+    ]);
+    const minimal = desiredState({ ...series, properties: { os_purpose: 'minimal' } }, [
+      image('1', '2026-11-01T10:00:00Z'),
+      image('2', '2026-11-02T10:00:00Z'),
+    ]);
+    expect(minimal.map((e) => e.desired.properties?.os_purpose)).toEqual(['minimal', 'minimal']);
   });
 });

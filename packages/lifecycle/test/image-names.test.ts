@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { communityName, latestName } from '../src/index.ts';
+import { communityName, datedStem, latestName } from '../src/index.ts';
 
 describe('image names', () => {
   it('names the Latest and the dated community images', () => {
@@ -15,5 +15,14 @@ describe('image names', () => {
   });
   it('refuses a date that is not ISO', () => {
     expect(() => communityName('X', 'yesterday')).toThrow('not an ISO date');
+  });
+  it('the scs scheme: "<Title>" for the Latest, "<Title> <YYYYMMDD of the build>" for older images', () => {
+    expect(latestName('Ubuntu 24.04', 'scs')).toBe('Ubuntu 24.04');
+    const image = { created_at: '2026-11-03T08:00:00Z', image_build_date: '2026-11-01 22:00' };
+    expect(datedStem('Ubuntu 24.04', image, 'scs')).toBe('Ubuntu 24.04 20261101');
+    expect(datedStem('Ubuntu 24.04', image, 'default')).toBe('Ubuntu 24.04 - 2026-11-03');
+    expect(datedStem('Ubuntu 24.04', { created_at: '2026-11-03T08:00:00Z' }, 'scs')).toBe(
+      'Ubuntu 24.04 20261103',
+    );
   });
 });

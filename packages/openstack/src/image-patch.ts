@@ -12,6 +12,8 @@ export interface DesiredImage {
   min_ram?: number;
   /** Custom properties: a string sets it, null removes it, an absent key is left alone. */
   properties?: Record<string, string | null>;
+  /** Tags the image must carry: missing ones are added, none is ever removed. */
+  tags?: readonly string[];
 }
 
 export type PatchOperation =
@@ -44,5 +46,8 @@ export function diffImage(actual: GlanceImage, desired: DesiredImage): PatchOper
       set(member, value);
     }
   }
+  const have = actual.tags ?? [];
+  const missing = (desired.tags ?? []).filter((tag) => !have.includes(tag));
+  if (missing.length > 0) ops.push({ op: 'replace', path: '/tags', value: [...have, ...missing] });
   return ops;
 }

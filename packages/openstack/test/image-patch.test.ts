@@ -54,4 +54,12 @@ describe('diffImage', () => {
       { op: 'replace', path: '/odd~1name~0x', value: 'w' },
     ]);
   });
+  it('adds missing tags with one replace of the whole list, and never removes one', () => {
+    const tagged = { ...image, tags: ['imagecycle', 'os:ubuntu'] } as GlanceImage;
+    expect(diffImage(tagged, { tags: ['managed_by_example', 'imagecycle'] })).toEqual([
+      { op: 'replace', path: '/tags', value: ['imagecycle', 'os:ubuntu', 'managed_by_example'] },
+    ]);
+    expect(diffImage(tagged, { tags: ['imagecycle'] })).toEqual([]);
+    expect(diffImage(tagged, {})).toEqual([]);
+  });
 });

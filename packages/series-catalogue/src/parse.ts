@@ -14,6 +14,7 @@ import {
   type Document,
   type Node as YamlNode,
 } from 'yaml';
+import { catalogueProperties, scsPropertyFindings, uniquenessKey } from '@imagecycle/contracts';
 import type { z } from 'zod';
 import { CatalogueError, formatPath, type CatalogueIssue } from './errors.ts';
 import { PACKAGED_KEYRING_DIR } from './paths.ts';
@@ -218,8 +219,11 @@ export function parseCatalogue(
     throw new CatalogueError(fileName, sortIssues(issues));
   }
   const catalogue = resolveCatalogue(parsed.data, fileName);
-  const retentionIssues = retentionFloor(catalogue, parsed.data, fileName, locator);
-  if (retentionIssues.length > 0) throw new CatalogueError(fileName, sortIssues(retentionIssues));
+  const resolvedIssues = [
+    ...retentionFloor(catalogue, parsed.data, fileName, locator),
+    ...scsMetadata(catalogue, parsed.data, fileName, locator),
+  ];
+  if (resolvedIssues.length > 0) throw new CatalogueError(fileName, sortIssues(resolvedIssues));
   return catalogue;
 }
 
@@ -346,6 +350,78 @@ function retentionFloor(
         path,
         `uuid_validity last-${n} promises the last ${n} images stay valid, but series ${series.id} keeps only ${series.retention.keepLast} community image(s): set retention.keepLast to at least ${n - 1}`,
       ),
+    );
+  }
+  return issues;
+}
+
+/**
+ * The SCS image metadata (scs-0102 v2) every series would publish: its merged properties
+ * checked by the rules in @imagecycle/contracts, each finding placed where the value is
+ * written (the series' own property, its endOfLife, or defaults.properties) or, for a missing
+ * one, at the series' properties; and os_purpose=generic unique per (architecture, os_distro,
+ * os_version) among the series that publish a public image.
+ */
+function scsMetadata(
+  catalogue: Catalogue,
+  data: CatalogueOutput,
+  file: string,
+  locator: Locator,
+): CatalogueIssue[] {
+  const issues: CatalogueIssue[] = [];
+  const where = (id: string, key: string): PropertyKey[] => {
+    const own = data.series[id];
+    if (
+      key === 'provided_until' &&
+      own?.endOfLife !== undefined &&
+      own.properties[key] === undefined
+    )
+      return ['series', id, 'endOfLife'];
+    if (own?.properties[key] !== undefined) return ['series', id, 'properties', key];
+    if (data.defaults.properties[key] !== undefined) return ['defaults', 'properties', key];
+    return ['series', id, 'properties', key];
+  };
+  const add = (id: string, path: PropertyKey[], message: string) =>
+    issues.push(
+      issueAt(
+        file,
+        locator.locate(path),
+        path,
+        `SCS 0102: ${path[0] === 'defaults' ? `series ${id}: ` : ''}${message}`,
+      ),
+    );
+  const generic = new Map<string, string>();
+  for (const series of catalogue.series) {
+    const own = data.series[series.id];
+    // what reaches the images: the catalogue's properties (the release adds its own)
+    const published = catalogueProperties(series.properties);
+    for (const finding of scsPropertyFindings(published, 'catalogue')) {
+      add(series.id, where(series.id, finding.property), finding.message);
+    }
+    const ownUntil = own?.properties.provided_until;
+    if (series.endOfLife !== undefined && ownUntil !== undefined && ownUntil !== series.endOfLife)
+      add(
+        series.id,
+        ['series', series.id, 'properties', 'provided_until'],
+        `provided_until comes from endOfLife (${series.endOfLife}): remove "${ownUntil}" or make them agree`,
+      );
+    if (series.minRam <= 0)
+      add(
+        series.id,
+        ['series', series.id, 'minRam'],
+        'min_ram is required: the MiB the image needs to boot',
+      );
+    if (series.retired || published.os_purpose !== 'generic') continue;
+    const key = uniquenessKey(published);
+    const first = generic.get(key);
+    if (first === undefined) {
+      generic.set(key, series.id);
+      continue;
+    }
+    add(
+      series.id,
+      where(series.id, 'os_purpose'),
+      `os_purpose generic must be unique per architecture/os_distro/os_version (${key}), and series ${first} already publishes it: give one of them another os_purpose (minimal, custom, ...)`,
     );
   }
   return issues;

@@ -24,11 +24,17 @@ function resolveFeed(feed: SeriesOutput['feed'], id: string): FeedConfig {
 export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue {
   const defaults = data.defaults;
   const series: Series[] = Object.entries(data.series).map(([id, s]): Series => {
-    const properties: GlanceProperties = { ...defaults.properties, ...s.properties };
+    // provided_until promises the name until the end of life the catalogue gives
+    const properties: GlanceProperties = {
+      ...defaults.properties,
+      ...s.properties,
+      ...(s.endOfLife !== undefined ? { provided_until: s.endOfLife } : {}),
+    };
     return {
       id,
       title: s.title,
-      latestName: `${s.title} - Latest`,
+      naming: data.naming,
+      vendor: data.vendor,
       feed: resolveFeed(s.feed, id),
       signature: {
         policy: s.signature.policy,
@@ -59,6 +65,8 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
   });
   return {
     file,
+    naming: data.naming,
+    vendor: data.vendor,
     defaults: {
       schedule: defaults.schedule,
       gracePeriodDays: defaults.gracePeriodDays,

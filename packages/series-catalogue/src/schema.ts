@@ -1,7 +1,13 @@
 // The catalogue's zod 4 schemas. The *input* side (what a person writes in YAML) is what
 // the JSON Schema export describes; the *output* side (after defaults and normalisation)
 // is refined into the resolved types of types.ts by resolve.ts.
-import { reservedPropertyRule } from '@imagecycle/contracts';
+import {
+  HW_RNG_MODELS,
+  HW_WATCHDOG_ACTIONS,
+  HYPERVISOR_TYPES,
+  reservedPropertyRule,
+  VENDOR_PATTERN,
+} from '@imagecycle/contracts';
 import cronParser from 'cron-parser';
 import { z } from 'zod';
 
@@ -170,6 +176,9 @@ export const propertiesSchema = z
     hw_scsi_model: propertyValue.optional(),
     hw_qemu_guest_agent: trueFalse.optional(),
     os_require_quiesce: trueFalse.optional(),
+    hypervisor_type: enumProperty(HYPERVISOR_TYPES).optional(),
+    hw_rng_model: enumProperty(HW_RNG_MODELS).optional(),
+    hw_watchdog_action: enumProperty(HW_WATCHDOG_ACTIONS).optional(),
   })
   .catchall(propertyValue)
   .superRefine((props, ctx) => {
@@ -543,6 +552,17 @@ export const defaultsSchema = z.strictObject({
 export const catalogueSchema = z
   .strictObject({
     $schema: z.string().optional(),
+    naming: z
+      .enum(['default', 'scs'], { error: rule('must be default or scs') })
+      .default('default')
+      .describe(
+        'default: "<Title> - Latest" and "<Title> - <first-upload date>"; scs: "<Title>" and "<Title> <YYYYMMDD build date>" (SCS 0102/0104)',
+      ),
+    vendor: z
+      .string({ error: rule('must be a text: the cloud in the managed_by_<vendor> tag') })
+      .regex(VENDOR_PATTERN, 'may hold only letters, digits, "_" and "-" (1-64)')
+      .default('imagecycle')
+      .describe('every managed image carries the tag managed_by_<vendor> (SCS 0102)'),
     defaults: defaultsSchema.prefault({}),
     series: z.record(
       z.string().regex(SERIES_ID_PATTERN, 'series ids must match ^[a-z0-9][a-z0-9.-]*$'),

@@ -87,8 +87,10 @@ export interface Series {
   /** catalogue key, e.g. `ubuntu-24.04` */
   readonly id: string;
   readonly title: string;
-  /** `<title> - Latest`: the name of the public image */
-  readonly latestName: string;
+  /** the catalogue's naming scheme (the names themselves: packages/lifecycle image-names) */
+  readonly naming: NamingScheme;
+  /** the cloud in the tag managed_by_<vendor> every image of the series carries */
+  readonly vendor: string;
   readonly feed: FeedConfig;
   readonly signature: SignatureConfig;
   /** defaults.properties merged under the series' own */
@@ -123,9 +125,17 @@ export interface CatalogueDefaults {
 export interface Catalogue {
   /** the file it was read from (as given) */
   readonly file: string;
+  readonly naming: NamingScheme;
+  readonly vendor: string;
   readonly defaults: CatalogueDefaults;
   /** in file order */
   readonly series: readonly Series[];
 }
+
+/**
+ * `default`: "<Title> - Latest", older images "<Title> - <YYYY-MM-DD of first upload>";
+ * `scs`: "<Title>", older images "<Title> <YYYYMMDD of the build>" (SCS 0102 and 0104).
+ */
+export type NamingScheme = 'default' | 'scs';
 
 export type SeriesStatus = 'supported' | 'end-of-life';

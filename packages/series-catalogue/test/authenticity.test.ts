@@ -48,6 +48,22 @@ describe('authenticity', () => {
   });
 });
 
+/** The SCS image metadata (scs-0102) a series must publish to be accepted at all. */
+const SCS_PROPERTIES = {
+  architecture: 'x86_64',
+  os_distro: 'fedora-coreos',
+  os_version: 'stable',
+  os_purpose: 'generic',
+  hw_disk_bus: 'scsi',
+  hypervisor_type: 'qemu',
+  hw_rng_model: 'virtio',
+  hw_watchdog_action: 'reset',
+  replace_frequency: 'weekly',
+  uuid_validity: 'none',
+  provided_until: 'notice',
+  image_original_user: 'core',
+};
+
 describe('urlRefusal', () => {
   const catalogue = (feedExtra: string) =>
     parseCatalogue(
@@ -60,6 +76,8 @@ describe('urlRefusal', () => {
       arch: x86_64${feedExtra}
     signature:
       policy: none
+    properties: ${JSON.stringify(SCS_PROPERTIES)}
+    minRam: 2048
 `,
       'cat.yaml',
     ).series[0];

@@ -23,11 +23,22 @@ const FPR = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567';
  */
 const WINDOWS_PIN = { WINDOWS_BUILD_KEY_FPR: FPR };
 
+/** The SCS image metadata (scs-0102) every series must publish, given once for all. */
+const SCS_DEFAULTS = `    os_purpose: generic
+    hypervisor_type: qemu
+    hw_rng_model: virtio
+    hw_watchdog_action: reset
+    replace_frequency: weekly
+    uuid_validity: none
+    provided_until: notice
+    image_original_user: cloud-user
+`;
+
 const BASE = `defaults:
   properties:
     hw_disk_bus: scsi
     architecture: x86_64
-series:
+${SCS_DEFAULTS}series:
   debian-12:
     title: Debian 12 Bookworm
     feed:
@@ -40,6 +51,7 @@ series:
     properties:
       os_distro: debian
       os_version: '12'
+    minRam: 512
     minDisk: 8
   centos-7:
     title: CentOS 7
@@ -54,6 +66,10 @@ series:
       keyring: /etc/keys/centos.asc
       fingerprints:
         - ${FPR}
+    properties:
+      os_distro: centos
+      os_version: '7'
+    minRam: 1024
     retention:
       keepLast: 3
 `;
@@ -110,7 +126,7 @@ describe('the default catalogue', () => {
       'Windows Server 2019 (Core)',
     ]);
     const byId = new Map(c.series.map((s) => [s.id, s]));
-    expect(byId.get('ubuntu-24.04')?.latestName).toBe('Ubuntu 24.04 Noble Numbat - Latest');
+    expect(byId.get('ubuntu-24.04')).toMatchObject({ naming: 'default', vendor: 'imagecycle' });
     // KEYRING_DIR unset: the keys shipped with the package
     expect(byId.get('ubuntu-24.04')?.signature).toEqual({
       policy: 'required',
@@ -248,20 +264,33 @@ describe('resolution', () => {
     expect(debian?.properties).toEqual({
       hw_disk_bus: 'scsi',
       architecture: 'x86_64',
+      os_purpose: 'generic',
+      hypervisor_type: 'qemu',
+      hw_rng_model: 'virtio',
+      hw_watchdog_action: 'reset',
+      replace_frequency: 'weekly',
+      uuid_validity: 'none',
+      provided_until: 'notice',
+      image_original_user: 'cloud-user',
       os_distro: 'debian',
       os_version: '12',
     });
     expect(debian?.retention).toEqual({ keepLast: 1, minimumAgeDays: 0 });
     expect(centos?.retention).toEqual({ keepLast: 3, minimumAgeDays: 0 });
     expect(debian?.schedule).toEqual({ cron: '0 4 * * *', timezone: 'UTC' });
-    expect(debian).toMatchObject({ minDisk: 8, minRam: 0, retired: false, communityHidden: false });
+    expect(debian).toMatchObject({
+      minDisk: 8,
+      minRam: 512,
+      retired: false,
+      communityHidden: false,
+    });
     expect(centos?.signature.fingerprints).toEqual(['0123456789abcdef0123456789abcdef01234567']);
   });
 
   it('lets a series override a default property and the schedule', () => {
     const text = BASE.replace(
-      '    minDisk: 8',
-      "      hw_disk_bus: virtio\n    minDisk: 8\n    schedule:\n      cron: '30 2 * * *'\n    gracePeriodDays: 2",
+      '    minRam: 512\n    minDisk: 8',
+      "      hw_disk_bus: virtio\n    minRam: 512\n    minDisk: 8\n    schedule:\n      cron: '30 2 * * *'\n    gracePeriodDays: 2",
     );
     const debian = parseCatalogue(text, 'cat.yaml').series[0];
     expect(debian?.properties.hw_disk_bus).toBe('virtio');
@@ -525,7 +554,12 @@ describe('each broken rule is reported with file, line, path and rule', () => {
       "os_version: '12'",
       "os_version: '12'\n      uuid_validity: sometimes",
     );
-    expectIssue(text, 'uuid_validity', 'series.debian-12.properties.uuid_validity', /last-N/);
+    expectIssue(
+      text,
+      'uuid_validity: sometimes',
+      'series.debian-12.properties.uuid_validity',
+      /last-N/,
+    );
   });
 
   it('a bad fingerprint', () => {
@@ -813,4 +847,128 @@ describe('transport and signature rules a feed must be able to keep', () => {
       );
     },
   );
+});
+
+describe('SCS 0102 image metadata: validate refuses what would publish non-conforming metadata', () => {
+  it('a value against a rule, at its own file:line:column', () => {
+    const text = BASE.replace("os_version: '12'", 'os_version: bookworm');
+    const issue = expectIssue(
+      text,
+      'os_version: bookworm',
+      'series.debian-12.properties.os_version',
+      /^SCS 0102: "bookworm" is not numeric: debian numbers its releases/,
+    );
+    expect(issue.column).toBe((text.split('\n')[issue.line - 1] ?? '').indexOf('bookworm') + 1);
+    expectIssue(
+      BASE.replace('os_distro: debian', 'os_distro: Debian'),
+      'os_distro: Debian',
+      'series.debian-12.properties.os_distro',
+      /not an os_distro of Glance's list/,
+    );
+  });
+
+  it('a default that breaks a rule names every series it reaches, at the default', () => {
+    const text = BASE.replace('architecture: x86_64', 'architecture: amd64');
+    const issues = issuesOf(text);
+    expect(issues.map((i) => [i.line, i.path, i.message])).toEqual(
+      ['debian-12', 'centos-7'].map((id): unknown[] => [
+        lineOf(text, 'architecture: amd64'),
+        'defaults.properties.architecture',
+        expect.stringMatching(new RegExp(`^SCS 0102: series ${id}: "amd64" is not one of alpha`)),
+      ]),
+    );
+  });
+
+  it('a missing property, at the series', () => {
+    const text = BASE.replace('    hw_watchdog_action: reset\n', '');
+    const issues = issuesOf(text);
+    expect(issues.map((i) => [i.line, i.path, i.message])).toEqual([
+      [
+        lineOf(text, 'os_distro: debian') - 1, // its properties
+        'series.debian-12.properties.hw_watchdog_action',
+        expect.stringMatching(/^SCS 0102: required: one of disabled, reset/),
+      ],
+      [
+        lineOf(text, 'os_distro: centos') - 1,
+        'series.centos-7.properties.hw_watchdog_action',
+        expect.stringMatching(/^SCS 0102: required/),
+      ],
+    ]);
+  });
+
+  it('min_ram is required', () => {
+    expectIssue(
+      BASE.replace('    minRam: 512\n', '    minRam: 0\n'),
+      'minRam: 0',
+      'series.debian-12.minRam',
+      /^SCS 0102: min_ram is required/,
+    );
+  });
+
+  it('two generic series of one architecture, distribution and version: the second is refused', () => {
+    const text = BASE.replace(
+      "os_distro: centos\n      os_version: '7'",
+      "os_distro: debian\n      os_version: '12'",
+    );
+    const issue = expectIssue(
+      text,
+      '',
+      'defaults.properties.os_purpose',
+      /^SCS 0102: series centos-7: os_purpose generic must be unique .*\(x86_64\/debian\/12\), and series debian-12 already publishes it/,
+    );
+    expect(issue.line).toBe(lineOf(text, 'os_purpose: generic'));
+    // another purpose, or a retired series, makes it unique again
+    const minimal = text.replace(
+      "os_version: '12'\n    minRam: 1024",
+      "os_version: '12'\n      os_purpose: minimal\n    minRam: 1024",
+    );
+    expect(() =>
+      parseCatalogue(minimal, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } }),
+    ).not.toThrow();
+    const retired = text.replace('    minRam: 1024\n', '    minRam: 1024\n    retired: true\n');
+    expect(() =>
+      parseCatalogue(retired, 'cat.yaml', { vars: { FPR: 'a'.repeat(40) } }),
+    ).not.toThrow();
+  });
+
+  it('the packaged catalogue: both Windows Server 2019 builds generic is refused', () => {
+    const text = readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8').replace(
+      '      # generic is unique per distribution and version: the GUI build is the generic one\n      os_purpose: minimal\n',
+      '',
+    );
+    const issues = issuesOf(text, WINDOWS_PIN);
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        'defaults.properties.os_purpose',
+        expect.stringMatching(
+          /series windows-2019-core: os_purpose generic must be unique .*x86_64\/windows\/2019.*windows-2019-gui/,
+        ),
+      ],
+    ]);
+  });
+
+  it('provided_until comes from endOfLife; a series that says otherwise is refused', () => {
+    const eol = BASE.replace('    minRam: 512\n', '    minRam: 512\n    endOfLife: 2028-06-30\n');
+    expect(parseCatalogue(eol, 'cat.yaml').series[0]?.properties.provided_until).toBe('2028-06-30');
+    const both = eol.replace("os_version: '12'", "os_version: '12'\n      provided_until: none");
+    expectIssue(
+      both,
+      'provided_until: none',
+      'series.debian-12.properties.provided_until',
+      /^SCS 0102: provided_until comes from endOfLife \(2028-06-30\): remove "none"/,
+    );
+  });
+
+  it('naming and vendor: catalogue choices, checked', () => {
+    const scs = parseCatalogue(`naming: scs\nvendor: example-cloud\n${BASE}`, 'cat.yaml');
+    expect(scs.series.map((s) => [s.naming, s.vendor])).toEqual([
+      ['scs', 'example-cloud'],
+      ['scs', 'example-cloud'],
+    ]);
+    const text = `naming: short\nvendor: a b\n${BASE}`;
+    expect(issuesOf(text).map((i) => [i.line, i.path, i.message])).toEqual([
+      [1, 'naming', 'must be default or scs'],
+      [2, 'vendor', expect.stringMatching(/may hold only letters, digits/)],
+    ]);
+  });
 });

@@ -31,13 +31,34 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'garbage.asc'), 'this is not an OpenPGP key\n');
 });
 
+/** The SCS image metadata (scs-0102) every series must publish, given once for all. */
+const SCS_DEFAULTS = [
+  'defaults:',
+  '  properties:',
+  ...Object.entries({
+    architecture: 'x86_64',
+    os_distro: 'rocky',
+    os_version: "'9'",
+    os_purpose: 'custom',
+    hw_disk_bus: 'scsi',
+    hypervisor_type: 'qemu',
+    hw_rng_model: 'virtio',
+    hw_watchdog_action: 'reset',
+    replace_frequency: 'weekly',
+    uuid_validity: 'none',
+    provided_until: 'notice',
+    image_original_user: 'rocky',
+  }).map(([key, value]) => `    ${key}: ${value}`),
+];
+
 /** A catalogue of checksum-list series, each `[id, keyring file, fingerprints, enabled]`. */
 function catalogueText(series: [string, string, string[], boolean?][]): string {
-  const lines = ['series:'];
+  const lines = [...SCS_DEFAULTS, 'series:'];
   for (const [id, keyring, fingerprints, enabled] of series) {
     lines.push(
       `  ${id}:`,
       `    title: ${id}`,
+      '    minRam: 1024',
       ...(enabled === false ? ['    enabled: false'] : []),
       '    feed:',
       '      kind: checksum-list',
@@ -120,10 +141,12 @@ describe('checkKeyrings', () => {
 
   it('reports an anchored signature block shared by several series once, naming them', async () => {
     const text = [
+      ...SCS_DEFAULTS,
       'series:',
       ...['a', 'b'].flatMap((id) => [
         `  ${id}:`,
         `    title: ${id}`,
+        '    minRam: 1024',
         '    feed:',
         '      kind: checksum-list',
         `      url: https://mirror.example/${id}/CHECKSUM`,

@@ -104,9 +104,22 @@ describe('the packaged catalogue smoke-tests every series', () => {
 
 const catalogueWith = (series: string, defaults = DEFAULTS) => `defaults:
 ${defaults}
+  properties:
+    architecture: x86_64
+    os_version: '12'
+    os_purpose: generic
+    hw_disk_bus: scsi
+    hypervisor_type: qemu
+    hw_rng_model: virtio
+    hw_watchdog_action: reset
+    replace_frequency: weekly
+    uuid_validity: none
+    provided_until: notice
+    image_original_user: debian
 series:
   debian-12:
     title: Debian 12 Bookworm
+    minRam: 512
     feed:
       kind: debian
       imagesUrl: https://cloud.debian.org/images/cloud/bookworm/
@@ -146,10 +159,10 @@ describe("a series' own smoke test", () => {
     expect(none.series[0]?.smokeTest).toBeUndefined();
   });
 
-  it('an os_distro of no known family needs smokeTest.family or its own pattern, named at the line', () => {
+  it("an os_distro of no known family (gentoo, in Glance's list) needs smokeTest.family or its own pattern, named at the line", () => {
     const text = catalogueWith('      os_version: "1"').replace(
       'os_distro: debian',
-      'os_distro: plan9',
+      'os_distro: gentoo',
     );
     const error = (() => {
       try {
@@ -162,11 +175,11 @@ describe("a series' own smoke test", () => {
     expect(error.issues).toEqual([
       {
         file: 'cat.yaml',
-        line: text.split('\n').findIndex((l) => l.includes('plan9')) + 1,
+        line: text.split('\n').findIndex((l) => l.includes('gentoo')) + 1,
         column: 18,
         path: 'series.debian-12.properties.os_distro',
         message:
-          'os_distro "plan9" names no boot family the smoke test knows: set smokeTest.family (cloud-init, ignition, cloudbase-init), smokeTest.consoleLogPattern, or smokeTest: false',
+          'os_distro "gentoo" names no boot family the smoke test knows: set smokeTest.family (cloud-init, ignition, cloudbase-init), smokeTest.consoleLogPattern, or smokeTest: false',
       },
     ]);
     const told = parseCatalogue(

@@ -9,6 +9,7 @@ import {
   formatCatalogueKeys,
   formatChecksum,
   MANAGED_TAG,
+  managedByTag,
   PROPERTY,
   type Release,
   reservedPropertyRule,
@@ -52,7 +53,7 @@ export function candidateImage(
     os_hidden: true,
     min_disk: minDisk,
     min_ram: Math.max(series.minRam, Number(release.properties.min_ram ?? 0)),
-    tags: [MANAGED_TAG],
+    tags: [MANAGED_TAG, managedByTag(series.vendor)],
     properties: {
       ...supplied(series.properties),
       ...fromRelease,

@@ -27,6 +27,7 @@ const hostile = {
 const series = {
   id: 'win-2019',
   title: 'Windows Server 2019',
+  vendor: 'example',
   minDisk: 1,
   minRam: 128,
   properties: { os_distro: 'windows', ...hostile },
@@ -58,7 +59,7 @@ describe('candidateImage', () => {
       os_hidden: true,
       disk_format: 'qcow2',
       container_format: 'bare',
-      tags: ['imagecycle'],
+      tags: ['imagecycle', 'managed_by_example'],
       min_disk: 2,
       min_ram: 2048,
     });

@@ -31,7 +31,8 @@ let deps: UploadDeps;
 const series = {
   id: seriesId,
   title: `Rollback OS ${seriesId}`,
-  latestName: `Rollback OS ${seriesId} - Latest`,
+  naming: 'default',
+  vendor: 'itest',
   properties: { os_distro: 'testos', os_version: '1' },
   minDisk: 1,
   minRam: 128,

@@ -173,7 +173,8 @@ function artifactFor(version: string) {
 const series = {
   id: seriesId,
   title: `Test OS ${seriesId}`,
-  latestName: `Test OS ${seriesId} - Latest`,
+  naming: 'default',
+  vendor: 'itest',
   properties: { os_distro: 'testos', os_version: '1' },
   minDisk: 1,
   minRam: 128,

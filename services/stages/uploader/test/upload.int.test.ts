@@ -52,7 +52,8 @@ const series = (extra: Partial<Series> = {}): Series =>
   ({
     id: seriesId,
     title: `Test OS ${seriesId}`,
-    latestName: `Test OS ${seriesId} - Latest`,
+    naming: 'default',
+    vendor: 'itest',
     properties: {
       os_distro: 'testos',
       os_version: '1',
@@ -155,12 +156,13 @@ describe('upload', () => {
     const { artifact, release } = artifactFor('20261120');
     const result = await upload({ release, artifact }, ctx, deps);
     const image = await service.glance.getImage(result.imageId);
+    // Glance keeps tags as a set, in no particular order
+    expect(image.tags.toSorted()).toEqual([MANAGED_TAG, 'managed_by_itest'].toSorted());
     expect(image).toMatchObject({
       status: 'active',
       visibility: 'private',
       os_hidden: true,
       owner,
-      tags: [MANAGED_TAG],
       disk_format: 'qcow2',
       min_disk: 1,
       min_ram: 128,
@@ -514,7 +516,8 @@ describe('verification before promotion', () => {
     ...series(),
     id: heldId,
     title: heldTitle,
-    latestName: `${heldTitle} - Latest`,
+    naming: 'default',
+    vendor: 'itest',
     // fails: the fake console never prints this
     smokeTest: {
       project: 'imagecycle',

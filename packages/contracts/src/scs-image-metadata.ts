@@ -1,0 +1,369 @@
+// The SCS image metadata standard (scs-0102 v2) as pure rules, one place for both users:
+// `imagecycle validate` checks the properties a catalogue would publish, and the conformance
+// test checks the images Glance holds after a run. Each rule returns findings naming the
+// property and what is wrong; none means conforming.
+//
+// Mandatory (v2): architecture, min_disk, min_ram, os_distro, os_version, os_purpose,
+// hw_disk_bus, replace_frequency, uuid_validity, provided_until, image_source,
+// image_description, image_build_date, image_original_user; os_purpose=generic unique per
+// (architecture, os_distro, os_version) among public non-hidden images. This cloud also
+// publishes what v2 recommends: hypervisor_type, hw_rng_model, hw_watchdog_action, the tag
+// managed_by_<vendor>, a numeric os_version where the distribution numbers its releases, and
+// the licence properties of Windows images.
+
+/** `os_distro` values of Glance's "useful image properties" (lowercase, libosinfo's vocabulary). */
+export const GLANCE_OS_DISTROS = [
+  'arch',
+  'centos',
+  'debian',
+  'fedora',
+  'freebsd',
+  'gentoo',
+  'mandrake',
+  'mandriva',
+  'mes',
+  'msdos',
+  'netbsd',
+  'netware',
+  'openbsd',
+  'opensolaris',
+  'opensuse',
+  'rhel',
+  'rocky',
+  'sled',
+  'ubuntu',
+  'windows',
+] as const;
+
+/**
+ * Distributions this cloud publishes that Glance's list does not name, with the value used:
+ * libosinfo's distro id where it has one (Glance defers to libosinfo's vocabulary). Channels
+ * (`stable`) are their versions: these distributions publish rolling channels, not numbered
+ * releases, in the series a cloud follows.
+ */
+export const EXTRA_OS_DISTROS = {
+  almalinux: { numbered: true, why: "libosinfo's distro id; Glance's list has no AlmaLinux" },
+  'fedora-coreos': { numbered: false, why: 'a rolling stream; Glance lists plain Fedora only' },
+  flatcar: { numbered: false, why: 'a rolling channel; neither Glance nor libosinfo lists it' },
+} as const;
+
+/** `architecture` values of Glance's list. */
+export const GLANCE_ARCHITECTURES = [
+  'alpha',
+  'armv7l',
+  'cris',
+  'i686',
+  'ia64',
+  'lm32',
+  'm68k',
+  'microblaze',
+  'microblazeel',
+  'mips',
+  'mipsel',
+  'mips64',
+  'mips64el',
+  'openrisc',
+  'parisc',
+  'parisc64',
+  'ppc',
+  'ppc64',
+  'ppcemb',
+  's390',
+  's390x',
+  'sh4',
+  'sh4eb',
+  'sparc',
+  'sparc64',
+  'unicore32',
+  'x86_64',
+  'xtensa',
+  'xtensaeb',
+  'aarch64',
+] as const;
+
+export const HYPERVISOR_TYPES = [
+  'hyperv',
+  'ironic',
+  'lxc',
+  'qemu',
+  'uml',
+  'vmware',
+  'xen',
+] as const;
+export const HW_RNG_MODELS = ['virtio'] as const;
+export const HW_WATCHDOG_ACTIONS = ['disabled', 'reset', 'poweroff', 'pause', 'none'] as const;
+export const HW_DISK_BUSES = ['virtio', 'scsi', 'ide', 'sata', 'usb', 'uml', 'xen', 'lxc'] as const;
+export const OS_PURPOSES = [
+  'generic',
+  'oldgeneric',
+  'minimal',
+  'k8snode',
+  'gpu',
+  'network',
+  'custom',
+] as const;
+export const REPLACE_FREQUENCIES = [
+  'yearly',
+  'quarterly',
+  'monthly',
+  'weekly',
+  'daily',
+  'critical_bug',
+  'never',
+] as const;
+/** Windows and the like: images of software that needs a commercial licence. */
+export const LICENSED_OS_DISTROS: ReadonlySet<string> = new Set(['windows']);
+export const LICENCE_PROPERTIES = [
+  'license_included',
+  'license_required',
+  'subscription_included',
+  'subscription_required',
+] as const;
+
+/** The tag SCS recommends on provider-managed images. */
+export const managedByTag = (vendor: string): string => `managed_by_${vendor}`;
+export const VENDOR_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface ScsFinding {
+  /** the property (or `tags`, `name`) at fault */
+  readonly property: string;
+  readonly message: string;
+}
+
+type Props = Readonly<Record<string, unknown>>;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const BUILD_DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
+const NUMERIC_VERSION = /^\d+(\.\d+)*$/;
+
+/** A real calendar day YYYY-MM-DD (2026-02-30 is not). */
+export function isCalendarDate(value: string): boolean {
+  if (!DATE.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+function text(props: Props, key: string): string | undefined {
+  const value = props[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function oneOf(
+  props: Props,
+  key: string,
+  allowed: readonly string[],
+  findings: ScsFinding[],
+  required = true,
+): void {
+  const value = text(props, key);
+  if (value === undefined || value === '') {
+    if (required)
+      findings.push({ property: key, message: `required: one of ${allowed.join(', ')}` });
+  } else if (!allowed.includes(value)) {
+    findings.push({ property: key, message: `"${value}" is not one of ${allowed.join(', ')}` });
+  }
+}
+
+function present(props: Props, key: string, findings: ScsFinding[], what: string): void {
+  const value = text(props, key);
+  if (value === undefined || value.trim() === '')
+    findings.push({ property: key, message: `required: ${what}` });
+}
+
+/** `os_distro`: Glance's list, or one of the documented extras. */
+export function osDistroFinding(value: string | undefined): string | undefined {
+  if (value === undefined || value === '')
+    return "required: the distribution, lowercase, from Glance's list";
+  if ((GLANCE_OS_DISTROS as readonly string[]).includes(value) || value in EXTRA_OS_DISTROS)
+    return undefined;
+  return `"${value}" is not an os_distro of Glance's list (${GLANCE_OS_DISTROS.join(', ')}) nor one of ${Object.keys(EXTRA_OS_DISTROS).join(', ')}`;
+}
+
+/** `os_version`: numeric (`24.04`, `12`, `2019`) where the distribution numbers its releases. */
+export function osVersionFinding(
+  distro: string | undefined,
+  value: string | undefined,
+): string | undefined {
+  if (value === undefined || value === '') return "required: the distribution's version";
+  const extra =
+    distro !== undefined
+      ? (EXTRA_OS_DISTROS as Record<string, { numbered: boolean }>)[distro]
+      : undefined;
+  if (extra !== undefined && !extra.numbered) return undefined;
+  return NUMERIC_VERSION.test(value)
+    ? undefined
+    : `"${value}" is not numeric: ${distro ?? 'the distribution'} numbers its releases (e.g. 24.04, 12, 2019)`;
+}
+
+/**
+ * The per-image property rules. `scope: 'catalogue'` checks what a catalogue gives (the
+ * release supplies image_source, image_build_date and image_description itself at upload,
+ * so they are checked only when given); `'image'` checks a published image's properties.
+ */
+export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'): ScsFinding[] {
+  const findings: ScsFinding[] = [];
+  oneOf(props, 'architecture', GLANCE_ARCHITECTURES, findings);
+  const distro = text(props, 'os_distro');
+  const distroFinding = osDistroFinding(distro);
+  if (distroFinding) findings.push({ property: 'os_distro', message: distroFinding });
+  const versionFinding = osVersionFinding(distro, text(props, 'os_version'));
+  if (versionFinding) findings.push({ property: 'os_version', message: versionFinding });
+  oneOf(props, 'os_purpose', OS_PURPOSES, findings);
+  oneOf(props, 'hw_disk_bus', HW_DISK_BUSES, findings);
+  oneOf(props, 'hypervisor_type', HYPERVISOR_TYPES, findings);
+  oneOf(props, 'hw_rng_model', HW_RNG_MODELS, findings);
+  oneOf(props, 'hw_watchdog_action', HW_WATCHDOG_ACTIONS, findings);
+  oneOf(props, 'replace_frequency', REPLACE_FREQUENCIES, findings);
+
+  const uuid = text(props, 'uuid_validity');
+  if (uuid === undefined || uuid === '') {
+    findings.push({
+      property: 'uuid_validity',
+      message: 'required: none, last-N, YYYY-MM-DD, notice or forever',
+    });
+  } else if (!/^(none|notice|forever|last-[1-9]\d*)$/.test(uuid) && !isCalendarDate(uuid)) {
+    findings.push({
+      property: 'uuid_validity',
+      message: `"${uuid}" is not none, last-N, a date YYYY-MM-DD, notice or forever`,
+    });
+  }
+  const until = text(props, 'provided_until');
+  if (until === undefined || until === '') {
+    findings.push({
+      property: 'provided_until',
+      message: 'required: a date YYYY-MM-DD, none or notice',
+    });
+  } else if (!/^(none|notice)$/.test(until) && !isCalendarDate(until)) {
+    findings.push({
+      property: 'provided_until',
+      message: `"${until}" is not a date YYYY-MM-DD, none or notice`,
+    });
+  }
+  const hotfix = text(props, 'hotfix_hours');
+  if (hotfix !== undefined && !/^\d+$/.test(hotfix))
+    findings.push({
+      property: 'hotfix_hours',
+      message: `"${hotfix}" is not a whole number of hours`,
+    });
+  present(props, 'image_original_user', findings, 'the default login user (or none)');
+
+  const source = text(props, 'image_source');
+  if (source !== undefined || scope === 'image') {
+    if (source !== 'private' && !/^(https?|ftps?):\/\/\S+$/.test(source ?? ''))
+      findings.push({
+        property: 'image_source',
+        message: `${source === undefined ? 'required: ' : `"${source}" is not `}a URL the image can be downloaded from, or "private"`,
+      });
+  }
+  if (text(props, 'image_description') !== undefined || scope === 'image')
+    present(props, 'image_description', findings, 'a URL or text describing the image');
+  const built = text(props, 'image_build_date');
+  if (built !== undefined || scope === 'image') {
+    if (built === undefined || !BUILD_DATE.test(built) || !isCalendarDate(built.slice(0, 10)))
+      findings.push({
+        property: 'image_build_date',
+        message: `${built === undefined ? 'required: ' : `"${built}" is not `}YYYY-MM-DD or YYYY-MM-DD hh:mm[:ss] (UTC)`,
+      });
+  }
+
+  for (const key of LICENCE_PROPERTIES) {
+    const value = text(props, key);
+    if (value !== undefined && !/^(true|false)$/i.test(value))
+      findings.push({ property: key, message: `"${value}" is not a boolean (True or False)` });
+  }
+  const isTrue = (key: string) => /^true$/i.test(text(props, key) ?? '');
+  if (isTrue('license_included') && isTrue('license_required'))
+    findings.push({
+      property: 'license_required',
+      message: 'cannot be True together with license_included',
+    });
+  if (
+    distro !== undefined &&
+    LICENSED_OS_DISTROS.has(distro) &&
+    text(props, 'license_included') === undefined &&
+    text(props, 'license_required') === undefined
+  )
+    findings.push({
+      property: 'license_included',
+      message: `required for ${distro} images (commercially licensed): license_included or license_required`,
+    });
+  return findings;
+}
+
+/** What a published image carries besides its properties. */
+export interface PublishedImage {
+  readonly id: string;
+  readonly name?: string | null | undefined;
+  readonly visibility: string;
+  readonly os_hidden?: boolean | undefined;
+  readonly tags: readonly string[];
+  readonly min_disk?: number | undefined;
+  readonly min_ram?: number | undefined;
+  readonly size?: number | null | undefined;
+  readonly created_at: string;
+  readonly os_hash_algo?: string | null | undefined;
+  readonly [property: string]: unknown;
+}
+
+const GiB = 1024 ** 3;
+
+/** Every SCS 0102 rule about one published image (the properties and Glance's own fields). */
+export function scsImageFindings(image: PublishedImage, vendor: string): ScsFinding[] {
+  const findings = scsPropertyFindings(image, 'image');
+  if (!image.min_disk || image.min_disk <= 0)
+    findings.push({ property: 'min_disk', message: 'required: the disk the image needs (GiB)' });
+  else if (typeof image.size === 'number' && image.min_disk * GiB < image.size)
+    findings.push({
+      property: 'min_disk',
+      message: `${image.min_disk} GiB is smaller than the image (${image.size} bytes)`,
+    });
+  if (!image.min_ram || image.min_ram <= 0)
+    findings.push({
+      property: 'min_ram',
+      message: 'required: the RAM the image needs to boot (MiB)',
+    });
+  if (image.os_hash_algo !== 'sha256' && image.os_hash_algo !== 'sha512')
+    findings.push({
+      property: 'os_hash_algo',
+      message: `"${String(image.os_hash_algo)}": SCS 0102 recommends sha256 or sha512`,
+    });
+  const built = text(image, 'image_build_date');
+  if (built !== undefined && BUILD_DATE.test(built)) {
+    const day = built.length === 10 ? `${built}T00:00:00Z` : `${built.replace(' ', 'T')}Z`;
+    if (Date.parse(day) > Date.parse(image.created_at))
+      findings.push({
+        property: 'image_build_date',
+        message: `${built} is after the image's registration (${image.created_at})`,
+      });
+  }
+  if (!image.tags.includes(managedByTag(vendor)))
+    findings.push({
+      property: 'tags',
+      message: `the tag ${managedByTag(vendor)} is missing (SCS 0102 recommends managed_by_<vendor>)`,
+    });
+  return findings;
+}
+
+/**
+ * The uniqueness rule: per (architecture, os_distro, os_version), at most one public,
+ * non-hidden image with os_purpose=generic. Returns each group that breaks it.
+ */
+export function genericUniquenessViolations<T extends PublishedImage>(
+  images: readonly T[],
+): Array<{ key: string; images: T[] }> {
+  const groups = new Map<string, T[]>();
+  for (const image of images) {
+    if (image.visibility !== 'public' || image.os_hidden === true) continue;
+    if (text(image, 'os_purpose') !== 'generic') continue;
+    const key = uniquenessKey(image);
+    groups.set(key, [...(groups.get(key) ?? []), image]);
+  }
+  return [...groups]
+    .filter(([, group]) => group.length > 1)
+    .map(([key, group]) => ({ key, images: group }));
+}
+
+/** `architecture/os_distro/os_version`, the key the uniqueness rule groups by. */
+export function uniquenessKey(props: Props): string {
+  return `${text(props, 'architecture') ?? ''}/${text(props, 'os_distro') ?? ''}/${text(props, 'os_version') ?? ''}`;
+}
