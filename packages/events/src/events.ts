@@ -18,6 +18,10 @@ export const EVENT_TYPES = [
   'kept-in-use',
   /** The janitor repaired what a crash, a timeout or an operator left. */
   'repaired',
+  /** A usage check's findings for one series: in use, newly unused, handed to the reaper, kept and why. */
+  'usage-checked',
+  /** A stage picked up what a crash left: a leftover candidate, a partial download, a reap in settle. */
+  'recovered',
 ] as const;
 
 export const eventSchema = z.object({

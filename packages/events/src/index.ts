@@ -6,7 +6,16 @@ export {
   type EventsOptions,
   type EventLogger,
 } from './events.ts';
-export { CHECK_OUTCOMES, type CheckRecord, CheckRecords, checkRecordSchema } from './checks.ts';
+export {
+  CHECK_OUTCOMES,
+  type CheckRecord,
+  CheckRecords,
+  checkRecordSchema,
+  USAGE_CHECK_OUTCOMES,
+  type UsageCheckRecord,
+  UsageCheckRecords,
+  usageCheckRecordSchema,
+} from './checks.ts';
 export {
   SMOKE_TEST_RESULTS,
   type SmokeTestRecord,

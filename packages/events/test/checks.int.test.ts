@@ -2,12 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckRecords } from '../src/index.ts';
+import { CheckRecords, UsageCheckRecords } from '../src/index.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? '');
 const key = `test-${randomBytes(4).toString('hex')}:checks`;
+const usageKey = key.replace(/:checks$/, ':usage-checks');
 afterAll(async () => {
-  await redis.del(key);
+  await redis.del(key, usageKey);
   redis.disconnect();
 });
 
@@ -41,5 +42,55 @@ describe('CheckRecords', () => {
     await expect(
       checks.record({ series: 'd', at: 'yesterday', outcome: 'nothing-new' }),
     ).rejects.toThrow(/at/);
+  });
+});
+
+describe('UsageCheckRecords', () => {
+  it('keeps the last usage check per series apart from the feed checks, and refuses a malformed one', async () => {
+    const usage = new UsageCheckRecords(redis, usageKey);
+    const found = {
+      communityImages: 3,
+      inUse: 1,
+      newlyUnused: 1,
+      handedToReaper: 1,
+      kept: 1,
+    };
+    await usage.record({
+      series: 'a',
+      at: '2026-11-29T06:00:00.000Z',
+      outcome: 'checked',
+      ...found,
+    });
+    await usage.record({
+      series: 'a',
+      at: '2026-11-30T06:00:00.000Z',
+      outcome: 'failed',
+      ...found,
+      message: 'Nova answered 503',
+    });
+    const all = await usage.all();
+    expect([...all.entries()]).toEqual([
+      [
+        'a',
+        {
+          series: 'a',
+          at: '2026-11-30T06:00:00.000Z',
+          outcome: 'failed',
+          ...found,
+          message: 'Nova answered 503',
+        },
+      ],
+    ]);
+    // the feed checks' hash is another
+    expect((await new CheckRecords(redis, usageKey).all()).size).toBe(0);
+    await expect(
+      usage.record({
+        series: 'b',
+        at: '2026-11-30T06:00:00.000Z',
+        outcome: 'checked',
+        ...found,
+        inUse: -1,
+      }),
+    ).rejects.toThrow(/inUse/);
   });
 });
