@@ -30,6 +30,8 @@ export interface DownloadDeps {
   fetchAttempts?: number;
   timeoutMs?: number;
   verifyTls?: boolean;
+  /** Told when the download resumes, with a Range request, a partial file an earlier attempt left. */
+  onRecovered?: (what: { detail: string }) => Promise<unknown>;
 }
 
 export interface DownloadContext {
@@ -90,6 +92,11 @@ export async function download(
       ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
       ...(deps.verifyTls === false ? { verifyTls: false } : {}),
       signal,
+      onResume: ({ from, total, earlier }) =>
+        earlier &&
+        deps.onRecovered?.({
+          detail: `resumed the partial download an earlier attempt left, with a Range request from byte ${from}${total ? ` of ${total}` : ''}`,
+        }),
     }).catch((error: unknown) => {
       // The pinned URL is gone (an upstream pulling a broken build answers 404/410, also
       // halfway through a download): a verdict on the release, not an outage to retry. The

@@ -36,6 +36,12 @@ export interface FetchFileOptions {
    * bytes that arrived stay in the file, so the next attempt resumes after them.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * Told of each resume the server honoured (206 to a Range): where it starts, the whole
+   * length when known, and whether the bytes before it were on disk before this call (left
+   * by an earlier attempt: a crash or a cancel) rather than cut off during it.
+   */
+  onResume?: (resume: { from: number; total: number | undefined; earlier: boolean }) => unknown;
 }
 
 /** The server says the URL does not exist (any more): 404 Not Found or 410 Gone. */
@@ -149,6 +155,7 @@ export async function fetchFile(
       }
       const length = Number(response.headers['content-length']);
       const total = Number.isFinite(length) ? have + length : undefined;
+      if (have > 0) await options.onResume?.({ from: have, total, earlier: attempt === 1 });
       let bytes = have;
       options.onProgress?.(bytes, total); // where this attempt starts (a resume: not at 0)
       await sinkToFile(request, path, {

@@ -94,9 +94,15 @@ describe('download', () => {
     const cut = mirror.faults.truncate(release.url, { times: 1 });
     const busy = mirror.faults.fail(release.url, { status: 503, times: 1 });
     mirror.requests.reset();
-    const artifact = await download({ release }, ctx, deps());
+    const recovered: unknown[] = [];
+    const artifact = await download({ release }, ctx, {
+      ...deps(),
+      onRecovered: (what) => Promise.resolve(void recovered.push(what)),
+    });
     cut.remove();
     busy.remove();
+    // a connection cut during this attempt is no crash to recover from
+    expect(recovered).toEqual([]);
     expect(artifact.upstreamChecksum).toEqual(release.checksum);
     expect(createHash('sha512').update(readFileSync(artifact.path)).digest('hex')).toBe(
       uncompressed('ubuntu-20.04'),
@@ -186,6 +192,33 @@ describe('download', () => {
     expect(mirror.requests.log.filter((e) => e.path === path).map((e) => e.status)).toEqual(
       expected,
     );
+  });
+
+  it('resumes, with a Range request, the partial file an earlier attempt left, and says so', async () => {
+    const release = await releaseOf('ubuntu-22.04');
+    const path = new URL(release.url).pathname;
+    const whole = Buffer.from(await (await fetch(release.url)).arrayBuffer());
+    const half = Math.floor(whole.length / 2);
+    const d = deps();
+    // what a worker killed halfway through leaves: the first half of the file
+    const paths = stagingPaths(d.stagingDir, release.series, release.version);
+    mkdirSync(paths.dir, { recursive: true });
+    writeFileSync(paths.part, whole.subarray(0, half));
+    mirror.requests.reset();
+    const recovered: { detail: string }[] = [];
+    const artifact = await download({ release }, ctx, {
+      ...d,
+      onRecovered: (what) => Promise.resolve(void recovered.push(what)),
+    });
+    expect(artifact.upstreamChecksum).toEqual(release.checksum);
+    expect(mirror.requests.log.filter((e) => e.path === path).map((e) => e.range)).toEqual([
+      `bytes=${half}-`,
+    ]);
+    expect(recovered).toEqual([
+      {
+        detail: `resumed the partial download an earlier attempt left, with a Range request from byte ${half} of ${whole.length}`,
+      },
+    ]);
   });
 
   it('returns a verified artifact again without touching the network', async () => {

@@ -41,6 +41,8 @@ export interface ReapDeps {
   cinderAdminRoles?: readonly string[];
   /** The job's: aborting it ends the settle wait and every request, throwing its reason. */
   signal?: AbortSignal;
+  /** Told when this reap resumes one an earlier attempt left at its settle step. */
+  onRecovered?: (what: { imageId: string; detail: string }) => Promise<unknown>;
 }
 
 export type ReapOutcome =
@@ -116,6 +118,18 @@ export async function reap(
   if (!image) return { imageId, outcome: 'gone' };
   const refusal = await guard(deps, image, payload.series);
   if (refusal) return { imageId, outcome: 'refused', because: refusal };
+  // Retiring and deactivated: an earlier attempt got as far as the settle step. Said out loud,
+  // so a crash is never silently recovered.
+  if (
+    !deps.dryRun &&
+    image.status === 'deactivated' &&
+    imageProperty(image, PROPERTY.state) === 'retiring'
+  )
+    await deps.onRecovered?.({
+      imageId,
+      detail:
+        'resuming a reap an earlier attempt left at its settle step (retiring, deactivated): usage check, settle, usage check',
+    });
 
   const keep = async (because: string): Promise<ReapOutcome> => {
     if (!deps.dryRun) {

@@ -82,6 +82,7 @@ afterAll(async () => {
 
 describe('reap', () => {
   it('deletes an unused community image after deactivating it and checking again', async () => {
+    const recovered: unknown[] = [];
     const id = await image('unused');
     const states: string[] = [];
     const result = await reap(
@@ -89,6 +90,7 @@ describe('reap', () => {
       {
         ...deps,
         wait: async () => void states.push((await service.glance.getImage(id)).status),
+        onRecovered: (what) => Promise.resolve(void recovered.push(what)),
       },
     );
     expect(result).toEqual({
@@ -98,6 +100,8 @@ describe('reap', () => {
       version: 'unused',
     });
     expect(states).toEqual(['deactivated']);
+    // a first attempt recovers nothing
+    expect(recovered).toEqual([]);
     expect(await service.glance.findImage(id)).toBeUndefined();
   });
 
@@ -154,7 +158,27 @@ describe('reap', () => {
   it('resumes a reap that died after deactivation', async () => {
     const id = await image('resumed', { state: 'retiring' });
     await service.glance.deactivateImage(id);
-    expect(await reap({ series: seriesId, imageId: id }, deps)).toEqual({
+    const told: { what: { imageId: string; detail: string }; status: string }[] = [];
+    const resumed = await reap(
+      { series: seriesId, imageId: id },
+      {
+        ...deps,
+        // told before anything changes: the image is still as the earlier attempt left it
+        onRecovered: async (what) =>
+          void told.push({ what, status: (await service.glance.getImage(id)).status }),
+      },
+    );
+    expect(told).toEqual([
+      {
+        what: {
+          imageId: id,
+          detail:
+            'resuming a reap an earlier attempt left at its settle step (retiring, deactivated): usage check, settle, usage check',
+        },
+        status: 'deactivated',
+      },
+    ]);
+    expect(resumed).toEqual({
       imageId: id,
       outcome: 'deleted',
       name: 'Reap OS - resumed',

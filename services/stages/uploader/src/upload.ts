@@ -45,6 +45,8 @@ export interface UploadDeps {
   activeTimeoutMs?: number;
   /** The job's: aborting it cancels the upload, the waits and the smoke test. */
   signal?: AbortSignal;
+  /** Told of each leftover candidate of an earlier attempt that this one replaces. */
+  onRecovered?: (what: { imageId: string; detail: string }) => Promise<unknown>;
 }
 
 /** How a smoke test ended: the image booted (passed) or it was rejected (failed). */
@@ -127,7 +129,7 @@ async function publish(
     return { imageId: published.id, reused: true };
   }
   const artifact = staged.artifact;
-  let image = await settleExisting(glance, existing);
+  let image = await settleExisting(glance, existing, deps.onRecovered);
   const reused = image !== undefined;
   // What the artifact's bytes hash to: known from the downloader's marker, or computed as
   // they are sent (or, for a reused image, read again) and checked against the upstream's
@@ -262,13 +264,19 @@ async function reusedImageDigest(
 async function settleExisting(
   glance: GlanceClient,
   images: GlanceImage[],
+  onRecovered: UploadDeps['onRecovered'],
 ): Promise<GlanceImage | undefined> {
   let keep: GlanceImage | undefined;
   for (const image of images) {
     // an active image is checked against the artifact's bytes afterwards, like a fresh one
     if (image.status === 'active' && !keep) keep = image;
-    else if (imageProperty(image, PROPERTY.state) === 'candidate')
+    else if (imageProperty(image, PROPERTY.state) === 'candidate') {
       await glance.deleteImage(image.id);
+      await onRecovered?.({
+        imageId: image.id,
+        detail: `leftover candidate of an earlier attempt (${image.status}) deleted; uploading again`,
+      });
+    }
   }
   return keep;
 }

@@ -186,8 +186,14 @@ describe('upload', () => {
     const { artifact, release } = artifactFor('20261121');
     const first = await upload({ release, artifact }, ctx, deps);
     expect(existsSync(artifact.path)).toBe(false); // published: its staging is gone
-    const second = await upload({ release, artifact }, ctx, deps);
+    const recovered: unknown[] = [];
+    const second = await upload({ release, artifact }, ctx, {
+      ...deps,
+      onRecovered: (what) => Promise.resolve(void recovered.push(what)),
+    });
     expect(second).toEqual({ imageId: first.imageId, reused: true });
+    // an active candidate is checked again, not replaced: nothing to recover from
+    expect(recovered).toEqual([]);
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261121' }),
     ).toHaveLength(1);
@@ -206,9 +212,20 @@ describe('upload', () => {
         [PROPERTY.state]: 'candidate',
       },
     });
-    const result = await upload({ release, artifact }, ctx, deps);
+    const recovered: { imageId: string; detail: string }[] = [];
+    const result = await upload({ release, artifact }, ctx, {
+      ...deps,
+      onRecovered: (what) => Promise.resolve(void recovered.push(what)),
+    });
     expect(result.imageId).not.toBe(left.id);
     expect(await service.glance.findImage(left.id)).toBeUndefined();
+    // the crash's leftover is not replaced silently
+    expect(recovered).toEqual([
+      {
+        imageId: left.id,
+        detail: 'leftover candidate of an earlier attempt (queued) deleted; uploading again',
+      },
+    ]);
 
     // the downloader verified other bytes than those staged now: staging is damaged, and
     // goes (marker included), so the next download of the release fetches it anew
