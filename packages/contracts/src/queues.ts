@@ -98,7 +98,11 @@ export const usageCheckQueue = defineQueue({
   name: 'usage-check',
   concurrency: 1,
   description: 'One pass over every server and volume; mark community images used or unused',
-  payload: z.object({ trigger: z.enum(['schedule', 'manual']).default('manual') }),
+  payload: z.object({
+    trigger: z.enum(['schedule', 'manual']).default('manual'),
+    /** Only these series' community images (all when absent); the scan is always whole. */
+    series: z.array(z.string().min(1)).optional(),
+  }),
   defaultJobOptions: retried(3, 60_000),
 });
 

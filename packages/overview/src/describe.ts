@@ -1,4 +1,5 @@
 // The read models in words and lists, shared by the CLI, the API, the status page and the demo.
+import type { UsageCheckRecord } from '@imagecycle/events';
 import type { CommunityView, ImageView, SeriesState } from './series-state.ts';
 
 const day = (iso: string | undefined) => (iso ?? '').slice(0, 10);
@@ -16,6 +17,17 @@ export function outlookText(image: CommunityView): string {
     case 'unchecked':
       return 'usage not checked yet';
   }
+}
+
+/**
+ * The last usage check of a series in one line, without its time: "failed: <why>", or what it
+ * found ("3 community, 1 in use, 1 newly unused, 1 handed to the reaper, 1 kept"), with the
+ * doubt of an incomplete scan after it.
+ */
+export function usageCheckText(check: UsageCheckRecord): string {
+  if (check.outcome === 'failed') return `failed: ${check.message ?? 'no reason recorded'}`;
+  const found = `${check.communityImages} community, ${check.inUse} in use, ${check.newlyUnused} newly unused, ${check.handedToReaper} handed to the reaper, ${check.kept} kept`;
+  return check.message ? `${found} (${check.message})` : found;
 }
 
 export type SeriesImage = (ImageView | CommunityView) & { series: string };

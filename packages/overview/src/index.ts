@@ -8,4 +8,4 @@ export {
   seriesStates,
   type StateSources,
 } from './series-state.ts';
-export { imagesOf, outlookText, type SeriesImage } from './describe.ts';
+export { imagesOf, outlookText, type SeriesImage, usageCheckText } from './describe.ts';

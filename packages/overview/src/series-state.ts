@@ -3,7 +3,12 @@
 // how the last check ended. Read-only: one owner-wide Glance listing, the check records and
 // the event stream; no upstream request.
 import { PROPERTY } from '@imagecycle/contracts';
-import type { CheckRecord, LifecycleEvent, SmokeTestRecord } from '@imagecycle/events';
+import type {
+  CheckRecord,
+  LifecycleEvent,
+  SmokeTestRecord,
+  UsageCheckRecord,
+} from '@imagecycle/events';
 import { type GlanceImage, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 import {
@@ -66,6 +71,8 @@ export interface SeriesState {
   lastCheck?: CheckRecord;
   /** The last smoke test of a candidate: passed or failed, and how long it took. */
   lastSmokeTest?: SmokeTestRecord;
+  /** The last usage check of the series' community images, and what it found. */
+  lastUsageCheck?: UsageCheckRecord;
   latest?: ImageView;
   /** Newest upload first. */
   community: CommunityView[];
@@ -82,6 +89,8 @@ export interface StateSources {
   checks: ReadonlyMap<string, CheckRecord>;
   /** Each series' last smoke test (none before the first). */
   smokeTests?: ReadonlyMap<string, SmokeTestRecord>;
+  /** The last usage check of each series (none known when absent). */
+  usageChecks?: ReadonlyMap<string, UsageCheckRecord>;
   /** Recent events, newest first. */
   events: readonly LifecycleEvent[];
   now: Date;
@@ -159,6 +168,7 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
     }));
   const check = sources.checks.get(series.id);
   const smoke = sources.smokeTests?.get(series.id);
+  const usageCheck = sources.usageChecks?.get(series.id);
   const frequency = series.properties.replace_frequency;
   const state: SeriesState = {
     id: series.id,
@@ -168,6 +178,7 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
     ...(frequency ? { replaceFrequency: frequency } : {}),
     ...(check ? { lastCheck: check } : {}),
     ...(smoke ? { lastSmokeTest: smoke } : {}),
+    ...(usageCheck ? { lastUsageCheck: usageCheck } : {}),
     community,
     inFlight,
     reaped,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { imagesOf, outlookText, type CommunityView, type SeriesState } from '../src/index.ts';
+import {
+  imagesOf,
+  outlookText,
+  type CommunityView,
+  type SeriesState,
+  usageCheckText,
+} from '../src/index.ts';
 
 const image = (id: string, createdAt: string, state: string) => ({
   id,
@@ -57,5 +63,31 @@ describe('imagesOf', () => {
       ['a', 'a-old'],
     ]);
     expect(imagesOf(states, 'community').map((i) => i.id)).toEqual(['a-old']);
+  });
+});
+
+describe('usageCheckText', () => {
+  const check = {
+    series: 's',
+    at: '2026-12-05T06:00:00.000Z',
+    outcome: 'checked' as const,
+    communityImages: 4,
+    inUse: 1,
+    newlyUnused: 1,
+    handedToReaper: 1,
+    kept: 2,
+  };
+  it('says what the last usage check found, and the doubt of an incomplete scan', () => {
+    expect(usageCheckText(check)).toBe(
+      '4 community, 1 in use, 1 newly unused, 1 handed to the reaper, 2 kept',
+    );
+    expect(usageCheckText({ ...check, message: 'usage scan incomplete: a cell is down' })).toBe(
+      '4 community, 1 in use, 1 newly unused, 1 handed to the reaper, 2 kept (usage scan incomplete: a cell is down)',
+    );
+  });
+  it('a failed check says why, not counts', () => {
+    expect(usageCheckText({ ...check, outcome: 'failed', message: 'Nova answered 503' })).toBe(
+      'failed: Nova answered 503',
+    );
   });
 });

@@ -90,4 +90,28 @@ describe('seriesStates', () => {
     expect(s?.lastSmokeTest).toEqual(failed);
     expect(t).not.toHaveProperty('lastSmokeTest');
   });
+
+  it('carries the last feed check and the last usage check of its own series only', () => {
+    const usage = (series: string) => ({
+      series,
+      at: '2026-11-04T06:00:00.000Z',
+      outcome: 'checked' as const,
+      communityImages: 1,
+      inUse: 1,
+      newlyUnused: 0,
+      handedToReaper: 0,
+      kept: 0,
+    });
+    const sources = {
+      catalogue: { series: [series, { ...series, id: 't' }] },
+      images: [],
+      checks: new Map(),
+      usageChecks: new Map([['s', usage('s')]]),
+      events: [],
+      now: new Date('2026-11-04T08:00:00Z'),
+    };
+    const [s, t] = seriesStates(sources);
+    expect(s?.lastUsageCheck).toEqual(usage('s'));
+    expect(t && 'lastUsageCheck' in t).toBe(false);
+  });
 });

@@ -6,6 +6,7 @@ import type { App } from '@imagecycle/composition';
 import type { LifecycleEvent } from '@imagecycle/events';
 import { parse } from 'yaml';
 import { eventsCommand } from '../src/commands/views.ts';
+import { eventLine } from '../src/event-line.ts';
 import type { Format } from '../src/output.ts';
 
 const at = (minute: number) => `2026-11-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
@@ -72,5 +73,34 @@ describe('imagecycle events', () => {
     const table = (await eventsOut('table', ['debian-12'], 2)).split('\n');
     expect(table[0]).toMatch(new RegExp(`^${at(3)}  downloaded +debian-12 +1`));
     expect(table[1]).toMatch(new RegExp(`^${at(6)}  uploaded +debian-12 +1`));
+  });
+
+  it('shows a usage check and a recovery like any event, the series in the same column', () => {
+    const lines = [
+      { type: 'uploaded', series: 'debian-12', version: '1', at: at(6) },
+      {
+        type: 'usage-checked',
+        series: 'debian-12',
+        detail: '2 community image(s), 1 in use, 0 newly unused, 1 handed to the reaper, 0 kept',
+        at: at(7),
+      },
+      {
+        type: 'recovered',
+        series: 'debian-12',
+        version: '1',
+        imageId: 'img-1',
+        detail:
+          'upload: leftover candidate of an earlier attempt (queued) deleted; uploading again',
+        at: at(8),
+      },
+    ].map((e) => eventLine(e as LifecycleEvent));
+    expect(lines[1]).toBe(
+      `${at(7)}  usage-checked debian-12${' '.repeat(13)} ${' '.repeat(16)}  2 community image(s), 1 in use, 0 newly unused, 1 handed to the reaper, 0 kept`,
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(`^${at(8)}  recovered +debian-12 +1 +img-1 upload: leftover candidate`),
+    );
+    // the series starts in the same column, whatever the event's kind
+    expect(new Set(lines.map((l) => l.indexOf('debian-12'))).size).toBe(1);
   });
 });

@@ -135,10 +135,10 @@ describe('imagecycle worker feed-watcher', () => {
     const table = spawnSync(process.execPath, [main, 'status'], { env, encoding: 'utf8' });
     const [header, ...rows] = table.stdout.split('\n');
     expect(header).toMatch(
-      /^SERIES\s+LATEST\s+UPSTREAM\s+LAST CHECK\s+SMOKE TEST\s+COMMUNITY\s+NEXT REAP\s+IN FLIGHT$/,
+      /^SERIES\s+LATEST\s+UPSTREAM\s+LAST CHECK\s+SMOKE TEST\s+COMMUNITY\s+NEXT REAP\s+IN FLIGHT\s+LAST USAGE CHECK$/,
     );
     expect(rows.find((r) => r.startsWith('debian-12 '))).toMatch(
-      /^debian-12\s+\(none\)\s+\S+( OVERDUE)?\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} new-release\s+-\s+0\s+-\s+-$/,
+      /^debian-12\s+\(none\)\s+\S+( OVERDUE)?\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} new-release\s+-\s+0\s+-\s+-\s+never$/,
     );
     // what a signature vouches for, per series: Debian signs nothing, Ubuntu signs its streams
     expect(series.find((s) => s.id === 'debian-12')?.authenticated).toMatchObject({

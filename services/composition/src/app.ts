@@ -2,7 +2,7 @@
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
 import { allQueues, feedCheckQueue, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
-import { CheckRecords, Events, SmokeTestRecords } from '@imagecycle/events';
+import { CheckRecords, Events, SmokeTestRecords, UsageCheckRecords } from '@imagecycle/events';
 import {
   DocumentFetcher,
   FeedWatcher,
@@ -59,6 +59,8 @@ export class App {
   readonly checks: CheckRecords;
   /** Each series' last smoke test: passed or failed, and how long it took. */
   readonly smokeTests: SmokeTestRecords;
+  /** Each series' last usage check and what it found. */
+  readonly usageChecks: UsageCheckRecords;
   readonly metrics: Metrics;
   readonly #now: () => Date;
   readonly #fetcher: DocumentFetcher;
@@ -92,6 +94,7 @@ export class App {
     this.events = fields.events;
     this.checks = fields.checks;
     this.smokeTests = fields.smokeTests;
+    this.usageChecks = fields.usageChecks;
     this.metrics = fields.metrics;
     this.#now = now;
     this.#fetcher = fetcher;
@@ -163,6 +166,10 @@ export class App {
       redis,
       `${settings.IMAGECYCLE_QUEUE_PREFIX}:smoke-tests`,
     );
+    const usageChecks = new UsageCheckRecords(
+      redis,
+      `${settings.IMAGECYCLE_QUEUE_PREFIX}:usage-checks`,
+    );
     const fetcher = new DocumentFetcher({
       cache: new RedisDocumentCache(redis, {
         prefix: `${settings.IMAGECYCLE_QUEUE_PREFIX}:feed-cache:`,
@@ -170,7 +177,19 @@ export class App {
       verifyTls: !settings.IMAGECYCLE_INSECURE_FEEDS,
     });
     return new App(
-      { settings, logger, catalogue, clouds, redis, runtime, events, checks, smokeTests, metrics },
+      {
+        settings,
+        logger,
+        catalogue,
+        clouds,
+        redis,
+        runtime,
+        events,
+        checks,
+        smokeTests,
+        usageChecks,
+        metrics,
+      },
       now,
       fetcher,
     );
@@ -354,6 +373,7 @@ export class App {
       events: this.events,
       checks: this.checks,
       smokeTests: this.smokeTests,
+      usageChecks: this.usageChecks,
       metrics: this.metrics,
       logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,

@@ -18,7 +18,7 @@ import {
 } from '@imagecycle/contracts';
 import { cleanStaging, download } from '@imagecycle/downloader';
 import { tidy } from '@imagecycle/janitor';
-import type { CheckRecords, Events, SmokeTestRecords } from '@imagecycle/events';
+import type { CheckRecords, Events, SmokeTestRecords, UsageCheckRecords } from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import {
@@ -29,10 +29,10 @@ import {
 } from '@imagecycle/queues';
 import { reap } from '@imagecycle/reaper';
 import { reconcile } from '@imagecycle/renamer';
-import type { Catalogue, Series } from '@imagecycle/series-catalogue';
+import { type Catalogue, type Series, selectSeries } from '@imagecycle/series-catalogue';
 import type { Metrics } from '@imagecycle/observability';
 import { type SmokeTester, StagingDamaged, upload } from '@imagecycle/uploader';
-import { checkUsage } from '@imagecycle/usage-checker';
+import { checkUsage, usageCounts, usageSummary } from '@imagecycle/usage-checker';
 
 const ABANDONED_AFTER_MS = 3 * 24 * 3600 * 1000;
 
@@ -62,6 +62,8 @@ export interface StageDeps {
   checks?: CheckRecords;
   /** Where each series' last smoke test, its verdict and duration, are kept. */
   smokeTests?: SmokeTestRecords;
+  /** Where each series' last usage check and what it found are kept. */
+  usageChecks?: UsageCheckRecords;
   stagingDir: string;
   /** The clock of usage checks and reaps (tests and the demo move it forward). */
   now?: () => Date;
@@ -86,6 +88,20 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
   const { catalogue, clouds, owner, runtime, events } = deps;
   const findSeries = (id: string): Series | undefined => catalogue.series.find((s) => s.id === id);
   const now = () => deps.now?.() ?? new Date();
+  /**
+   * What a stage calls when it picks up what a crash left (a leftover candidate, a partial
+   * download, a reap in its settle step): a `recovered` event, which logs its line too.
+   */
+  const recovered =
+    (stage: string, series: string, version?: string) =>
+    (what: { imageId?: string; detail: string }) =>
+      events.record({
+        type: 'recovered',
+        series,
+        ...(version ? { version } : {}),
+        ...(what.imageId ? { imageId: what.imageId } : {}),
+        detail: `${stage}: ${what.detail}`,
+      });
 
   /**
    * Runs a stage's work on one release; a Rejection (a verdict on the release, not a fault)
@@ -166,6 +182,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             return series ? loadSeriesTrust(series) : undefined;
           },
           publishAs: (id) => findSeries(id)?.diskFormat,
+          onRecovered: recovered('download', release.series, release.version),
         });
         await events.record({
           type: 'downloaded',
@@ -204,6 +221,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             });
           },
           signal: ctx.signal,
+          onRecovered: recovered('upload', release.series, release.version),
         }).catch(async (error: unknown) => {
           if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
           // The uploader removed the damaged staging; the release is downloaded once more,
@@ -243,25 +261,63 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       return result;
     },
 
-    [usageCheckQueue.name]: async (_payload, ctx) => {
+    [usageCheckQueue.name]: async ({ series: only }, ctx) => {
       // every project's servers and volumes with the reading account; the use it records on
       // the images (last used, why kept) is a Glance write: the publishing account
       const reader = clouds.usage().withSignal(ctx.signal);
-      return checkUsage({
-        glance: clouds.publish().glance.withSignal(ctx.signal),
-        nova: reader.nova,
-        cinder: reader.cinder,
-        owner,
-        ...(deps.cinderAdminRoles ? { cinderAdminRoles: deps.cinderAdminRoles } : {}),
-        series: catalogue.series,
-        now,
-        enqueueReap: async (series, imageId) => {
-          await events.record({ type: 'unused', series, imageId });
-          return runtime.enqueue(reapQueue, { series, imageId });
-        },
-        onWithheld: (series, imageId, because) =>
-          events.record({ type: 'kept-in-use', series, imageId, detail: because }),
-      });
+      // the named series (all when none); one not in the catalogue fails the job, naming it
+      const selected = selectSeries(catalogue, only ?? []);
+      const at = now().toISOString();
+      const none = { communityImages: 0, inUse: 0, newlyUnused: 0, handedToReaper: 0, kept: 0 };
+      let report: Awaited<ReturnType<typeof checkUsage>>;
+      try {
+        report = await checkUsage({
+          glance: clouds.publish().glance.withSignal(ctx.signal),
+          nova: reader.nova,
+          cinder: reader.cinder,
+          owner,
+          ...(deps.cinderAdminRoles ? { cinderAdminRoles: deps.cinderAdminRoles } : {}),
+          series: selected,
+          now,
+          enqueueReap: async (series, imageId) => {
+            await events.record({ type: 'unused', series, imageId });
+            return runtime.enqueue(reapQueue, { series, imageId });
+          },
+          onWithheld: (series, imageId, because) =>
+            events.record({ type: 'kept-in-use', series, imageId, detail: because }),
+        });
+      } catch (error) {
+        if (ctx.signal.aborted) throw error; // cancelled, not failed: it runs again
+        // Retried by the queue; meanwhile each series shows why its last usage check failed.
+        for (const series of selected)
+          await deps.usageChecks?.record({
+            series: series.id,
+            at,
+            outcome: 'failed',
+            ...none,
+            message: (error as Error).message,
+          });
+        throw error;
+      }
+      const doubt = report.incomplete.length
+        ? `usage scan incomplete: ${report.incomplete.join('; ')}`
+        : undefined;
+      // one summary per series checked, so an operator can tell that it ran and what it found
+      for (const found of report.bySeries) {
+        await deps.usageChecks?.record({
+          series: found.series,
+          at,
+          outcome: 'checked',
+          ...usageCounts(found),
+          ...(doubt ? { message: doubt } : {}),
+        });
+        await events.record({
+          type: 'usage-checked',
+          series: found.series,
+          detail: `${usageSummary(found)}${doubt ? `; no reaps: ${doubt}` : ''}`,
+        });
+      }
+      return report;
     },
 
     [reapQueue.name]: async ({ series, imageId }, ctx) => {
@@ -280,6 +336,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           ...(deps.reapSettleMs !== undefined ? { settleMs: deps.reapSettleMs } : {}),
           ...(deps.reapDryRun ? { dryRun: true } : {}),
           signal: ctx.signal,
+          onRecovered: recovered('reap', series),
         },
       );
       if (outcome.outcome === 'deleted')

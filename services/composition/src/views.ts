@@ -13,14 +13,15 @@ export async function readSeriesStates(
   only: readonly string[] = [],
 ): Promise<SeriesState[]> {
   const series = selectSeries(app.catalogue, only);
-  const [images, checks, smokeTests, events] = await Promise.all([
+  const [images, checks, smokeTests, usageChecks, events] = await Promise.all([
     listManagedImages(app.cloud.glance, { owner: await app.owner() }),
     app.checks.all(),
     app.smokeTests.all(),
+    app.usageChecks.all(),
     app.events.recent(EVENTS_SCANNED),
   ]);
   return seriesStates(
-    { catalogue: { series }, images, checks, smokeTests, events, now: app.now() },
+    { catalogue: { series }, images, checks, smokeTests, usageChecks, events, now: app.now() },
     series.map((s) => s.id),
   );
 }

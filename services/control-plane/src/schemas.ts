@@ -3,7 +3,12 @@
 // generated from them. The `id` in .meta() names the schema under components/schemas.
 // The read models themselves are TypeScript interfaces in @imagecycle/overview; the checks at
 // the bottom fail typechecking when a schema and its interface part ways.
-import { checkRecordSchema, eventSchema, smokeTestRecordSchema } from '@imagecycle/events';
+import {
+  checkRecordSchema,
+  eventSchema,
+  smokeTestRecordSchema,
+  usageCheckRecordSchema,
+} from '@imagecycle/events';
 import type {
   CommunityView,
   ImageView,
@@ -51,6 +56,7 @@ export const imageSchema = z.object(imageFields).meta({ id: 'Image' });
 export const communityImageSchema = z.object(communityFields).meta({ id: 'CommunityImage' });
 export const checkRecordResponse = checkRecordSchema.meta({ id: 'CheckRecord' });
 export const smokeTestRecordResponse = smokeTestRecordSchema.meta({ id: 'SmokeTestRecord' });
+export const usageCheckRecordResponse = usageCheckRecordSchema.meta({ id: 'UsageCheckRecord' });
 export const eventResponse = eventSchema.meta({ id: 'Event' });
 
 const reapedSchema = z.object({
@@ -83,6 +89,7 @@ export const seriesStateSchema = z
       .describe(
         "the last smoke test of the series' candidates: passed or failed, and how long it took",
       ),
+    lastUsageCheck: usageCheckRecordResponse.optional(),
     latest: imageSchema.optional(),
     community: z.array(communityImageSchema).describe('newest upload first'),
     inFlight: z

@@ -7,6 +7,7 @@ import {
   outlookText,
   type ReapedView,
   type SeriesState,
+  usageCheckText,
 } from '@imagecycle/overview';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -37,6 +38,12 @@ function checkLine(series: SeriesState): string {
   return `<span class="check ${bad ? 'bad' : 'ok'}">checked ${escape(check.at.slice(0, 16).replace('T', ' '))} UTC: ${escape(check.outcome)}${check.message ? ` - ${escape(check.message)}` : ''}</span>`;
 }
 
+function usageLine(series: SeriesState): string {
+  const check = series.lastUsageCheck;
+  if (!check) return '<span class="usage none">usage never checked</span>';
+  return `<span class="usage ${check.outcome === 'failed' ? 'bad' : 'ok'}">usage checked ${escape(check.at.slice(0, 16).replace('T', ' '))} UTC: ${escape(usageCheckText(check))}</span>`;
+}
+
 function upstreamLine(series: SeriesState): string {
   const up = series.upstream;
   if (!up) return '';
@@ -60,7 +67,7 @@ function seriesSection(series: SeriesState): string {
   );
   return `<section data-series="${escape(series.id)}">
 <h2>${escape(series.title)} <small>${escape(series.id)}${series.retired ? ' · retired' : ''}${series.enabled ? '' : ' · disabled'}</small></h2>
-<p>${checkLine(series)} ${upstreamLine(series)}</p>
+<p>${checkLine(series)} ${upstreamLine(series)} ${usageLine(series)}</p>
 ${timeline.length ? `<ol class="timeline">${timeline.join('\n')}</ol>` : '<p class="empty">no image yet</p>'}
 ${inFlight.join('\n')}
 </section>`;
@@ -89,7 +96,7 @@ h1{margin:0 0 .3rem}h2{font-size:1.05rem;margin:1.2rem 0 .2rem}small{color:#777;
 li[data-state=latest]{border-color:#2a7;background:#eafaf1}li[data-state=community]{border-color:#58c;background:#eef4fc}
 li[data-state=reaped]{color:#888;background:#f4f4f4;text-decoration:line-through}
 .name{font-size:.85rem}.meta,.note{font-size:.78rem;color:#666}.bad{color:#b22}.ok{color:#276}.in-flight{color:#a60;font-size:.85rem}
-.check,.upstream{margin-right:1rem}
+.check,.upstream,.usage{margin-right:1rem}
 </style>
 </head>
 <body>

@@ -3,7 +3,13 @@
 // "what would a run do now" and "what happened lately, and why". Tables for people, --json
 // (the API's shapes) for scripts.
 import { type App, planFor, readSeriesStates } from '@imagecycle/composition';
-import { imagesOf, outlookText, type Plan, type SeriesState } from '@imagecycle/overview';
+import {
+  imagesOf,
+  outlookText,
+  type Plan,
+  type SeriesState,
+  usageCheckText,
+} from '@imagecycle/overview';
 import { authenticity } from '@imagecycle/series-catalogue';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -58,6 +64,10 @@ export async function statusCommand(
     String(s.community.length),
     nextReap(s),
     s.inFlight.map((i) => `${i.state || '?'}/${i.status}`).join(' ') || '-',
+    // last, so the columns scripts read before it stay where they were
+    s.lastUsageCheck
+      ? `${s.lastUsageCheck.at.slice(0, 16).replace('T', ' ')} ${s.lastUsageCheck.outcome}`
+      : 'never',
   ]);
   writeAll(
     render(options.format, {
@@ -73,6 +83,7 @@ export async function statusCommand(
             'COMMUNITY',
             'NEXT REAP',
             'IN FLIGHT',
+            'LAST USAGE CHECK',
           ],
           rows,
         ),
@@ -85,6 +96,10 @@ export async function statusCommand(
                 `${s.id}: smoke test of ${s.lastSmokeTest.version ?? '?'} failed after ${seconds(s.lastSmokeTest.durationSeconds)}${s.lastSmokeTest.message ? `: ${s.lastSmokeTest.message}` : ''}`,
               ]
             : [],
+        ),
+        // what each series' last usage check found
+        ...states.flatMap((s) =>
+          s.lastUsageCheck ? [`${s.id}: usage: ${usageCheckText(s.lastUsageCheck)}`] : [],
         ),
         // what a signature vouches for, per series: the bytes, and the version and URL
         '',

@@ -28,6 +28,20 @@ export interface UsageDeps {
   cinderAdminRoles?: readonly string[];
 }
 
+/** What one check found among one series' community images. */
+export interface SeriesUsage {
+  series: string;
+  communityImages: number;
+  /** Seen in use by a server or a volume (each with who, in its `kept` entry). */
+  inUse: string[];
+  /** Not in use and not recorded unused before: their grace period starts now. */
+  newlyUnused: string[];
+  /** Handed to the reaper. */
+  handedToReaper: string[];
+  /** Kept, and why: in use, retention, grace period, or an incomplete scan. */
+  kept: { imageId: string; because: string }[];
+}
+
 export interface UsageReport {
   /** Servers counted, soft-deleted ones included. */
   servers: number;
@@ -40,6 +54,8 @@ export interface UsageReport {
   kept: { imageId: string; because: string }[];
   /** Why the scan could not prove an image unused; no reap while it is not empty. */
   incomplete: string[];
+  /** Per series checked, in catalogue order: what it found. */
+  bySeries: SeriesUsage[];
 }
 
 export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
@@ -61,6 +77,7 @@ export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
     reapJobs: [],
     kept: [],
     incomplete: usage.incomplete,
+    bySeries: [],
   };
   // the full doubt (it may name other projects' servers) goes to the report and the event;
   // the image, visible to every project, only says that the scan was incomplete
@@ -70,9 +87,24 @@ export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
   const mark = doubt && publicKeepReason(doubt, now);
   for (const series of deps.series) {
     const images = managed.filter((image) => imageProperty(image, PROPERTY.series) === series.id);
+    const found: SeriesUsage = {
+      series: series.id,
+      communityImages: 0,
+      inUse: [],
+      newlyUnused: [],
+      handedToReaper: [],
+      kept: [],
+    };
+    report.bySeries.push(found);
     for (const decision of decideUsage(series, images, usage.usedBy, now)) {
+      const { id } = decision.image;
       report.communityImages += 1;
-      if (usage.usedBy.has(decision.image.id)) report.used += 1;
+      found.communityImages += 1;
+      if (usage.usedBy.get(id)?.length) {
+        report.used += 1;
+        found.inUse.push(id);
+      } else if (imageProperty(decision.image, PROPERTY.unusedSince) === undefined)
+        found.newlyUnused.push(id);
       const recorded = imageProperty(decision.image, PROPERTY.keptBecause);
       const withheld = decision.reap && doubt !== undefined;
       const properties = { ...decision.desired.properties };
@@ -85,15 +117,56 @@ export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
       });
       if (ops.length) report.patched += 1;
       if (withheld) {
-        report.kept.push({ imageId: decision.image.id, because: doubt });
-        if (recorded !== mark) await deps.onWithheld?.(series.id, decision.image.id, doubt);
+        report.kept.push({ imageId: id, because: doubt });
+        found.kept.push({ imageId: id, because: doubt });
+        if (recorded !== mark) await deps.onWithheld?.(series.id, id, doubt);
       } else if (decision.reap) {
-        await deps.enqueueReap(series.id, decision.image.id);
-        report.reapJobs.push(decision.image.id);
+        await deps.enqueueReap(series.id, id);
+        report.reapJobs.push(id);
+        found.handedToReaper.push(id);
       } else if (decision.keptBecause) {
-        report.kept.push({ imageId: decision.image.id, because: decision.keptBecause });
+        report.kept.push({ imageId: id, because: decision.keptBecause });
+        found.kept.push({ imageId: id, because: decision.keptBecause });
       }
     }
   }
   return report;
+}
+
+/** One series' findings as counts; `kept` counts images kept for another reason than use. */
+export function usageCounts(found: SeriesUsage): {
+  communityImages: number;
+  inUse: number;
+  newlyUnused: number;
+  handedToReaper: number;
+  kept: number;
+} {
+  return {
+    communityImages: found.communityImages,
+    inUse: found.inUse.length,
+    newlyUnused: found.newlyUnused.length,
+    handedToReaper: found.handedToReaper.length,
+    kept: found.kept.filter((k) => !found.inUse.includes(k.imageId)).length,
+  };
+}
+
+/**
+ * One series' findings in words, for its `usage-checked` event: the counts, then each image
+ * handed to the reaper and each kept one with why. Operators read it (events are theirs), so
+ * it may name other projects' servers and volumes.
+ */
+export function usageSummary(found: SeriesUsage): string {
+  const n = usageCounts(found);
+  const counts = [
+    `${n.communityImages} community image(s)`,
+    `${n.inUse} in use`,
+    `${n.newlyUnused} newly unused`,
+    `${n.handedToReaper} handed to the reaper`,
+    `${n.kept} kept`,
+  ].join(', ');
+  const details = [
+    ...found.handedToReaper.map((id) => `${id}: handed to the reaper`),
+    ...found.kept.map((k) => `${k.imageId}: ${k.because}`),
+  ];
+  return details.length ? `${counts}; ${details.join('; ')}` : counts;
 }

@@ -1,1 +1,8 @@
-export { checkUsage, type UsageDeps, type UsageReport } from './check-usage.ts';
+export {
+  checkUsage,
+  type SeriesUsage,
+  type UsageDeps,
+  type UsageReport,
+  usageCounts,
+  usageSummary,
+} from './check-usage.ts';

@@ -121,6 +121,19 @@ describe('checkUsage', () => {
     expect(report.kept.find((k) => k.imageId === images.volume)?.because).toContain(
       `volume ${volumeId}`,
     );
+    // what the series' summary event says: two in use, two newly unused (their clock starts),
+    // none to the reaper, and the unused and the protected one kept with why
+    const [found] = report.bySeries;
+    expect(report.bySeries).toHaveLength(1);
+    expect(found?.series).toBe(seriesId);
+    expect(found?.communityImages).toBe(4);
+    expect(found?.inUse.sort()).toEqual([images.server, images.volume].sort());
+    expect(found?.newlyUnused.sort()).toEqual([images.unused, images.protected].sort());
+    expect(found?.handedToReaper).toEqual([]);
+    expect(found?.kept.find((k) => k.imageId === images.protected)?.because).toBe('protected');
+    expect(found?.kept.find((k) => k.imageId === images.unused)?.because).toBe(
+      'unused for 0.0 of 7 grace days',
+    );
   });
 
   it('day 8, but Cinder answers for one project only: nothing is reaped, the image says why', async () => {
@@ -148,6 +161,9 @@ describe('checkUsage', () => {
     const report = await checkUsage(deps);
     expect(await prop(images.unused, PROPERTY.keptBecause)).toBeUndefined(); // the doubt's mark is gone
     expect(reaped).toEqual([images.unused]);
+    // unused since day 0: not newly unused any more, but handed to the reaper
+    expect(report.bySeries[0]?.handedToReaper).toEqual([images.unused]);
+    expect(report.bySeries[0]?.newlyUnused).toEqual([]);
     expect(report.kept.find((k) => k.imageId === images.protected)?.because).toBe('protected');
     expect(await prop(images.unused, PROPERTY.unusedSince)).toBe('2026-12-01T04:00:00.000Z');
   });
