@@ -74,6 +74,34 @@ export function startImagecycle(
   };
 }
 
+/** What a one-shot command printed, how it ended, and how long it took. */
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * A one-shot command (`imagecycle status`, `janitor --wait`, ...) as a child process, run to
+ * its end without blocking this process (a test's mirror or worker keeps answering).
+ */
+export function runImagecycle(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  const at = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [IMAGECYCLE_MAIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - at }));
+  });
+}
+
 /** Waits for a process to end, failing with its stderr when it takes longer than `ms`. */
 export async function exitOf(proc: RunningProcess, ms: number): Promise<Exit> {
   let timer: NodeJS.Timeout | undefined;

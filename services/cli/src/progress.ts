@@ -1,8 +1,10 @@
 // Follows the pipeline until it is at rest: counts the jobs finished since the run began and,
 // on a terminal, redraws one line per active job with a progress bar (downloads, uploads).
+// Or follows one job (a usage check, a janitor pass) until it is over, its state on one line.
 import type { App } from '@imagecycle/composition';
 import { pendingJobs } from '@imagecycle/composition';
 import type { QueueDefinition } from '@imagecycle/queues';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fitWidth } from './output.ts';
 
 export interface FollowOptions {
@@ -83,4 +85,56 @@ export async function followPipeline(
       if ((job.finishedOn ?? 0) >= options.since) failed += 1;
   }
   return { completed, failed, timedOut: quiet < 2 };
+}
+
+/** How one job ended, or that it had not by the deadline. */
+export type JobOutcome =
+  | { state: 'completed'; value: unknown }
+  | { state: 'failed'; reason: string }
+  | { state: 'timed-out'; current: string };
+
+/** `usage-check  17  active  12 s`: the line a terminal shows while waiting for a job. */
+export function jobLine(queue: string, jobId: string, state: string, seconds: number): string {
+  return `${queue}  ${jobId}  ${state}  ${Math.floor(seconds)} s`;
+}
+
+/**
+ * Waits until the job is over - completed, or failed for good (a failed attempt that will be
+ * retried is delayed, not failed) - or the timeout passes; on a terminal (`bar`) its state is
+ * redrawn on one stderr line meanwhile.
+ */
+export async function waitForJob(
+  app: App,
+  definition: QueueDefinition,
+  jobId: string,
+  options: { timeoutMs: number; bar: boolean },
+): Promise<JobOutcome> {
+  const queue = app.runtime.queue(definition);
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  const draw = (state: string) => {
+    if (!options.bar) return;
+    const line = jobLine(definition.name, jobId, state, (Date.now() - started) / 1000);
+    process.stderr.write(`\r\x1b[2K${fitWidth(line, process.stderr.columns)}`);
+  };
+  let state: string;
+  for (;;) {
+    state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed' || state === 'unknown') break;
+    draw(state);
+    if (Date.now() >= deadline) {
+      if (options.bar) process.stderr.write('\n');
+      return { state: 'timed-out', current: state };
+    }
+    await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+  }
+  draw(state);
+  if (options.bar) process.stderr.write('\n');
+  const done = await queue.getJob(jobId);
+  if (!done || (await done.getState()) !== 'completed')
+    return {
+      state: 'failed',
+      reason: done?.failedReason ?? 'the job is gone (removed before it could be read)',
+    };
+  return { state: 'completed', value: done.returnvalue as unknown };
 }

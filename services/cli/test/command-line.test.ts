@@ -64,6 +64,7 @@ describe('imagecycle --help', SPAWNS, () => {
         'plan',
         'run',
         'status',
+        'usage-check',
         'validate',
         'worker',
       ].sort(),
@@ -147,6 +148,26 @@ describe('imagecycle <command> [options]', SPAWNS, () => {
       json: true,
     });
     expect(ready(['run']).options).toMatchObject({ wait: false, timeout: 3600, json: false });
+    // the usage check and the janitor start one job, and wait for it with --wait
+    for (const command of ['usage-check', 'janitor']) {
+      expect(ready([command, '--series', 'debian-12', '--wait', '--timeout', '30'])).toMatchObject({
+        needs: 'app',
+        stopAfterwards: true,
+        options: { series: ['debian-12'], wait: true, timeout: 30, json: false },
+      });
+      expect(ready([command]).options, command).toEqual({
+        series: [],
+        wait: false,
+        timeout: 600,
+        json: false,
+      });
+      expect(refusal([command, '--timeout', 'soon']).message).toBe(
+        '--timeout: "soon" is not a positive number of seconds',
+      );
+      expect(refusal([command, '--limit', '3']).message).toContain(
+        `${command}: unknown option --limit`,
+      );
+    }
     expect(ready(['events']).options).toMatchObject({ limit: 50 });
     expect(ready(['images', '--state', 'community']).options).toMatchObject({ state: 'community' });
     expect(ready(['validate', 'my.yaml', '--json'])).toMatchObject({
@@ -187,7 +208,7 @@ describe('imagecycle <command> [options]', SPAWNS, () => {
   it('--series a,b --series c is [a, b, c] for every command that takes --series', () => {
     const withSeries = COMMANDS.filter((c) => Object.hasOwn(c.options, 'series'));
     expect(withSeries.map((c) => c.name).sort()).toEqual(
-      ['events', 'images', 'janitor', 'plan', 'run', 'status'].sort(),
+      ['events', 'images', 'janitor', 'plan', 'run', 'status', 'usage-check'].sort(),
     );
     for (const command of withSeries) {
       expect(

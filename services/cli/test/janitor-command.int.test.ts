@@ -2,7 +2,6 @@
 // (a queue prefix of this file's own) and Glance. It enqueues one pass; with --wait it waits
 // for a janitor worker to run it and prints the report; an unknown series is a usage error,
 // and a wait nobody answers times out with exit 4.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +10,13 @@ import { allQueues, janitorQueue } from '@imagecycle/contracts';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { mirrorCatalogueVars } from '@imagecycle/test/support/mirror-catalogue';
 import { cloudNames } from '@imagecycle/test/support/clouds';
-import { type RunningProcess, startImagecycle } from '@imagecycle/test/support/processes';
+import {
+  type RunningProcess,
+  runImagecycle,
+  startImagecycle,
+} from '@imagecycle/test/support/processes';
 import { testRuntime } from '@imagecycle/test/support/queue-runtime';
 
-const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const { prefix, runtime } = testRuntime('janitor-cli');
 let mirror: Mirror;
 let env: NodeJS.ProcessEnv;
@@ -39,22 +41,7 @@ afterAll(async () => {
 });
 
 /** The CLI as a child process, without blocking this process (the mirror runs here). */
-function cli(
-  args: readonly string[],
-): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
-  const at = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr, ms: Date.now() - at }));
-  });
-}
+const cli = (args: readonly string[]) => runImagecycle(args, env);
 
 interface Report {
   series: number;

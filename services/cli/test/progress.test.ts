@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderBar } from '../src/progress.ts';
+import { jobLine, renderBar } from '../src/progress.ts';
 
 describe('renderBar', () => {
   it('fills in proportion, shows the percentage and MiB done of total', () => {
@@ -12,5 +12,11 @@ describe('renderBar', () => {
   it('never overflows: more done than total, or no total, stays within the bar', () => {
     expect(renderBar(10, 5)).toMatch(/^\[#{28}\] 100%/);
     expect(renderBar(5, 0)).toMatch(/^\[-{28}\] {3}0%/);
+  });
+});
+
+describe('jobLine', () => {
+  it('names the queue, the job, its state and the whole seconds waited', () => {
+    expect(jobLine('usage-check', '17', 'active', 12.7)).toBe('usage-check  17  active  12 s');
   });
 });

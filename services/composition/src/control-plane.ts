@@ -1,12 +1,11 @@
 // The HTTP faces of an imagecycle process, fed from its App: the control plane (with the
 // process's queues, events, read models and metrics, and its Redis and Keystone as readiness
 // probes), and a worker's own /healthz and /metrics.
-import { feedCheckQueue } from '@imagecycle/contracts';
 import { buildControlPlane, buildWorkerMetrics, type Probe } from '@imagecycle/control-plane';
-import { selectSeries } from '@imagecycle/series-catalogue';
 import type { FastifyInstance } from 'fastify';
 import type { App } from './app.ts';
 import type { CloudRole } from './clouds.ts';
+import { enqueueFeedChecks, enqueueJanitorRun, enqueueUsageCheck } from './triggers.ts';
 import { planFor, readSeriesStates } from './views.ts';
 
 /**
@@ -31,12 +30,9 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
     views: {
       series: (only) => readSeriesStates(app, only),
       plan: (only) => planFor(app, only),
-      trigger: async (only) => {
-        const series = selectSeries(app.catalogue, only);
-        for (const { id } of series)
-          await app.runtime.enqueue(feedCheckQueue, { series: id, trigger: 'manual' });
-        return series.map((s) => s.id);
-      },
+      trigger: (only) => enqueueFeedChecks(app, only),
+      usageCheck: (only) => enqueueUsageCheck(app, only),
+      janitorRun: (only) => enqueueJanitorRun(app, only),
     },
     registry: app.metrics.registry,
     probes: probesOf(app),

@@ -21,6 +21,12 @@ export {
 } from './clouds.ts';
 export { pendingJobs, waitUntilIdle } from './drain.ts';
 export { planFor, readSeriesStates } from './views.ts';
+export {
+  type Enqueued,
+  enqueueFeedChecks,
+  enqueueJanitorRun,
+  enqueueUsageCheck,
+} from './triggers.ts';
 export { serveControlPlane, serveWorkerMetrics } from './control-plane.ts';
 export {
   connectRedis,

@@ -13,8 +13,10 @@ import {
   catalogueProperties,
   feedCheckQueue,
   formatCatalogueKeys,
+  janitorQueue,
   MANAGED_TAG,
   PROPERTY,
+  usageCheckQueue,
 } from '@imagecycle/contracts';
 import { createLogger } from '@imagecycle/observability';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
@@ -46,7 +48,7 @@ function valid<T = Record<string, unknown>>(component: string, body: string): T 
 function validResponse(path: string, status: number, body: string) {
   const value = JSON.parse(body) as unknown;
   const check = ajv.compile({
-    $ref: `openapi#/paths/${path.replaceAll('/', '~1')}/${path === '/api/checks' ? 'post' : 'get'}/responses/${status}/content/application~1json/schema`,
+    $ref: `openapi#/paths/${path.replaceAll('/', '~1')}/${['/api/checks', '/api/usage-checks', '/api/janitor-runs'].includes(path) ? 'post' : 'get'}/responses/${status}/content/application~1json/schema`,
   });
   if (!check(value)) throw new Error(`${path} ${status}: ${ajv.errorsText(check.errors)}`);
   return value;
@@ -107,6 +109,16 @@ beforeAll(async () => {
     version: '20260301-1',
     buildDate: new Date(Date.now() - 40 * DAY).toISOString(),
   });
+  await app.usageChecks.record({
+    series: SERIES,
+    at: '2026-12-05T06:00:00.000Z',
+    outcome: 'checked',
+    communityImages: 2,
+    inUse: 0,
+    newlyUnused: 1,
+    handedToReaper: 1,
+    kept: 1,
+  });
   await app.events.record({
     type: 'reaped',
     series: SERIES,
@@ -121,7 +133,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   for (const queue of allQueues) await app?.runtime.queue(queue).obliterate({ force: true });
-  await app?.redis.del(`${prefix}:events`, `${prefix}:checks`);
+  await app?.redis.del(`${prefix}:events`, `${prefix}:checks`, `${prefix}:usage-checks`);
   await app?.stop();
   await mirror?.stop();
   await removeManagedImages(service, SERIES);
@@ -164,6 +176,7 @@ describe('the API', () => {
       community: { id: string; outlook: string; because?: string; reapAfter?: string }[];
       reaped: { imageId: string; version: string }[];
       lastCheck: { outcome: string };
+      lastUsageCheck: { at: string; handedToReaper: number };
       upstream: { version: string; ageDays: number; overdue: boolean };
       replaceFrequency: string;
     }>('SeriesState', reply.body);
@@ -178,6 +191,10 @@ describe('the API', () => {
       expect.objectContaining({ imageId: 'gone-image-id', version: '20251201-1' }),
     ]);
     expect(state.lastCheck.outcome).toBe('nothing-new');
+    expect(state.lastUsageCheck).toMatchObject({
+      at: '2026-12-05T06:00:00.000Z',
+      handedToReaper: 1,
+    });
     expect(state.upstream).toMatchObject({ version: '20260301-1', ageDays: 40 });
     // Debian promises weekly releases: 40 days is overdue (past 7 days and 3.5 of grace)
     expect(state.replaceFrequency).toBe('weekly');
@@ -283,6 +300,50 @@ describe('the API', () => {
     const jobs = await app.runtime.queue(feedCheckQueue).getJobs(['waiting']);
     expect(jobs.map((j) => j.data as unknown)).toEqual([{ series: SERIES, trigger: 'manual' }]);
   });
+
+  it('a usage check and a janitor pass are started for the named series, or all; their job answers', async () => {
+    for (const [path, queue] of [
+      ['/api/usage-checks', usageCheckQueue],
+      ['/api/janitor-runs', janitorQueue],
+    ] as const) {
+      const unknown = await server.inject({
+        method: 'POST',
+        url: path,
+        headers: auth,
+        payload: { series: [SERIES, 'nope'] },
+      });
+      expect(unknown.statusCode, path).toBe(404);
+      expect(unknown.json<{ message: string }>().message).toContain('nope');
+      expect(await app.runtime.queue(queue).count(), path).toBe(0);
+      const noAuth = await server.inject({ method: 'POST', url: path, payload: {} });
+      expect(noAuth.statusCode, path).toBe(401);
+
+      const one = await server.inject({
+        method: 'POST',
+        url: path,
+        headers: auth,
+        payload: { series: [SERIES] },
+      });
+      expect(one.statusCode, path).toBe(202);
+      const { job, series } = validResponse(path, 202, one.body) as {
+        job: string;
+        series: string[];
+      };
+      expect(series).toEqual([SERIES]);
+      expect((await app.runtime.queue(queue).getJob(job))?.data, path).toEqual({
+        trigger: 'manual',
+        series: [SERIES],
+      });
+      // no body: every series (and, for the janitor, staging)
+      const all = await server.inject({ method: 'POST', url: path, headers: auth });
+      expect(all.statusCode, path).toBe(202);
+      const every = validResponse(path, 202, all.body) as { job: string; series: string[] };
+      expect(every.series).toEqual(app.catalogue.series.map((s) => s.id));
+      expect((await app.runtime.queue(queue).getJob(every.job))?.data, path).toEqual({
+        trigger: 'manual',
+      });
+    }
+  });
 });
 
 describe('the status page', () => {
@@ -308,5 +369,11 @@ describe('the status page', () => {
     expect(ours).not.toContain('<old>');
     expect(ours).toMatch(/reap after \d{4}-\d{2}-\d{2}/);
     expect(ours).toContain('kept: retention floor');
+    // the last usage check, like the last feed check
+    expect(ours).toContain(
+      'usage checked 2026-12-05 06:00 UTC: 2 community, 0 in use, 1 newly unused, 1 handed to the reaper, 1 kept',
+    );
+    const other = html.slice(html.indexOf('<section data-series="ubuntu-24.04">'));
+    expect(other.slice(0, other.indexOf('</section>'))).toContain('usage never checked');
   });
 });

@@ -29,6 +29,10 @@ export interface ControlPlaneViews {
   plan(only: readonly string[]): Promise<Plan>;
   /** Enqueues a feed check of each (all when empty); returns the series checked. */
   trigger(only: readonly string[]): Promise<string[]>;
+  /** Enqueues one usage check of these series' community images (all when empty). */
+  usageCheck(only: readonly string[]): Promise<{ job: string; series: string[] }>;
+  /** Enqueues one janitor pass over these series (all, and staging, when empty). */
+  janitorRun(only: readonly string[]): Promise<{ job: string; series: string[] }>;
 }
 
 export interface ApiOptions {
@@ -49,6 +53,21 @@ const seriesList = z
       .map((s) => s.trim())
       .filter(Boolean),
   );
+
+/** The body of every trigger: the series to act on, all when none (the body may be left out). */
+const seriesBody = z
+  .object({ series: z.array(z.string().min(1)).default([]) })
+  .strict()
+  // fastify hands an absent body to the validator as null
+  .nullable();
+
+/** What a trigger of one job answers: the job's id (Bull Board shows it) and its series. */
+const jobEnqueued = z
+  .object({
+    job: z.string().describe('the job id, as Bull Board shows it'),
+    series: z.array(z.string()).describe('the series the job covers'),
+  })
+  .meta({ id: 'JobEnqueued' });
 
 const answer = (description: string) => ({
   description,
@@ -200,11 +219,7 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
       schema: {
         summary: 'Check series upstream now (all when none named; the body may be left out)',
         security,
-        // fastify hands an absent body to the validator as null
-        body: z
-          .object({ series: z.array(z.string().min(1)).default([]) })
-          .strict()
-          .nullable(),
+        body: seriesBody,
         response: {
           202: z.object({ enqueued: z.array(z.string()) }).describe('checks enqueued'),
           400: badRequest('a malformed body'),
@@ -217,5 +232,51 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
       const enqueued = await views.trigger(request.body?.series ?? []);
       return reply.code(202).send({ enqueued });
     },
+  );
+
+  app.post(
+    '/api/usage-checks',
+    {
+      schema: {
+        summary:
+          'Check the usage of the community images of some series now (all when none named; the body may be left out): one scan of every server and volume',
+        security,
+        body: seriesBody,
+        response: {
+          202: {
+            description: 'the usage check enqueued',
+            content: { 'application/json': { schema: jobEnqueued } },
+          },
+          400: badRequest('a malformed body'),
+          401: unauthorized,
+          404: unknownSeries,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await views.usageCheck(request.body?.series ?? [])),
+  );
+
+  app.post(
+    '/api/janitor-runs',
+    {
+      schema: {
+        summary:
+          'One janitor pass now over some series (over all, and staging, when none named; the body may be left out)',
+        security,
+        body: seriesBody,
+        response: {
+          202: {
+            description: 'the janitor pass enqueued',
+            content: { 'application/json': { schema: jobEnqueued } },
+          },
+          400: badRequest('a malformed body'),
+          401: unauthorized,
+          404: unknownSeries,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await views.janitorRun(request.body?.series ?? [])),
   );
 };

@@ -52,6 +52,17 @@ const state: SeriesState = {
     version: '20261129-1950',
     imageId: 'img-new',
   },
+  lastUsageCheck: {
+    series: 'debian-12',
+    at: '2026-11-04T06:00:00.000Z',
+    outcome: 'checked',
+    communityImages: 2,
+    inUse: 1,
+    newlyUnused: 0,
+    handedToReaper: 0,
+    kept: 1,
+    message: 'usage scan incomplete: a cell is down',
+  },
   latest: image,
   community: [
     {
@@ -152,6 +163,16 @@ const views: ControlPlaneViews = {
     known(only);
     return Promise.resolve(only.length > 0 ? [...only] : [state.id]);
   },
+  usageCheck: (only) => {
+    asked.push({ view: 'usageCheck', only });
+    known(only);
+    return Promise.resolve({ job: '41', series: only.length > 0 ? [...only] : [state.id] });
+  },
+  janitorRun: (only) => {
+    asked.push({ view: 'janitorRun', only });
+    known(only);
+    return Promise.resolve({ job: '42', series: only.length > 0 ? [...only] : [state.id] });
+  },
 };
 const eventsAsked: [number | undefined, string | undefined][] = [];
 const events = {
@@ -244,6 +265,8 @@ describe('the OpenAPI description', () => {
       'GET /api/series',
       'GET /api/series/:id',
       'POST /api/checks',
+      'POST /api/janitor-runs',
+      'POST /api/usage-checks',
     ]);
     // nothing else: not /healthz, /openapi.json or Bull Board
     expect(Object.keys(document.paths).sort()).toEqual(
@@ -277,7 +300,8 @@ describe('the OpenAPI description', () => {
       }),
     ]);
     // the body of a check may be left out: all series are checked then
-    expect(document.paths['/api/checks']?.post?.requestBody?.required).toBe(false);
+    for (const path of ['/api/checks', '/api/usage-checks', '/api/janitor-runs'])
+      expect(document.paths[path]?.post?.requestBody?.required, path).toBe(false);
   });
 
   it('holds the read models as components, and only those the API refers to', () => {
@@ -287,9 +311,11 @@ describe('the OpenAPI description', () => {
       'Error',
       'Event',
       'Image',
+      'JobEnqueued',
       'Plan',
       'SeriesState',
       'SmokeTestRecord',
+      'UsageCheckRecord',
     ]);
   });
 });
@@ -321,6 +347,25 @@ describe('the API', () => {
     expect(asked.at(-1)).toEqual({ view: 'trigger', only: [] });
   });
 
+  it('starts a usage check or a janitor pass of the named series, or of all, and answers with its job', async () => {
+    for (const [path, view, job] of [
+      ['/api/usage-checks', 'usageCheck', '41'],
+      ['/api/janitor-runs', 'janitorRun', '42'],
+    ] as const) {
+      expect(await answer('POST', path, { payload: { series: ['debian-12'] } })).toEqual({
+        status: 202,
+        body: { job, series: ['debian-12'] },
+      });
+      expect(asked.at(-1)).toEqual({ view, only: ['debian-12'] });
+      // no body at all: every series
+      expect(await answer('POST', path)).toEqual({
+        status: 202,
+        body: { job, series: ['debian-12'] },
+      });
+      expect(asked.at(-1)).toEqual({ view, only: [] });
+    }
+  });
+
   it('refuses what the schema refuses with a 400 naming the parameter, before any view is asked', async () => {
     const before = asked.length + eventsAsked.length;
     for (const [method, url, payload, named] of [
@@ -331,6 +376,10 @@ describe('the API', () => {
       ['POST', '/api/checks', { series: 'debian-12' }, /^body\.series: /],
       ['POST', '/api/checks', { series: [''] }, /^body\.series\.0: /],
       ['POST', '/api/checks', { series: [], extra: 1 }, /^body: .*extra/],
+      ['POST', '/api/usage-checks', { series: 'debian-12' }, /^body\.series: /],
+      ['POST', '/api/usage-checks', { series: [], extra: 1 }, /^body: .*extra/],
+      ['POST', '/api/janitor-runs', { series: [''] }, /^body\.series\.0: /],
+      ['POST', '/api/janitor-runs', { series: [], extra: 1 }, /^body: .*extra/],
     ] as const) {
       const reply = await answer(method, url, payload ? { payload } : {});
       // the body is an Error (answer() checked it against the document)
@@ -348,6 +397,8 @@ describe('the API', () => {
       ['GET', '/api/images?series=no-such-os', undefined],
       ['GET', '/api/plan?series=no-such-os', undefined],
       ['POST', '/api/checks', { series: ['no-such-os'] }],
+      ['POST', '/api/usage-checks', { series: ['debian-12', 'no-such-os'] }],
+      ['POST', '/api/janitor-runs', { series: ['no-such-os'] }],
     ] as const) {
       const reply = await answer(method, url, payload ? { payload } : {});
       const { error, message } = reply.body as { error: string; message: string };

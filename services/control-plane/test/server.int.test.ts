@@ -32,6 +32,8 @@ function options(overrides: Partial<ControlPlaneOptions> = {}): ControlPlaneOpti
       series: () => Promise.resolve([]),
       plan: () => Promise.reject(new Error('not here')),
       trigger: () => Promise.resolve([]),
+      usageCheck: () => Promise.reject(new Error('not here')),
+      janitorRun: () => Promise.reject(new Error('not here')),
     },
     registry: createMetrics({ defaultMetrics: false }).registry,
     probes: [

@@ -2,9 +2,8 @@
 // Enqueues a feed check of the named series (all when none), and with --wait follows the
 // pipeline until it is at rest, showing each stage's progress; exit 1 when a job failed or a
 // release was rejected during the run.
-import type { App } from '@imagecycle/composition';
-import { selectSeries } from '@imagecycle/series-catalogue';
-import { allQueues, feedCheckQueue } from '@imagecycle/contracts';
+import { type App, enqueueFeedChecks } from '@imagecycle/composition';
+import { allQueues } from '@imagecycle/contracts';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
 import { followPipeline } from '../progress.ts';
@@ -18,10 +17,8 @@ export interface RunOptions {
 
 export async function runCommand(app: App, options: RunOptions): Promise<number> {
   // an unknown series is an UnknownSeriesError: exit 2 (usage), naming it
-  const ids = selectSeries(app.catalogue, options.series).map((s) => s.id);
   const since = Date.now();
-  for (const series of ids)
-    await app.runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' });
+  const ids = await enqueueFeedChecks(app, options.series);
   if (!options.wait) {
     if (options.json) process.stdout.write(`${JSON.stringify({ enqueued: ids })}\n`);
     else process.stdout.write(`enqueued a check of ${ids.length} series\n`);

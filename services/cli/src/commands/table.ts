@@ -9,14 +9,17 @@ import {
   defineCommand,
   type Flag,
   type List,
+  type OptionSpecs,
   type Program,
   type Value,
 } from '../command-line.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 import cliPackage from '../../package.json' with { type: 'json' };
 import { chosenFormat, formatOption } from '../output.ts';
-import { janitorCommand } from './janitor.ts';
+import { janitorJob } from './janitor.ts';
+import { jobCommand } from './job.ts';
 import { runCommand } from './run.ts';
+import { usageCheckJob } from './usage-check.ts';
 import { eventsCommand, imagesCommand, planCommand, statusCommand } from './views.ts';
 import { parseWorkerNames, runWorkers } from './worker.ts';
 
@@ -38,6 +41,21 @@ function positiveInteger(raw: string, option: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new CliError(EXIT.usage, `${option}: "${raw}" is not a positive integer`);
   return n;
+}
+
+/** --wait, --timeout and --json of a command that starts work and may wait for it. */
+function waiting(waitHelp: string, defaultSeconds: string) {
+  return {
+    wait: { kind: 'flag', help: waitHelp },
+    timeout: {
+      kind: 'value',
+      value: 'SECONDS',
+      help: 'with --wait, give up waiting after this long',
+      default: defaultSeconds,
+      parse: positiveNumber('seconds'),
+    },
+    json,
+  } as const satisfies OptionSpecs;
 }
 
 const state: Value<LifecycleState> = {
@@ -110,27 +128,10 @@ export const COMMANDS: readonly Command[] = [
     summary: 'check the series upstream now',
     options: {
       series,
-      wait: {
-        kind: 'flag',
-        help: 'follow the pipeline until it is at rest, with progress bars',
-      },
-      timeout: {
-        kind: 'value',
-        value: 'SECONDS',
-        help: 'with --wait, give up waiting after this long',
-        default: '3600',
-        parse: positiveNumber('seconds'),
-      },
-      json,
+      ...waiting('follow the pipeline until it is at rest, with progress bars', '3600'),
     },
     lifetime: 'one-shot',
-    run: ({ options }, app) =>
-      runCommand(app, {
-        series: options.series,
-        wait: options.wait,
-        timeoutSeconds: options.timeout,
-        json: options.json,
-      }),
+    run: ({ options }, app) => runCommand(app, { ...options, timeoutSeconds: options.timeout }),
   }),
   defineCommand({
     name: 'janitor',
@@ -138,27 +139,29 @@ export const COMMANDS: readonly Command[] = [
       'one janitor pass now: names and properties, dead candidates, stranded reaps, abandoned staging',
     options: {
       series: { ...series, help: 'only these series (staging is tidied only in a pass over all)' },
-      wait: {
-        kind: 'flag',
-        help: 'wait until a janitor worker has run the pass, and print its report',
-      },
-      timeout: {
-        kind: 'value',
-        value: 'SECONDS',
-        help: 'with --wait, give up waiting after this long',
-        default: '600',
-        parse: positiveNumber('seconds'),
-      },
-      json,
+      ...waiting('wait until a janitor worker has run the pass, and print its report', '600'),
     },
     lifetime: 'one-shot',
     run: ({ options }, app) =>
-      janitorCommand(app, {
-        series: options.series,
-        wait: options.wait,
-        timeoutSeconds: options.timeout,
-        json: options.json,
-      }),
+      jobCommand(app, janitorJob, { ...options, timeoutSeconds: options.timeout }),
+  }),
+  defineCommand({
+    name: 'usage-check',
+    summary:
+      'one usage check now: which community images servers and volumes use, which are newly unused, which go to the reaper, and why the others stay',
+    options: {
+      series: {
+        ...series,
+        help: "only these series' community images (every server and volume is scanned all the same)",
+      },
+      ...waiting(
+        'wait until a usage-checker worker has run the check, and print what it found',
+        '600',
+      ),
+    },
+    lifetime: 'one-shot',
+    run: ({ options }, app) =>
+      jobCommand(app, usageCheckJob, { ...options, timeoutSeconds: options.timeout }),
   }),
   defineCommand({
     name: 'events',
