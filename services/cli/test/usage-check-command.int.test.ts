@@ -33,7 +33,11 @@ const cli = (args: readonly string[]) => runImagecycle(args, env);
 beforeAll(async () => {
   await removeManagedImages(service, SERIES);
   mirror = await startMirror({ seed: '2026-11-01' });
-  env = imagecycleEnv(mirror, { IMAGECYCLE_QUEUE_PREFIX: prefix });
+  // retries 1 s apart, not a minute: a check that fails for good does so within seconds
+  env = imagecycleEnv(mirror, {
+    IMAGECYCLE_QUEUE_PREFIX: prefix,
+    IMAGECYCLE_RETRY_DELAY_SECONDS: '1',
+  });
   // one community image nobody uses: the check starts its unused clock and keeps it (the
   // catalogue's retention floor keeps the newest one)
   const image = await service.glance.createImage({
@@ -89,15 +93,16 @@ describe('imagecycle usage-check', () => {
       /the check \(job \S+\) is still waiting after 2 s; is a usage-checker worker running\?/,
     );
     expect(alone.ms).toBeGreaterThanOrEqual(2000);
+    // the next tests wait for their own job only
+    await runtime.queue(usageCheckQueue).obliterate({ force: true });
   });
 
   it('with --wait, a check that fails for good is exit 1, with its reason', async () => {
-    // a worker of this test's own whose every attempt fails (retries 50 ms apart)
+    // a worker of this test's own whose every attempt fails
     const failing = new QueueRuntime({
       connection: { url: process.env.REDIS_URL ?? '', maxRetriesPerRequest: null },
       prefix,
       queues: [usageCheckQueue],
-      retryDelayMs: 50,
     });
     failing.startWorkers(
       { [usageCheckQueue.name]: () => Promise.reject(new Error('Nova answered 503')) },
@@ -111,6 +116,7 @@ describe('imagecycle usage-check', () => {
       );
     } finally {
       await failing.close();
+      await runtime.queue(usageCheckQueue).obliterate({ force: true });
     }
   });
 
