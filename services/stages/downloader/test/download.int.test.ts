@@ -197,7 +197,12 @@ describe('download', () => {
   it('resumes, with a Range request, the partial file an earlier attempt left, and says so', async () => {
     const release = await releaseOf('ubuntu-22.04');
     const path = new URL(release.url).pathname;
+    mirror.requests.reset();
     const whole = Buffer.from(await (await fetch(release.url)).arrayBuffer());
+    // that fetch is logged once its response has closed: out of the log the test reads
+    await vi.waitFor(() =>
+      expect(mirror.requests.log.filter((e) => e.path === path)).toHaveLength(1),
+    );
     const half = Math.floor(whole.length / 2);
     const d = deps();
     // what a worker killed halfway through leaves: the first half of the file

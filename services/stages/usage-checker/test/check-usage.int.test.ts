@@ -130,9 +130,11 @@ describe('checkUsage', () => {
     expect(found?.inUse.sort()).toEqual([images.server, images.volume].sort());
     expect(found?.newlyUnused.sort()).toEqual([images.unused, images.protected].sort());
     expect(found?.handedToReaper).toEqual([]);
+    // every one kept, each with why: the used ones by whom, the others by a hold
+    expect(found?.kept.map((k) => k.imageId).sort()).toEqual(Object.values(images).sort());
     expect(found?.kept.find((k) => k.imageId === images.protected)?.because).toBe('protected');
-    expect(found?.kept.find((k) => k.imageId === images.unused)?.because).toBe(
-      'unused for 0.0 of 7 grace days',
+    expect(found?.kept.find((k) => k.imageId === images.server)?.because).toContain(
+      `server ${serverId}`,
     );
   });
 
