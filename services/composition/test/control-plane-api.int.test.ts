@@ -15,6 +15,7 @@ import {
   formatCatalogueKeys,
   janitorQueue,
   MANAGED_TAG,
+  managedByTag,
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -67,7 +68,10 @@ async function managedImage(version: string, state: string, name: string, extra 
     disk_format: 'raw',
     container_format: 'bare',
     visibility: state === 'latest' ? 'public' : 'community',
-    tags: [MANAGED_TAG],
+    tags: [
+      MANAGED_TAG,
+      managedByTag(app.catalogue.series.find((s) => s.id === SERIES)?.vendor ?? ''),
+    ],
     properties: {
       [PROPERTY.series]: SERIES,
       [PROPERTY.version]: version,
