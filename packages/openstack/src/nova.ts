@@ -3,6 +3,17 @@ import { bothSignals, markerPages, pollUntil, pollUntilGone } from './poll.ts';
 import type { Session } from './session.ts';
 import { parseJson, type Query } from './transport.ts';
 
+/** A flavor as `GET /flavors/detail` gives it (the fields used here). */
+interface Flavor {
+  id: string;
+  name: string;
+  /** MiB */
+  ram: number;
+  /** GiB of root disk; 0: none (boot from a volume) */
+  disk: number;
+  vcpus: number;
+}
+
 export interface Server {
   id: string;
   /** Absent in the partial record of a server in a cell that does not answer (2.69+). */
@@ -220,19 +231,21 @@ export class NovaClient {
     return parseJson<{ output: string }>(reply, 'compute: os-getConsoleOutput').output;
   }
 
-  /** The id of a flavor given by id or by name; an unknown one is an error naming it. */
-  async resolveFlavor(flavor: string): Promise<string> {
+  /** Every flavor the caller may use, public or not, with its size. */
+  async #listFlavors(): Promise<Flavor[]> {
     const reply = await this.#call({
       method: 'GET',
-      path: '/flavors',
+      path: '/flavors/detail',
       query: { is_public: 'None' },
       expect: [200],
       repeatable: true,
     });
-    const { flavors } = parseJson<{ flavors: { id: string; name: string }[] }>(
-      reply,
-      'compute: GET /flavors',
-    );
+    return parseJson<{ flavors: Flavor[] }>(reply, 'compute: GET /flavors/detail').flavors;
+  }
+
+  /** The id of a flavor given by id or by name; an unknown one is an error naming it. */
+  async resolveFlavor(flavor: string): Promise<string> {
+    const flavors = await this.#listFlavors();
     const found = flavors.find((f) => f.id === flavor) ?? flavors.find((f) => f.name === flavor);
     if (!found)
       throw new Error(
@@ -247,16 +260,7 @@ export class NovaClient {
    * minimum disk, since its server would boot from a volume nobody made.
    */
   async smallestFlavor(fit: { minDisk: number; minRam: number }): Promise<string> {
-    const reply = await this.#call({
-      method: 'GET',
-      path: '/flavors/detail',
-      query: { is_public: 'None' },
-      expect: [200],
-      repeatable: true,
-    });
-    const { flavors } = parseJson<{
-      flavors: { id: string; name: string; ram: number; disk: number; vcpus: number }[];
-    }>(reply, 'compute: GET /flavors/detail');
+    const flavors = await this.#listFlavors();
     const fitting = flavors
       .filter(
         (f) => f.ram >= fit.minRam && f.disk >= fit.minDisk && (f.disk > 0 || fit.minDisk === 0),

@@ -5,6 +5,7 @@ import {
   HW_RNG_MODELS,
   HW_WATCHDOG_ACTIONS,
   HYPERVISOR_TYPES,
+  REPLACE_FREQUENCIES,
   reservedPropertyRule,
   VENDOR_PATTERN,
 } from '@imagecycle/contracts';
@@ -144,15 +145,7 @@ export const propertiesSchema = z
     image_source: propertyValue.optional().describe('URL of the upstream source'),
     image_original_user: propertyValue.optional().describe('default login user'),
     image_description: propertyValue.optional(),
-    replace_frequency: enumProperty([
-      'yearly',
-      'quarterly',
-      'monthly',
-      'weekly',
-      'daily',
-      'critical_bug',
-      'never',
-    ]).optional(),
+    replace_frequency: enumProperty(REPLACE_FREQUENCIES).optional(),
     uuid_validity: patternProperty(
       /^(none|forever|last-[1-9][0-9]*|\d{4}-\d{2}-\d{2})$/,
       'must be none, last-N, forever or a date YYYY-MM-DD',

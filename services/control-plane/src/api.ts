@@ -234,49 +234,43 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
     },
   );
 
-  app.post(
+  /** A route that enqueues one job over the named series (all when none) and answers 202. */
+  const jobRoute = (
+    path: string,
+    summary: string,
+    enqueued: string,
+    enqueue: (series: string[]) => Promise<unknown>,
+  ) =>
+    app.post(
+      path,
+      {
+        schema: {
+          summary,
+          security,
+          body: seriesBody,
+          response: {
+            202: {
+              description: enqueued,
+              content: { 'application/json': { schema: jobEnqueued } },
+            },
+            400: badRequest('a malformed body'),
+            401: unauthorized,
+            404: unknownSeries,
+          },
+        },
+      },
+      async (request, reply) => reply.code(202).send(await enqueue(request.body?.series ?? [])),
+    );
+  jobRoute(
     '/api/usage-checks',
-    {
-      schema: {
-        summary:
-          'Check the usage of the community images of some series now (all when none named; the body may be left out): one scan of every server and volume',
-        security,
-        body: seriesBody,
-        response: {
-          202: {
-            description: 'the usage check enqueued',
-            content: { 'application/json': { schema: jobEnqueued } },
-          },
-          400: badRequest('a malformed body'),
-          401: unauthorized,
-          404: unknownSeries,
-        },
-      },
-    },
-    async (request, reply) =>
-      reply.code(202).send(await views.usageCheck(request.body?.series ?? [])),
+    'Check the usage of the community images of some series now (all when none named; the body may be left out): one scan of every server and volume',
+    'the usage check enqueued',
+    (series) => views.usageCheck(series),
   );
-
-  app.post(
+  jobRoute(
     '/api/janitor-runs',
-    {
-      schema: {
-        summary:
-          'One janitor pass now over some series (over all, and staging, when none named; the body may be left out)',
-        security,
-        body: seriesBody,
-        response: {
-          202: {
-            description: 'the janitor pass enqueued',
-            content: { 'application/json': { schema: jobEnqueued } },
-          },
-          400: badRequest('a malformed body'),
-          401: unauthorized,
-          404: unknownSeries,
-        },
-      },
-    },
-    async (request, reply) =>
-      reply.code(202).send(await views.janitorRun(request.body?.series ?? [])),
+    'One janitor pass now over some series (over all, and staging, when none named; the body may be left out)',
+    'the janitor pass enqueued',
+    (series) => views.janitorRun(series),
   );
 };
