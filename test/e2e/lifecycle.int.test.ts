@@ -22,7 +22,7 @@ import {
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
-import { Events, SmokeTestRecords } from '@imagecycle/events';
+import { Events, PublishedRecords, SmokeTestRecords } from '@imagecycle/events';
 import { latestName } from '@imagecycle/lifecycle';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
@@ -50,6 +50,7 @@ const { prefix, runtime } = testRuntime('e2e');
 const quiet = createLogger({ name: 'e2e', level: 'silent' });
 const events = new Events({ redis, logger: quiet, stream: `${prefix}:events` });
 const smokeTests = new SmokeTestRecords(redis, `${prefix}:smoke-tests`);
+const published = new PublishedRecords(redis, `${prefix}:published`);
 const tenant = connect('tenant');
 const DAY = 24 * 3600 * 1000;
 let clock = Date.now();
@@ -94,8 +95,7 @@ beforeAll(async () => {
     fetcher: new DocumentFetcher({
       cache: new RedisDocumentCache(redis, { prefix: `${prefix}:cache:` }),
     }),
-    glance: usage.glance,
-    owner,
+    published: (series) => published.get(series),
     runtime,
     logger: quiet,
     metrics,
@@ -109,6 +109,7 @@ beforeAll(async () => {
       runtime,
       watcher: () => watcher,
       events,
+      published,
       metrics,
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
       now: () => new Date(clock),

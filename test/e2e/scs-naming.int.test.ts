@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { isMap, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, feedCheckQueue, janitorQueue, PROPERTY } from '@imagecycle/contracts';
-import { Events, SmokeTestRecords } from '@imagecycle/events';
+import { Events, PublishedRecords, SmokeTestRecords } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
 import { createLogger, createMetrics } from '@imagecycle/observability';
@@ -65,13 +65,13 @@ async function startWorkers(next: Catalogue): Promise<QueueRuntime> {
   current = testRuntime('e2e-scs');
   const { prefix, runtime } = current;
   const metrics = createMetrics({ defaultMetrics: false });
+  const published = new PublishedRecords(redis, `${prefix}:published`);
   const watcher = new FeedWatcher({
     catalogue,
     fetcher: new DocumentFetcher({
       cache: new RedisDocumentCache(redis, { prefix: `${prefix}:cache:` }),
     }),
-    glance: usage.glance,
-    owner,
+    published: (series) => published.get(series),
     runtime,
     logger: quiet,
     metrics,

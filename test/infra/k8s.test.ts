@@ -225,11 +225,11 @@ describe('least privilege: each Deployment mounts only its own account', () => {
       .filter((name) => name.startsWith('imagecycle-cloud'))
       .sort();
 
-  it('production: the downloader none, the Glance writers the publishing Secret', () => {
+  it('production: the downloader and the feed-watcher none, the Glance writers the publishing Secret', () => {
     const objects = objectsOf('production');
     const expected: Record<string, string[]> = {
       'imagecycle-control-plane': ['imagecycle-cloud-usage'],
-      'imagecycle-feed-watcher': ['imagecycle-cloud-usage'],
+      'imagecycle-feed-watcher': [],
       'imagecycle-downloader': [],
       'imagecycle-uploader': ['imagecycle-cloud-publish'],
       'imagecycle-renamer': ['imagecycle-cloud-publish'],
@@ -241,11 +241,13 @@ describe('least privilege: each Deployment mounts only its own account', () => {
       deploymentsOf(objects).map((d) => [d.metadata.name, secretsOf(d)]),
     );
     expect(actual).toEqual(expected);
-    const downloader = containerEnv(
-      containerOf(deployment(objects, 'imagecycle-downloader')),
-      objects,
-    );
-    expect(Object.keys(downloader).filter((name) => name.startsWith('OS_'))).toEqual([]);
+    for (const name of ['imagecycle-downloader', 'imagecycle-feed-watcher']) {
+      const env = containerEnv(containerOf(deployment(objects, name)), objects);
+      expect(
+        Object.keys(env).filter((key) => key.startsWith('OS_')),
+        name,
+      ).toEqual([]);
+    }
   });
 
   it('small: the one `all` process mounts both', () => {

@@ -1,29 +1,27 @@
 // Least privilege (README, "Least privilege"), against the local stack: each cloud account
-// can do what its stages need and is refused what it does not need, and the downloader runs
-// with no clouds.yaml at all.
+// can do what its stages need and is refused what it does not need, and the feed-watcher and
+// the downloader run with no clouds.yaml at all.
 //   the policy files   infra/local/templates/*-policy.yaml, decided offline by the installed
 //                      Glance, Nova and Cinder policy engines (what the APIs would decide)
 //   the accounts       imagecycle-publish (member + image-manager) and imagecycle-usage
 //                      (reader + usage-auditor) of the imagecycle project, on the running APIs
-//   the downloader     `imagecycle worker downloader` as a process without any OS_* variable
-//                      or clouds.yaml: it starts, is ready, and downloads
+//   no account         `imagecycle worker feed-watcher downloader` as a process without any
+//                      OS_* variable or clouds.yaml: it starts, is ready, checks the feeds
+//                      (what is published is the record the renamer and janitor keep in
+//                      Redis) and downloads
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allQueues, downloadQueue, uploadQueue } from '@imagecycle/contracts';
-import {
-  DocumentFetcher,
-  loadSeriesTrust,
-  MemoryDocumentCache,
-  readNewestRelease,
-} from '@imagecycle/feed-watcher';
+import { allQueues, downloadQueue, feedCheckQueue, uploadQueue } from '@imagecycle/contracts';
+import { PublishedRecords } from '@imagecycle/events';
 import { scanUsage } from '@imagecycle/inventory';
 import { OpenStackHttpError } from '@imagecycle/openstack';
 import { type Mirror, startMirror } from '../mirror/index.ts';
 import { cinderAdminRoles, connect, runPrefix } from '../support/clouds.ts';
-import { loadMirrorCatalogue, mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 import { createVolume, deleteVolume, waitForVolumeGone } from '../support/openstack-test-calls.ts';
 import { freePort, IMAGECYCLE_MAIN } from '../support/processes.ts';
 import { testRuntime } from '../support/queue-runtime.ts';
@@ -232,8 +230,10 @@ describe('the least-privilege accounts on the running stack', () => {
   });
 });
 
-describe('the downloader without any cloud configuration', () => {
+describe('the feed-watcher and the downloader without any cloud configuration', () => {
   const { prefix, runtime } = testRuntime('lp-dl');
+  const redis = new Redis(process.env.REDIS_URL ?? '');
+  const published = new PublishedRecords(redis, `${prefix}:published`);
   let mirror: Mirror;
   let home: string;
   let staging: string;
@@ -246,11 +246,13 @@ describe('the downloader without any cloud configuration', () => {
   afterAll(async () => {
     for (const queue of allQueues) await runtime.queue(queue).obliterate({ force: true });
     await runtime.close();
+    await redis.del(`${prefix}:published`);
+    redis.disconnect();
     await mirror.stop();
     rmSync(staging, { recursive: true, force: true });
   });
 
-  it('starts, is ready without Keystone, and downloads a release for the uploader', async () => {
+  it('start, are ready without Keystone, check the feeds and download a new release for the uploader', async () => {
     // no clouds.yaml where openstacksdk (and imagecycle) would look, and no OS_* variable
     for (const dir of ['/etc/openstack', '/etc/xdg/openstack'])
       for (const name of ['clouds.yaml', 'clouds.yml', 'clouds.json'])
@@ -270,11 +272,15 @@ describe('the downloader without any cloud configuration', () => {
       LOG_LEVEL: 'warn',
     };
     expect(Object.keys(env).filter((name) => name.startsWith('OS_'))).toEqual([]);
-    const worker = spawn(process.execPath, [IMAGECYCLE_MAIN, 'worker', 'downloader'], {
-      env,
-      cwd: home,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const worker = spawn(
+      process.execPath,
+      [IMAGECYCLE_MAIN, 'worker', 'feed-watcher', 'downloader'],
+      {
+        env,
+        cwd: home,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     worker.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
@@ -285,35 +291,59 @@ describe('the downloader without any cloud configuration', () => {
             code: r.status,
             body: (await r.json()) as { checks: Record<string, string> },
           })),
-        { ms: 30_000, what: 'the downloader /readyz', context: () => stderr },
+        { ms: 30_000, what: 'the workers /readyz', context: () => stderr },
       );
       // ready on Redis alone: it asks Keystone nothing
       expect(ready.code).toBe(200);
       expect(ready.body.checks).toEqual({ redis: 'ok' });
 
-      const catalogue = await loadMirrorCatalogue(mirror);
-      const series = catalogue.series.find((s) => s.id === 'debian-12');
-      if (!series) throw new Error('no debian-12 in the mirror catalogue');
-      const release = await readNewestRelease({
-        series,
-        fetcher: new DocumentFetcher({ cache: new MemoryDocumentCache() }),
-        trust: await loadSeriesTrust(series),
+      // Ubuntu 22.04's newest release is already published (as the renamer records it);
+      // Debian 12's is not
+      const ubuntu = mirror.latest('ubuntu-22.04')?.version ?? '';
+      const debian = mirror.latest('debian-12')?.version ?? '';
+      await published.record({
+        series: 'ubuntu-22.04',
+        at: new Date().toISOString(),
+        latest: ubuntu,
+        versions: [ubuntu],
+        by: 'reconcile',
       });
-      if (!release) throw new Error('no debian-12 release on the mirror');
-      const job = await runtime.enqueue(downloadQueue, { release });
-      await until(
-        async () => (await runtime.queue(downloadQueue).getJob(job.id ?? ''))?.isCompleted(),
-        {
-          ms: 120_000,
-          what: 'the download to complete',
-          context: () => stderr,
-        },
+      const checks = await Promise.all(
+        ['ubuntu-22.04', 'debian-12'].map((series) =>
+          runtime.enqueue(feedCheckQueue, { series, trigger: 'manual' }),
+        ),
       );
-      const uploads = (await runtime.queue(uploadQueue).getJobs(['waiting', 'prioritized'])).map(
-        (u) => uploadQueue.payload.parse(u.data),
+      const results = await Promise.all(
+        checks.map((check) =>
+          until(
+            async () => {
+              const job = await runtime.queue(feedCheckQueue).getJob(check.id ?? '');
+              return (await job?.isCompleted()) ? (job?.returnvalue as unknown) : undefined;
+            },
+            { ms: 60_000, what: 'the feed checks', context: () => stderr },
+          ),
+        ),
       );
-      expect(uploads.map((u) => u.release)).toEqual([release]);
-      expect(existsSync(uploads[0]?.artifact.path ?? '')).toBe(true);
+      expect(results).toEqual([
+        expect.objectContaining({
+          series: 'ubuntu-22.04',
+          outcome: 'nothing-new',
+          version: ubuntu,
+        }),
+        expect.objectContaining({ series: 'debian-12', outcome: 'new-release', version: debian }),
+      ]);
+      const upload = await until(
+        async () =>
+          (await runtime.queue(uploadQueue).getJobs(['waiting', 'prioritized'])).map((u) =>
+            uploadQueue.payload.parse(u.data),
+          )[0],
+        { ms: 120_000, what: 'the download to complete', context: () => stderr },
+      );
+      expect(upload.release).toMatchObject({ series: 'debian-12', version: debian });
+      expect(existsSync(upload.artifact.path)).toBe(true);
+      expect(await runtime.queue(downloadQueue).getJobCounts('completed')).toEqual({
+        completed: 1,
+      });
     } finally {
       worker.kill('SIGTERM');
       expect(await exited).toBe(0);

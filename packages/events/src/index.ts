@@ -22,3 +22,4 @@ export {
   SmokeTestRecords,
   smokeTestRecordSchema,
 } from './smoke-tests.ts';
+export { type PublishedRecord, PublishedRecords, publishedRecordSchema } from './published.ts';

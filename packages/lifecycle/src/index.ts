@@ -36,3 +36,4 @@ export {
   rollbackRefusal,
   versionDates,
 } from './release-guard.ts';
+export { publishedVersions, type PublishedVersions } from './published-versions.ts';

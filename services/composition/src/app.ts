@@ -2,7 +2,13 @@
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
 import { allQueues, feedCheckQueue, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
-import { CheckRecords, Events, SmokeTestRecords, UsageCheckRecords } from '@imagecycle/events';
+import {
+  CheckRecords,
+  Events,
+  PublishedRecords,
+  SmokeTestRecords,
+  UsageCheckRecords,
+} from '@imagecycle/events';
 import {
   DocumentFetcher,
   FeedWatcher,
@@ -61,6 +67,8 @@ export class App {
   readonly smokeTests: SmokeTestRecords;
   /** Each series' last usage check and what it found. */
   readonly usageChecks: UsageCheckRecords;
+  /** What each series has published (the renamer and the janitor write it, the feed-watcher reads). */
+  readonly published: PublishedRecords;
   readonly metrics: Metrics;
   readonly #now: () => Date;
   readonly #fetcher: DocumentFetcher;
@@ -95,6 +103,7 @@ export class App {
     this.checks = fields.checks;
     this.smokeTests = fields.smokeTests;
     this.usageChecks = fields.usageChecks;
+    this.published = fields.published;
     this.metrics = fields.metrics;
     this.#now = now;
     this.#fetcher = fetcher;
@@ -170,6 +179,7 @@ export class App {
       redis,
       `${settings.IMAGECYCLE_QUEUE_PREFIX}:usage-checks`,
     );
+    const published = new PublishedRecords(redis, `${settings.IMAGECYCLE_QUEUE_PREFIX}:published`);
     const fetcher = new DocumentFetcher({
       cache: new RedisDocumentCache(redis, {
         prefix: `${settings.IMAGECYCLE_QUEUE_PREFIX}:feed-cache:`,
@@ -188,6 +198,7 @@ export class App {
         checks,
         smokeTests,
         usageChecks,
+        published,
         metrics,
       },
       now,
@@ -262,14 +273,15 @@ export class App {
     return owner;
   }
 
-  /** The feed-watcher, which needs the project's id (and so Keystone) to exist. */
-  async watcher(): Promise<FeedWatcher> {
-    const owner = await this.owner(['usage']);
+  /**
+   * The feed-watcher. It uses no cloud account: what each series has published is the record
+   * the renamer and the janitor keep.
+   */
+  watcher(): FeedWatcher {
     this.#watcher ??= new FeedWatcher({
       catalogue: this.catalogue,
       fetcher: this.#fetcher,
-      glance: this.clouds.get('usage').glance,
-      owner,
+      published: (series) => this.published.get(series),
       runtime: this.runtime,
       logger: this.logger,
       metrics: this.metrics,
@@ -359,7 +371,7 @@ export class App {
   async start(consume: readonly QueueDefinition[]): Promise<void> {
     const roles = cloudRolesOf(consume);
     const owner = roles.length > 0 ? await this.owner(roles) : '';
-    const watcher = consume.includes(feedCheckQueue) ? await this.watcher() : undefined;
+    const watcher = consume.includes(feedCheckQueue) ? this.watcher() : undefined;
     const smokeClients = new Map<string, SmokeTester>();
     const handlers = stageHandlers({
       catalogue: this.catalogue,
@@ -374,6 +386,7 @@ export class App {
       checks: this.checks,
       smokeTests: this.smokeTests,
       usageChecks: this.usageChecks,
+      published: this.published,
       metrics: this.metrics,
       logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,

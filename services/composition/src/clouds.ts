@@ -4,10 +4,11 @@
 //            the reaper's deactivate and delete, and the usage-checker's record of use on the
 //            images: last used, why kept)
 //   usage    reads: the project's images and every project's servers and volumes
-//            (usage-checker, the reaper's last usage check, the feed-watcher's look at what is
-//            published, the control plane and the operator's read models)
-// The downloader uses neither: a process that consumes only downloads never reads
-// clouds.yaml. Each account's clouds.yaml entry is a setting (IMAGECYCLE_CLOUD_PUBLISH,
+//            (usage-checker, the reaper's last usage check, the control plane and the
+//            operator's read models)
+// The downloader and the feed-watcher use neither: a process that consumes only their queues
+// never reads clouds.yaml (the feed-watcher reads what is published from the record the
+// renamer and the janitor keep in Redis). Each account's clouds.yaml entry is a setting (IMAGECYCLE_CLOUD_PUBLISH,
 // IMAGECYCLE_CLOUD_USAGE), and so is the file it is in (IMAGECYCLE_CLOUD_PUBLISH_FILE,
 // IMAGECYCLE_CLOUD_USAGE_FILE: one Secret per account in Kubernetes); unset, they are
 // OS_CLOUD and the usual clouds.yaml, so a single-account deployment is configured as
@@ -43,7 +44,7 @@ export const CLOUD_FILE_SETTING = {
 
 /** The accounts each queue's handler uses: a process resolves only those of its queues. */
 export const QUEUE_CLOUD_ROLES: Record<string, readonly CloudRole[]> = {
-  [feedCheckQueue.name]: ['usage'],
+  [feedCheckQueue.name]: [],
   [downloadQueue.name]: [],
   [uploadQueue.name]: ['publish'],
   [reconcileQueue.name]: ['publish'],

@@ -18,7 +18,13 @@ import {
 } from '@imagecycle/contracts';
 import { cleanStaging, download } from '@imagecycle/downloader';
 import { tidy } from '@imagecycle/janitor';
-import type { CheckRecords, Events, SmokeTestRecords, UsageCheckRecords } from '@imagecycle/events';
+import type {
+  CheckRecords,
+  Events,
+  PublishedRecords,
+  SmokeTestRecords,
+  UsageCheckRecords,
+} from '@imagecycle/events';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
 import type { OpenStackClient } from '@imagecycle/openstack';
 import {
@@ -64,6 +70,11 @@ export interface StageDeps {
   smokeTests?: SmokeTestRecords;
   /** Where each series' last usage check and what it found are kept. */
   usageChecks?: UsageCheckRecords;
+  /**
+   * Where what each series has published is kept: written after every reconcile and janitor
+   * pass, read by the feed-watcher (which has no cloud account).
+   */
+  published?: PublishedRecords;
   stagingDir: string;
   /** The clock of usage checks and reaps (tests and the demo move it forward). */
   now?: () => Date;
@@ -251,6 +262,12 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         { series },
         { glance: clouds.publish().glance.withSignal(ctx.signal), owner, findSeries },
       );
+      await deps.published?.record({
+        series,
+        at: new Date().toISOString(),
+        ...result.published,
+        by: 'reconcile',
+      });
       for (const change of result.changes) {
         await events.record({
           type: change.role === 'latest' ? 'promoted' : 'demoted',
@@ -374,6 +391,9 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           cleanStaging: () => cleanStaging(deps.stagingDir, [], ABANDONED_AFTER_MS),
         },
       );
+      const at = new Date().toISOString();
+      for (const published of report.published)
+        await deps.published?.record({ ...published, at, by: 'janitor' });
       if (report.keptCandidates.length > 0)
         deps.logger?.info({ kept: report.keptCandidates }, 'old candidates kept: upload pending');
       for (const removed of report.removedCandidates)

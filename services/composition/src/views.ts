@@ -29,7 +29,7 @@ export async function readSeriesStates(
 export async function planFor(app: App, only: readonly string[] = []): Promise<Plan> {
   const series = selectSeries(app.catalogue, only);
   const images = await listManagedImages(app.cloud.glance, { owner: await app.owner() });
-  const watcher = await app.watcher();
+  const watcher = app.watcher();
   return planRun({
     series,
     previewCheck: (id) => watcher.preview(id),

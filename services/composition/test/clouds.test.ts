@@ -53,23 +53,25 @@ function accounts(env: Record<string, string>): CloudAccounts {
 }
 
 describe('the account of each stage', () => {
-  it('gives the downloader none, the writers the publishing one, the readers the usage one', () => {
+  it('gives the downloader and the feed-watcher none, the writers the publishing one, the readers the usage one', () => {
     expect(cloudRolesOf([downloadQueue])).toEqual([]);
-    expect(cloudRolesOf([feedCheckQueue])).toEqual(['usage']);
+    // what is published, the feed-watcher reads from the record the renamer and janitor keep
+    expect(cloudRolesOf([feedCheckQueue])).toEqual([]);
     for (const queue of [uploadQueue, reconcileQueue, janitorQueue])
       expect(cloudRolesOf([queue]), queue.name).toEqual(['publish']);
     // both read every project's servers and volumes and write what they decide to Glance
     expect(cloudRolesOf([usageCheckQueue])).toEqual(['publish', 'usage']);
     expect(cloudRolesOf([reapQueue])).toEqual(['publish', 'usage']);
     expect(cloudRolesOf(allQueues)).toEqual(['publish', 'usage']);
-    expect(cloudRolesOf(consumedQueues(['downloader']))).toEqual([]);
+    expect(cloudRolesOf(consumedQueues(['downloader', 'feed-watcher']))).toEqual([]);
   });
 
   it('names an account for every queue of the system', () => {
     // a new queue without an entry would silently use no account
     const roles = (name: string) => cloudRolesOf(allQueues.filter((queue) => queue.name === name));
     for (const queue of allQueues)
-      if (queue !== downloadQueue) expect(roles(queue.name), queue.name).not.toEqual([]);
+      if (queue !== downloadQueue && queue !== feedCheckQueue)
+        expect(roles(queue.name), queue.name).not.toEqual([]);
   });
 });
 

@@ -1,18 +1,19 @@
 // The feed-watcher's handler: one series in, "new release" or "nothing new" out.
-// A genuinely new release - newest upstream, not yet a managed image in Glance - becomes
-// exactly one download job; its deterministic id means two watchers, two triggers or a
-// restart in between never start the same download twice.
+// A genuinely new release - newest upstream, not yet among the series' published versions -
+// becomes exactly one download job; its deterministic id means two watchers, two triggers
+// or a restart in between never start the same download twice.
 // Whatever its signature says, the newest release is refused when it is not newer than the
 // series' Latest (no rollback) or when it claims to come from the future (no freeze).
-import { PROPERTY, type Release } from '@imagecycle/contracts';
-import { listManagedImages } from '@imagecycle/inventory';
+// What is published is the record the renamer and the janitor keep (no cloud account here);
+// without one, the release is downloaded, and the uploader, which reads Glance, reuses an
+// image already there and refuses a rollback itself.
+import type { Release } from '@imagecycle/contracts';
 import {
   FUTURE_TOLERANCE_DAYS,
   futureRefusal,
-  newestVersion,
+  type PublishedVersions,
   rollbackRefusal,
 } from '@imagecycle/lifecycle';
-import { type GlanceClient, imageProperty } from '@imagecycle/openstack';
 import { UnknownSeriesError } from '@imagecycle/series-catalogue';
 import { ReleaseRejected } from './rejection.ts';
 
@@ -29,9 +30,8 @@ export interface CheckSeriesDeps {
   findSeries(id: string): WatchedSeries | undefined;
   /** The series' releases, newest first, checksums authenticated as its policy demands. */
   readReleases(series: WatchedSeries): Promise<Release[]>;
-  glance: GlanceClient;
-  /** The service project: owner of every managed image. */
-  owner: string;
+  /** What the series has published, as last recorded; undefined when nothing is recorded. */
+  published(series: string): Promise<PublishedVersions | undefined>;
   /** Enqueues the download; `created` is false when the same job already existed. */
   enqueueDownload(release: Release): Promise<{ jobId: string; created: boolean }>;
   /** The clock a release date is judged by (default: the system's). */
@@ -40,13 +40,10 @@ export interface CheckSeriesDeps {
   futureToleranceDays?: number;
 }
 
-/** The states that are, or are about to become, the series' Latest. */
-const LATEST_STATES = new Set(['latest', 'verified']);
-
 export type CheckOutcome =
   | { series: string; outcome: 'new-release'; version: string; jobId: string }
   | { series: string; outcome: 'in-flight'; version: string; jobId: string }
-  | { series: string; outcome: 'nothing-new'; version: string; imageId: string }
+  | { series: string; outcome: 'nothing-new'; version: string }
   | { series: string; outcome: 'retired' }
   | { series: string; outcome: 'disabled' }
   | { series: string; outcome: 'no-releases' };
@@ -71,23 +68,12 @@ export async function checkSeries(
   );
   if (frozen) throw new ReleaseRejected(series.id, 'future-version', frozen, newest.version);
 
-  const images = await listManagedImages(deps.glance, { owner: deps.owner, series: series.id });
-  const latest = newestVersion(
-    images
-      .filter((i) => LATEST_STATES.has(imageProperty(i, PROPERTY.state) ?? ''))
-      .map((i) => imageProperty(i, PROPERTY.version) ?? ''),
-  );
-  const rollback = rollbackRefusal(newest.version, latest);
+  const published = await deps.published(series.id);
+  const rollback = rollbackRefusal(newest.version, published?.latest);
   if (rollback) throw new ReleaseRejected(series.id, 'rollback', rollback, newest.version);
 
-  const known = images.find((i) => imageProperty(i, PROPERTY.version) === newest.version);
-  if (known)
-    return {
-      series: series.id,
-      outcome: 'nothing-new',
-      version: newest.version,
-      imageId: known.id,
-    };
+  if (published?.versions.includes(newest.version))
+    return { series: series.id, outcome: 'nothing-new', version: newest.version };
 
   const { jobId, created } = await deps.enqueueDownload(newest);
   return {

@@ -1,8 +1,9 @@
 // The feed-watcher assembled: the feed-check handler over the catalogue, the fetcher, the
-// series' trust anchors, Glance and the download queue; and its daily schedules.
+// series' trust anchors, the record of what each series has published and the download
+// queue; and its daily schedules. It uses no cloud account.
 import { downloadQueue, feedCheckQueue, type Release } from '@imagecycle/contracts';
 import type { Logger, Metrics } from '@imagecycle/observability';
-import type { GlanceClient } from '@imagecycle/openstack';
+import type { PublishedVersions } from '@imagecycle/lifecycle';
 import type { HandlerContext, QueueRuntime } from '@imagecycle/queues';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
 import { KeyringFiles, type TrustAnchor } from '@imagecycle/trust';
@@ -17,9 +18,11 @@ export const SCHEDULE_PREFIX = 'feed-check--';
 export interface FeedWatcherOptions {
   catalogue: Catalogue;
   fetcher: DocumentFetcher;
-  glance: GlanceClient;
-  /** The service project (owner of managed images). */
-  owner: string;
+  /**
+   * What each series has published, as the renamer and the janitor last recorded it
+   * (PublishedRecords in a deployment); undefined when nothing is recorded.
+   */
+  published(series: string): Promise<PublishedVersions | undefined>;
   runtime: QueueRuntime;
   logger: Logger;
   metrics: Metrics;
@@ -94,8 +97,8 @@ export class FeedWatcher {
   };
 
   /**
-   * What a check of the series would do now, without doing it: reads the feed and Glance,
-   * enqueues nothing (`new-release` means a download would start).
+   * What a check of the series would do now, without doing it: reads the feed and what is
+   * published, enqueues nothing (`new-release` means a download would start).
    */
   async preview(series: string): Promise<FeedCheckResult> {
     try {
@@ -116,8 +119,8 @@ export class FeedWatcher {
   }
 
   /**
-   * One series checked; `onNew` is given the newest release when Glance lacks it. `signal`
-   * cancels every fetch and Glance request.
+   * One series checked; `onNew` is given the newest release when it is not published.
+   * `signal` cancels every fetch.
    */
   async #check(
     payload: { series: string },
@@ -143,8 +146,7 @@ export class FeedWatcher {
         buildDate = release?.buildDate;
         return release ? [release] : [];
       },
-      glance: signal ? this.#options.glance.withSignal(signal) : this.#options.glance,
-      owner: this.#options.owner,
+      published: (id) => this.#options.published(id),
       enqueueDownload: onNew,
       now,
       ...(this.#options.futureToleranceDays === undefined

@@ -1,17 +1,31 @@
-// checkSeries against the real Glance and a real Redis queue. The feed side is a fixed
-// list of releases here; the feed readers are tested against the local mirror.
+// checkSeries against a real Redis: its download queue and the record of what each series has
+// published (which the renamer and the janitor write from Glance; that side is tested with
+// them). The feed side is a fixed list of releases here; the feed readers are tested against
+// the local mirror.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadQueue, MANAGED_TAG, PROPERTY, type Release } from '@imagecycle/contracts';
-import { connect, runPrefix } from '@imagecycle/test/support/clouds';
+import { downloadQueue, type Release } from '@imagecycle/contracts';
+import { PublishedRecords } from '@imagecycle/events';
+import { runPrefix } from '@imagecycle/test/support/clouds';
 import { testRuntime } from '@imagecycle/test/support/queue-runtime';
 import { UnknownSeriesError } from '@imagecycle/series-catalogue';
 import { checkSeries, type CheckSeriesDeps } from '../src/check-series.ts';
 import { ReleaseRejected } from '../src/rejection.ts';
 
-const service = connect('service');
 const seriesId = runPrefix('watch');
-const { runtime } = testRuntime('test', { queues: [downloadQueue] });
-const images: string[] = [];
+const { runtime, prefix } = testRuntime('test', { queues: [downloadQueue] });
+const redis = new Redis(process.env.REDIS_URL ?? '');
+const published = new PublishedRecords(redis, `${prefix}:published`);
+
+/** What the renamer or the janitor would record after listing the series' images. */
+const publish = (versions: string[], latest?: string) =>
+  published.record({
+    series: seriesId,
+    at: new Date().toISOString(),
+    versions,
+    ...(latest ? { latest } : {}),
+    by: 'reconcile',
+  });
 
 const release = (version: string, buildDate = '2026-11-20'): Release => ({
   series: seriesId,
@@ -28,7 +42,7 @@ const release = (version: string, buildDate = '2026-11-20'): Release => ({
 let upstream: Release[] = [];
 let deps: CheckSeriesDeps;
 
-beforeAll(async () => {
+beforeAll(() => {
   deps = {
     findSeries: (id) =>
       id === seriesId
@@ -37,8 +51,7 @@ beforeAll(async () => {
           ? { id, title: 'Old', retired: true, enabled: true }
           : undefined,
     readReleases: () => Promise.resolve(upstream),
-    glance: service.glance,
-    owner: await service.projectId(),
+    published: (id) => published.get(id),
     enqueueDownload: async (r) => {
       const existed = await runtime
         .queue(downloadQueue)
@@ -52,7 +65,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of images) await service.glance.deleteImage(id);
+  await redis.del(`${prefix}:published`);
+  redis.disconnect();
   await runtime.queue(downloadQueue).obliterate({ force: true });
   await runtime.close();
 });
@@ -72,43 +86,20 @@ describe('checkSeries', () => {
     expect(await runtime.queue(downloadQueue).count()).toBe(1);
   });
 
-  it('says nothing new once a managed image of that version exists, even a hidden candidate', async () => {
-    const image = await service.glance.createImage({
-      name: 'candidate',
-      disk_format: 'qcow2',
-      os_hidden: true,
-      tags: [MANAGED_TAG],
-      properties: {
-        [PROPERTY.series]: seriesId,
-        [PROPERTY.version]: '20261120',
-        [PROPERTY.state]: 'candidate',
-      },
-    });
-    images.push(image.id);
+  it('says nothing new once the version is published, even as a candidate (no Latest yet)', async () => {
+    await publish(['20261101', '20261120']);
     expect(await checkSeries({ series: seriesId }, deps)).toEqual({
       series: seriesId,
       outcome: 'nothing-new',
       version: '20261120',
-      imageId: image.id,
     });
   });
 
-  it("refuses a rollback: the feed's newest older than the Latest (or a verified image about to become it)", async () => {
-    const latest = await service.glance.createImage({
-      name: 'the Latest',
-      disk_format: 'qcow2',
-      os_hidden: true,
-      tags: [MANAGED_TAG],
-      properties: {
-        [PROPERTY.series]: seriesId,
-        [PROPERTY.version]: '20261125',
-        [PROPERTY.state]: 'latest',
-      },
-    });
-    images.push(latest.id);
+  it("refuses a rollback: the feed's newest older than the recorded Latest", async () => {
+    await publish(['20261120', '20261125'], '20261125');
     const before = await runtime.queue(downloadQueue).count();
-    // the candidate of 20261120 above exists too: an older release taken back into the feed is
-    // a rollback even when Glance still has it
+    // 20261120 is still published too: an older release taken back into the feed is a
+    // rollback even when Glance still has it
     for (const newest of ['20261120', '20261101'] as const) {
       upstream = [release(newest)];
       const refused = await checkSeries({ series: seriesId }, deps).catch((e: unknown) => e);
@@ -122,9 +113,10 @@ describe('checkSeries', () => {
     expect(await runtime.queue(downloadQueue).count()).toBe(before);
     // the Latest itself is nothing new; a newer release is new
     upstream = [release('20261125')];
-    expect(await checkSeries({ series: seriesId }, deps)).toMatchObject({
+    expect(await checkSeries({ series: seriesId }, deps)).toEqual({
+      series: seriesId,
       outcome: 'nothing-new',
-      imageId: latest.id,
+      version: '20261125',
     });
     upstream = [release('20261126')];
     expect(await checkSeries({ series: seriesId }, deps)).toMatchObject({
@@ -133,7 +125,7 @@ describe('checkSeries', () => {
     });
   });
 
-  it('refuses a version from the future, or a release dated in the future, before asking Glance', async () => {
+  it('refuses a version from the future, or a release dated in the future, before reading what is published', async () => {
     const now = () => new Date('2026-12-05T12:00:00Z');
     const cases: Array<[Release, RegExp]> = [
       [
@@ -152,11 +144,7 @@ describe('checkSeries', () => {
         {
           ...deps,
           now,
-          glance: new Proxy(deps.glance, {
-            get: () => {
-              throw new Error('Glance was asked');
-            },
-          }),
+          published: () => Promise.reject(new Error('what is published was read')),
         },
       ).catch((e: unknown) => e);
       expect(refused).toMatchObject({ reason: 'future-version', version: newest.version });
@@ -167,6 +155,17 @@ describe('checkSeries', () => {
     expect(await checkSeries({ series: seriesId }, { ...deps, now })).toMatchObject({
       outcome: 'new-release',
       version: '20261207',
+    });
+  });
+
+  it('without a record (a new install, a lost Redis) the newest release is downloaded: the uploader judges it against Glance', async () => {
+    await redis.hdel(`${prefix}:published`, seriesId);
+    upstream = [release('20261102')];
+    expect(await checkSeries({ series: seriesId }, deps)).toEqual({
+      series: seriesId,
+      outcome: 'new-release',
+      version: '20261102',
+      jobId: `download--${seriesId}--20261102`,
     });
   });
 

@@ -1,5 +1,5 @@
 // A series switched off in the catalogue (enabled: false) is validated but never checked: the
-// check ends before the feed, Glance or the download queue is touched.
+// check ends before the feed, what is published or the download queue is touched.
 import { describe, expect, it } from 'vitest';
 import { type CheckSeriesDeps, checkSeries } from '../src/check-series.ts';
 
@@ -10,8 +10,7 @@ function untouchable(what: string): never {
 const deps = (enabled: boolean, retired = false): CheckSeriesDeps => ({
   findSeries: (id) => ({ id, title: 'Windows Server 2019', retired, enabled }),
   readReleases: () => untouchable('the feed'),
-  glance: new Proxy({} as CheckSeriesDeps['glance'], { get: () => untouchable('Glance') }),
-  owner: 'service-project',
+  published: () => untouchable('what is published'),
   enqueueDownload: () => untouchable('the download queue'),
 });
 

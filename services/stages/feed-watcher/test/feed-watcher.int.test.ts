@@ -1,6 +1,7 @@
-// The feed-watcher over the whole default catalogue, against the local upstream mirror,
-// a real Redis and the real Glance: first run, a no-op second run, a new release, and a
-// release whose signature or checksum has been tampered with.
+// The feed-watcher over the whole default catalogue, against the local upstream mirror and a
+// real Redis (what is published is the record the renamer and the janitor write from the
+// real Glance): first run, a no-op second run, a new release, and a release whose signature
+// or checksum has been tampered with.
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +12,12 @@ import {
   MANAGED_TAG,
   PROPERTY,
 } from '@imagecycle/contracts';
+import { PublishedRecords } from '@imagecycle/events';
 import { createLogger, createMetrics } from '@imagecycle/observability';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { connect } from '@imagecycle/test/support/clouds';
 import { removeManagedImages } from '@imagecycle/test/support/managed-images';
+import { recordPublished } from '@imagecycle/test/support/published';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
 import {
@@ -32,6 +35,7 @@ const redis = new Redis(process.env.REDIS_URL ?? '');
 const logLines: string[] = [];
 const metrics = createMetrics({ defaultMetrics: false });
 const images: string[] = [];
+const published = new PublishedRecords(redis, `${prefix}:published`);
 let mirror: Mirror;
 let catalogue: Catalogue;
 let watcher: FeedWatcher;
@@ -45,8 +49,7 @@ beforeAll(async () => {
     fetcher: new DocumentFetcher({
       cache: new RedisDocumentCache(redis, { prefix: `${prefix}:feed-cache:` }),
     }),
-    glance: service.glance,
-    owner: await service.projectId(),
+    published: (series) => published.get(series),
     runtime,
     logger: createLogger({
       name: 'feed-watcher-test',
@@ -113,7 +116,7 @@ describe('feed-watcher', () => {
     expect(mirror.requests.log.filter((entry) => entry.status === 304).length).toBeGreaterThan(0);
   });
 
-  it('a release already in Glance (even a hidden candidate) is not fetched again', async () => {
+  it('a release already in Glance (even a hidden candidate), once recorded as the janitor does, is not fetched again', async () => {
     const version = mirror.latest('debian-12')?.version ?? '';
     await runtime.queue(downloadQueue).remove(`download--debian-12--${version}`);
     const image = await service.glance.createImage({
@@ -124,9 +127,12 @@ describe('feed-watcher', () => {
       properties: { [PROPERTY.series]: 'debian-12', [PROPERTY.version]: version },
     });
     images.push(image.id);
+    // what the janitor's pass (and the renamer's reconcile) records from its own listing
+    await recordPublished(published, service, 'debian-12');
     expect(await watcher.handle({ series: 'debian-12' })).toMatchObject({
+      series: 'debian-12',
       outcome: 'nothing-new',
-      imageId: image.id,
+      version,
     });
   });
 

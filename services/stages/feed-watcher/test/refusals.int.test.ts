@@ -1,14 +1,17 @@
 // The feed-watcher's refusals of versions that cannot be rolled back or frozen, against the
-// local mirror publishing each bad case, the real Glance and a real Redis: a feed taken back
+// local mirror publishing each bad case, the real Glance (as the janitor records what is
+// published) and a real Redis: a feed taken back
 // to an older release than the Latest, a release from the future, and a signature withdrawn
 // from a series seen signed - remembered in Redis across a restart of the watcher.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allQueues, downloadQueue, MANAGED_TAG, PROPERTY } from '@imagecycle/contracts';
+import { PublishedRecords } from '@imagecycle/events';
 import { createLogger, createMetrics } from '@imagecycle/observability';
 import type { Catalogue } from '@imagecycle/series-catalogue';
 import { connect } from '@imagecycle/test/support/clouds';
 import { removeManagedImages } from '@imagecycle/test/support/managed-images';
+import { recordPublished } from '@imagecycle/test/support/published';
 import { type Mirror, startMirror } from '@imagecycle/test/mirror';
 import { loadMirrorCatalogue } from '@imagecycle/test/support/mirror-catalogue';
 import { testRuntime } from '@imagecycle/test/support/queue-runtime';
@@ -24,7 +27,7 @@ const { prefix, runtime } = testRuntime('refusals');
 const connections: Redis[] = [];
 let mirror: Mirror;
 let catalogue: Catalogue;
-let owner: string;
+let published: PublishedRecords;
 
 /** A watcher as a (re)started process makes it: its own Redis connection, the same keys. */
 function startWatcher(): FeedWatcher {
@@ -33,8 +36,7 @@ function startWatcher(): FeedWatcher {
   return new FeedWatcher({
     catalogue,
     fetcher: new DocumentFetcher({ cache: new MemoryDocumentCache() }),
-    glance: service.glance,
-    owner,
+    published: (series) => published.get(series),
     runtime,
     logger: createLogger({ name: 'refusals-test', level: 'silent' }),
     metrics: createMetrics({ defaultMetrics: false }),
@@ -44,7 +46,9 @@ function startWatcher(): FeedWatcher {
 
 beforeAll(async () => {
   await removeManagedImages(service);
-  owner = await service.projectId();
+  const redis = new Redis(process.env.REDIS_URL ?? '');
+  connections.push(redis);
+  published = new PublishedRecords(redis, `${prefix}:published`);
   mirror = await startMirror({ seed: '2026-11-01' });
   catalogue = await loadMirrorCatalogue(mirror);
 });
@@ -76,6 +80,7 @@ describe('versions that cannot be rolled back or frozen', () => {
         [PROPERTY.state]: 'latest',
       },
     });
+    await recordPublished(published, service, 'ubuntu-22.04');
     // upstream takes it back: the feed's newest is the seed release again
     await mirror.withdraw('ubuntu-22.04', newer.version);
     const older = mirror.latest('ubuntu-22.04')?.version ?? '';

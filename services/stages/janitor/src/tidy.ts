@@ -8,10 +8,17 @@
 //                         resume the very candidate; a doubt keeps it)
 //   stranded reaps        images left `retiring` -> their reap resumes (the reaper deletes
 //                         them if still unused, or reactivates them)
+// and it reports what each series has published, which the feed-watcher's record is refreshed
+// from (an image deleted by hand drops out of it, and the next feed check fetches it again).
 // On a healthy cloud it writes nothing and enqueues nothing: one Glance listing, that is all.
 import { PROPERTY } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
-import { desiredState, janitorFindings } from '@imagecycle/lifecycle';
+import {
+  desiredState,
+  janitorFindings,
+  type PublishedVersions,
+  publishedVersions,
+} from '@imagecycle/lifecycle';
 import { diffImage, type GlanceClient, imageProperty } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
 
@@ -45,6 +52,11 @@ export interface JanitorReport {
   keptCandidates: { series: string; imageId: string; because: string }[];
   resumedReaps: { series: string; imageId: string }[];
   removedStaging: string[];
+  /**
+   * What each series checked has published, from this pass's listing (dead candidates it
+   * removed left out): the feed-watcher's record, refreshed daily.
+   */
+  published: ({ series: string } & PublishedVersions)[];
 }
 
 export async function tidy(
@@ -62,6 +74,7 @@ export async function tidy(
     keptCandidates: [],
     resumedReaps: [],
     removedStaging: [],
+    published: [],
   };
 
   for (const series of selected) {
@@ -103,6 +116,13 @@ export async function tidy(
       await deps.resumeReap(series.id, image.id);
       report.resumedReaps.push({ series: series.id, imageId: image.id });
     }
+    const removed = new Set(
+      report.removedCandidates.filter((r) => r.series === series.id).map((r) => r.imageId),
+    );
+    report.published.push({
+      series: series.id,
+      ...publishedVersions(images.filter((i) => !removed.has(i.id))),
+    });
   }
   if (only.length === 0 && deps.cleanStaging) report.removedStaging = await deps.cleanStaging();
   return report;

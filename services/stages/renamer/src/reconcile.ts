@@ -10,7 +10,7 @@ import { failpoint } from '@imagecycle/failpoints';
 import { listManagedImages } from '@imagecycle/inventory';
 import type { GlanceClient, PatchOperation } from '@imagecycle/openstack';
 import type { Series } from '@imagecycle/series-catalogue';
-import { desiredState } from '@imagecycle/lifecycle';
+import { desiredState, type PublishedVersions, publishedVersions } from '@imagecycle/lifecycle';
 
 export interface ReconcileDeps {
   glance: GlanceClient;
@@ -22,6 +22,8 @@ export interface ReconcileResult {
   series: string;
   patches: number;
   changes: { imageId: string; role: 'latest' | 'community'; ops: PatchOperation[] }[];
+  /** What the series has published, from this reconcile's listing (the feed-watcher's record). */
+  published: PublishedVersions;
 }
 
 export async function reconcile(
@@ -36,7 +38,12 @@ export async function reconcile(
     ...entries.filter((e) => e.role === 'latest'),
     ...entries.filter((e) => e.role === 'community'),
   ];
-  const result: ReconcileResult = { series: series.id, patches: 0, changes: [] };
+  const result: ReconcileResult = {
+    series: series.id,
+    patches: 0,
+    changes: [],
+    published: publishedVersions(images),
+  };
   for (const entry of ordered) {
     const { ops } = await deps.glance.applyImage(entry.image, entry.desired);
     if (ops.length === 0) continue;

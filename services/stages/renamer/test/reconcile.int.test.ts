@@ -96,6 +96,8 @@ describe('reconcile', () => {
       [fresh, 'latest'],
       [old, 'community'],
     ]);
+    // what the series has published, as the feed-watcher's record gets it
+    expect(result.published).toEqual({ latest: '20261120', versions: ['20261101', '20261120'] });
     expect((await byLatestName()).map((i) => i.id)).toEqual([fresh]);
     const demoted = await service.glance.getImage(old);
     expect(demoted).toMatchObject({
