@@ -123,6 +123,12 @@ export type TenantAction =
   | { kind: 'boot-from-volume'; series: string; tenant: TenantName; pick: number; byName: boolean }
   /** DELETE: the local cloud soft-deletes for an hour (reclaim_instance_interval), SOFT_DELETED and restorable. */
   | { kind: 'delete-server'; pick: number }
+  /**
+   * Boots by UUID a community image of the series that no soak server or volume uses and the
+   * retention floor does not keep (not the newest community image), then deletes the server:
+   * a soft-deleted server, restorable for an hour, is the image's only user.
+   */
+  | { kind: 'abandon-pinned'; series: string; tenant: TenantName; pick: number }
   /** One of the soak's servers in a status the action accepts (`pick` chooses among them). */
   | { kind: ServerActionKind; pick: number }
   | { kind: 'delete-volume'; pick: number };
@@ -208,6 +214,7 @@ export const TENANT_KINDS = [
   'volume-from-image',
   'boot-from-volume',
   'delete-server',
+  'abandon-pinned',
   'delete-volume',
   ...(Object.keys(SERVER_ACTIONS) as ServerActionKind[]),
 ] as const satisfies readonly TenantAction['kind'][];
@@ -301,6 +308,7 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
     ['volume-from-image', 1.5],
     ['boot-from-volume', 1.5],
     ['delete-server', 2],
+    ['abandon-pinned', 1.5],
     ['delete-volume', 1],
     ['stop', 0.5],
     ['start', 0.3],
@@ -316,6 +324,7 @@ function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
     case 'boot-by-name':
       return { kind, series: rng.pick(series), tenant };
     case 'boot-by-uuid':
+    case 'abandon-pinned':
       return { kind, series: rng.pick(series), tenant, pick: rng.next() };
     case 'volume-from-image':
     case 'boot-from-volume':
@@ -440,7 +449,8 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'boot-by-name':
       return `${time}boot-by-name ${action.series} (${action.tenant})`;
     case 'boot-by-uuid':
-      return `${time}boot-by-uuid ${action.series} pick ${action.pick.toFixed(3)} (${action.tenant})`;
+    case 'abandon-pinned':
+      return `${time}${action.kind} ${action.series} pick ${action.pick.toFixed(3)} (${action.tenant})`;
     case 'volume-from-image':
     case 'boot-from-volume':
       return `${time}${action.kind} ${action.series} ${action.byName ? 'by name' : `pick ${action.pick.toFixed(3)}`} (${action.tenant})`;

@@ -700,6 +700,48 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           }
           return;
         }
+        case 'abandon-pinned': {
+          // a community image only a soft-deleted server will use: past the retention floor
+          // (the newest community image stays) and used by no soak server or volume
+          const series = seriesOf(action.series);
+          const community = managedOf(await listImages(), series.id)
+            .filter((i) => i.imagecycle_state === 'community' && i.status === 'active')
+            .sort(byVersion)
+            .slice(0, -1);
+          const used = new Set([...servers, ...volumes].map((u) => u.imageId));
+          const image = choose(
+            community.filter((i) => !used.has(i.id)),
+            action.pick,
+          );
+          if (!image) return skip('no unused community image past the retention floor');
+          const client = tenants[action.tenant];
+          try {
+            const server = await client.nova.createServer({
+              name: name('pin'),
+              imageRef: image.id,
+              flavorRef: flavor,
+            });
+            servers.push({ id: server.id, tenant: action.tenant, imageId: image.id });
+            knowledge.seenManaged.set(image.id, {
+              series: series.id,
+              version: String(image.imagecycle_version),
+              name: image.name ?? '',
+            });
+            await client.nova.waitForServerStatus(server.id, ['ACTIVE', 'ERROR'], 60_000);
+            await client.nova.deleteServer(server.id);
+            await client.nova.waitForServerStatus(server.id, ['SOFT_DELETED'], 60_000);
+            count(report.tenants, action.kind);
+            note(
+              `${line} -> server ${server.id} from ${image.id} (${image.name}), soft-deleted: its only user`,
+            );
+          } catch (error) {
+            count(report.tenants, `${action.kind} refused`);
+            note(
+              `${line} -> refused for ${image.id} (${image.status}): ${(error as Error).message.slice(0, 160)}`,
+            );
+          }
+          return;
+        }
         case 'delete-volume': {
           const victim = choose(volumes, action.pick);
           if (!victim) return skip('none to delete');
