@@ -124,9 +124,10 @@ export type TenantAction =
   /** DELETE: the local cloud soft-deletes for an hour (reclaim_instance_interval), SOFT_DELETED and restorable. */
   | { kind: 'delete-server'; pick: number }
   /**
-   * Boots by UUID a community image of the series that no soak server or volume uses and the
-   * retention floor does not keep (not the newest community image), then deletes the server:
-   * a soft-deleted server, restorable for an hour, is the image's only user.
+   * Tenants are done with a community image of the series past the retention floor (not its
+   * newest community image) that no soak volume holds: every soak server from it is deleted
+   * for good but one (booted by UUID if there is none), which is deleted too - soft-deleted,
+   * restorable for an hour, the image's only user.
    */
   | { kind: 'abandon-pinned'; series: string; tenant: TenantName; pick: number }
   /** One of the soak's servers in a status the action accepts (`pick` chooses among them). */

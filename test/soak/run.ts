@@ -701,44 +701,57 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return;
         }
         case 'abandon-pinned': {
-          // a community image only a soft-deleted server will use: past the retention floor
-          // (the newest community image stays) and used by no soak server or volume
+          // Tenants are done with an old community image (past the retention floor: not the
+          // newest community image, and no soak volume holds it): every server they have from
+          // it goes for good but one, which is deleted - soft-deleted and restorable for an
+          // hour, its only user.
           const series = seriesOf(action.series);
-          const community = managedOf(await listImages(), series.id)
-            .filter((i) => i.imagecycle_state === 'community' && i.status === 'active')
-            .sort(byVersion)
-            .slice(0, -1);
-          const used = new Set([...servers, ...volumes].map((u) => u.imageId));
-          const image = choose(
-            community.filter((i) => !used.has(i.id)),
-            action.pick,
-          );
-          if (!image) return skip('no unused community image past the retention floor');
+          const inVolumes = new Set(volumes.map((v) => v.imageId));
+          const managed = managedOf(await listImages(), series.id).sort(byVersion);
+          const community = managed
+            .filter((i) => i.imagecycle_state === 'community')
+            .slice(0, -1)
+            .filter((i) => i.status === 'active' && !inVolumes.has(i.id));
+          const image = choose(community, action.pick);
+          if (!image)
+            return skip(
+              `no community image past the retention floor that no volume holds (${managed.map((i) => `${String(i.imagecycle_version)} ${String(i.imagecycle_state)} ${i.status}${inVolumes.has(i.id) ? ' in a volume' : ''}`).join(', ')})`,
+            );
           const client = tenants[action.tenant];
           try {
-            const server = await client.nova.createServer({
-              name: name('pin'),
-              imageRef: image.id,
-              flavorRef: flavor,
-            });
-            servers.push({ id: server.id, tenant: action.tenant, imageId: image.id });
-            knowledge.seenManaged.set(image.id, {
-              series: series.id,
-              version: String(image.imagecycle_version),
-              name: image.name ?? '',
-            });
-            await client.nova.waitForServerStatus(server.id, ['ACTIVE', 'ERROR'], 60_000);
-            await client.nova.deleteServer(server.id);
-            await client.nova.waitForServerStatus(server.id, ['SOFT_DELETED'], 60_000);
+            const users = servers.filter((s) => s.imageId === image.id);
+            let kept = users.at(-1);
+            for (const server of users.slice(0, -1)) {
+              await removeServer(tenants[server.tenant], server.id);
+              forget(servers, server);
+            }
+            if (!kept) {
+              const server = await client.nova.createServer({
+                name: name('pin'),
+                imageRef: image.id,
+                flavorRef: flavor,
+              });
+              kept = { id: server.id, tenant: action.tenant, imageId: image.id };
+              servers.push(kept);
+              knowledge.seenManaged.set(image.id, {
+                series: series.id,
+                version: String(image.imagecycle_version),
+                name: image.name ?? '',
+              });
+              await client.nova.waitForServerStatus(server.id, ['ACTIVE', 'ERROR'], 60_000);
+            }
+            const owner = tenants[kept.tenant];
+            if ((await statusOf(owner, kept.id)) !== 'SOFT_DELETED') {
+              await owner.nova.deleteServer(kept.id);
+              await owner.nova.waitForServerStatus(kept.id, ['SOFT_DELETED'], 60_000);
+            }
             count(report.tenants, action.kind);
             note(
-              `${line} -> server ${server.id} from ${image.id} (${image.name}), soft-deleted: its only user`,
+              `${line} -> ${image.id} (${image.name}): ${users.length - 1 > 0 ? `${users.length - 1} server(s) gone, ` : ''}server ${kept.id} soft-deleted, its only user`,
             );
           } catch (error) {
             count(report.tenants, `${action.kind} refused`);
-            note(
-              `${line} -> refused for ${image.id} (${image.status}): ${(error as Error).message.slice(0, 160)}`,
-            );
+            note(`${line} -> ${image.id}: ${(error as Error).message.slice(0, 160)}`);
           }
           return;
         }
