@@ -367,3 +367,184 @@ export function genericUniquenessViolations<T extends PublishedImage>(
 export function uniquenessKey(props: Props): string {
   return `${text(props, 'architecture') ?? ''}/${text(props, 'os_distro') ?? ''}/${text(props, 'os_version') ?? ''}`;
 }
+
+// ---------------------------------------------------------------------------------------
+// Recency (scs-0102 v2, "Image updating"): an image referenced by its name is replaced at
+// least as often as its replace_frequency says, counted from its build; up to 3 days later
+// is not a violation. The official conformance test (scs-0102-image-recency) allows 1.1
+// times a rounded-up period instead (365, 92 and 31 days, 7 x 25 and 25 hours). An image is
+// outdated here once either of them would say so, so that a conforming image passes both.
+
+/** The standard's grace after the period: "up to 3 days later is not considered a violation". */
+export const RECENCY_GRACE_DAYS = 3;
+
+type Periodic = Exclude<(typeof REPLACE_FREQUENCIES)[number], 'never' | 'critical_bug'>;
+
+/** The calendar period of each frequency (the standard's "once per year, quarter, ..."). */
+const CALENDAR_PERIOD: Record<Periodic, { months?: number; days?: number }> = {
+  yearly: { months: 12 },
+  quarterly: { months: 3 },
+  monthly: { months: 1 },
+  weekly: { days: 7 },
+  daily: { days: 1 },
+};
+/** The official conformance test's period per frequency, in hours, and its slack factor. */
+const CONFORMANCE_TEST_HOURS: Record<Periodic, number> = {
+  yearly: 365 * 24,
+  quarterly: 92 * 24,
+  monthly: 31 * 24,
+  weekly: 7 * 25,
+  daily: 25,
+};
+const CONFORMANCE_TEST_SLACK = 1.1;
+const HOUR = 3600 * 1000;
+const DAY_MS = 24 * HOUR;
+
+/** The UTC instant of an image_build_date (a bare day: its midnight); undefined if unreadable. */
+export function buildInstant(value: string): Date | undefined {
+  if (!BUILD_DATE.test(value) || !isCalendarDate(value.slice(0, 10))) return undefined;
+  const iso = value.length === 10 ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}Z`;
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+/** What a recency verdict is counted from: image_build_date, else Glance's registration. */
+export function builtAt(image: PublishedImage): Date | undefined {
+  const built = text(image, 'image_build_date');
+  const at = built !== undefined ? buildInstant(built) : undefined;
+  if (at !== undefined) return at;
+  const created = new Date(image.created_at);
+  return Number.isNaN(created.getTime()) ? undefined : created;
+}
+
+/** The day `months` calendar months after `day` (clamped to the month's end: Jan 31 -> Feb 28). */
+function addMonths(day: Date, months: number): Date {
+  const target = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + months, 1));
+  const lastDay = new Date(
+    Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0),
+  ).getUTCDate();
+  target.setUTCDate(Math.min(day.getUTCDate(), lastDay));
+  return target;
+}
+
+/**
+ * The first instant an image built at `built` counts as outdated under `frequency`, or
+ * undefined when the frequency promises no regular replacement (never, critical_bug, or not
+ * a frequency at all). The standard counts in days: built on 2021-04-14, monthly, the
+ * replacement is due by 2021-05-14 and still in time on 2021-05-17, so the image is outdated
+ * from 2021-05-18 00:00 UTC; the conformance test from 1.1 x its period after the build.
+ */
+export function outdatedFrom(built: Date, frequency: string): Date | undefined {
+  if (!(frequency in CALENDAR_PERIOD)) return undefined;
+  const periodic = frequency as Periodic;
+  const { months = 0, days = 0 } = CALENDAR_PERIOD[periodic];
+  const day = new Date(Date.UTC(built.getUTCFullYear(), built.getUTCMonth(), built.getUTCDate()));
+  const due = addMonths(day, months);
+  const byStandard = new Date(due.getTime() + (days + RECENCY_GRACE_DAYS + 1) * DAY_MS);
+  // the test flags an image only once "now" is past its allowance: outdated 1 ms later
+  const byTest = new Date(
+    built.getTime() + CONFORMANCE_TEST_SLACK * CONFORMANCE_TEST_HOURS[periodic] * HOUR + 1,
+  );
+  return byStandard < byTest ? byStandard : byTest;
+}
+
+/**
+ * Whether the replacement promise still stands at `now`: provided_until `notice` (updates
+ * until a deprecation notice) or a day not yet past; `none` promises nothing, and past its
+ * day an image may stay unreplaced. (The conformance test also skips `notice`; the standard
+ * promises updates under it, so it is judged here.)
+ */
+export function replacementPromised(providedUntil: string | undefined, now: Date): boolean {
+  if (providedUntil === 'notice') return true;
+  if (providedUntil === undefined || !isCalendarDate(providedUntil)) return false;
+  return now.getTime() < Date.parse(`${providedUntil}T00:00:00Z`) + DAY_MS;
+}
+
+/** The words the conformance test reads as "an older image" at the end of a name. */
+const OLDER_MARKERS = new Set(['old', 'prev']);
+
+/**
+ * Whether the image is a replaced one rather than the newest under its name: hidden, or its
+ * name ends in " YYYYMMDD", " YYYY-MM-DD", " old" or " prev" (as the standard recommends and
+ * the conformance test reads names).
+ */
+export function isReplacedImage(image: PublishedImage): boolean {
+  if (image.os_hidden === true) return true;
+  const name = image.name ?? '';
+  const cut = name.lastIndexOf(' ');
+  if (cut < 0) return false;
+  const last = name.slice(cut + 1);
+  if (OLDER_MARKERS.has(last)) return true;
+  const day = /^\d{8}$/.test(last)
+    ? `${last.slice(0, 4)}-${last.slice(4, 6)}-${last.slice(6)}`
+    : last;
+  return isCalendarDate(day);
+}
+
+export interface RecencyFinding<T> extends ScsFinding {
+  readonly image: T;
+}
+
+/**
+ * The recency rules over the public and community images (those the conformance test lists,
+ * hidden or not), at `now`:
+ *  - an image newest under its name (not hidden, name not dated) must not be outdated while
+ *    its provided_until promises replacements;
+ *  - a replaced image that is outdated, while its provided_until is a day still ahead, needs
+ *    a current image named as it is without its last word (how the conformance test finds
+ *    the replacement; "Ubuntu 24.04 20261101" -> "Ubuntu 24.04");
+ *  - no image_build_date lies after `now`.
+ */
+export function scsRecencyFindings<T extends PublishedImage>(
+  images: readonly T[],
+  now: Date,
+): RecencyFinding<T>[] {
+  const judged = images.filter((i) => i.visibility === 'public' || i.visibility === 'community');
+  const outdated = (image: T): Date | undefined => {
+    const built = builtAt(image);
+    const from = built && outdatedFrom(built, text(image, 'replace_frequency') ?? 'never');
+    return from !== undefined &&
+      now >= from &&
+      replacementPromised(text(image, 'provided_until'), now)
+      ? from
+      : undefined;
+  };
+  const byName = new Map<string, T[]>();
+  for (const image of judged)
+    byName.set(image.name ?? '', [...(byName.get(image.name ?? '') ?? []), image]);
+  const findings: RecencyFinding<T>[] = [];
+  for (const image of judged) {
+    const built = text(image, 'image_build_date');
+    const builtInstant = built !== undefined ? buildInstant(built) : undefined;
+    if (builtInstant !== undefined && builtInstant > now)
+      findings.push({
+        image,
+        property: 'image_build_date',
+        message: `${built} is in the future (now ${now.toISOString()})`,
+      });
+    const from = outdated(image);
+    if (from === undefined) continue;
+    const frequency = text(image, 'replace_frequency') ?? '';
+    const age = `built ${builtAt(image)?.toISOString()}, replace_frequency ${frequency}: outdated since ${from.toISOString()} (now ${now.toISOString()})`;
+    if (!isReplacedImage(image)) {
+      findings.push({
+        image,
+        property: 'replace_frequency',
+        message: `${age}; the image users find by this name was not replaced in time`,
+      });
+      continue;
+    }
+    const until = text(image, 'provided_until') ?? '';
+    if (!isCalendarDate(until)) continue;
+    const name = image.name ?? '';
+    const successor = name.slice(0, Math.max(0, name.lastIndexOf(' '))).trimEnd();
+    const current = (byName.get(successor) ?? []).filter((i) => outdated(i) === undefined);
+    if (current.length === 0)
+      findings.push({
+        image,
+        property: 'name',
+        message: `${age}; an outdated older image needs a current image named "${successor}" (its name without the last word) while provided_until ${until} is ahead`,
+      });
+  }
+  return findings;
+}

@@ -2,9 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   genericUniquenessViolations,
+  isReplacedImage,
+  outdatedFrom,
   type PublishedImage,
+  replacementPromised,
   scsImageFindings,
   scsPropertyFindings,
+  scsRecencyFindings,
 } from '../src/index.ts';
 
 /** What the packaged catalogue publishes for Ubuntu 24.04 (plus the release's own). */
@@ -198,5 +202,139 @@ describe('SCS 0102 uniqueness of os_purpose=generic', () => {
         image('g', { architecture: 'aarch64' }),
       ]),
     ).toEqual([]);
+  });
+});
+
+describe('SCS 0102 recency: replace_frequency, counted from the build, plus 3 days of grace', () => {
+  const at = (iso: string) => new Date(iso);
+  const midnight = at('2026-11-01T00:00:00Z');
+  /** [frequency, build, last instant still in time, first instant outdated] */
+  it.each([
+    // the conformance test's allowance (1.1 x 25 h) is shorter than a day plus 3 days
+    ['daily', midnight, '2026-11-02T03:30:00.000Z', '2026-11-02T03:30:00.001Z'],
+    // 1.1 x 7 x 25 h = 192.5 h, shorter than 7 + 3 days
+    ['weekly', midnight, '2026-11-09T00:30:00.000Z', '2026-11-09T00:30:00.001Z'],
+    ['weekly', at('2026-11-01T12:00:00Z'), '2026-11-09T12:30:00.000Z', '2026-11-09T12:30:00.001Z'],
+    // November: due 2026-12-01, in time through 2026-12-04 (the test would allow 34.1 days)
+    ['monthly', midnight, '2026-12-04T23:59:59.999Z', '2026-12-05T00:00:00.000Z'],
+    // the standard's own example: published 2021-04-14, due 2021-05-14, 2021-05-17 still fine
+    ['monthly', at('2021-04-14T00:00:00Z'), '2021-05-17T23:59:59.999Z', '2021-05-18T00:00:00.000Z'],
+    // January's 31 days: the test's 34.1 days end first
+    ['monthly', at('2026-01-01T00:00:00Z'), '2026-02-04T02:24:00.000Z', '2026-02-04T02:24:00.001Z'],
+    // a month from Jan 31 is Feb 28
+    ['monthly', at('2027-01-31T00:00:00Z'), '2027-03-03T23:59:59.999Z', '2027-03-04T00:00:00.000Z'],
+    ['quarterly', midnight, '2027-02-04T23:59:59.999Z', '2027-02-05T00:00:00.000Z'],
+    ['yearly', midnight, '2027-11-04T23:59:59.999Z', '2027-11-05T00:00:00.000Z'],
+  ])('%s, built %s: in time until %s, outdated from %s', (frequency, built, inTime, late) => {
+    const from = outdatedFrom(built, frequency);
+    expect(from?.toISOString()).toBe(late);
+    expect(from !== undefined && at(inTime) < from).toBe(true);
+  });
+
+  it.each(['never', 'critical_bug', 'sometimes'])('%s promises no regular replacement', (f) => {
+    expect(outdatedFrom(midnight, f)).toBeUndefined();
+  });
+
+  it('provided_until: notice and a day not yet past promise replacements; none and a past day do not', () => {
+    const now = at('2026-11-30T23:59:59.999Z');
+    expect(replacementPromised('notice', now)).toBe(true);
+    expect(replacementPromised('2026-11-30', now)).toBe(true);
+    expect(replacementPromised('2026-11-30', at('2026-12-01T00:00:00Z'))).toBe(false);
+    expect(replacementPromised('none', now)).toBe(false);
+    expect(replacementPromised(undefined, now)).toBe(false);
+  });
+
+  it('a replaced image is hidden or named with a trailing date, "old" or "prev"', () => {
+    const named = (name: string, os_hidden = false) =>
+      isReplacedImage({ ...IMAGE, name, os_hidden });
+    expect(named('Ubuntu 24.04 20261101')).toBe(true);
+    expect(named('Ubuntu 24.04 - 2026-11-02')).toBe(true);
+    expect(named('Ubuntu 24.04 old')).toBe(true);
+    expect(named('Ubuntu 24.04 prev')).toBe(true);
+    expect(named('Ubuntu 24.04', true)).toBe(true);
+    expect(named('Ubuntu 24.04')).toBe(false);
+    expect(named('Ubuntu 24.04 - Latest')).toBe(false);
+    expect(named('Ubuntu 24.04 20261301')).toBe(false);
+    expect(named('Ubuntu 24.04 20261101 #2')).toBe(false);
+  });
+});
+
+describe('SCS 0102 recency of published images', () => {
+  // weekly, built 2026-11-01: in time until 2026-11-09T00:30Z
+  const INSIDE = new Date('2026-11-09T00:30:00.000Z');
+  const OUTSIDE = new Date('2026-11-09T00:30:00.001Z');
+  const latest: PublishedImage = {
+    ...IMAGE,
+    name: 'Ubuntu 24.04',
+    image_build_date: '2026-11-01',
+    created_at: '2026-11-01T06:00:00Z',
+  };
+  const recency = (images: PublishedImage[], now: Date) =>
+    scsRecencyFindings(images, now).map((f) => `${f.image.id} ${f.property}: ${f.message}`);
+
+  it('the image users find by name is outdated one millisecond past its allowance, not before', () => {
+    expect(recency([latest], INSIDE)).toEqual([]);
+    expect(recency([latest], OUTSIDE)).toEqual([
+      'i-1 replace_frequency: built 2026-11-01T00:00:00.000Z, replace_frequency weekly: outdated since 2026-11-09T00:30:00.001Z (now 2026-11-09T00:30:00.001Z); the image users find by this name was not replaced in time',
+    ]);
+    // Glance's registration counts when the image has no readable build date
+    const { image_build_date: _gone, ...unbuilt } = latest;
+    expect(recency([unbuilt], new Date('2026-11-09T06:30:00.000Z'))).toEqual([]);
+    expect(recency([unbuilt], new Date('2026-11-09T06:30:00.001Z'))).toHaveLength(1);
+  });
+
+  it('never and critical_bug are never outdated; none and a past provided_until promise nothing', () => {
+    const years = new Date('2036-11-01T00:00:00Z');
+    expect(recency([{ ...latest, replace_frequency: 'never' }], years)).toEqual([]);
+    expect(recency([{ ...latest, replace_frequency: 'critical_bug' }], years)).toEqual([]);
+    expect(recency([{ ...latest, provided_until: 'none' }], OUTSIDE)).toEqual([]);
+    expect(recency([{ ...latest, provided_until: '2026-11-08' }], OUTSIDE)).toEqual([]);
+    expect(recency([{ ...latest, provided_until: '2026-11-09' }], OUTSIDE)).toHaveLength(1);
+  });
+
+  it('a private or shared image is not judged; a hidden or dated one is not the newest', () => {
+    expect(recency([{ ...latest, visibility: 'private' }], OUTSIDE)).toEqual([]);
+    expect(recency([{ ...latest, visibility: 'shared' }], OUTSIDE)).toEqual([]);
+    expect(recency([{ ...latest, os_hidden: true }], OUTSIDE)).toEqual([]);
+    expect(recency([{ ...latest, name: 'Ubuntu 24.04 20261101' }], OUTSIDE)).toEqual([]);
+    // a second image of a day ("#2") no longer ends in its date: it reads as a current name
+    expect(recency([{ ...latest, name: 'Ubuntu 24.04 20261101 #2' }], OUTSIDE)).toHaveLength(1);
+  });
+
+  it('an outdated older image, provided_until a day ahead, needs a current image under its name without the last word', () => {
+    const until = { provided_until: '2027-12-31' };
+    const older = { ...latest, ...until, id: 'old', visibility: 'community' };
+    const fresh = {
+      ...latest,
+      ...until,
+      id: 'new',
+      image_build_date: '2026-11-08',
+      created_at: '2026-11-08T06:00:00Z',
+    };
+    const scs = { ...older, name: 'Ubuntu 24.04 20261101' };
+    expect(recency([scs, fresh], OUTSIDE)).toEqual([]);
+    // the default scheme's names: "... - 2026-11-01" without its last word is "... -"
+    const dflt = { ...older, name: 'Ubuntu 24.04 - 2026-11-01' };
+    expect(recency([dflt, { ...fresh, name: 'Ubuntu 24.04 - Latest' }], OUTSIDE)).toEqual([
+      expect.stringMatching(
+        /^old name: .*; an outdated older image needs a current image named "Ubuntu 24.04 -" \(its name without the last word\) while provided_until 2027-12-31 is ahead$/,
+      ),
+    ]);
+    // no successor at all, or an outdated one
+    expect(recency([scs], OUTSIDE).map((f) => f.split(':')[0])).toEqual(['old name']);
+    const late = new Date('2026-11-17T00:00:00Z');
+    expect(recency([scs, fresh], late).map((f) => f.split(':')[0])).toEqual([
+      'old name',
+      'new replace_frequency',
+    ]);
+    // under notice the conformance test asks nothing of older images; neither does this rule
+    expect(recency([{ ...dflt, provided_until: 'notice' }], OUTSIDE)).toEqual([]);
+  });
+
+  it('no image was built after now', () => {
+    expect(recency([latest], new Date('2026-11-01T00:00:00.000Z'))).toEqual([]);
+    expect(recency([latest], new Date('2026-10-31T23:59:59.999Z'))).toEqual([
+      'i-1 image_build_date: 2026-11-01 is in the future (now 2026-10-31T23:59:59.999Z)',
+    ]);
   });
 });
