@@ -207,32 +207,32 @@ describe('SCS 0102 uniqueness of os_purpose=generic', () => {
 
 describe('SCS 0102 recency: replace_frequency, counted from the build, plus 3 days of grace', () => {
   const at = (iso: string) => new Date(iso);
-  const midnight = at('2026-11-01T00:00:00Z');
+  const midnight = '2026-11-01T00:00:00Z';
   /** [frequency, build, last instant still in time, first instant outdated] */
   it.each([
     // the conformance test's allowance (1.1 x 25 h) is shorter than a day plus 3 days
     ['daily', midnight, '2026-11-02T03:30:00.000Z', '2026-11-02T03:30:00.001Z'],
     // 1.1 x 7 x 25 h = 192.5 h, shorter than 7 + 3 days
     ['weekly', midnight, '2026-11-09T00:30:00.000Z', '2026-11-09T00:30:00.001Z'],
-    ['weekly', at('2026-11-01T12:00:00Z'), '2026-11-09T12:30:00.000Z', '2026-11-09T12:30:00.001Z'],
+    ['weekly', '2026-11-01T12:00:00Z', '2026-11-09T12:30:00.000Z', '2026-11-09T12:30:00.001Z'],
     // November: due 2026-12-01, in time through 2026-12-04 (the test would allow 34.1 days)
     ['monthly', midnight, '2026-12-04T23:59:59.999Z', '2026-12-05T00:00:00.000Z'],
     // the standard's own example: published 2021-04-14, due 2021-05-14, 2021-05-17 still fine
-    ['monthly', at('2021-04-14T00:00:00Z'), '2021-05-17T23:59:59.999Z', '2021-05-18T00:00:00.000Z'],
+    ['monthly', '2021-04-14T00:00:00Z', '2021-05-17T23:59:59.999Z', '2021-05-18T00:00:00.000Z'],
     // January's 31 days: the test's 34.1 days end first
-    ['monthly', at('2026-01-01T00:00:00Z'), '2026-02-04T02:24:00.000Z', '2026-02-04T02:24:00.001Z'],
+    ['monthly', '2026-01-01T00:00:00Z', '2026-02-04T02:24:00.000Z', '2026-02-04T02:24:00.001Z'],
     // a month from Jan 31 is Feb 28
-    ['monthly', at('2027-01-31T00:00:00Z'), '2027-03-03T23:59:59.999Z', '2027-03-04T00:00:00.000Z'],
+    ['monthly', '2027-01-31T00:00:00Z', '2027-03-03T23:59:59.999Z', '2027-03-04T00:00:00.000Z'],
     ['quarterly', midnight, '2027-02-04T23:59:59.999Z', '2027-02-05T00:00:00.000Z'],
     ['yearly', midnight, '2027-11-04T23:59:59.999Z', '2027-11-05T00:00:00.000Z'],
   ])('%s, built %s: in time until %s, outdated from %s', (frequency, built, inTime, late) => {
-    const from = outdatedFrom(built, frequency);
+    const from = outdatedFrom(at(built), frequency);
     expect(from?.toISOString()).toBe(late);
     expect(from !== undefined && at(inTime) < from).toBe(true);
   });
 
   it.each(['never', 'critical_bug', 'sometimes'])('%s promises no regular replacement', (f) => {
-    expect(outdatedFrom(midnight, f)).toBeUndefined();
+    expect(outdatedFrom(at(midnight), f)).toBeUndefined();
   });
 
   it('provided_until: notice and a day not yet past promise replacements; none and a past day do not', () => {
