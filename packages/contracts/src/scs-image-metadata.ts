@@ -10,6 +10,12 @@
 // publishes what v2 recommends: hypervisor_type, hw_rng_model, hw_watchdog_action, the tag
 // managed_by_<vendor>, a numeric os_version where the distribution numbers its releases, and
 // the licence properties of Windows images.
+// Where the standard defers to Glance's list of values and the official conformance test
+// (SovereignCloudStack/standards, Tests/iaas/scs_0102_image_metadata) accepts fewer, only the
+// values both accept pass (architecture, hw_disk_bus, hypervisor_type): a cloud that publishes
+// them passes the certification as well as the text. The optional properties the standard
+// names (os_secure_boot, hw_firmware_type, hw_* features, maintained_until,
+// l1_support_contact) are checked when given.
 
 /** `os_distro` values of Glance's "useful image properties" (lowercase, libosinfo's vocabulary). */
 export const GLANCE_OS_DISTROS = [
@@ -81,6 +87,9 @@ export const GLANCE_ARCHITECTURES = [
   'aarch64',
 ] as const;
 
+/** The architectures the conformance test accepts that Glance names too. */
+export const SCS_TEST_ARCHITECTURES = ['x86_64', 'aarch64'] as const;
+
 export const HYPERVISOR_TYPES = [
   'hyperv',
   'ironic',
@@ -93,6 +102,20 @@ export const HYPERVISOR_TYPES = [
 export const HW_RNG_MODELS = ['virtio'] as const;
 export const HW_WATCHDOG_ACTIONS = ['disabled', 'reset', 'poweroff', 'pause', 'none'] as const;
 export const HW_DISK_BUSES = ['virtio', 'scsi', 'ide', 'sata', 'usb', 'uml', 'xen', 'lxc'] as const;
+/** The disk buses the conformance test accepts (the standard recommends scsi). */
+export const SCS_TEST_DISK_BUSES = ['virtio', 'scsi'] as const;
+/** The hypervisor types the conformance test accepts that Glance names too. */
+export const SCS_TEST_HYPERVISOR_TYPES = ['qemu', 'xen'] as const;
+/** hw_scsi_model with hw_disk_bus scsi (libvirt's only value in Glance's list). */
+export const HW_SCSI_MODELS = ['virtio-scsi'] as const;
+export const OS_SECURE_BOOT_VALUES = ['required', 'disabled', 'optional'] as const;
+export const HW_FIRMWARE_TYPES = ['bios', 'uefi'] as const;
+/** The boolean hardware features the standard recommends where supported. */
+export const HW_BOOLEAN_FEATURES = [
+  'hw_mem_encryption',
+  'hw_pmu',
+  'hw_vif_multiqueue_enabled',
+] as const;
 export const OS_PURPOSES = [
   'generic',
   'oldgeneric',
@@ -164,6 +187,25 @@ function oneOf(
   }
 }
 
+/** `oneOf` Glance's list, then the conformance test's narrower one. */
+function testedOneOf(
+  props: Props,
+  key: string,
+  glance: readonly string[],
+  tested: readonly string[],
+  test: string,
+  findings: ScsFinding[],
+): void {
+  const before = findings.length;
+  oneOf(props, key, glance, findings);
+  const value = text(props, key);
+  if (findings.length === before && value !== undefined && !tested.includes(value))
+    findings.push({
+      property: key,
+      message: `"${value}" is in Glance's list, but the SCS conformance test (${test}) accepts only ${tested.join(', ')}`,
+    });
+}
+
 function present(props: Props, key: string, findings: ScsFinding[], what: string): void {
   const value = text(props, key);
   if (value === undefined || value.trim() === '')
@@ -202,15 +244,51 @@ export function osVersionFinding(
  */
 export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'): ScsFinding[] {
   const findings: ScsFinding[] = [];
-  oneOf(props, 'architecture', GLANCE_ARCHITECTURES, findings);
+  testedOneOf(
+    props,
+    'architecture',
+    GLANCE_ARCHITECTURES,
+    SCS_TEST_ARCHITECTURES,
+    'scs-0102-prop-architecture',
+    findings,
+  );
   const distro = text(props, 'os_distro');
   const distroFinding = osDistroFinding(distro);
   if (distroFinding) findings.push({ property: 'os_distro', message: distroFinding });
   const versionFinding = osVersionFinding(distro, text(props, 'os_version'));
   if (versionFinding) findings.push({ property: 'os_version', message: versionFinding });
   oneOf(props, 'os_purpose', OS_PURPOSES, findings);
-  oneOf(props, 'hw_disk_bus', HW_DISK_BUSES, findings);
-  oneOf(props, 'hypervisor_type', HYPERVISOR_TYPES, findings);
+  testedOneOf(
+    props,
+    'hw_disk_bus',
+    HW_DISK_BUSES,
+    SCS_TEST_DISK_BUSES,
+    'scs-0102-prop-hw_disk_bus',
+    findings,
+  );
+  if (text(props, 'hw_disk_bus') === 'scsi')
+    oneOf(props, 'hw_scsi_model', HW_SCSI_MODELS, findings);
+  testedOneOf(
+    props,
+    'hypervisor_type',
+    HYPERVISOR_TYPES,
+    SCS_TEST_HYPERVISOR_TYPES,
+    'scs-0102-prop-hypervisor_type',
+    findings,
+  );
+  oneOf(props, 'os_secure_boot', OS_SECURE_BOOT_VALUES, findings, false);
+  oneOf(props, 'hw_firmware_type', HW_FIRMWARE_TYPES, findings, false);
+  for (const key of HW_BOOLEAN_FEATURES) {
+    const value = text(props, key);
+    if (value !== undefined && !/^(true|false)$/i.test(value))
+      findings.push({ property: key, message: `"${value}" is not a boolean (True or False)` });
+  }
+  const videoRam = text(props, 'hw_video_ram');
+  if (videoRam !== undefined && !/^[1-9]\d*$/.test(videoRam))
+    findings.push({
+      property: 'hw_video_ram',
+      message: `"${videoRam}" is not a whole number of MiB`,
+    });
   oneOf(props, 'hw_rng_model', HW_RNG_MODELS, findings);
   oneOf(props, 'hw_watchdog_action', HW_WATCHDOG_ACTIONS, findings);
   oneOf(props, 'replace_frequency', REPLACE_FREQUENCIES, findings);
@@ -271,6 +349,18 @@ export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'):
     if (value !== undefined && !/^(true|false)$/i.test(value))
       findings.push({ property: key, message: `"${value}" is not a boolean (True or False)` });
   }
+  const maintained = text(props, 'maintained_until');
+  if (maintained !== undefined && !isCalendarDate(maintained))
+    findings.push({
+      property: 'maintained_until',
+      message: `"${maintained}" is not a date YYYY-MM-DD`,
+    });
+  const contact = text(props, 'l1_support_contact');
+  if (contact !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(contact))
+    findings.push({
+      property: 'l1_support_contact',
+      message: `"${contact}" is not a URI (https://..., mailto:..., tel:...)`,
+    });
   const isTrue = (key: string) => /^true$/i.test(text(props, key) ?? '');
   if (isTrue('license_included') && isTrue('license_required'))
     findings.push({
@@ -302,6 +392,7 @@ export interface PublishedImage {
   readonly size?: number | null | undefined;
   readonly created_at: string;
   readonly os_hash_algo?: string | null | undefined;
+  readonly os_hash_value?: string | null | undefined;
   readonly [property: string]: unknown;
 }
 
@@ -326,6 +417,16 @@ export function scsImageFindings(image: PublishedImage, vendor: string): ScsFind
     findings.push({
       property: 'os_hash_algo',
       message: `"${String(image.os_hash_algo)}": SCS 0102 recommends sha256 or sha512`,
+    });
+  else if (
+    typeof image.os_hash_value !== 'string' ||
+    !new RegExp(`^[0-9a-f]{${image.os_hash_algo === 'sha256' ? 64 : 128}}$`).test(
+      image.os_hash_value,
+    )
+  )
+    findings.push({
+      property: 'os_hash_value',
+      message: `${JSON.stringify(image.os_hash_value ?? null)} is not the image's ${image.os_hash_algo} (hex)`,
     });
   const built = text(image, 'image_build_date');
   if (built !== undefined && BUILD_DATE.test(built)) {

@@ -39,6 +39,7 @@ const IMAGE: PublishedImage = {
   size: 600 * 1024 ** 2,
   created_at: '2026-11-02T08:00:00Z',
   os_hash_algo: 'sha512',
+  os_hash_value: 'c0ffee'.repeat(21) + 'c0',
   ...CATALOGUE,
   image_source: 'https://cloud-images.ubuntu.com/releases/noble/release-20261101/disk1.img',
   image_build_date: '2026-11-01',
@@ -60,6 +61,7 @@ describe('SCS 0102 property rules', () => {
     'os_version',
     'os_purpose',
     'hw_disk_bus',
+    'hw_scsi_model',
     'hypervisor_type',
     'hw_rng_model',
     'hw_watchdog_action',
@@ -90,6 +92,35 @@ describe('SCS 0102 property rules', () => {
     ['hotfix_hours', '2 days', /not a whole number of hours/],
     ['image_original_user', ' ', /required/],
     ['license_included', 'yes', /not a boolean/],
+    // Glance's values the official conformance test refuses
+    [
+      'architecture',
+      'i686',
+      /in Glance's list, but the SCS conformance test \(scs-0102-prop-architecture\) accepts only x86_64, aarch64/,
+    ],
+    ['architecture', 'ppc64', /accepts only x86_64, aarch64/],
+    [
+      'hw_disk_bus',
+      'ide',
+      /in Glance's list, but the SCS conformance test \(scs-0102-prop-hw_disk_bus\) accepts only virtio, scsi/,
+    ],
+    ['hw_disk_bus', 'sata', /accepts only virtio, scsi/],
+    [
+      'hypervisor_type',
+      'vmware',
+      /in Glance's list, but the SCS conformance test \(scs-0102-prop-hypervisor_type\) accepts only qemu, xen/,
+    ],
+    ['hypervisor_type', 'hyperv', /accepts only qemu, xen/],
+    ['hw_scsi_model', 'lsilogic', /not one of virtio-scsi/],
+    // the optional properties the standard names, when given
+    ['os_secure_boot', 'yes', /not one of required, disabled, optional/],
+    ['hw_firmware_type', 'efi', /not one of bios, uefi/],
+    ['hw_mem_encryption', 'yes', /not a boolean/],
+    ['hw_pmu', 'off', /not a boolean/],
+    ['hw_vif_multiqueue_enabled', '1', /not a boolean/],
+    ['hw_video_ram', '64MB', /not a whole number of MiB/],
+    ['maintained_until', '2029-02-30', /not a date YYYY-MM-DD/],
+    ['l1_support_contact', 'the service desk', /not a URI/],
   ])('%s "%s" is refused', (key, value, rule) => {
     expect(findings({ ...CATALOGUE, [key]: value })).toEqual([
       expect.stringMatching(new RegExp(`^${key}: .*${rule.source}`)),
@@ -103,8 +134,26 @@ describe('SCS 0102 property rules', () => {
     ['hotfix_hours', '48'],
     ['os_distro', 'rocky'],
     ['os_distro', 'almalinux'],
+    ['architecture', 'aarch64'],
+    ['hw_disk_bus', 'virtio'],
+    ['hypervisor_type', 'xen'],
+    ['os_secure_boot', 'required'],
+    ['hw_firmware_type', 'uefi'],
+    ['hw_mem_encryption', 'True'],
+    ['hw_pmu', 'false'],
+    ['hw_vif_multiqueue_enabled', 'true'],
+    ['hw_video_ram', '64'],
+    ['maintained_until', '2029-04-30'],
+    ['l1_support_contact', 'mailto:support@example.com'],
+    ['l1_support_contact', 'https://support.example.com/images'],
+    ['patchlevel', 'anything: optional and free'],
   ])('%s "%s" is accepted', (key, value) => {
     expect(findings({ ...CATALOGUE, [key]: value, os_version: '9' })).toEqual([]);
+  });
+
+  it('hw_scsi_model is asked for only with hw_disk_bus scsi', () => {
+    const { hw_scsi_model: _model, ...virtio } = { ...CATALOGUE, hw_disk_bus: 'virtio' };
+    expect(findings(virtio)).toEqual([]);
   });
 
   it('a rolling channel distribution may name its channel; a numbered one may not', () => {
@@ -158,9 +207,17 @@ describe('SCS 0102 image rules', () => {
     expect(imageFindings({ size: 9 * 1024 ** 3 })).toEqual(['min_disk']);
   });
 
-  it('the hash is sha256 or sha512', () => {
-    expect(imageFindings({ os_hash_algo: 'sha256' })).toEqual([]);
+  it('the hash is sha256 or sha512, and its value is there', () => {
+    expect(imageFindings({ os_hash_algo: 'sha256', os_hash_value: 'ab'.repeat(32) })).toEqual([]);
     expect(imageFindings({ os_hash_algo: 'md5' })).toEqual(['os_hash_algo']);
+    expect(imageFindings({ os_hash_value: null })).toEqual(['os_hash_value']);
+    // a sha256's length under sha512
+    expect(imageFindings({ os_hash_value: 'ab'.repeat(32) })).toEqual(['os_hash_value']);
+    expect(
+      scsImageFindings({ ...IMAGE, os_hash_algo: 'sha256', os_hash_value: 'XY' }, 'example').map(
+        (f) => f.message,
+      ),
+    ).toEqual(['"XY" is not the image\'s sha256 (hex)']);
   });
 
   it('the build date is not after the registration', () => {

@@ -25,6 +25,7 @@ const WINDOWS_PIN = { WINDOWS_BUILD_KEY_FPR: FPR };
 
 /** The SCS image metadata (scs-0102) every series must publish, given once for all. */
 const SCS_DEFAULTS = `    os_purpose: generic
+    hw_scsi_model: virtio-scsi
     hypervisor_type: qemu
     hw_rng_model: virtio
     hw_watchdog_action: reset
@@ -263,6 +264,7 @@ describe('resolution', () => {
     expect(c.defaults.gracePeriodDays).toBe(7);
     expect(debian?.properties).toEqual({
       hw_disk_bus: 'scsi',
+      hw_scsi_model: 'virtio-scsi',
       architecture: 'x86_64',
       os_purpose: 'generic',
       hypervisor_type: 'qemu',
@@ -877,6 +879,38 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
         expect.stringMatching(new RegExp(`^SCS 0102: series ${id}: "amd64" is not one of alpha`)),
       ]),
     );
+  });
+
+  it('a Glance value the official SCS conformance test refuses, at its file:line:column', () => {
+    const text = BASE.replace(
+      "os_distro: debian\n      os_version: '12'",
+      "os_distro: debian\n      os_version: '12'\n      hw_disk_bus: ide\n      hypervisor_type: vmware",
+    );
+    const issues = issuesOf(text);
+    const line = (needle: string) => text.split('\n')[lineOf(text, needle) - 1] ?? '';
+    expect(issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+      `cat.yaml:${lineOf(text, 'hw_disk_bus: ide')}:${line('hw_disk_bus: ide').indexOf('ide') + 1} series.debian-12.properties.hw_disk_bus: SCS 0102: "ide" is in Glance's list, but the SCS conformance test (scs-0102-prop-hw_disk_bus) accepts only virtio, scsi`,
+      `cat.yaml:${lineOf(text, 'hypervisor_type: vmware')}:${line('hypervisor_type: vmware').indexOf('vmware') + 1} series.debian-12.properties.hypervisor_type: SCS 0102: "vmware" is in Glance's list, but the SCS conformance test (scs-0102-prop-hypervisor_type) accepts only qemu, xen`,
+    ]);
+  });
+
+  it('hw_disk_bus scsi without hw_scsi_model, at the series; an optional property the standard names, checked when given', () => {
+    const text = BASE.replace('    hw_scsi_model: virtio-scsi\n', '').replace(
+      "os_distro: centos\n      os_version: '7'",
+      "os_distro: centos\n      os_version: '7'\n      hw_disk_bus: virtio\n      maintained_until: 2024-06-31",
+    );
+    expect(issuesOf(text).map((i) => [i.line, i.path, i.message])).toEqual([
+      [
+        lineOf(text, 'os_distro: debian') - 1, // its properties
+        'series.debian-12.properties.hw_scsi_model',
+        'SCS 0102: required: one of virtio-scsi',
+      ],
+      [
+        lineOf(text, 'maintained_until: 2024-06-31'),
+        'series.centos-7.properties.maintained_until',
+        'SCS 0102: "2024-06-31" is not a date YYYY-MM-DD',
+      ],
+    ]);
   });
 
   it('a missing property, at the series', () => {
