@@ -62,6 +62,7 @@ export {
   LICENSED_OS_DISTROS,
   VENDOR_PATTERN,
   managedByTag,
+  osTag,
   isCalendarDate,
   osDistroFinding,
   osVersionFinding,

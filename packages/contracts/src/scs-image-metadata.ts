@@ -146,6 +146,8 @@ export const LICENCE_PROPERTIES = [
 /** The tag SCS recommends on provider-managed images. */
 export const managedByTag = (vendor: string): string => `managed_by_${vendor}`;
 export const VENDOR_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The tag SCS recommends naming the operating system: `os:<os_distro>` (e.g. os:ubuntu). */
+export const osTag = (distro: string): string => `os:${distro}`;
 
 export interface ScsFinding {
   /** the property (or `tags`, `name`) at fault */
@@ -437,6 +439,12 @@ export function scsImageFindings(image: PublishedImage, vendor: string): ScsFind
         message: `${built} is after the image's registration (${image.created_at})`,
       });
   }
+  const distro = text(image, 'os_distro');
+  if (distro !== undefined && distro !== '' && !image.tags.includes(osTag(distro)))
+    findings.push({
+      property: 'tags',
+      message: `the tag ${osTag(distro)} is missing (SCS 0102 recommends os:<operating system>)`,
+    });
   if (!image.tags.includes(managedByTag(vendor)))
     findings.push({
       property: 'tags',

@@ -33,7 +33,7 @@ const IMAGE: PublishedImage = {
   name: 'Ubuntu 24.04 Noble Numbat - Latest',
   visibility: 'public',
   os_hidden: false,
-  tags: ['imagecycle', 'managed_by_example'],
+  tags: ['imagecycle', 'managed_by_example', 'os:ubuntu'],
   min_disk: 8,
   min_ram: 512,
   size: 600 * 1024 ** 2,
@@ -225,8 +225,14 @@ describe('SCS 0102 image rules', () => {
     expect(imageFindings({ image_build_date: '2026-11-02 07:59' })).toEqual([]);
   });
 
-  it('the image carries managed_by_<vendor>', () => {
-    expect(imageFindings({ tags: ['imagecycle'] })).toEqual(['tags']);
+  it('the image carries managed_by_<vendor> and os:<os_distro>', () => {
+    expect(imageFindings({ tags: ['imagecycle', 'os:ubuntu'] })).toEqual(['tags']);
+    expect(imageFindings({ tags: ['imagecycle', 'managed_by_example'] })).toEqual(['tags']);
+    expect(
+      scsImageFindings({ ...IMAGE, tags: ['managed_by_example', 'os:debian'] }, 'example').map(
+        (f) => f.message,
+      ),
+    ).toEqual(['the tag os:ubuntu is missing (SCS 0102 recommends os:<operating system>)']);
     expect(scsImageFindings(IMAGE, 'other').map((f) => f.message)).toEqual([
       'the tag managed_by_other is missing (SCS 0102 recommends managed_by_<vendor>)',
     ]);
