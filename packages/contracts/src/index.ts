@@ -77,6 +77,7 @@ export {
   replacementPromised,
   isReplacedImage,
   scsRecencyFindings,
+  successorByNameChecked,
   type RecencyFinding,
   type ScsFinding,
   type PublishedImage,

@@ -590,6 +590,21 @@ export function isReplacedImage(image: PublishedImage): boolean {
   return isCalendarDate(day);
 }
 
+/**
+ * Whether an outdated older image of these properties needs a successor under its name
+ * without the last word, as the conformance test checks: while its replace_frequency is a
+ * period and its provided_until a day not yet past at `now`.
+ */
+export function successorByNameChecked(props: Props, now: Date): boolean {
+  const until = text(props, 'provided_until');
+  return (
+    (text(props, 'replace_frequency') ?? '') in CALENDAR_PERIOD &&
+    until !== undefined &&
+    isCalendarDate(until) &&
+    replacementPromised(until, now)
+  );
+}
+
 export interface RecencyFinding<T> extends ScsFinding {
   readonly image: T;
 }
@@ -643,8 +658,8 @@ export function scsRecencyFindings<T extends PublishedImage>(
       });
       continue;
     }
+    if (!successorByNameChecked(image, now)) continue;
     const until = text(image, 'provided_until') ?? '';
-    if (!isCalendarDate(until)) continue;
     const name = image.name ?? '';
     const successor = name.slice(0, Math.max(0, name.lastIndexOf(' '))).trimEnd();
     const current = (byName.get(successor) ?? []).filter((i) => outdated(i) === undefined);

@@ -913,6 +913,36 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
     ]);
   });
 
+  it("naming default with a provided_until ahead: the conformance test's recency check would fail the older images", () => {
+    const eol = BASE.replace('    minRam: 512\n', '    minRam: 512\n    endOfLife: 2028-06-30\n');
+    const at = (now: string) => {
+      try {
+        parseCatalogue(eol, 'cat.yaml', { now: new Date(now) });
+        return [];
+      } catch (e) {
+        return (e as CatalogueError).issues.map(
+          (i) => `${i.line}:${i.column} ${i.path}: ${i.message}`,
+        );
+      }
+    };
+    const line = lineOf(eol, 'endOfLife: 2028-06-30');
+    const column = (eol.split('\n')[line - 1] ?? '').indexOf('2028') + 1;
+    expect(at('2028-06-30T23:59:59Z')).toEqual([
+      `${line}:${column} series.debian-12.endOfLife: SCS 0102: with naming default, the SCS conformance test (scs-0102-image-recency) fails on this series' older images once they are outdated (replace_frequency weekly) while provided_until 2028-06-30 is ahead: it looks for their successor under the name without its last word ("Debian 12 Bookworm -"), which no image carries. Use naming: scs ("Debian 12 Bookworm <YYYYMMDD>" -> "Debian 12 Bookworm"), or provided_until notice`,
+    ]);
+    // past the day, nothing is promised; naming scs, notice, or never are fine
+    expect(at('2028-07-01T00:00:00Z')).toEqual([]);
+    expect(() =>
+      parseCatalogue(`naming: scs\n${eol}`, 'cat.yaml', { now: new Date('2026-12-05') }),
+    ).not.toThrow();
+    expect(() => parseCatalogue(BASE, 'cat.yaml', { now: new Date('2026-12-05') })).not.toThrow();
+    const never = eol.replace(
+      "os_distro: debian\n      os_version: '12'",
+      "os_distro: debian\n      os_version: '12'\n      replace_frequency: never",
+    );
+    expect(() => parseCatalogue(never, 'cat.yaml', { now: new Date('2026-12-05') })).not.toThrow();
+  });
+
   it('a missing property, at the series', () => {
     const text = BASE.replace('    hw_watchdog_action: reset\n', '');
     const issues = issuesOf(text);
@@ -982,7 +1012,11 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
   });
 
   it('provided_until comes from endOfLife; a series that says otherwise is refused', () => {
-    const eol = BASE.replace('    minRam: 512\n', '    minRam: 512\n    endOfLife: 2028-06-30\n');
+    // (naming scs: the default scheme with a provided_until ahead is refused, below)
+    const eol = `naming: scs\n${BASE}`.replace(
+      '    minRam: 512\n',
+      '    minRam: 512\n    endOfLife: 2028-06-30\n',
+    );
     expect(parseCatalogue(eol, 'cat.yaml').series[0]?.properties.provided_until).toBe('2028-06-30');
     const both = eol.replace("os_version: '12'", "os_version: '12'\n      provided_until: none");
     expectIssue(
