@@ -19,6 +19,7 @@ import {
   feedCheckQueue,
   MANAGED_TAG,
   managedByTag,
+  osTag,
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -162,7 +163,11 @@ describe('the image lifecycle', () => {
       });
       // Glance keeps tags as a set, in no particular order
       expect(latest.tags.toSorted(), series.id).toEqual(
-        [MANAGED_TAG, managedByTag(series.vendor)].toSorted(),
+        [
+          MANAGED_TAG,
+          managedByTag(series.vendor),
+          osTag(series.properties.os_distro ?? ''),
+        ].toSorted(),
       );
       day1.set(series.id, latest);
     }

@@ -1,12 +1,14 @@
 // The SCS 0102 v2 conformance check the e2e runs end with: the images read back from Glance,
 // judged by the same rules `imagecycle validate` applies to a catalogue
 // (@imagecycle/contracts scs-image-metadata), plus what only a published image can show: the
-// names of the catalogue's scheme. Returns one line per violation; none means conforming.
+// names of the catalogue's scheme, and, given the run's "now", the recency rules
+// (replace_frequency, provided_until). Returns one line per violation; none means conforming.
 import {
   genericUniquenessViolations,
   MANAGED_TAG,
   PROPERTY,
   scsImageFindings,
+  scsRecencyFindings,
 } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
 import { datedStem, latestName, numberIn } from '@imagecycle/lifecycle';
@@ -20,6 +22,12 @@ export interface ConformanceInput {
   owner: string;
   /** a tenant's client: the public images a user searches, for the uniqueness rule */
   tenant: GlanceClient;
+  /**
+   * The run's "now" on the clock its images' build dates follow (the mirror's days), for the
+   * recency rules; without it they are not judged (the real clock would find a simulated
+   * day's builds outdated).
+   */
+  now?: Date;
 }
 
 export interface ConformanceReport {
@@ -56,6 +64,16 @@ export async function scsConformance(input: ConformanceInput): Promise<Conforman
       }
     }
   }
+  // recency, over every image judged: the newest under each name must not be outdated, and
+  // an outdated older one needs the successor the SCS conformance test looks for
+  if (input.now !== undefined)
+    for (const { image, property, message } of scsRecencyFindings(
+      [...judged.values()].flat(),
+      input.now,
+    ))
+      violations.push(
+        `${String(image[PROPERTY.series])} ${image.id} "${image.name ?? ''}": ${property}: ${message}`,
+      );
   // uniqueness, over what a user searching public images sees (anyone's, not only ours)
   const visible = await input.tenant.listAllImages({ visibility: 'public' });
   for (const { key, images } of genericUniquenessViolations(visible))

@@ -5,7 +5,10 @@
 //   switched to scs, the janitor's pass: "<Title>" and "<Title> <YYYYMMDD build date>",
 //     the images kept (same ids), nothing published anew
 //   scs, day 3: a new release is "<Title>", the previous Latest "<Title> <its build date>"
-// After each phase the images read back from Glance satisfy SCS 0102 (scs-conformance.ts).
+// After each phase the images read back from Glance satisfy SCS 0102 (scs-conformance.ts),
+// recency included, at the end of the run's day: the mirror's release day, the clock the
+// images' build dates follow. Judged 8 days and half an hour after the last build (weekly:
+// the conformance test's 1.1 x 7 x 25 hours), each series' newest image becomes outdated.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,15 +143,23 @@ async function namesOf(id: SeriesId): Promise<Array<[unknown, unknown, unknown]>
     .map((i) => [i[PROPERTY.state], i.name, i.image_build_date]);
 }
 
-async function conforming(): Promise<void> {
+/** The run's clock: the last instant of the mirror's release day. */
+const endOf = (day: string): Date => new Date(`${day}T23:59:59.999Z`);
+
+async function violationsAt(now: Date): Promise<string[]> {
   const { violations, judged } = await scsConformance({
     catalogue,
     service: service.glance,
     owner,
     tenant: tenant.glance,
+    now,
   });
-  expect(violations).toEqual([]);
   expect([...judged.values()].flat().length).toBeGreaterThanOrEqual(IDS.length);
+  return violations;
+}
+
+async function conforming(day: string): Promise<void> {
+  expect(await violationsAt(endOf(day))).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -184,7 +195,7 @@ describe('the naming scheme is the catalogue choice, and both schemes publish co
         ['community', `${SERIES[id]} - ${older?.created_at.slice(0, 10)}`, builds.get(id)],
       ]);
     }
-    await conforming();
+    await conforming('2026-11-20');
   }, 600_000);
 
   it('switched to scs: the janitor renames the same images to "<Title>" and "<Title> <YYYYMMDD build>", conforming', async () => {
@@ -198,7 +209,7 @@ describe('the naming scheme is the catalogue choice, and both schemes publish co
         ['community', `${SERIES[id]} ${builds.get(id)?.replaceAll('-', '')}`, builds.get(id)],
       ]);
     }
-    await conforming();
+    await conforming('2026-11-20');
   }, 300_000);
 
   it('scs, the next day: a new release is "<Title>", the previous Latest "<Title> 20261120" (its build date), conforming', async () => {
@@ -212,6 +223,22 @@ describe('the naming scheme is the catalogue choice, and both schemes publish co
         ['community', `${SERIES[id]} 20261120`],
       ]);
     }
-    await conforming();
+    await conforming('2026-11-25');
   }, 600_000);
+
+  it('recency: the newest images, built 2026-11-25 weekly, are in time until 2026-12-03 00:30 UTC and outdated a millisecond later', async () => {
+    expect(await violationsAt(new Date('2026-12-03T00:30:00.000Z'))).toEqual([]);
+    const late = await violationsAt(new Date('2026-12-03T00:30:00.001Z'));
+    const latest = new Map<string, string>();
+    for (const id of IDS) {
+      const image = (await managedOf(id)).find((i) => i[PROPERTY.state] === 'latest');
+      latest.set(id, `${id} ${image?.id} "${SERIES[id]}"`);
+    }
+    expect(late.toSorted()).toEqual(
+      IDS.map(
+        (id) =>
+          `${latest.get(id)}: replace_frequency: built 2026-11-25T00:00:00.000Z, replace_frequency weekly: outdated since 2026-12-03T00:30:00.001Z (now 2026-12-03T00:30:00.001Z); the image users find by this name was not replaced in time`,
+      ).toSorted(),
+    );
+  }, 120_000);
 });

@@ -10,6 +10,12 @@
 // publishes what v2 recommends: hypervisor_type, hw_rng_model, hw_watchdog_action, the tag
 // managed_by_<vendor>, a numeric os_version where the distribution numbers its releases, and
 // the licence properties of Windows images.
+// Where the standard defers to Glance's list of values and the official conformance test
+// (SovereignCloudStack/standards, Tests/iaas/scs_0102_image_metadata) accepts fewer, only the
+// values both accept pass (architecture, hw_disk_bus, hypervisor_type): a cloud that publishes
+// them passes the certification as well as the text. The optional properties the standard
+// names (os_secure_boot, hw_firmware_type, hw_* features, maintained_until,
+// l1_support_contact) are checked when given.
 
 /** `os_distro` values of Glance's "useful image properties" (lowercase, libosinfo's vocabulary). */
 export const GLANCE_OS_DISTROS = [
@@ -81,6 +87,9 @@ export const GLANCE_ARCHITECTURES = [
   'aarch64',
 ] as const;
 
+/** The architectures the conformance test accepts that Glance names too. */
+export const SCS_TEST_ARCHITECTURES = ['x86_64', 'aarch64'] as const;
+
 export const HYPERVISOR_TYPES = [
   'hyperv',
   'ironic',
@@ -93,6 +102,20 @@ export const HYPERVISOR_TYPES = [
 export const HW_RNG_MODELS = ['virtio'] as const;
 export const HW_WATCHDOG_ACTIONS = ['disabled', 'reset', 'poweroff', 'pause', 'none'] as const;
 export const HW_DISK_BUSES = ['virtio', 'scsi', 'ide', 'sata', 'usb', 'uml', 'xen', 'lxc'] as const;
+/** The disk buses the conformance test accepts (the standard recommends scsi). */
+export const SCS_TEST_DISK_BUSES = ['virtio', 'scsi'] as const;
+/** The hypervisor types the conformance test accepts that Glance names too. */
+export const SCS_TEST_HYPERVISOR_TYPES = ['qemu', 'xen'] as const;
+/** hw_scsi_model with hw_disk_bus scsi (libvirt's only value in Glance's list). */
+export const HW_SCSI_MODELS = ['virtio-scsi'] as const;
+export const OS_SECURE_BOOT_VALUES = ['required', 'disabled', 'optional'] as const;
+export const HW_FIRMWARE_TYPES = ['bios', 'uefi'] as const;
+/** The boolean hardware features the standard recommends where supported. */
+export const HW_BOOLEAN_FEATURES = [
+  'hw_mem_encryption',
+  'hw_pmu',
+  'hw_vif_multiqueue_enabled',
+] as const;
 export const OS_PURPOSES = [
   'generic',
   'oldgeneric',
@@ -123,6 +146,8 @@ export const LICENCE_PROPERTIES = [
 /** The tag SCS recommends on provider-managed images. */
 export const managedByTag = (vendor: string): string => `managed_by_${vendor}`;
 export const VENDOR_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The tag SCS recommends naming the operating system: `os:<os_distro>` (e.g. os:ubuntu). */
+export const osTag = (distro: string): string => `os:${distro}`;
 
 export interface ScsFinding {
   /** the property (or `tags`, `name`) at fault */
@@ -164,6 +189,25 @@ function oneOf(
   }
 }
 
+/** `oneOf` Glance's list, then the conformance test's narrower one. */
+function testedOneOf(
+  props: Props,
+  key: string,
+  glance: readonly string[],
+  tested: readonly string[],
+  test: string,
+  findings: ScsFinding[],
+): void {
+  const before = findings.length;
+  oneOf(props, key, glance, findings);
+  const value = text(props, key);
+  if (findings.length === before && value !== undefined && !tested.includes(value))
+    findings.push({
+      property: key,
+      message: `"${value}" is in Glance's list, but the SCS conformance test (${test}) accepts only ${tested.join(', ')}`,
+    });
+}
+
 function present(props: Props, key: string, findings: ScsFinding[], what: string): void {
   const value = text(props, key);
   if (value === undefined || value.trim() === '')
@@ -202,15 +246,51 @@ export function osVersionFinding(
  */
 export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'): ScsFinding[] {
   const findings: ScsFinding[] = [];
-  oneOf(props, 'architecture', GLANCE_ARCHITECTURES, findings);
+  testedOneOf(
+    props,
+    'architecture',
+    GLANCE_ARCHITECTURES,
+    SCS_TEST_ARCHITECTURES,
+    'scs-0102-prop-architecture',
+    findings,
+  );
   const distro = text(props, 'os_distro');
   const distroFinding = osDistroFinding(distro);
   if (distroFinding) findings.push({ property: 'os_distro', message: distroFinding });
   const versionFinding = osVersionFinding(distro, text(props, 'os_version'));
   if (versionFinding) findings.push({ property: 'os_version', message: versionFinding });
   oneOf(props, 'os_purpose', OS_PURPOSES, findings);
-  oneOf(props, 'hw_disk_bus', HW_DISK_BUSES, findings);
-  oneOf(props, 'hypervisor_type', HYPERVISOR_TYPES, findings);
+  testedOneOf(
+    props,
+    'hw_disk_bus',
+    HW_DISK_BUSES,
+    SCS_TEST_DISK_BUSES,
+    'scs-0102-prop-hw_disk_bus',
+    findings,
+  );
+  if (text(props, 'hw_disk_bus') === 'scsi')
+    oneOf(props, 'hw_scsi_model', HW_SCSI_MODELS, findings);
+  testedOneOf(
+    props,
+    'hypervisor_type',
+    HYPERVISOR_TYPES,
+    SCS_TEST_HYPERVISOR_TYPES,
+    'scs-0102-prop-hypervisor_type',
+    findings,
+  );
+  oneOf(props, 'os_secure_boot', OS_SECURE_BOOT_VALUES, findings, false);
+  oneOf(props, 'hw_firmware_type', HW_FIRMWARE_TYPES, findings, false);
+  for (const key of HW_BOOLEAN_FEATURES) {
+    const value = text(props, key);
+    if (value !== undefined && !/^(true|false)$/i.test(value))
+      findings.push({ property: key, message: `"${value}" is not a boolean (True or False)` });
+  }
+  const videoRam = text(props, 'hw_video_ram');
+  if (videoRam !== undefined && !/^[1-9]\d*$/.test(videoRam))
+    findings.push({
+      property: 'hw_video_ram',
+      message: `"${videoRam}" is not a whole number of MiB`,
+    });
   oneOf(props, 'hw_rng_model', HW_RNG_MODELS, findings);
   oneOf(props, 'hw_watchdog_action', HW_WATCHDOG_ACTIONS, findings);
   oneOf(props, 'replace_frequency', REPLACE_FREQUENCIES, findings);
@@ -271,6 +351,18 @@ export function scsPropertyFindings(props: Props, scope: 'catalogue' | 'image'):
     if (value !== undefined && !/^(true|false)$/i.test(value))
       findings.push({ property: key, message: `"${value}" is not a boolean (True or False)` });
   }
+  const maintained = text(props, 'maintained_until');
+  if (maintained !== undefined && !isCalendarDate(maintained))
+    findings.push({
+      property: 'maintained_until',
+      message: `"${maintained}" is not a date YYYY-MM-DD`,
+    });
+  const contact = text(props, 'l1_support_contact');
+  if (contact !== undefined && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(contact))
+    findings.push({
+      property: 'l1_support_contact',
+      message: `"${contact}" is not a URI (https://..., mailto:..., tel:...)`,
+    });
   const isTrue = (key: string) => /^true$/i.test(text(props, key) ?? '');
   if (isTrue('license_included') && isTrue('license_required'))
     findings.push({
@@ -302,6 +394,7 @@ export interface PublishedImage {
   readonly size?: number | null | undefined;
   readonly created_at: string;
   readonly os_hash_algo?: string | null | undefined;
+  readonly os_hash_value?: string | null | undefined;
   readonly [property: string]: unknown;
 }
 
@@ -327,6 +420,16 @@ export function scsImageFindings(image: PublishedImage, vendor: string): ScsFind
       property: 'os_hash_algo',
       message: `"${String(image.os_hash_algo)}": SCS 0102 recommends sha256 or sha512`,
     });
+  else if (
+    typeof image.os_hash_value !== 'string' ||
+    !new RegExp(`^[0-9a-f]{${image.os_hash_algo === 'sha256' ? 64 : 128}}$`).test(
+      image.os_hash_value,
+    )
+  )
+    findings.push({
+      property: 'os_hash_value',
+      message: `${JSON.stringify(image.os_hash_value ?? null)} is not the image's ${image.os_hash_algo} (hex)`,
+    });
   const built = text(image, 'image_build_date');
   if (built !== undefined && BUILD_DATE.test(built)) {
     const day = built.length === 10 ? `${built}T00:00:00Z` : `${built.replace(' ', 'T')}Z`;
@@ -336,6 +439,12 @@ export function scsImageFindings(image: PublishedImage, vendor: string): ScsFind
         message: `${built} is after the image's registration (${image.created_at})`,
       });
   }
+  const distro = text(image, 'os_distro');
+  if (distro !== undefined && distro !== '' && !image.tags.includes(osTag(distro)))
+    findings.push({
+      property: 'tags',
+      message: `the tag ${osTag(distro)} is missing (SCS 0102 recommends os:<operating system>)`,
+    });
   if (!image.tags.includes(managedByTag(vendor)))
     findings.push({
       property: 'tags',
@@ -366,4 +475,200 @@ export function genericUniquenessViolations<T extends PublishedImage>(
 /** `architecture/os_distro/os_version`, the key the uniqueness rule groups by. */
 export function uniquenessKey(props: Props): string {
   return `${text(props, 'architecture') ?? ''}/${text(props, 'os_distro') ?? ''}/${text(props, 'os_version') ?? ''}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Recency (scs-0102 v2, "Image updating"): an image referenced by its name is replaced at
+// least as often as its replace_frequency says, counted from its build; up to 3 days later
+// is not a violation. The official conformance test (scs-0102-image-recency) allows 1.1
+// times a rounded-up period instead (365, 92 and 31 days, 7 x 25 and 25 hours). An image is
+// outdated here once either of them would say so, so that a conforming image passes both.
+
+/** The standard's grace after the period: "up to 3 days later is not considered a violation". */
+export const RECENCY_GRACE_DAYS = 3;
+
+type Periodic = Exclude<(typeof REPLACE_FREQUENCIES)[number], 'never' | 'critical_bug'>;
+
+/** The calendar period of each frequency (the standard's "once per year, quarter, ..."). */
+const CALENDAR_PERIOD: Record<Periodic, { months?: number; days?: number }> = {
+  yearly: { months: 12 },
+  quarterly: { months: 3 },
+  monthly: { months: 1 },
+  weekly: { days: 7 },
+  daily: { days: 1 },
+};
+/** The official conformance test's period per frequency, in hours, and its slack factor. */
+const CONFORMANCE_TEST_HOURS: Record<Periodic, number> = {
+  yearly: 365 * 24,
+  quarterly: 92 * 24,
+  monthly: 31 * 24,
+  weekly: 7 * 25,
+  daily: 25,
+};
+const CONFORMANCE_TEST_SLACK = 1.1;
+const HOUR = 3600 * 1000;
+const DAY_MS = 24 * HOUR;
+
+/** The UTC instant of an image_build_date (a bare day: its midnight); undefined if unreadable. */
+export function buildInstant(value: string): Date | undefined {
+  if (!BUILD_DATE.test(value) || !isCalendarDate(value.slice(0, 10))) return undefined;
+  const iso = value.length === 10 ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}Z`;
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+/** What a recency verdict is counted from: image_build_date, else Glance's registration. */
+export function builtAt(image: PublishedImage): Date | undefined {
+  const built = text(image, 'image_build_date');
+  const at = built !== undefined ? buildInstant(built) : undefined;
+  if (at !== undefined) return at;
+  const created = new Date(image.created_at);
+  return Number.isNaN(created.getTime()) ? undefined : created;
+}
+
+/** The day `months` calendar months after `day` (clamped to the month's end: Jan 31 -> Feb 28). */
+function addMonths(day: Date, months: number): Date {
+  const target = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + months, 1));
+  const lastDay = new Date(
+    Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0),
+  ).getUTCDate();
+  target.setUTCDate(Math.min(day.getUTCDate(), lastDay));
+  return target;
+}
+
+/**
+ * The first instant an image built at `built` counts as outdated under `frequency`, or
+ * undefined when the frequency promises no regular replacement (never, critical_bug, or not
+ * a frequency at all). The standard counts in days: built on 2021-04-14, monthly, the
+ * replacement is due by 2021-05-14 and still in time on 2021-05-17, so the image is outdated
+ * from 2021-05-18 00:00 UTC; the conformance test from 1.1 x its period after the build.
+ */
+export function outdatedFrom(built: Date, frequency: string): Date | undefined {
+  if (!(frequency in CALENDAR_PERIOD)) return undefined;
+  const periodic = frequency as Periodic;
+  const { months = 0, days = 0 } = CALENDAR_PERIOD[periodic];
+  const day = new Date(Date.UTC(built.getUTCFullYear(), built.getUTCMonth(), built.getUTCDate()));
+  const due = addMonths(day, months);
+  const byStandard = new Date(due.getTime() + (days + RECENCY_GRACE_DAYS + 1) * DAY_MS);
+  // the test flags an image only once "now" is past its allowance: outdated 1 ms later
+  const byTest = new Date(
+    built.getTime() + CONFORMANCE_TEST_SLACK * CONFORMANCE_TEST_HOURS[periodic] * HOUR + 1,
+  );
+  return byStandard < byTest ? byStandard : byTest;
+}
+
+/**
+ * Whether the replacement promise still stands at `now`: provided_until `notice` (updates
+ * until a deprecation notice) or a day not yet past; `none` promises nothing, and past its
+ * day an image may stay unreplaced. (The conformance test also skips `notice`; the standard
+ * promises updates under it, so it is judged here.)
+ */
+export function replacementPromised(providedUntil: string | undefined, now: Date): boolean {
+  if (providedUntil === 'notice') return true;
+  if (providedUntil === undefined || !isCalendarDate(providedUntil)) return false;
+  return now.getTime() < Date.parse(`${providedUntil}T00:00:00Z`) + DAY_MS;
+}
+
+/** The words the conformance test reads as "an older image" at the end of a name. */
+const OLDER_MARKERS = new Set(['old', 'prev']);
+
+/**
+ * Whether the image is a replaced one rather than the newest under its name: hidden, or its
+ * name ends in " YYYYMMDD", " YYYY-MM-DD", " old" or " prev" (as the standard recommends and
+ * the conformance test reads names).
+ */
+export function isReplacedImage(image: PublishedImage): boolean {
+  if (image.os_hidden === true) return true;
+  const name = image.name ?? '';
+  const cut = name.lastIndexOf(' ');
+  if (cut < 0) return false;
+  const last = name.slice(cut + 1);
+  if (OLDER_MARKERS.has(last)) return true;
+  const day = /^\d{8}$/.test(last)
+    ? `${last.slice(0, 4)}-${last.slice(4, 6)}-${last.slice(6)}`
+    : last;
+  return isCalendarDate(day);
+}
+
+/**
+ * Whether an outdated older image of these properties needs a successor under its name
+ * without the last word, as the conformance test checks: while its replace_frequency is a
+ * period and its provided_until a day not yet past at `now`.
+ */
+export function successorByNameChecked(props: Props, now: Date): boolean {
+  const until = text(props, 'provided_until');
+  return (
+    (text(props, 'replace_frequency') ?? '') in CALENDAR_PERIOD &&
+    until !== undefined &&
+    isCalendarDate(until) &&
+    replacementPromised(until, now)
+  );
+}
+
+export interface RecencyFinding<T> extends ScsFinding {
+  readonly image: T;
+}
+
+/**
+ * The recency rules over the public and community images (those the conformance test lists,
+ * hidden or not), at `now`:
+ *  - an image newest under its name (not hidden, name not dated) must not be outdated while
+ *    its provided_until promises replacements;
+ *  - a replaced image that is outdated, while its provided_until is a day still ahead, needs
+ *    a current image named as it is without its last word (how the conformance test finds
+ *    the replacement; "Ubuntu 24.04 20261101" -> "Ubuntu 24.04");
+ *  - no image_build_date lies after `now`.
+ */
+export function scsRecencyFindings<T extends PublishedImage>(
+  images: readonly T[],
+  now: Date,
+): RecencyFinding<T>[] {
+  const judged = images.filter((i) => i.visibility === 'public' || i.visibility === 'community');
+  const outdated = (image: T): Date | undefined => {
+    const built = builtAt(image);
+    const from = built && outdatedFrom(built, text(image, 'replace_frequency') ?? 'never');
+    return from !== undefined &&
+      now >= from &&
+      replacementPromised(text(image, 'provided_until'), now)
+      ? from
+      : undefined;
+  };
+  const byName = new Map<string, T[]>();
+  for (const image of judged)
+    byName.set(image.name ?? '', [...(byName.get(image.name ?? '') ?? []), image]);
+  const findings: RecencyFinding<T>[] = [];
+  for (const image of judged) {
+    const built = text(image, 'image_build_date');
+    const builtInstant = built !== undefined ? buildInstant(built) : undefined;
+    if (builtInstant !== undefined && builtInstant > now)
+      findings.push({
+        image,
+        property: 'image_build_date',
+        message: `${built} is in the future (now ${now.toISOString()})`,
+      });
+    const from = outdated(image);
+    if (from === undefined) continue;
+    const frequency = text(image, 'replace_frequency') ?? '';
+    const age = `built ${builtAt(image)?.toISOString()}, replace_frequency ${frequency}: outdated since ${from.toISOString()} (now ${now.toISOString()})`;
+    if (!isReplacedImage(image)) {
+      findings.push({
+        image,
+        property: 'replace_frequency',
+        message: `${age}; the image users find by this name was not replaced in time`,
+      });
+      continue;
+    }
+    if (!successorByNameChecked(image, now)) continue;
+    const until = text(image, 'provided_until') ?? '';
+    const name = image.name ?? '';
+    const successor = name.slice(0, Math.max(0, name.lastIndexOf(' '))).trimEnd();
+    const current = (byName.get(successor) ?? []).filter((i) => outdated(i) === undefined);
+    if (current.length === 0)
+      findings.push({
+        image,
+        property: 'name',
+        message: `${age}; an outdated older image needs a current image named "${successor}" (its name without the last word) while provided_until ${until} is ahead`,
+      });
+  }
+  return findings;
 }

@@ -16,6 +16,7 @@ import {
   catalogueProperties,
   formatCatalogueKeys,
   managedByTag,
+  osTag,
   parseCatalogueKeys,
   PROPERTY,
 } from '@imagecycle/contracts';
@@ -86,8 +87,17 @@ export function catalogueState(
 export function desiredState(series: Arranging, images: GlanceImage[]): DesiredEntry[] {
   const scheme = series.naming ?? 'default';
   const stemOf = (image: GlanceImage) => datedStem(series.title, image, scheme);
-  // SCS 0102's managed_by_<vendor>: added to images published before the catalogue named it
-  const tags = series.vendor !== undefined ? { tags: [managedByTag(series.vendor)] } : {};
+  // SCS 0102's tags, managed_by_<vendor> and os:<os_distro> (the one the image will carry):
+  // added to images published before either was written
+  const tagsOf = (image: GlanceImage, properties: Record<string, string | null>) => {
+    const distro =
+      properties.os_distro !== undefined ? properties.os_distro : imageProperty(image, 'os_distro');
+    const tags = [
+      ...(series.vendor !== undefined ? [managedByTag(series.vendor)] : []),
+      ...(distro ? [osTag(distro)] : []),
+    ];
+    return tags.length > 0 ? { tags } : {};
+  };
   const ours = images
     .filter((image) => imageProperty(image, PROPERTY.series) === series.id)
     .filter((image) => ARRANGED.has(imageProperty(image, PROPERTY.state) ?? ''));
@@ -104,6 +114,7 @@ export function desiredState(series: Arranging, images: GlanceImage[]): DesiredE
 
   const entries: DesiredEntry[] = [];
   if (latest) {
+    const latestProperties = catalogueState(series, latest);
     entries.push({
       image: latest,
       role: 'latest',
@@ -111,8 +122,8 @@ export function desiredState(series: Arranging, images: GlanceImage[]): DesiredE
         name: latestName(series.title, scheme),
         visibility: 'public',
         os_hidden: false,
-        properties: { ...catalogueState(series, latest), [PROPERTY.state]: 'latest' },
-        ...tags,
+        properties: { ...latestProperties, [PROPERTY.state]: 'latest' },
+        ...tagsOf(latest, latestProperties),
       },
     });
   }
@@ -147,7 +158,7 @@ export function desiredState(series: Arranging, images: GlanceImage[]): DesiredE
         visibility: 'community',
         os_hidden: series.communityHidden,
         properties: { ...properties, [PROPERTY.state]: 'community' },
-        ...tags,
+        ...tagsOf(image, properties),
       },
     });
   }

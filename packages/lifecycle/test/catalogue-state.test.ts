@@ -32,7 +32,9 @@ function uploaded(
   catalogue: Record<string, string>,
   extra: Record<string, string> = {},
 ) {
+  const distro = extra.os_distro ?? catalogue.os_distro;
   return {
+    tags: ['imagecycle', ...(distro !== undefined ? [`os:${distro}`] : [])],
     id: `id-${version}`,
     name: `Ubuntu 24.04 Noble Numbat - ${version}`,
     status: 'active',

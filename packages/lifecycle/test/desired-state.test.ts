@@ -314,4 +314,25 @@ describe('desiredState', () => {
     ]);
     expect(minimal.map((e) => e.desired.properties?.os_purpose)).toEqual(['minimal', 'minimal']);
   });
+
+  it('every arranged image is tagged os:<os_distro> (SCS 0102), the os_distro it will carry', () => {
+    // the catalogue's os_distro, on images published before the tag was written
+    const tagged = desiredState(
+      { ...series, vendor: 'example', properties: { os_purpose: 'generic', os_distro: 'ubuntu' } },
+      [image('1', '2026-11-01T10:00:00Z'), image('2', '2026-11-02T10:00:00Z')],
+    );
+    expect(tagged.map((e) => e.desired.tags)).toEqual([
+      ['managed_by_example', 'os:ubuntu'],
+      ['managed_by_example', 'os:ubuntu'],
+    ]);
+    // the image's own (the feed's) when the catalogue gives none
+    const own = desiredState(series, [
+      image('1', '2026-11-01T10:00:00Z', { os_distro: 'windows' }),
+      image('2', '2026-11-02T10:00:00Z'),
+    ]);
+    expect(own.map((e) => [e.image.imagecycle_version, e.desired.tags])).toEqual([
+      ['2', undefined],
+      ['1', ['os:windows']],
+    ]);
+  });
 });

@@ -14,7 +14,12 @@ import {
   type Document,
   type Node as YamlNode,
 } from 'yaml';
-import { catalogueProperties, scsPropertyFindings, uniquenessKey } from '@imagecycle/contracts';
+import {
+  catalogueProperties,
+  scsPropertyFindings,
+  successorByNameChecked,
+  uniquenessKey,
+} from '@imagecycle/contracts';
 import type { z } from 'zod';
 import { CatalogueError, formatPath, type CatalogueIssue } from './errors.ts';
 import { PACKAGED_KEYRING_DIR } from './paths.ts';
@@ -27,6 +32,8 @@ import { substituteVars, type Vars } from './vars.ts';
 export interface CatalogueOptions {
   /** values for `${NAME}` references (e.g. `process.env`); none by default */
   readonly vars?: Vars;
+  /** today, for the rules that depend on a date still ahead (default: the clock) */
+  readonly now?: Date;
 }
 
 /**
@@ -221,7 +228,7 @@ export function parseCatalogue(
   const catalogue = resolveCatalogue(parsed.data, fileName);
   const resolvedIssues = [
     ...retentionFloor(catalogue, parsed.data, fileName, locator),
-    ...scsMetadata(catalogue, parsed.data, fileName, locator),
+    ...scsMetadata(catalogue, parsed.data, fileName, locator, options.now ?? new Date()),
   ];
   if (resolvedIssues.length > 0) throw new CatalogueError(fileName, sortIssues(resolvedIssues));
   return catalogue;
@@ -367,6 +374,7 @@ function scsMetadata(
   data: CatalogueOutput,
   file: string,
   locator: Locator,
+  now: Date,
 ): CatalogueIssue[] {
   const issues: CatalogueIssue[] = [];
   const where = (id: string, key: string): PropertyKey[] => {
@@ -404,6 +412,15 @@ function scsMetadata(
         series.id,
         ['series', series.id, 'properties', 'provided_until'],
         `provided_until comes from endOfLife (${series.endOfLife}): remove "${ownUntil}" or make them agree`,
+      );
+    // the default scheme's older names, "<Title> - <YYYY-MM-DD>", lose their last word to
+    // "<Title> -", which no image carries: the conformance test's recency check fails on
+    // every outdated older image while a dated provided_until is ahead
+    if (catalogue.naming === 'default' && successorByNameChecked(published, now))
+      add(
+        series.id,
+        where(series.id, 'provided_until'),
+        `with naming default, the SCS conformance test (scs-0102-image-recency) fails on this series' older images once they are outdated (replace_frequency ${published.replace_frequency}) while provided_until ${published.provided_until} is ahead: it looks for their successor under the name without its last word ("${series.title} -"), which no image carries. Use naming: scs ("${series.title} <YYYYMMDD>" -> "${series.title}"), or provided_until notice`,
       );
     if (series.minRam <= 0)
       add(

@@ -55,6 +55,7 @@ const SCS_PROPERTIES = {
   os_version: 'stable',
   os_purpose: 'generic',
   hw_disk_bus: 'scsi',
+  hw_scsi_model: 'virtio-scsi',
   hypervisor_type: 'qemu',
   hw_rng_model: 'virtio',
   hw_watchdog_action: 'reset',

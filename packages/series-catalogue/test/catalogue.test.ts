@@ -25,6 +25,7 @@ const WINDOWS_PIN = { WINDOWS_BUILD_KEY_FPR: FPR };
 
 /** The SCS image metadata (scs-0102) every series must publish, given once for all. */
 const SCS_DEFAULTS = `    os_purpose: generic
+    hw_scsi_model: virtio-scsi
     hypervisor_type: qemu
     hw_rng_model: virtio
     hw_watchdog_action: reset
@@ -263,6 +264,7 @@ describe('resolution', () => {
     expect(c.defaults.gracePeriodDays).toBe(7);
     expect(debian?.properties).toEqual({
       hw_disk_bus: 'scsi',
+      hw_scsi_model: 'virtio-scsi',
       architecture: 'x86_64',
       os_purpose: 'generic',
       hypervisor_type: 'qemu',
@@ -879,6 +881,68 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
     );
   });
 
+  it('a Glance value the official SCS conformance test refuses, at its file:line:column', () => {
+    const text = BASE.replace(
+      "os_distro: debian\n      os_version: '12'",
+      "os_distro: debian\n      os_version: '12'\n      hw_disk_bus: ide\n      hypervisor_type: vmware",
+    );
+    const issues = issuesOf(text);
+    const line = (needle: string) => text.split('\n')[lineOf(text, needle) - 1] ?? '';
+    expect(issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+      `cat.yaml:${lineOf(text, 'hw_disk_bus: ide')}:${line('hw_disk_bus: ide').indexOf('ide') + 1} series.debian-12.properties.hw_disk_bus: SCS 0102: "ide" is in Glance's list, but the SCS conformance test (scs-0102-prop-hw_disk_bus) accepts only virtio, scsi`,
+      `cat.yaml:${lineOf(text, 'hypervisor_type: vmware')}:${line('hypervisor_type: vmware').indexOf('vmware') + 1} series.debian-12.properties.hypervisor_type: SCS 0102: "vmware" is in Glance's list, but the SCS conformance test (scs-0102-prop-hypervisor_type) accepts only qemu, xen`,
+    ]);
+  });
+
+  it('hw_disk_bus scsi without hw_scsi_model, at the series; an optional property the standard names, checked when given', () => {
+    const text = BASE.replace('    hw_scsi_model: virtio-scsi\n', '').replace(
+      "os_distro: centos\n      os_version: '7'",
+      "os_distro: centos\n      os_version: '7'\n      hw_disk_bus: virtio\n      maintained_until: 2024-06-31",
+    );
+    expect(issuesOf(text).map((i) => [i.line, i.path, i.message])).toEqual([
+      [
+        lineOf(text, 'os_distro: debian') - 1, // its properties
+        'series.debian-12.properties.hw_scsi_model',
+        'SCS 0102: required: one of virtio-scsi',
+      ],
+      [
+        lineOf(text, 'maintained_until: 2024-06-31'),
+        'series.centos-7.properties.maintained_until',
+        'SCS 0102: "2024-06-31" is not a date YYYY-MM-DD',
+      ],
+    ]);
+  });
+
+  it("naming default with a provided_until ahead: the conformance test's recency check would fail the older images", () => {
+    const eol = BASE.replace('    minRam: 512\n', '    minRam: 512\n    endOfLife: 2028-06-30\n');
+    const at = (now: string) => {
+      try {
+        parseCatalogue(eol, 'cat.yaml', { now: new Date(now) });
+        return [];
+      } catch (e) {
+        return (e as CatalogueError).issues.map(
+          (i) => `${i.line}:${i.column} ${i.path}: ${i.message}`,
+        );
+      }
+    };
+    const line = lineOf(eol, 'endOfLife: 2028-06-30');
+    const column = (eol.split('\n')[line - 1] ?? '').indexOf('2028') + 1;
+    expect(at('2028-06-30T23:59:59Z')).toEqual([
+      `${line}:${column} series.debian-12.endOfLife: SCS 0102: with naming default, the SCS conformance test (scs-0102-image-recency) fails on this series' older images once they are outdated (replace_frequency weekly) while provided_until 2028-06-30 is ahead: it looks for their successor under the name without its last word ("Debian 12 Bookworm -"), which no image carries. Use naming: scs ("Debian 12 Bookworm <YYYYMMDD>" -> "Debian 12 Bookworm"), or provided_until notice`,
+    ]);
+    // past the day, nothing is promised; naming scs, notice, or never are fine
+    expect(at('2028-07-01T00:00:00Z')).toEqual([]);
+    expect(() =>
+      parseCatalogue(`naming: scs\n${eol}`, 'cat.yaml', { now: new Date('2026-12-05') }),
+    ).not.toThrow();
+    expect(() => parseCatalogue(BASE, 'cat.yaml', { now: new Date('2026-12-05') })).not.toThrow();
+    const never = eol.replace(
+      "os_distro: debian\n      os_version: '12'",
+      "os_distro: debian\n      os_version: '12'\n      replace_frequency: never",
+    );
+    expect(() => parseCatalogue(never, 'cat.yaml', { now: new Date('2026-12-05') })).not.toThrow();
+  });
+
   it('a missing property, at the series', () => {
     const text = BASE.replace('    hw_watchdog_action: reset\n', '');
     const issues = issuesOf(text);
@@ -948,7 +1012,11 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
   });
 
   it('provided_until comes from endOfLife; a series that says otherwise is refused', () => {
-    const eol = BASE.replace('    minRam: 512\n', '    minRam: 512\n    endOfLife: 2028-06-30\n');
+    // (naming scs: the default scheme with a provided_until ahead is refused, below)
+    const eol = `naming: scs\n${BASE}`.replace(
+      '    minRam: 512\n',
+      '    minRam: 512\n    endOfLife: 2028-06-30\n',
+    );
     expect(parseCatalogue(eol, 'cat.yaml').series[0]?.properties.provided_until).toBe('2028-06-30');
     const both = eol.replace("os_version: '12'", "os_version: '12'\n      provided_until: none");
     expectIssue(

@@ -41,6 +41,7 @@ const SCS_DEFAULTS = [
     os_version: "'9'",
     os_purpose: 'custom',
     hw_disk_bus: 'scsi',
+    hw_scsi_model: 'virtio-scsi',
     hypervisor_type: 'qemu',
     hw_rng_model: 'virtio',
     hw_watchdog_action: 'reset',

@@ -109,6 +109,7 @@ ${defaults}
     os_version: '12'
     os_purpose: generic
     hw_disk_bus: scsi
+    hw_scsi_model: virtio-scsi
     hypervisor_type: qemu
     hw_rng_model: virtio
     hw_watchdog_action: reset

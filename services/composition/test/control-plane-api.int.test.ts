@@ -16,6 +16,7 @@ import {
   janitorQueue,
   MANAGED_TAG,
   managedByTag,
+  osTag,
   PROPERTY,
   usageCheckQueue,
 } from '@imagecycle/contracts';
@@ -71,6 +72,7 @@ async function managedImage(version: string, state: string, name: string, extra 
     tags: [
       MANAGED_TAG,
       managedByTag(app.catalogue.series.find((s) => s.id === SERIES)?.vendor ?? ''),
+      osTag(app.catalogue.series.find((s) => s.id === SERIES)?.properties.os_distro ?? ''),
     ],
     properties: {
       [PROPERTY.series]: SERIES,

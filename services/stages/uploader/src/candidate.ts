@@ -10,6 +10,7 @@ import {
   formatChecksum,
   MANAGED_TAG,
   managedByTag,
+  osTag,
   PROPERTY,
   type Release,
   reservedPropertyRule,
@@ -40,6 +41,8 @@ export function candidateImage(
       ),
     );
   const fromRelease = supplied(release.properties);
+  // the operating system as published: the feed's os_distro wins over the catalogue's
+  const distro = fromRelease.os_distro ?? supplied(series.properties).os_distro;
   // the catalogue's properties this image takes (the feed's win), for the desired state to
   // keep up to date and to remove once the catalogue drops them
   const fromCatalogue = Object.keys(catalogueProperties(series.properties)).filter(
@@ -53,7 +56,11 @@ export function candidateImage(
     os_hidden: true,
     min_disk: minDisk,
     min_ram: Math.max(series.minRam, Number(release.properties.min_ram ?? 0)),
-    tags: [MANAGED_TAG, managedByTag(series.vendor)],
+    tags: [
+      MANAGED_TAG,
+      managedByTag(series.vendor),
+      ...(distro !== undefined && distro !== '' ? [osTag(distro)] : []),
+    ],
     properties: {
       ...supplied(series.properties),
       ...fromRelease,

@@ -51,6 +51,21 @@ const artifact: Artifact = {
 };
 
 describe('candidateImage', () => {
+  it("is tagged os:<os_distro> as published (SCS 0102): the feed's os_distro wins, none without one", () => {
+    const at = new Date('2026-11-02T00:00:00Z');
+    const fromFeed = { ...release, properties: { ...release.properties, os_distro: 'rhel' } };
+    expect(candidateImage(series, fromFeed, artifact, at).tags).toEqual([
+      'imagecycle',
+      'managed_by_example',
+      'os:rhel',
+    ]);
+    const none = { ...series, properties: { os_type: 'windows' } } as unknown as Series;
+    expect(candidateImage(none, release, artifact, at).tags).toEqual([
+      'imagecycle',
+      'managed_by_example',
+    ]);
+  });
+
   it('fixed fields win over every property a feed or the catalogue supplies; reserved names are dropped', () => {
     const image = candidateImage(series, release, artifact, new Date('2026-11-02T00:00:00Z'));
     expect(image).toMatchObject({
@@ -59,7 +74,7 @@ describe('candidateImage', () => {
       os_hidden: true,
       disk_format: 'qcow2',
       container_format: 'bare',
-      tags: ['imagecycle', 'managed_by_example'],
+      tags: ['imagecycle', 'managed_by_example', 'os:windows'],
       min_disk: 2,
       min_ram: 2048,
     });

@@ -157,7 +157,9 @@ describe('upload', () => {
     const result = await upload({ release, artifact }, ctx, deps);
     const image = await service.glance.getImage(result.imageId);
     // Glance keeps tags as a set, in no particular order
-    expect(image.tags.toSorted()).toEqual([MANAGED_TAG, 'managed_by_itest'].toSorted());
+    expect(image.tags.toSorted()).toEqual(
+      [MANAGED_TAG, 'managed_by_itest', 'os:testos'].toSorted(),
+    );
     expect(image).toMatchObject({
       status: 'active',
       visibility: 'private',
