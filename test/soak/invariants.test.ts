@@ -257,6 +257,20 @@ describe('checkInvariants', () => {
       }),
     ],
     [
+      'a build whose guest never boots, published',
+      'verified-bytes',
+      ({ observation, knowledge }) => ({
+        observation,
+        knowledge: {
+          ...knowledge,
+          releases: new Map([
+            ...knowledge.releases,
+            [releaseKey('debian-12', 'v1'), release('v1', 1, { bootable: false })],
+          ]),
+        },
+      }),
+    ],
+    [
       'a version upstream never published',
       'verified-bytes',
       ({ observation, knowledge }) => ({

@@ -47,6 +47,8 @@ export interface ReleaseFacts {
   size: number;
   /** false: never served genuinely - its bytes were corrupted or its signature forged for its whole life. */
   genuine: boolean;
+  /** false: a build whose guest never boots - its smoke test fails. Absent: it boots. */
+  bootable?: boolean;
   withdrawn: boolean;
 }
 
@@ -285,6 +287,14 @@ export function checkInvariants(observation: Observation, knowledge: Knowledge):
         'verified-bytes',
         subject,
         `upstream never served this release genuinely (corrupted bytes or a forged signature), yet it is published: ${describe(image)}`,
+      );
+      continue;
+    }
+    if (release.bootable === false) {
+      flag(
+        'verified-bytes',
+        subject,
+        `this build's guest never boots (its smoke test fails), yet it is published: ${describe(image)}`,
       );
       continue;
     }

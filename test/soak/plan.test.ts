@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from './prng.ts';
 import {
   DEFAULT_REPLICAS,
+  DEFAULT_SERIES,
   describeAction,
   FAILPOINT_STAGE,
   FAULT_KINDS,
@@ -147,7 +148,11 @@ describe('planSoak', () => {
 
   it('over a handful of seeds, inflicts every kind of fault, upstream event and action', () => {
     const kinds = new Set<string>();
-    for (const plan of plans([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) {
+    // with a smoke-tested series among the defaults: its upstream publishes unbootable builds
+    const series = [...DEFAULT_SERIES, 'windows-2019-core'];
+    for (const plan of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((seed) =>
+      planSoak({ seed, days: 4, series }),
+    )) {
       for (const step of plan.steps) {
         for (const event of step.upstream) kinds.add(event.kind);
         for (const action of step.actions) kinds.add(action.kind);
@@ -160,6 +165,7 @@ describe('planSoak', () => {
         'respin',
         'corrupt-bytes',
         'forged-signature',
+        'unbootable',
         'withdraw',
         ...TENANT_KINDS,
         'deactivate-latest',

@@ -16,6 +16,11 @@ export interface SeriesTraits {
   respin: boolean;
   /** The mirror can take a release back (mirror.withdraw). */
   withdraw: boolean;
+  /**
+   * Its candidates are smoke-tested (the soak's catalogue keeps the smoke test for these only),
+   * and the upstream can publish a build whose guest never boots (the in-house Windows builds).
+   */
+  smokeTested?: boolean;
 }
 
 export const SERIES_TRAITS: Readonly<Record<string, SeriesTraits>> = {
@@ -24,6 +29,7 @@ export const SERIES_TRAITS: Readonly<Record<string, SeriesTraits>> = {
   'debian-12': { signed: false, respin: false, withdraw: true },
   'debian-11': { signed: false, respin: false, withdraw: true },
   'flatcar-stable': { signed: true, respin: false, withdraw: false },
+  'windows-2019-core': { signed: true, respin: true, withdraw: false, smokeTested: true },
 };
 
 export const DEFAULT_SERIES = ['ubuntu-24.04', 'debian-12', 'flatcar-stable'];
@@ -59,7 +65,13 @@ export type UpstreamEvent =
   /** A new release whose image bytes are corrupted on the mirror for as long as it exists. */
   | { kind: 'corrupt-bytes'; series: string }
   /** A new release whose checksum signature is forged (another key) for as long as it exists. */
-  | { kind: 'forged-signature'; series: string };
+  | { kind: 'forged-signature'; series: string }
+  /**
+   * A new build whose guest never boots (smoke-tested series): its smoke test fails. While its
+   * candidate is in that smoke test, a reconcile of the series arrives (a retried reconcile,
+   * another upload finishing): the candidate must not be promoted.
+   */
+  | { kind: 'unbootable'; series: string };
 
 /** Upstream takes its newest release back while the pipeline may be fetching it: gone from the feed, its files 404. */
 export interface Withdrawal {
@@ -349,6 +361,7 @@ function upstreamEvents(rng: Rng, series: readonly string[]): UpstreamEvent[] {
     if (traits.respin && rng.chance(0.2)) events.push({ kind: 'respin', series: id });
     if (rng.chance(0.12)) events.push({ kind: 'corrupt-bytes', series: id });
     if (traits.signed && rng.chance(0.12)) events.push({ kind: 'forged-signature', series: id });
+    if (traits.smokeTested && rng.chance(0.3)) events.push({ kind: 'unbootable', series: id });
   }
   return events;
 }

@@ -69,6 +69,7 @@ import {
   isFault,
   isTenantAction,
   planSoak,
+  SERIES_TRAITS,
   SERVER_ACTIONS,
   type SoakPlan,
   type TenantName,
@@ -144,29 +145,41 @@ function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** How long a soak smoke test waits for the boot line (the fake guests print it within a second). */
+const SMOKE_TEST_TIMEOUT_SECONDS = 20;
+
 /** The catalogue of the run: the chosen series of the packaged one, with crons that never fire. */
 function writeCatalogue(file: string, series: readonly SeriesFacts[]): void {
   const packaged = parse(readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8')) as {
-    defaults: Record<string, unknown> & { schedule: Record<string, unknown> };
+    defaults: Record<string, unknown> & {
+      schedule: Record<string, unknown>;
+      smokeTest: Record<string, unknown>;
+    };
     series: Record<string, Record<string, unknown>>;
   };
   const chosen: Record<string, Record<string, unknown>> = {};
   for (const s of series) {
     const entry = packaged.series[s.id];
     if (!entry) throw new Error(`series ${s.id} is not in ${DEFAULT_CATALOGUE_PATH}`);
+    const smokeTested = SERIES_TRAITS[s.id]?.smokeTested === true;
     chosen[s.id] = {
       ...entry,
       // the mirror serves plain http: every feed opts in, as mirror catalogues do
       feed: { ...(entry.feed as Record<string, unknown>), insecureHttp: MIRROR_HTTP_OPT_IN },
+      // in-house series are off until the operator names their feed: the mirror serves it
+      enabled: true,
+      ...(smokeTested ? {} : { smokeTest: false }),
       ...(s.retired ? { retired: true } : {}),
     };
   }
-  // the soak's catalogue runs no smoke test (README, the soak's table of defects): its Nova
-  // outages would turn into smoke-test rejections its invariants do not model
-  const { smokeTest: _noSmokeTest, ...defaults } = packaged.defaults;
+  // The smoke test runs for the smoke-tested series only (their upstream can publish a build
+  // that never boots), with a short timeout: a failing guest is judged within a step. The
+  // other series keep none, so their histories stay those of the runs the README reports.
+  const smokeTest = packaged.defaults.smokeTest;
   const catalogue = {
     defaults: {
-      ...defaults,
+      ...packaged.defaults,
+      smokeTest: { ...smokeTest, timeoutSeconds: SMOKE_TEST_TIMEOUT_SECONDS },
       schedule: { ...packaged.defaults.schedule, cron: NEVER_CRON },
       // a community image unused for a simulated day may go: reaps happen within a short run
       gracePeriodDays: 1,
@@ -358,7 +371,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       properties: { imagecycle_series: (facts[0] as SeriesFacts).id, soak_decoy: 'untagged' },
     });
     decoys.push({ by: service, id: untagged.id });
-    const flavor = await tenants.tenant.nova.resolveFlavor('m1.medium');
+    const medium = await tenants.tenant.nova.resolveFlavor('m1.medium');
+    const large = await tenants.tenant.nova.resolveFlavor('m1.large');
+    /** m1.medium (2048 MiB, 10 GiB), or m1.large for what needs more (Windows: 4096 MiB, 40 GiB). */
+    const flavorFor = (image: GlanceImage) =>
+      image.min_ram > 2048 || image.min_disk > 10 ? large : medium;
 
     const knowledge = {
       owner,
@@ -477,6 +494,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await activeRuntime.enqueue(usageCheckQueue, { trigger: 'schedule' });
     };
     let stepHandles: FaultHandle[] = [];
+    /** Work a step started that must end before the step is judged. */
+    let backgroundWork: Promise<unknown>[] = [];
     let outageUntil = 0;
     let where = 'setup';
 
@@ -552,15 +571,58 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const upstreamEvent = async (event: UpstreamEvent, day: number) => {
       const date = addDays(FIRST_DAY, day - 1);
       const series = event.series as Distro;
-      const release = await mirror.publish(series, { date });
+      const release = await mirror.publish(series, {
+        date,
+        ...(event.kind === 'unbootable' ? { guestBoot: 'fail' as const } : {}),
+      });
       if (event.kind === 'corrupt-bytes') mirror.faults.corrupt(release.image.path);
       if (event.kind === 'forged-signature')
         for (const signature of release.signatures.filter((s) => !s.url.includes('/streams/')))
           mirror.faults.forgeSignature(signature.url, { mode: 'other-key' });
-      const genuine = event.kind === 'release' || event.kind === 'respin';
-      remember(release, genuine);
+      const genuine = event.kind !== 'corrupt-bytes' && event.kind !== 'forged-signature';
+      const fact = remember(release, genuine);
+      if (event.kind === 'unbootable') {
+        fact.bootable = false;
+        reconcileDuringSmokeTest(series, release.version);
+      }
       count(report.upstream, event.kind);
       note(`  upstream ${event.kind} ${series} ${release.version}`);
+    };
+
+    /**
+     * A reconcile of the series while the release's candidate is in its smoke test (active,
+     * still a candidate): what a retried reconcile or another upload's finishing does. Waits
+     * for that moment in the background; the step's settling waits for it.
+     */
+    const reconcileDuringSmokeTest = (series: string, version: string) => {
+      const watch = (async () => {
+        const deadline = Date.now() + 120_000;
+        while (Date.now() < deadline) {
+          const images = (await listImages().catch(() => [])).filter(
+            (i) => i[PROPERTY.series] === series && i[PROPERTY.version] === version,
+          );
+          const candidate = images.find(
+            (i) => i.status === 'active' && i[PROPERTY.state] === 'candidate',
+          );
+          if (candidate) {
+            await activeRuntime.enqueue(reconcileQueue, {
+              series,
+              reason: 'soak: a reconcile during a smoke test',
+            });
+            note(
+              `    reconcile of ${series} while ${version}'s candidate ${candidate.id} is in its smoke test`,
+            );
+            return;
+          }
+          if (images.some((i) => i[PROPERTY.state] !== 'candidate'))
+            return note(
+              `    ${series} ${version} left its candidate state before a reconcile could be sent`,
+            );
+          await sleep(250);
+        }
+        note(`    ${series} ${version}: no active candidate within 120 s, no reconcile sent`);
+      })();
+      backgroundWork.push(watch);
     };
 
     /** Does what the action says; false when there was nothing to do it to (skipped). */
@@ -668,7 +730,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
                 const server = await createServerFromVolume(client, {
                   name: name('bfv'),
                   volumeId: volume.id,
-                  flavorRef: flavor,
+                  flavorRef: flavorFor(image),
                 });
                 servers.push({
                   id: server.id,
@@ -684,7 +746,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
               const server = await client.nova.createServer({
                 name: name('vm'),
                 imageRef: image.id,
-                flavorRef: flavor,
+                flavorRef: flavorFor(image),
               });
               servers.push({ id: server.id, tenant: action.tenant, imageId: image.id });
               knowledge.seenManaged.set(image.id, remembered);
@@ -729,7 +791,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
               const server = await client.nova.createServer({
                 name: name('pin'),
                 imageRef: image.id,
-                flavorRef: flavor,
+                flavorRef: flavorFor(image),
               });
               kept = { id: server.id, tenant: action.tenant, imageId: image.id };
               servers.push(kept);
@@ -912,6 +974,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
 
     const settle = async () => {
+      await Promise.all(backgroundWork);
+      backgroundWork = [];
       for (const handle of stepHandles) handle.remove();
       stepHandles = [];
       if (outageUntil > Date.now()) await sleep(outageUntil - Date.now());

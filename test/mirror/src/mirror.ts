@@ -161,6 +161,10 @@ export class Mirror {
   /** Publish a new release of one distro, in its upstream's real format. */
   async publish(distro: Distro, options: PublishOptions = {}): Promise<PublishedRelease> {
     const upstream = this.#upstream(distro);
+    if (options.guestBoot !== undefined && !distro.startsWith('windows-'))
+      throw new Error(
+        `publish ${distro}: guestBoot is for the in-house Windows builds only (no other upstream publishes image properties)`,
+      );
     const run = async () => {
       const previous = this.#releases.get(distro) ?? [];
       const last = previous.at(-1);

@@ -118,4 +118,11 @@ export interface PublishOptions {
    * a sound disk of the other format than the file declares, or garbage.
    */
   disk?: CraftedDisk;
+  /**
+   * Windows (the in-house builds): a build whose guest never boots. Its manifest entry carries
+   * the property `test_guest_boot: fail`, on which the local stack's fake compute driver
+   * answers a kernel panic instead of a boot, so a smoke test of it fails. Other upstreams
+   * refuse it: they publish no image properties.
+   */
+  guestBoot?: 'fail';
 }

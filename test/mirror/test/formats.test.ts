@@ -864,6 +864,33 @@ describe('Windows build manifest', () => {
   });
 });
 
+describe('a Windows build that never boots', () => {
+  it('carries test_guest_boot: fail in its manifest entry only; other upstreams refuse the option', async () => {
+    const own = await startMirror();
+    try {
+      const sound = await own.publish('windows-2019-core', { date: '2026-11-01' });
+      const broken = await own.publish('windows-2019-core', { guestBoot: 'fail' });
+      const manifest = JSON.parse(await getText(own.feedUrl('windows-2019-core'))) as {
+        builds: { product: string; version: string; properties: Record<string, string> }[];
+      };
+      const boots = manifest.builds.map((b) => [
+        b.product,
+        b.version,
+        b.properties.test_guest_boot ?? 'boots',
+      ]);
+      expect(boots).toEqual([
+        ['windows-server-2019-core', sound.version, 'boots'],
+        ['windows-server-2019-core', broken.version, 'fail'],
+      ]);
+      await expect(own.publish('debian-12', { guestBoot: 'fail' })).rejects.toThrow(
+        'publish debian-12: guestBoot is for the in-house Windows builds only',
+      );
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
 describe('real-world tooling', () => {
   it('gpg verifies the clearsigned and detached signatures against the exported keyring', async () => {
     const home = mkdtempSync(join(tmpdir(), 'mirror-gpg-'));

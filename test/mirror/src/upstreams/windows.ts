@@ -33,6 +33,8 @@ interface Build {
   buildDate: Date;
   artifact: Artifact;
   edition: 'gui' | 'core';
+  /** A build whose guest never boots (PublishOptions.guestBoot). */
+  unbootable: boolean;
 }
 
 export const windows: UpstreamFactory = (ctx): Upstream => {
@@ -55,7 +57,14 @@ export const windows: UpstreamFactory = (ctx): Upstream => {
         { format: 'qcow2', compression: 'none' },
         mtime,
       );
-      builds.push({ product, version, buildDate, artifact, edition });
+      builds.push({
+        product,
+        version,
+        buildDate,
+        artifact,
+        edition,
+        unbootable: options.guestBoot === 'fail',
+      });
       const sorted = [...builds].sort(
         (a, b) =>
           a.buildDate.getTime() - b.buildDate.getTime() || compareSerial(a.version, b.version),
@@ -85,6 +94,8 @@ export const windows: UpstreamFactory = (ctx): Upstream => {
             hw_qemu_guest_agent: 'True',
             os_require_quiesce: 'True',
             image_original_user: 'Administrator',
+            // read by the local stack's fake compute driver: this build's guest never boots
+            ...(b.unbootable ? { test_guest_boot: 'fail' } : {}),
           },
         })),
       };
