@@ -4,15 +4,20 @@
 // never interleave. A process that exits without the soak having asked for it is recorded:
 // a worker that dies on its own is a finding, not noise.
 import type { WorkerName } from '@imagecycle/composition';
-import type { Failpoint } from '@imagecycle/failpoints';
+import type { Failpoint, FailpointMode } from '@imagecycle/failpoints';
 import { exitOf, type RunningProcess, startImagecycle } from '../support/processes.ts';
 import type { WorkerRef } from './plan.ts';
+
+interface Armed {
+  point: Failpoint;
+  mode: FailpointMode;
+}
 
 interface Slot {
   stage: WorkerName;
   replica: number;
   proc: RunningProcess | undefined;
-  armed: Failpoint | undefined;
+  armed: Armed | undefined;
   /** The soak ended this process itself (a signal it sent, or a failpoint it armed). */
   expected: boolean;
   chain: Promise<unknown>;
@@ -38,8 +43,11 @@ export class Cluster {
   readonly #options: ClusterOptions;
   readonly #slots: Slot[] = [];
   readonly unexpectedExits: UnexpectedExit[] = [];
-  /** Every process started, and how many of them the soak killed with SIGKILL. */
-  readonly counts = { started: 0, killed: 0, failpointsFired: 0, drained: 0 };
+  /**
+   * Every process started, how many of them the soak killed with SIGKILL, died at a failpoint
+   * or drained, and the job attempts that failed at a failpoint armed `=error`.
+   */
+  readonly counts = { started: 0, killed: 0, failpointsFired: 0, failpointErrors: 0, drained: 0 };
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -73,10 +81,10 @@ export class Cluster {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
-  #start(slot: Slot, armed?: Failpoint): void {
+  #start(slot: Slot, armed?: Armed): void {
     const env = {
       ...this.#options.envFor(slot.stage),
-      ...(armed ? { IMAGECYCLE_FAILPOINTS: armed } : {}),
+      ...(armed ? { IMAGECYCLE_FAILPOINTS: `${armed.point}=${armed.mode}` } : {}),
     };
     const proc = startImagecycle(['worker', slot.stage], env, `worker ${label(slot)}`);
     slot.proc = proc;
@@ -84,11 +92,20 @@ export class Cluster {
     slot.expected = false;
     this.counts.started += 1;
     void proc.exited.then((exit) => {
+      if (armed?.mode === 'error') {
+        const failed = proc.stderr().split(`failpoint ${armed.point}: error\n`).length - 1;
+        this.counts.failpointErrors += failed;
+        if (failed > 0)
+          this.#options.log(
+            `    ${label(slot)} failed ${failed} job attempt(s) at failpoint ${armed.point}=error`,
+          );
+      }
       if (slot.proc !== proc) return;
-      const fired = armed !== undefined && proc.stderr().includes(`failpoint ${armed}: SIGKILL`);
+      const fired =
+        armed?.mode === 'kill' && proc.stderr().includes(`failpoint ${armed.point}: SIGKILL`);
       if (fired) {
         this.counts.failpointsFired += 1;
-        this.#options.log(`    ${label(slot)} reached failpoint ${armed} and died (SIGKILL)`);
+        this.#options.log(`    ${label(slot)} reached failpoint ${armed.point} and died (SIGKILL)`);
         return;
       }
       if (slot.expected) return;
@@ -164,26 +181,38 @@ export class Cluster {
     return this.sigterm(ref, graceMs);
   }
 
-  /** Replaces every replica of the stage with one armed with the failpoint: each kills itself when it gets there. */
-  async arm(stage: WorkerName, point: Failpoint, graceMs: number): Promise<void> {
+  /**
+   * Replaces every replica of the stage with one armed with the failpoint: each kills itself
+   * when it gets there, or (mode `error`) fails the job's attempt there each time.
+   */
+  async arm(
+    stage: WorkerName,
+    point: Failpoint,
+    graceMs: number,
+    mode: FailpointMode = 'kill',
+  ): Promise<void> {
     await Promise.all(
       this.#slots
         .filter((slot) => slot.stage === stage)
         .map((slot) =>
           this.#serial(slot, async () => {
             await this.#stop(slot, graceMs);
-            this.#start(slot, point);
+            this.#start(slot, { point, mode });
           }),
         ),
     );
   }
 
-  /** Every slot has a live, unarmed worker again. */
-  async restore(graceMs: number): Promise<void> {
+  /**
+   * Every slot has a live, unarmed worker again; with `keepFailing`, a live one armed `=error`
+   * stays as it is (its jobs keep failing until it is restored without).
+   */
+  async restore(graceMs: number, options: { keepFailing?: boolean } = {}): Promise<void> {
     await Promise.all(
       this.#slots.map((slot) =>
         this.#serial(slot, async () => {
           if (Cluster.#alive(slot) && slot.armed === undefined) return;
+          if (Cluster.#alive(slot) && options.keepFailing && slot.armed?.mode === 'error') return;
           if (Cluster.#alive(slot)) await this.#stop(slot, graceMs);
           this.#start(slot);
         }),

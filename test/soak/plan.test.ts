@@ -2,6 +2,7 @@
 // what --replay relies on), other seeds give other plans, and over a few seeds every kind
 // of fault, upstream event, tenant and operator action turns up.
 import { describe, expect, it } from 'vitest';
+import { ERROR_FAILPOINTS } from '@imagecycle/failpoints';
 import { createRng } from './prng.ts';
 import {
   DEFAULT_REPLICAS,
@@ -137,6 +138,7 @@ describe('planSoak', () => {
           if (action.kind === 'failpoint') {
             expect(phaseStages[step.phase]).toContain(FAILPOINT_STAGE[action.point]);
             expect(action.at).toBe(0);
+            if (action.mode === 'error') expect(ERROR_FAILPOINTS).toContain(action.point);
           }
           // the date is unreadable before the step's usage check reads it
           if (action.kind === 'unreadable-date')
@@ -144,6 +146,32 @@ describe('planSoak', () => {
         }
       }
     }
+  });
+
+  it('strands reaps: tenants leave an older image from day 2, every reaper fails each reap after deactivating from day 3, both before the usage check', () => {
+    let abandoned = 0;
+    let failing = 0;
+    for (const plan of plans([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])) {
+      for (const step of plan.steps)
+        for (const action of step.actions) {
+          if (action.kind === 'abandon-oldest') {
+            abandoned += 1;
+            expect([step.phase, step.day > 1, action.at]).toEqual(['lifecycle', true, 0]);
+          }
+          if (action.kind === 'failpoint' && action.mode === 'error') {
+            failing += 1;
+            expect([action.point, step.phase, step.day > 2, action.at]).toEqual([
+              'reaper:after-deactivate',
+              'lifecycle',
+              true,
+              0,
+            ]);
+          }
+        }
+    }
+    // ten seeds of four days: 30 lifecycle steps from day 2, 20 from day 3, each a coin toss
+    expect(abandoned).toBeGreaterThan(5);
+    expect(failing).toBeGreaterThan(3);
   });
 
   it('over a handful of seeds, inflicts every kind of fault, upstream event and action', () => {
@@ -228,6 +256,12 @@ describe('planSoak', () => {
     expect(describeAction({ kind: 'failpoint', point: 'renamer:after-promote', at: 0 })).toBe(
       '+0ms failpoint renamer:after-promote (every renamer)',
     );
+    expect(
+      describeAction({ kind: 'failpoint', point: 'reaper:after-deactivate', mode: 'error', at: 0 }),
+    ).toBe(
+      '+0ms failpoint reaper:after-deactivate=error (every reaper: each attempt fails there until the pipeline is at rest)',
+    );
+    expect(describeAction({ kind: 'abandon-oldest', at: 0 })).toBe('+0ms abandon-oldest');
     expect(describeAction({ kind: 'cinder-outage', ms: 3000, answer: 'reset', at: 5 })).toBe(
       '+5ms cinder-outage 3000 ms (connections reset)',
     );

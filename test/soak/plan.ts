@@ -3,7 +3,7 @@
 // faults strike when. Pure (seed in, plan out), so `--replay <seed>` inflicts the same
 // history again and a unit test can hold it to that. Choices that depend on what exists
 // at the time ("boot some community image") carry a fraction the run maps onto what it finds.
-import type { Failpoint } from '@imagecycle/failpoints';
+import type { Failpoint, FailpointMode } from '@imagecycle/failpoints';
 import type { WorkerName } from '@imagecycle/composition';
 import type { OutageAnswer } from '../support/fault-proxy.ts';
 import { createRng, normalizeSeed, type Rng } from './prng.ts';
@@ -84,9 +84,12 @@ export type Fault =
   /**
    * Before the step's triggers, every replica of the point's stage restarts with
    * IMAGECYCLE_FAILPOINTS=<point>: the first to get there dies, and the stage is down until
-   * the step's end brings it back (a crash loop that a rollout ends).
+   * the step's end brings it back (a crash loop that a rollout ends). With mode `error`
+   * (IMAGECYCLE_FAILPOINTS=<point>=error) none dies: every attempt that gets there fails, until
+   * the pipeline is at rest - its jobs run out of attempts, as against an error that outlasts
+   * their retries.
    */
-  | { kind: 'failpoint'; point: Failpoint }
+  | { kind: 'failpoint'; point: Failpoint; mode?: FailpointMode }
   /** The newest release of the series trickles from the mirror: downloads take seconds. */
   | { kind: 'mirror-slow'; series: string }
   /** SIGTERM: the worker drains within its (short) IMAGECYCLE_DRAIN_SECONDS, then comes back. */
@@ -144,7 +147,13 @@ export type TenantAction =
   | { kind: 'abandon-pinned'; series: string; tenant: TenantName; pick: number }
   /** One of the soak's servers in a status the action accepts (`pick` chooses among them). */
   | { kind: ServerActionKind; pick: number }
-  | { kind: 'delete-volume'; pick: number };
+  | { kind: 'delete-volume'; pick: number }
+  /**
+   * Before the lifecycle step's usage check, the tenants move off the oldest managed image their
+   * servers or volumes were made from (a Latest never): those servers, soft-deleted ones too,
+   * and volumes go for good, and the image is left to the usage check and the reaper.
+   */
+  | { kind: 'abandon-oldest' };
 
 /**
  * What a hand edit or another tool leaves in a date property: empty, words, a day that does
@@ -229,6 +238,7 @@ export const TENANT_KINDS = [
   'delete-server',
   'abandon-pinned',
   'delete-volume',
+  'abandon-oldest',
   ...(Object.keys(SERVER_ACTIONS) as ServerActionKind[]),
 ] as const satisfies readonly TenantAction['kind'][];
 
@@ -315,7 +325,8 @@ function fault(
 }
 
 function tenantAction(rng: Rng, series: readonly string[]): TenantAction {
-  const kind = rng.weighted<TenantAction['kind']>([
+  // abandon-oldest comes from the step's generator of reaps (planSoak)
+  const kind = rng.weighted<Exclude<TenantAction['kind'], 'abandon-oldest'>>([
     ['boot-by-name', 3],
     ['boot-by-uuid', 2],
     ['volume-from-image', 1.5],
@@ -368,9 +379,15 @@ function upstreamEvents(rng: Rng, series: readonly string[]): UpstreamEvent[] {
 
 const byTime = (a: Action, b: Action) => a.at - b.at;
 
-/** Faults that lie in wait for the step's work: in place before its triggers. */
+/**
+ * Faults that lie in wait for the step's work, and what the step's usage check is to find:
+ * in place before its triggers.
+ */
 export const armsBeforeTriggers = (action: { kind: string }) =>
-  action.kind === 'failpoint' || action.kind === 'mirror-slow' || action.kind === 'unreadable-date';
+  action.kind === 'failpoint' ||
+  action.kind === 'mirror-slow' ||
+  action.kind === 'unreadable-date' ||
+  action.kind === 'abandon-oldest';
 
 /** The whole chaos phase of a run. Convergence days that follow have no plan: nothing strikes. */
 export function planSoak(options: PlanOptions): SoakPlan {
@@ -415,6 +432,23 @@ export function planSoak(options: PlanOptions): SoakPlan {
         for (const id of series)
           if (SERIES_TRAITS[id]?.withdraw && rng.chance(0.12))
             actions.push({ kind: 'withdraw', series: id, at: at() });
+      // Reaps, from a generator of their own (so every draw above stays what it was), before
+      // the lifecycle step's usage check: from day 2, tenants leaving an older image, which a
+      // usage check hands to the reaper a grace day later; from day 3 (the first day an image
+      // demoted on day 2 can be past its grace day), every reaper failing each reap right
+      // after deactivating, so that the job fails for good and leaves its image retiring for
+      // the janitor.
+      if (phase === 'lifecycle' && day > 1) {
+        const reaps = root.fork(`day ${day} reaps`);
+        if (reaps.chance(0.5)) actions.push({ kind: 'abandon-oldest', at: 0 });
+        if (day > 2 && reaps.chance(0.5))
+          actions.push({
+            kind: 'failpoint',
+            point: 'reaper:after-deactivate',
+            mode: 'error',
+            at: 0,
+          });
+      }
       if (phase === 'lifecycle') {
         if (rng.chance(0.25))
           actions.push({ kind: 'deactivate-latest', series: rng.pick(series), at: at() });
@@ -451,7 +485,9 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'restart':
       return `${time}${action.kind} ${action.worker.stage}#${action.worker.replica}`;
     case 'failpoint':
-      return `${time}failpoint ${action.point} (every ${FAILPOINT_STAGE[action.point]})`;
+      return action.mode === 'error'
+        ? `${time}failpoint ${action.point}=error (every ${FAILPOINT_STAGE[action.point]}: each attempt fails there until the pipeline is at rest)`
+        : `${time}failpoint ${action.point} (every ${FAILPOINT_STAGE[action.point]})`;
     case 'redis-restart':
       return `${time}redis-restart (down ${action.downMs} ms)`;
     case 'glance-outage':
@@ -481,7 +517,8 @@ export function describeAction(action: Action | UpstreamEvent): string {
     case 'force-delete':
       return `${time}${action.kind} pick ${action.pick.toFixed(3)}`;
     case 'concurrent-triggers':
-      return `${time}concurrent-triggers`;
+    case 'abandon-oldest':
+      return `${time}${action.kind}`;
     case 'unreadable-date':
       return `${time}unreadable-date ${JSON.stringify(action.value)} pick ${action.pick.toFixed(3)}`;
     default:

@@ -35,6 +35,7 @@ import {
   createServerFromVolume,
   createVolume,
   deleteVolume,
+  getVolume,
   listSoftDeletedServers,
   resetVolumeToDetached,
   serverAction,
@@ -122,7 +123,14 @@ export interface SoakReport {
   upstream: Record<string, number>;
   tenants: Record<string, number>;
   operator: Record<string, number>;
-  processes: { started: number; killed: number; failpointsFired: number; drained: number };
+  processes: {
+    started: number;
+    killed: number;
+    failpointsFired: number;
+    /** Job attempts that failed at a failpoint armed `=error`. */
+    failpointErrors: number;
+    drained: number;
+  };
   /** What imagecycle did, as Glance shows it between checks: managed images that appeared, and went. */
   glance: { appeared: number; went: number };
   checkRounds: number;
@@ -225,6 +233,8 @@ interface TenantResource {
   imageId: string;
   /** The volume a server boots from (boot-from-volume). */
   volumeId?: string;
+  /** The server abandon-pinned soft-deleted to be its image's only user. */
+  pin?: true;
 }
 
 /** A server's status now, as its tenant sees it (SOFT_DELETED included); undefined: gone. */
@@ -269,7 +279,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     upstream: {},
     tenants: {},
     operator: {},
-    processes: { started: 0, killed: 0, failpointsFired: 0, drained: 0 },
+    processes: { started: 0, killed: 0, failpointsFired: 0, failpointErrors: 0, drained: 0 },
     glance: { appeared: 0, went: 0 },
     checkRounds: 0,
     checks: 0,
@@ -649,7 +659,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return;
         case 'failpoint':
           note(line);
-          await workers.arm(FAILPOINT_STAGE[action.point], action.point, grace());
+          await workers.arm(
+            FAILPOINT_STAGE[action.point],
+            action.point,
+            grace(),
+            action.mode ?? 'kill',
+          );
           return;
         case 'redis-restart':
           note(line);
@@ -802,6 +817,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
               });
               await client.nova.waitForServerStatus(server.id, ['ACTIVE', 'ERROR'], 60_000);
             }
+            kept.pin = true; // abandon-oldest leaves it be
             const owner = tenants[kept.tenant];
             if ((await statusOf(owner, kept.id)) !== 'SOFT_DELETED') {
               await owner.nova.deleteServer(kept.id);
@@ -815,6 +831,54 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             count(report.tenants, `${action.kind} refused`);
             note(`${line} -> ${image.id}: ${(error as Error).message.slice(0, 160)}`);
           }
+          return;
+        }
+        case 'abandon-oldest': {
+          // the images the soak's servers and volumes were made from, but a Latest and one
+          // abandon-pinned holds with a soft-deleted server (left to test that): oldest first
+          const images = new Map((await listImages()).map((i) => [i.id, i]));
+          const latestNames = new Set(facts.map((s) => latestNameOf(s.title)));
+          const pinned = new Set(servers.filter((s) => s.pin).map((s) => s.imageId));
+          const image = [...new Set([...servers, ...volumes].map((r) => r.imageId))]
+            .filter((id) => !pinned.has(id))
+            .map((id) => images.get(id))
+            .filter((i): i is GlanceImage => i !== undefined && isSoakImage(i, knowledge))
+            .filter((i) => !latestNames.has(i.name ?? ''))
+            .sort(byVersion)[0];
+          if (!image) return skip('no image in use but a Latest');
+          const leaving = servers.filter((s) => s.imageId === image.id);
+          const leavingVolumes = volumes.filter((v) => v.imageId === image.id);
+          // the servers first: a volume a server boots from comes free only once it is gone
+          await Promise.all(
+            leaving.map(async (server) => {
+              if ((await statusOf(tenants[server.tenant], server.id)) !== undefined)
+                await removeServer(tenants[server.tenant], server.id);
+              forget(servers, server);
+            }),
+          );
+          await Promise.all(
+            leavingVolumes.map(async (volume) => {
+              const client = tenants[volume.tenant];
+              const free = () =>
+                waitForVolumeStatus(client, volume.id, ['available', 'error'], 20_000).catch(
+                  () => undefined,
+                );
+              // its server is gone, yet Cinder may keep the attachment (see resetVolumeToDetached);
+              // one still being made from its image is waited for
+              if (!(await free())) {
+                const { status } = await getVolume(client, volume.id);
+                if (status === 'in-use') await resetVolumeToDetached(admin, volume.id);
+                else await waitForVolumeStatus(client, volume.id, ['available', 'error'], 120_000);
+              }
+              if (await deleteVolume(client, volume.id))
+                await waitForVolumeGone(client, volume.id, 60_000);
+              forget(volumes, volume);
+            }),
+          );
+          count(report.tenants, action.kind);
+          note(
+            `${line} -> ${image.id} (${String(image.imagecycle_series)} ${String(image.imagecycle_version)}): ${leaving.length} server(s), ${leavingVolumes.length} volume(s) gone`,
+          );
           return;
         }
         case 'delete-volume': {
@@ -979,11 +1043,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       for (const handle of stepHandles) handle.remove();
       stepHandles = [];
       if (outageUntil > Date.now()) await sleep(outageUntil - Date.now());
-      await workers.restore(grace());
+      // A worker armed to fail (not to die) keeps failing until the pipeline is at rest: its
+      // jobs run out of attempts. Then it, too, is replaced by a healthy one.
+      await workers.restore(grace(), { keepFailing: true });
       try {
         await waitUntilIdle(activeRuntime, allQueues, IDLE_TIMEOUT_MS);
+        await workers.restore(grace());
         return true;
       } catch (error) {
+        await workers.restore(grace());
         const pending: string[] = [];
         for (const queue of allQueues) {
           const counts = await activeRuntime
@@ -1262,7 +1330,7 @@ export function formatReport(report: SoakReport): string {
     `  operator             ${list(report.operator)}`,
     `  injected in all      ${[report.faults, report.upstream, report.tenants, report.operator].reduce((sum, record) => sum + Object.values(record).reduce((a, b) => a + b, 0), 0)} (faults, upstream events, tenant and operator actions)`,
     `  clock restarts       ${report.clockRestarts} (rolling restarts that move the simulated day, not counted above)`,
-    `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.drained} drained`,
+    `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.failpointErrors} job attempt(s) failed at one, ${report.processes.drained} drained`,
     `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks)`,
     `  invariant checks     ${report.checkRounds} rounds, ${report.checks} judgements`,
     `  violations           ${report.violations.length} distinct, ${report.violations.reduce((a, v) => a + v.occurrences, 0)} seen`,
