@@ -16,6 +16,8 @@ import {
   janitorQueue,
   PROPERTY,
   reconcileQueue,
+  uploadJobId,
+  uploadQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
 import {
@@ -629,6 +631,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             return note(
               `    ${series} ${version} left its candidate state before a reconcile could be sent`,
             );
+          const job = await activeRuntime
+            .queue(uploadQueue)
+            .getJob(uploadJobId(series, version))
+            .catch(() => undefined);
+          if (job && ((await job.isCompleted()) || (await job.isFailed())))
+            return note(
+              `    ${series} ${version}: its upload ended before a reconcile could be sent`,
+            );
           await sleep(250);
         }
         note(`    ${series} ${version}: no active candidate within 120 s, no reconcile sent`);
@@ -1039,8 +1049,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
 
     const settle = async () => {
-      await Promise.all(backgroundWork);
-      backgroundWork = [];
       for (const handle of stepHandles) handle.remove();
       stepHandles = [];
       if (outageUntil > Date.now()) await sleep(outageUntil - Date.now());
@@ -1049,6 +1057,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await workers.restore(grace(), { keepFailing: true });
       try {
         await waitUntilIdle(activeRuntime, allQueues, IDLE_TIMEOUT_MS);
+        // a watcher waiting for a candidate's smoke test is done once the pipeline rests
+        await Promise.all(backgroundWork);
+        backgroundWork = [];
         await workers.restore(grace());
         return true;
       } catch (error) {

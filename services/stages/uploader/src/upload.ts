@@ -78,7 +78,13 @@ export async function upload(
     // Bytes that are no longer the verified ones never will be again: their directory goes
     // (marker included), so the release's next download fetches and verifies it anew
     // instead of handing these bytes over once more.
-    if (error instanceof StagingDamaged && !deps.signal?.aborted) {
+    // A rejected release (Glance stored other bytes, the guest never booted, it would roll
+    // the series back) is never published from these bytes either: its directory goes too,
+    // rather than filling the staging volume until the janitor's three-day sweep.
+    if (
+      (error instanceof StagingDamaged || error instanceof UploadRejected) &&
+      !deps.signal?.aborted
+    ) {
       const { release } = payload;
       await rm(stagingPaths(resolve(deps.stagingDir), release.series, release.version).dir, {
         recursive: true,

@@ -370,6 +370,9 @@ describe('upload', () => {
     expect(
       await listManagedImages(service.glance, { owner, series: seriesId, version: '20261125' }),
     ).toEqual([]);
+    // these bytes are never published: their staging directory goes (upstream's next build is
+    // a new download), not three days later
+    expect(existsSync(other.paths.dir)).toBe(false);
     // the failed smoke test left no new server behind either: it booted one, and deleted it
     expect([...(await smokeServers())].filter((id) => !before.has(id))).toEqual([]);
     const [failed, ...more] = (await serverRecordsSince(failedSince)).map(record);
