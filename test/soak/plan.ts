@@ -140,9 +140,9 @@ export type TenantAction =
   | { kind: 'delete-server'; pick: number }
   /**
    * Tenants are done with a community image of the series past the retention floor (not its
-   * newest community image) that no soak volume holds: every soak server from it is deleted
-   * for good but one (booted by UUID if there is none), which is deleted too - soft-deleted,
-   * restorable for an hour, the image's only user.
+   * newest community image): every soak server and volume from it goes for good but one
+   * server (booted by UUID if there is none), which is deleted too - soft-deleted, restorable
+   * for an hour, the image's only user.
    */
   | { kind: 'abandon-pinned'; series: string; tenant: TenantName; pick: number }
   /** One of the soak's servers in a status the action accepts (`pick` chooses among them). */

@@ -646,6 +646,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       backgroundWork.push(watch);
     };
 
+    /**
+     * Tenants' servers and volumes gone for good: the servers first (a volume a server boots
+     * from comes free only once it is gone), then the volumes.
+     */
+    const removeUsers = async (leaving: TenantResource[], leavingVolumes: TenantResource[]) => {
+      await Promise.all(
+        leaving.map(async (server) => {
+          if ((await statusOf(tenants[server.tenant], server.id)) !== undefined)
+            await removeServer(tenants[server.tenant], server.id);
+          forget(servers, server);
+        }),
+      );
+      await Promise.all(
+        leavingVolumes.map(async (volume) => {
+          const client = tenants[volume.tenant];
+          const free = () =>
+            waitForVolumeStatus(client, volume.id, ['available', 'error'], 20_000).catch(
+              () => undefined,
+            );
+          // its server is gone, yet Cinder may keep the attachment (see resetVolumeToDetached);
+          // one still being made from its image is waited for
+          if (!(await free())) {
+            const { status } = await getVolume(client, volume.id);
+            if (status === 'in-use') await resetVolumeToDetached(admin, volume.id);
+            else await waitForVolumeStatus(client, volume.id, ['available', 'error'], 120_000);
+          }
+          if (await deleteVolume(client, volume.id))
+            await waitForVolumeGone(client, volume.id, 60_000);
+          forget(volumes, volume);
+        }),
+      );
+    };
+
     /** Does what the action says; false when there was nothing to do it to (skipped). */
     const act = async (action: Action): Promise<boolean | undefined> => {
       const line = `  ${describeAction(action)}`;
@@ -790,29 +823,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }
         case 'abandon-pinned': {
           // Tenants are done with an old community image (past the retention floor: not the
-          // newest community image, and no soak volume holds it): every server they have from
-          // it goes for good but one, which is deleted - soft-deleted and restorable for an
-          // hour, its only user.
+          // newest community image): every server and volume they have from it goes for good
+          // but one server, which is deleted - soft-deleted and restorable for an hour, its
+          // only user.
           const series = seriesOf(action.series);
-          const inVolumes = new Set(volumes.map((v) => v.imageId));
           const managed = managedOf(await listImages(), series.id).sort(byVersion);
           const community = managed
             .filter((i) => i.imagecycle_state === 'community')
             .slice(0, -1)
-            .filter((i) => i.status === 'active' && !inVolumes.has(i.id));
+            .filter((i) => i.status === 'active');
           const image = choose(community, action.pick);
           if (!image)
             return skip(
-              `no community image past the retention floor that no volume holds (${managed.map((i) => `${String(i.imagecycle_version)} ${String(i.imagecycle_state)} ${i.status}${inVolumes.has(i.id) ? ' in a volume' : ''}`).join(', ')})`,
+              `no active community image past the retention floor (${managed.map((i) => `${String(i.imagecycle_version)} ${String(i.imagecycle_state)} ${i.status}`).join(', ')})`,
             );
           const client = tenants[action.tenant];
           try {
-            const users = servers.filter((s) => s.imageId === image.id);
-            let kept = users.at(-1);
-            for (const server of users.slice(0, -1)) {
-              await removeServer(tenants[server.tenant], server.id);
-              forget(servers, server);
-            }
+            let kept = servers.filter((s) => s.imageId === image.id && !s.volumeId).at(-1);
+            const leaving = servers.filter((s) => s.imageId === image.id && s !== kept);
+            const leavingVolumes = volumes.filter((v) => v.imageId === image.id);
+            await removeUsers(leaving, leavingVolumes);
             if (!kept) {
               const server = await client.nova.createServer({
                 name: name('pin'),
@@ -836,7 +866,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             }
             count(report.tenants, action.kind);
             note(
-              `${line} -> ${image.id} (${image.name}): ${users.length - 1 > 0 ? `${users.length - 1} server(s) gone, ` : ''}server ${kept.id} soft-deleted, its only user`,
+              `${line} -> ${image.id} (${image.name}): ${leaving.length} server(s) and ${leavingVolumes.length} volume(s) gone, server ${kept.id} soft-deleted, its only user`,
             );
           } catch (error) {
             count(report.tenants, `${action.kind} refused`);
@@ -859,33 +889,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           if (!image) return skip('no image in use but a Latest');
           const leaving = servers.filter((s) => s.imageId === image.id);
           const leavingVolumes = volumes.filter((v) => v.imageId === image.id);
-          // the servers first: a volume a server boots from comes free only once it is gone
-          await Promise.all(
-            leaving.map(async (server) => {
-              if ((await statusOf(tenants[server.tenant], server.id)) !== undefined)
-                await removeServer(tenants[server.tenant], server.id);
-              forget(servers, server);
-            }),
-          );
-          await Promise.all(
-            leavingVolumes.map(async (volume) => {
-              const client = tenants[volume.tenant];
-              const free = () =>
-                waitForVolumeStatus(client, volume.id, ['available', 'error'], 20_000).catch(
-                  () => undefined,
-                );
-              // its server is gone, yet Cinder may keep the attachment (see resetVolumeToDetached);
-              // one still being made from its image is waited for
-              if (!(await free())) {
-                const { status } = await getVolume(client, volume.id);
-                if (status === 'in-use') await resetVolumeToDetached(admin, volume.id);
-                else await waitForVolumeStatus(client, volume.id, ['available', 'error'], 120_000);
-              }
-              if (await deleteVolume(client, volume.id))
-                await waitForVolumeGone(client, volume.id, 60_000);
-              forget(volumes, volume);
-            }),
-          );
+          await removeUsers(leaving, leavingVolumes);
           count(report.tenants, action.kind);
           note(
             `${line} -> ${image.id} (${String(image.imagecycle_series)} ${String(image.imagecycle_version)}): ${leaving.length} server(s), ${leavingVolumes.length} volume(s) gone`,
