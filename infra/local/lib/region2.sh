@@ -36,6 +36,7 @@ rabbitmqctl_() { # the stack's own node (templates/rabbitmq-env.conf), whose coo
 }
 
 ensure_region_two_vhost() { # idempotent; region two's nova/cinder topics must not meet region one's
+  wait_tcp 5672 60    # the node is reachable (await_startup fails on a node still booting)
   rabbitmqctl_ -q await_startup --timeout 60
   rabbitmqctl_ -q list_vhosts name | grep -qxF "$R2_VHOST" || rabbitmqctl_ -q add_vhost "$R2_VHOST"
   rabbitmqctl_ -q set_permissions -p "$R2_VHOST" guest '.*' '.*' '.*'
