@@ -13,7 +13,10 @@ LOG=$STACK_DIR/log
 export PYTHONWARNINGS=ignore
 export DEBIAN_FRONTEND=noninteractive
 
-# A previous `up` records the Redis port it used; status/down follow that, not the env.
+REGIONS=1                      # 2: also region two (lib/region2.sh); IMAGECYCLE_STACK_REGIONS at `up`
+
+# A previous `up` records the Redis port and the number of regions it used;
+# status/down/env follow that, not the env.
 if [ -s "$STACK_DIR/stack.vars" ]; then
   # shellcheck disable=SC1091
   . "$STACK_DIR/stack.vars"
@@ -39,6 +42,7 @@ cinder-api 8776 http
 cinder-scheduler - -
 cinder-volume - -
 EOF
+  if [ "$REGIONS" = 2 ]; then region_two_service_table; fi
 }
 
 T0=$(date +%s.%N)
@@ -107,6 +111,10 @@ stop_all() { # OpenStack services first (they talk to RabbitMQ while stopping), 
   [ -d "$RUN" ] || return 0
   # shellcheck disable=SC2046
   stop_group $(service_table | awk '{print $1}' | grep -vxF -f <(tr ' ' '\n' <<< "$BACKING_SERVICES"))
+  # pid files of services the table does not list (an `up` that changed the number of regions)
+  # shellcheck disable=SC2046
+  stop_group $(for f in "$RUN"/*.pid; do [ -e "$f" ] && basename "$f" .pid; done \
+    | grep -vxF -f <(tr ' ' '\n' <<< "$BACKING_SERVICES"))
   # shellcheck disable=SC2086
   stop_group $BACKING_SERVICES      # (a shared epmd has no pid file and is left alone)
   rm -f "$RUN/epmd.shared"
@@ -164,7 +172,7 @@ print_status() {
     elif port_answers "$port" "$kind"; then ans=yes
     else ans=no; all=1
     fi
-    printf '%-17s %-8s pid %-7s port %-6s answering %s%s\n' "$name" "$state" "$pid" "$port" "$ans" "$note"
+    printf '%-19s %-8s pid %-7s port %-6s answering %s%s\n' "$name" "$state" "$pid" "$port" "$ans" "$note"
   done < <(service_table)
   return $all
 }

@@ -71,15 +71,15 @@ admin_token() {
     | awk 'tolower($1)=="x-subject-token:"{print $2}' | tr -d '\r'
 }
 
-create_flavors() { # the missing ones: a restart on an older state gains the flavors added since
-  local tok f
+create_flavors() { # [nova-api port] the missing ones: a restart on an older state gains the flavors added since
+  local tok f N=http://127.0.0.1:${1:-8774}/v2.1
   tok=$(admin_token); [ -n "$tok" ] || die "no admin token"
   # m1.large fits every series' minRam/minDisk (Windows: 4096 MiB, 40 GiB): the smoke tests' flavor
   for f in '1 m1.tiny 64 1 1' '2 m1.small 512 1 1' '3 m1.medium 2048 2 10' '4 m1.nodisk 64 1 0' '5 m1.large 4096 2 40'; do
     # shellcheck disable=SC2086
     set -- $f
-    curl -sf -o /dev/null "http://127.0.0.1:8774/v2.1/flavors/$1" -H "X-Auth-Token: $tok" && continue
-    curl -sf -o /dev/null -X POST http://127.0.0.1:8774/v2.1/flavors -H "X-Auth-Token: $tok" \
+    curl -sf -o /dev/null "$N/flavors/$1" -H "X-Auth-Token: $tok" && continue
+    curl -sf -o /dev/null -X POST "$N/flavors" -H "X-Auth-Token: $tok" \
       -H 'Content-Type: application/json' \
       -d "{\"flavor\":{\"id\":\"$1\",\"name\":\"$2\",\"ram\":$3,\"vcpus\":$4,\"disk\":$5}}" \
       || die "creating flavor $2 failed"
@@ -99,11 +99,12 @@ wait_sql() { # db query min_count timeout_s what
 # RPC services are ready once they have reported to the DB after this start
 # (first report ~5 s after the service consumes from RabbitMQ); a boot cast to
 # nova-compute before its queue exists would be lost.
-wait_agents() { # utc-timestamp
-  wait_sql nova "select count(distinct \"binary\") from services where deleted=0 and updated_at >= '$1'
+wait_agents() { # utc-timestamp [database suffix: _r2 for region two]
+  local r=${2:-}
+  wait_sql "nova$r" "select count(distinct \"binary\") from services where deleted=0 and updated_at >= '$1'
     and \"binary\" in ('nova-conductor','nova-scheduler','nova-compute')" 3 90 \
     "nova conductor/scheduler/compute did not report (see $LOG/nova-*.log)"
-  wait_sql cinder "select count(distinct \"binary\") from services where not deleted and updated_at >= '$1'
+  wait_sql "cinder$r" "select count(distinct \"binary\") from services where not deleted and updated_at >= '$1'
     and \"binary\" in ('cinder-scheduler','cinder-volume')" 2 90 \
     "cinder scheduler/volume did not report (see $LOG/cinder-*.log)"
 }
@@ -113,6 +114,7 @@ write_env_file() {
 export OS_CLIENT_CONFIG_FILE=$STACK_DIR/clouds.yaml
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 export IMAGECYCLE_STACK_DIR=$STACK_DIR
+export IMAGECYCLE_STACK_REGIONS=$REGIONS
 EOF
   mv "$STACK_DIR/env.tmp" "$STACK_DIR/env"
 }
@@ -158,6 +160,7 @@ start_openstack() { # fresh|restart   -- after start_backing_services
   # (templates/nova.conf compute_driver, lib/py/imagecycle_fake_compute.py)
   start_svc nova-compute "$PY" "$LIB/py/nova_compute.py" \
     --config-file etc/nova/nova.conf --log-file "$LOG/nova-compute.log"
+  if [ "$REGIONS" = 2 ]; then start_region_two; fi
   wait_http http://127.0.0.1:9292/ 60
   wait_http http://127.0.0.1:8776/ 60
   wait_http http://127.0.0.1:8774/ 60
@@ -169,15 +172,19 @@ start_openstack() { # fresh|restart   -- after start_backing_services
     "no compute inventory in placement (see $LOG/nova-compute.log)"
   wait_agents "$T_START_UTC"
   say "nova-compute in placement + cell1; nova and cinder agents reporting"
+  if [ "$REGIONS" = 2 ]; then wait_region_two "$T_START_UTC"; fi
 }
 
 stack_up() { # [--fresh]
   [ "$(id -u)" = 0 ] || die "run as root"
   local want=${1:-} running=0 name mode
   case $want in ""|--fresh) ;; *) die "usage: stack up [--fresh]";; esac
+  # the number of regions: the env's, else what the last `up` recorded (REGIONS, stack.vars)
+  local want_regions=${IMAGECYCLE_STACK_REGIONS:-$REGIONS}
+  case $want_regions in 1|2) ;; *) die "IMAGECYCLE_STACK_REGIONS must be 1 or 2, not '$want_regions'";; esac
   for name in $(service_table | awk '{print $1}'); do svc_pid "$name" >/dev/null && running=1; done
   if [ $running = 1 ]; then
-    if [ -z "$want" ] && print_status > /dev/null && [ -s "$STACK_DIR/env" ] && [ -s "$STACK_DIR/clouds.yaml" ]; then
+    if [ -z "$want" ] && [ "$want_regions" = "$REGIONS" ] && print_status > /dev/null && [ -s "$STACK_DIR/env" ] && [ -s "$STACK_DIR/clouds.yaml" ]; then
       echo "imagecycle stack already up ($STACK_DIR)"
       print_status
       return 0
@@ -185,9 +192,12 @@ stack_up() { # [--fresh]
     say "stopping the running stack first"
     stop_all
   fi
+  REGIONS=$want_regions
   # stack.vars may carry an old Redis port; a (re)start takes the current env
   REDIS_PORT=${IMAGECYCLE_REDIS_PORT:-6379}
-  local p; for p in $OUR_PORTS $REDIS_PORT; do
+  local p r2_ports=""
+  if [ "$REGIONS" = 2 ]; then r2_ports=$R2_PORTS; fi
+  for p in $OUR_PORTS $r2_ports $REDIS_PORT; do
     port_in_use "$p" && die "port 127.0.0.1:$p is already in use by something else (another OpenStack/Redis?). Stop it, or for Redis set IMAGECYCLE_REDIS_PORT."
   done
 
@@ -197,7 +207,7 @@ stack_up() { # [--fresh]
     mode=restart
     say "restarting on the existing state in $STACK_DIR (use 'up --fresh' for a clean one)"
     rm -f "$STACK_DIR/env"
-    printf 'REDIS_PORT=%s\n' "$REDIS_PORT" > "$STACK_DIR/stack.vars"
+    write_stack_vars
     mkdir -p "$LOG" "$RUN"
   else
     mode=fresh
@@ -210,6 +220,7 @@ stack_up() { # [--fresh]
   cd "$STACK_DIR"
 
   start_backing_services $mode
+  if [ "$REGIONS" = 2 ]; then region_two_prepare; fi
   if [ $mode = fresh ]; then
     keystone_setup > "$LOG/keystone-manage.out" 2>&1 & KS=$!
     nova_db_setup > "$LOG/db-sync-nova.out" 2>&1 & NDB=$!
@@ -218,6 +229,13 @@ stack_up() { # [--fresh]
     wait $KS || { tail -20 "$LOG/keystone-manage.out" >&2; die "keystone setup failed"; }
   fi
   start_openstack $mode
+  if [ "$REGIONS" = 1 ] && grep -q 'region_name: RegionTwo' "$STACK_DIR/clouds.yaml"; then
+    # back to one region on a state that had two: no RegionTwo endpoints nor *-r2 clouds
+    "$PY" "$LIB/py/bootstrap.py" "$STACK_DIR" --drop-region-two > "$LOG/bootstrap-r2.out" 2>&1 \
+      || { tail -30 "$LOG/bootstrap-r2.out" >&2; die "removing region two's Keystone entries failed"; }
+    rm -f "$STACK_DIR/.initialized-r2"
+    say "region two's endpoints and clouds removed (its databases are kept)"
+  fi
   write_env_file
   touch "$STACK_DIR/.initialized"
 
@@ -226,4 +244,7 @@ stack_up() { # [--fresh]
     "$mode" "$(since "$T0")" "${INSTALL_SECS:-0}" "$(since "$T1")" "$(stack_rss_mib)"
   echo "  eval \"\$($HERE/stack env)\"   # OS_CLIENT_CONFIG_FILE, REDIS_URL, IMAGECYCLE_STACK_DIR"
   echo "  clouds: imagecycle imagecycle-appcred imagecycle-publish imagecycle-usage tenant tenant2 admin   logs: $LOG"
+  if [ "$REGIONS" = 2 ]; then
+    echo "  RegionTwo: the same names with -r2 (imagecycle-r2, ...); its Nova and Cinder use RegionOne's Glance"
+  fi
 }

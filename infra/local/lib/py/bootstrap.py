@@ -2,6 +2,8 @@
 
 usage: /usr/bin/python3 bootstrap.py <stack_dir>
        /usr/bin/python3 bootstrap.py <stack_dir> --role-accounts
+       /usr/bin/python3 bootstrap.py <stack_dir> --region-two
+       /usr/bin/python3 bootstrap.py <stack_dir> --drop-region-two
 
 Creates the catalog (image, compute, placement, network stand-in, volumev3),
 the service users, the project identities and an application credential for
@@ -13,6 +15,11 @@ With --role-accounts it only makes sure the least-privilege accounts exist
 has their entries; every other entry of clouds.yaml is kept as it is. That part
 is idempotent: it creates what is missing and changes nothing that exists, so
 it may run against a stack that is up (it only calls Keystone's API).
+
+With --region-two it makes sure region RegionTwo and its endpoints (REGION_TWO) exist,
+and adds to clouds.yaml a copy of every RegionOne cloud named <cloud>-r2 with
+region_name RegionTwo; idempotent and additive in the same way. --drop-region-two
+deletes RegionTwo's endpoints and the *-r2 clouds again (a stack back to one region).
 """
 import json
 import os
@@ -33,6 +40,20 @@ SERVICES = [  # name, type, url
     ('cinderv3', 'volumev3', 'http://127.0.0.1:8776/v3/$(project_id)s'),
 ]
 SERVICE_USERS = ['glance', 'nova', 'placement', 'cinder']
+
+# RegionTwo (lib/region2.sh): service type -> url. The services (and their service users)
+# are region one's; only the endpoints are new. Its Glance serves the "one Glance per
+# region" topology; its Nova and Cinder use RegionOne's Glance (their configs say so).
+# The network stand-in is stateless, so both regions use the same one.
+REGION_TWO = 'RegionTwo'
+REGION_TWO_ENDPOINTS = {
+    'image': 'http://127.0.0.1:9293',
+    'compute': 'http://127.0.0.1:8784/v2.1',
+    'placement': 'http://127.0.0.1:8788',
+    'network': 'http://127.0.0.1:9696',
+    'volumev3': 'http://127.0.0.1:8786/v3/$(project_id)s',
+}
+R2_SUFFIX = '-r2'
 # cloud name -> (user, password, project, role)
 CLOUDS = {
     'imagecycle': ('imagecycle', 'imagecyclepass', 'imagecycle', 'admin'),
@@ -110,6 +131,55 @@ def write_clouds(clouds):
     os.replace(path + '.tmp', path)
 
 
+def read_clouds():
+    with open(os.path.join(STACK_DIR, 'clouds.yaml')) as f:
+        return (yaml.safe_load(f) or {}).get('clouds') or {}
+
+
+def region_two():
+    """Creates RegionTwo and the REGION_TWO_ENDPOINTS that are missing (one per interface);
+    adds the <cloud>-r2 entries to clouds.yaml. Changes nothing that exists."""
+    idn = connect('admin', 'adminpass', 'admin').identity
+    if REGION_TWO not in {r.id for r in idn.regions()}:
+        idn.create_region(id=REGION_TWO, description='imagecycle test stack, region two')
+    services = {s.type: s for s in idn.services()}
+    have = {(e.service_id, e.interface) for e in idn.endpoints()
+            if e.region_id == REGION_TWO}
+    made = []
+    for typ, url in REGION_TWO_ENDPOINTS.items():
+        svc = services[typ]
+        for iface in ('public', 'internal', 'admin'):
+            if (svc.id, iface) not in have:
+                idn.create_endpoint(service_id=svc.id, interface=iface, url=url,
+                                    region_id=REGION_TWO)
+                made.append('%s/%s' % (typ, iface))
+    clouds = read_clouds()
+    entries = {name + R2_SUFFIX: {**entry, 'region_name': REGION_TWO}
+               for name, entry in clouds.items()
+               if entry.get('region_name') == REGION and not name.endswith(R2_SUFFIX)}
+    if any(clouds.get(name) != entry for name, entry in entries.items()):
+        write_clouds({**clouds, **entries})
+    json.dump({'endpoints_created': made, 'clouds': sorted(entries)}, sys.stdout)
+    print()
+
+
+def drop_region_two():
+    """Deletes RegionTwo's endpoints and the clouds.yaml entries that name RegionTwo."""
+    idn = connect('admin', 'adminpass', 'admin').identity
+    gone = 0
+    for e in list(idn.endpoints()):
+        if e.region_id == REGION_TWO:
+            idn.delete_endpoint(e)
+            gone += 1
+    clouds = read_clouds()
+    kept = {n: c for n, c in clouds.items() if c.get('region_name') != REGION_TWO}
+    if kept != clouds:
+        write_clouds(kept)
+    json.dump({'endpoints_deleted': gone, 'clouds_removed': sorted(set(clouds) - set(kept))},
+              sys.stdout)
+    print()
+
+
 def role_accounts_only():
     idn = connect('admin', 'adminpass', 'admin').identity
     entries = ensure_role_accounts(idn)
@@ -182,5 +252,9 @@ def main():
 if __name__ == '__main__':
     if sys.argv[2:] == ['--role-accounts']:
         role_accounts_only()
+    elif sys.argv[2:] == ['--region-two']:
+        region_two()
+    elif sys.argv[2:] == ['--drop-region-two']:
+        drop_region_two()
     else:
         main()
