@@ -213,6 +213,30 @@ describe('imagecycle worker feed-watcher', () => {
     expect(unknown.stderr).toContain('beos-5');
   });
 
+  it('plan judges what is published by Glance itself, not by the feed-watcher’s record (none on a first install)', async () => {
+    const service = connect('service');
+    const version = mirror.latest('ubuntu-22.04')?.version ?? '';
+    const image = await service.glance.createImage({
+      name: 'Ubuntu 22.04 Jammy Jellyfish - Latest',
+      disk_format: 'qcow2',
+      os_hidden: true,
+      tags: [MANAGED_TAG],
+      properties: {
+        [PROPERTY.series]: 'ubuntu-22.04',
+        [PROPERTY.version]: version,
+        [PROPERTY.state]: 'latest',
+      },
+    });
+    try {
+      const plan = await cli(['plan', '--series', 'ubuntu-22.04', '--json']);
+      expect(plan.status, plan.stdout + plan.stderr).toBe(0);
+      // no record was ever written on this queue prefix: Glance's Latest alone says "published"
+      expect((JSON.parse(plan.stdout) as { downloads: unknown[] }).downloads).toEqual([]);
+    } finally {
+      await service.glance.deleteImage(image.id);
+    }
+  });
+
   it('images lists a Latest and community images with why each one is still here', async () => {
     const series = 'almalinux-9'; // no other test here makes images of it
     const service = connect('service');

@@ -1,6 +1,9 @@
 // The operator's read models, fed from this process's clients: the state of each series and
 // the plan of a run. Used by `imagecycle status|images|plan` and the control plane's API.
+import { PROPERTY } from '@imagecycle/contracts';
 import { listManagedImages } from '@imagecycle/inventory';
+import { publishedVersions } from '@imagecycle/lifecycle';
+import { imageProperty } from '@imagecycle/openstack';
 import { type Plan, planRun, type SeriesState, seriesStates } from '@imagecycle/overview';
 import { selectSeries } from '@imagecycle/series-catalogue';
 import type { App } from './app.ts';
@@ -32,7 +35,12 @@ export async function planFor(app: App, only: readonly string[] = []): Promise<P
   const watcher = app.watcher();
   return planRun({
     series,
-    previewCheck: (id) => watcher.preview(id),
+    // what Glance shows now, not the feed-watcher's record (which a first install lacks)
+    previewCheck: (id) =>
+      watcher.preview(
+        id,
+        publishedVersions(images.filter((i) => imageProperty(i, PROPERTY.series) === id)),
+      ),
     images,
     nova: app.cloud.nova,
     cinder: app.cloud.cinder,

@@ -98,9 +98,11 @@ export class FeedWatcher {
 
   /**
    * What a check of the series would do now, without doing it: reads the feed and what is
-   * published, enqueues nothing (`new-release` means a download would start).
+   * published, enqueues nothing (`new-release` means a download would start). A caller that
+   * has just listed the series' images (the operator's `imagecycle plan`) passes what they
+   * show, which is fresher than the record.
    */
-  async preview(series: string): Promise<FeedCheckResult> {
+  async preview(series: string, published?: PublishedVersions): Promise<FeedCheckResult> {
     try {
       return await this.#check(
         { series },
@@ -111,6 +113,8 @@ export class FeedWatcher {
           return { jobId, created: !existing || (await existing.isFailed()) };
         },
         readOnly(this.#signed),
+        undefined,
+        published && (() => Promise.resolve(published)),
       );
     } catch (error) {
       if (!(error instanceof ReleaseRejected)) throw error;
@@ -127,6 +131,7 @@ export class FeedWatcher {
     onNew: (release: Release) => Promise<{ jobId: string; created: boolean }>,
     signed: SignedSeries,
     signal?: AbortSignal,
+    published?: () => Promise<PublishedVersions | undefined>,
   ): Promise<FeedCheckResult> {
     const { catalogue } = this.#options;
     const now = this.#options.now ?? (() => new Date());
@@ -146,7 +151,7 @@ export class FeedWatcher {
         buildDate = release?.buildDate;
         return release ? [release] : [];
       },
-      published: (id) => this.#options.published(id),
+      published: published ?? ((id) => this.#options.published(id)),
       enqueueDownload: onNew,
       now,
       ...(this.#options.futureToleranceDays === undefined
