@@ -1330,6 +1330,20 @@ async function runActions(
 }
 
 /** The figures of a finished run, one per line. */
+/** Everything the run inflicted, each once: a withdrawal is counted as a fault and as an upstream event. */
+export function injectedInAll(
+  report: Pick<SoakReport, 'faults' | 'upstream' | 'tenants' | 'operator'>,
+): number {
+  const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
+  return (
+    sum(report.faults) +
+    sum(report.upstream) -
+    (report.upstream.withdraw ?? 0) +
+    sum(report.tenants) +
+    sum(report.operator)
+  );
+}
+
 export function formatReport(report: SoakReport): string {
   const list = (record: Record<string, number>) =>
     Object.entries(record)
@@ -1344,7 +1358,7 @@ export function formatReport(report: SoakReport): string {
     `  upstream             ${list(report.upstream)}`,
     `  tenants              ${list(report.tenants)}`,
     `  operator             ${list(report.operator)}`,
-    `  injected in all      ${[report.faults, report.upstream, report.tenants, report.operator].reduce((sum, record) => sum + Object.values(record).reduce((a, b) => a + b, 0), 0)} (faults, upstream events, tenant and operator actions)`,
+    `  injected in all      ${injectedInAll(report)} (faults, upstream events, tenant and operator actions; a withdrawal, both a fault and an upstream event, once)`,
     `  clock restarts       ${report.clockRestarts} (rolling restarts that move the simulated day, not counted above)`,
     `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.failpointErrors} job attempt(s) failed at one, ${report.processes.drained} drained`,
     `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks)`,
