@@ -2,6 +2,7 @@
 // demo goes through every simulated day and ends with the control plane's URL.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { listManagedImages } from '@imagecycle/inventory';
 import { connect } from '../support/clouds.ts';
@@ -43,6 +44,21 @@ describe('the demo', () => {
   it.skipIf(!onLocalStack)(
     'publishes, demotes, keeps an image in use, reaps it, and leaves Bull Board and the status page up',
     async () => {
+      // what an earlier run leaves in Redis (it removes its images, not its records): a
+      // record of what Ubuntu 24.04 published that the demo's clean slate must not keep
+      const redis = new Redis(process.env.REDIS_URL ?? '');
+      await redis.hset(
+        'imagecycle-demo:published',
+        'ubuntu-24.04',
+        JSON.stringify({
+          series: 'ubuntu-24.04',
+          at: new Date().toISOString(),
+          latest: '20261231',
+          versions: ['20261231'],
+          by: 'reconcile',
+        }),
+      );
+      redis.disconnect();
       const port = 20000 + Math.floor(Math.random() * 20000);
       const { demo, output, exited } = startDemo({
         ...process.env,

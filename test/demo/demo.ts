@@ -72,9 +72,11 @@ async function images(series: string) {
 async function reset(): Promise<void> {
   await removeManagedImages(app.cloud);
   for (const queue of allQueues) await app.runtime.queue(queue).obliterate({ force: true });
+  // every record of an earlier run too: the feed-watcher would read its published versions
   await app.redis.del(
-    `${settings.IMAGECYCLE_QUEUE_PREFIX}:events`,
-    `${settings.IMAGECYCLE_QUEUE_PREFIX}:smoke-tests`,
+    ...['events', 'smoke-tests', 'published', 'checks', 'usage-checks'].map(
+      (key) => `${settings.IMAGECYCLE_QUEUE_PREFIX}:${key}`,
+    ),
   );
 }
 
