@@ -21,7 +21,7 @@ import {
   imageProperty,
   StreamRefusedError,
 } from '@imagecycle/openstack';
-import { newestVersion, rollbackRefusal } from '@imagecycle/lifecycle';
+import { publishedVersions, rollbackRefusal } from '@imagecycle/lifecycle';
 import type { Series } from '@imagecycle/series-catalogue';
 import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
@@ -324,12 +324,7 @@ async function refuseRollback(
   version: string,
   what: string,
 ): Promise<void> {
-  const images = await listManagedImages(glance, { owner, series });
-  const latest = newestVersion(
-    images
-      .filter((i) => ['latest', 'verified'].includes(imageProperty(i, PROPERTY.state) ?? ''))
-      .map((i) => imageProperty(i, PROPERTY.version) ?? ''),
-  );
+  const { latest } = publishedVersions(await listManagedImages(glance, { owner, series }));
   const refusal = rollbackRefusal(version, latest);
   if (refusal) throw new UploadRejected('rollback', `${what}: ${refusal}`);
 }
