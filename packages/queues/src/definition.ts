@@ -37,7 +37,10 @@ export function defineQueue(definition: QueueDefinition): QueueDefinition {
   return definition;
 }
 
+/** A payload as a handler receives it: parsed, its defaults filled in. */
 export type PayloadOf<Q extends QueueDefinition> = z.output<Q['payload']>;
+/** A payload as it may be enqueued: fields with a default may be left out. */
+export type PayloadInput<Q extends QueueDefinition> = z.input<Q['payload']>;
 
 /** What a handler may do besides computing its result. */
 export interface HandlerContext {

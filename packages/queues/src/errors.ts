@@ -29,3 +29,18 @@ export class JobCancelled extends Error {
 export class FinalFailure extends Error {
   override name = 'FinalFailure';
 }
+
+/**
+ * Thrown by a handler whose job cannot make progress now for a reason outside the work
+ * itself (the cloud it writes to is unreachable): the job waits `delayMs` and runs again,
+ * no attempt counted, so an outage of hours does not use up the retries meant for faults.
+ */
+export class RunLater extends Error {
+  override name = 'RunLater';
+  readonly delayMs: number;
+
+  constructor(delayMs: number, message: string) {
+    super(message);
+    this.delayMs = delayMs;
+  }
+}

@@ -3,13 +3,20 @@ export {
   jobIdFrom,
   type QueueDefinition,
   type PayloadOf,
+  type PayloadInput,
   type Handler,
   type HandlerMap,
   type HandlerTable,
   type HandlerContext,
 } from './definition.ts';
 export { encodeKey, decodeKey } from './keys.ts';
-export { QueueConfigurationError, PayloadError, JobCancelled, FinalFailure } from './errors.ts';
+export {
+  QueueConfigurationError,
+  PayloadError,
+  JobCancelled,
+  FinalFailure,
+  RunLater,
+} from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
 export {
   QueueRuntime,

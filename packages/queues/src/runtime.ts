@@ -7,13 +7,14 @@ import {
   type ConnectionOptions,
   Job,
   type JobsOptions,
+  DelayedError,
   Queue,
   UnrecoverableError,
   WaitingError,
   Worker,
 } from 'bullmq';
-import type { Handler, HandlerTable, PayloadOf, QueueDefinition } from './definition.ts';
-import { FinalFailure, JobCancelled, QueueConfigurationError } from './errors.ts';
+import type { Handler, HandlerTable, PayloadInput, QueueDefinition } from './definition.ts';
+import { FinalFailure, JobCancelled, QueueConfigurationError, RunLater } from './errors.ts';
 import { invokeHandler, parsePayload } from './invoke.ts';
 
 export interface QueueLogger {
@@ -44,7 +45,7 @@ export interface JobObserver {
    */
   attemptFinished(attempt: {
     queue: string;
-    result: 'completed' | 'failed' | 'cancelled';
+    result: 'completed' | 'failed' | 'cancelled' | 'delayed';
     seconds: number;
     final: boolean;
   }): void;
@@ -164,7 +165,7 @@ export class QueueRuntime {
    */
   async enqueue<Q extends QueueDefinition>(
     definition: Q,
-    payload: PayloadOf<Q>,
+    payload: PayloadInput<Q>,
     options: JobsOptions = {},
   ) {
     const parsed = parsePayload(definition, payload);
@@ -196,7 +197,7 @@ export class QueueRuntime {
    */
   async enqueueAgain<Q extends QueueDefinition>(
     definition: Q,
-    payload: PayloadOf<Q>,
+    payload: PayloadInput<Q>,
     options: JobsOptions & { activeWaitMs?: number } = {},
   ) {
     const { activeWaitMs = 60_000, ...jobOptions } = options;
@@ -215,7 +216,7 @@ export class QueueRuntime {
       }
       previous = await queue.getJob(jobId as string);
     }
-    return this.enqueue(definition, parsed, jobOptions);
+    return this.enqueue(definition, parsed as PayloadInput<Q>, jobOptions);
   }
 
   /**
@@ -226,7 +227,7 @@ export class QueueRuntime {
   async syncSchedules<Q extends QueueDefinition>(
     definition: Q,
     idPrefix: string,
-    schedules: readonly { id: string; cron: string; timezone: string; payload: PayloadOf<Q> }[],
+    schedules: readonly { id: string; cron: string; timezone: string; payload: PayloadInput<Q> }[],
   ): Promise<void> {
     const queue = this.queue(definition);
     for (const schedule of schedules) {
@@ -274,7 +275,10 @@ export class QueueRuntime {
         definition.name,
         async (job, token, workerSignal) => {
           const started = performance.now();
-          const finished = (result: 'completed' | 'failed' | 'cancelled', final: boolean) =>
+          const finished = (
+            result: 'completed' | 'failed' | 'cancelled' | 'delayed',
+            final: boolean,
+          ) =>
             this.#observer?.attemptFinished({
               queue: definition.name,
               result,
@@ -314,6 +318,16 @@ export class QueueRuntime {
             if (error instanceof FinalFailure) {
               finished('failed', true);
               throw new UnrecoverableError(error.message);
+            }
+            if (error instanceof RunLater) {
+              // back to delayed, its attempts as they were; DelayedError tells BullMQ it moved
+              await job.moveToDelayed(Date.now() + error.delayMs, token);
+              this.#logger?.info(
+                { queue: definition.name, jobId: job.id, delaySeconds: error.delayMs / 1000 },
+                `job runs again later: ${error.message}`,
+              );
+              finished('delayed', false);
+              throw new DelayedError();
             }
             finished('failed', job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
             throw error;

@@ -12,6 +12,7 @@ import {
   PayloadError,
   QueueConfigurationError,
   QueueRuntime,
+  RunLater,
 } from '../src/index.ts';
 
 const connection = {
@@ -121,6 +122,30 @@ describe('QueueRuntime', () => {
     expect(result).toEqual({ ok: 'debian-12@20261101-1234', attempt: 1 });
     expect(seen).toEqual([{ series: 'debian-12', version: '20261101-1234' }]);
     expect((await r.queue(check).getJob(job.id ?? ''))?.progress).toEqual({ done: 5, total: 10 });
+  });
+
+  it('RunLater: the job waits and runs again with no attempt counted, however often', async () => {
+    const r = runtime();
+    const attempts: number[] = [];
+    const handlers: HandlerMap<[typeof check]> = {
+      check: (_payload, ctx) => {
+        attempts.push(ctx.attempt);
+        // more postponements than the queue has attempts (2): none of them may use one up
+        if (attempts.length <= 3) throw new RunLater(200, 'the cloud is down');
+        return Promise.resolve({ ran: attempts.length });
+      },
+    };
+    r.startWorkers(handlers, [check]);
+    const events = new QueueEvents('check', { connection, prefix: r.prefix });
+    await events.waitUntilReady();
+    const started = Date.now();
+    const job = await r.enqueue(check, { series: 'debian-12', version: '1' });
+    const result: unknown = await job.waitUntilFinished(events, 20_000);
+    await events.close();
+    expect(result).toEqual({ ran: 4 });
+    expect(attempts).toEqual([1, 1, 1, 1]);
+    // three waits of 200 ms each
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
 
   it('syncs repeating jobs idempotently: upserts wanted ones, removes dropped ones, keeps foreign ones', async () => {
