@@ -1,2 +1,8 @@
 export { listManagedImages, type ManagedImageQuery } from './managed-images.ts';
-export { scanUsage, type UsageScan } from './usage-scan.ts';
+export {
+  type ComputeRegion,
+  mergeUsageScans,
+  scanUsage,
+  scanUsageInRegions,
+  type UsageScan,
+} from './usage-scan.ts';

@@ -148,3 +148,52 @@ export async function scanUsage(
     );
   return { usedBy, servers, softDeleted, volumes, incomplete };
 }
+
+/** The reading account's Nova and Cinder in one compute region. */
+export interface ComputeRegion {
+  region: string;
+  nova: NovaClient;
+  cinder: CinderClient;
+}
+
+/**
+ * One scan over several compute regions that boot from one Glance (a Glance shared by
+ * regions): an image is in use if a server or volume of any of them uses it, and the scan is
+ * complete only if every region's is. Each use and each doubt names its region.
+ */
+export async function scanUsageInRegions(
+  regions: readonly ComputeRegion[],
+  options: UsageScanOptions = {},
+): Promise<UsageScan> {
+  if (regions.length === 0) throw new Error('scanUsageInRegions: no compute region to scan');
+  const scans = await Promise.all(
+    regions.map(async ({ region, nova, cinder }) => ({
+      region,
+      scan: await scanUsage(nova, cinder, options),
+    })),
+  );
+  return mergeUsageScans(scans);
+}
+
+/** The scans of several regions as one; with more than one, every entry names its region. */
+export function mergeUsageScans(scans: readonly { region: string; scan: UsageScan }[]): UsageScan {
+  const named = scans.length > 1;
+  const merged: UsageScan = {
+    usedBy: new Map(),
+    servers: 0,
+    softDeleted: 0,
+    volumes: 0,
+    incomplete: [],
+  };
+  for (const { region, scan } of scans) {
+    const where = (text: string) => (named ? `${text} in ${region}` : text);
+    merged.servers += scan.servers;
+    merged.softDeleted += scan.softDeleted;
+    merged.volumes += scan.volumes;
+    for (const doubt of scan.incomplete)
+      merged.incomplete.push(named ? `${region}: ${doubt}` : doubt);
+    for (const [imageId, users] of scan.usedBy)
+      merged.usedBy.set(imageId, [...(merged.usedBy.get(imageId) ?? []), ...users.map(where)]);
+  }
+  return merged;
+}

@@ -6,7 +6,7 @@
 // covered by usage-scan.int.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { CinderClient, NovaClient, Server, Volume } from '@imagecycle/openstack';
-import { scanUsage } from '../src/index.ts';
+import { mergeUsageScans, scanUsage } from '../src/index.ts';
 
 async function* each<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield await Promise.resolve(item);
@@ -60,5 +60,45 @@ describe('a cell that does not answer', () => {
   it('every cell answering on a 2.69+ cloud: complete', async () => {
     const scan = await scanUsage(nova('2.69', [server('s1', 'img-a')]), cinder);
     expect(scan.incomplete).toEqual([]);
+  });
+});
+
+describe('mergeUsageScans: one Glance used by several compute regions', () => {
+  const scan = (usedBy: [string, string[]][], incomplete: string[] = []) => ({
+    usedBy: new Map(usedBy),
+    servers: usedBy.length,
+    softDeleted: 0,
+    volumes: 1,
+    incomplete,
+  });
+
+  it('keeps an image in use when only the other region uses it, naming the region', () => {
+    const merged = mergeUsageScans([
+      { region: 'RegionOne', scan: scan([['img-a', ['server s1 (ACTIVE)']]]) },
+      { region: 'RegionTwo', scan: scan([['img-b', ['server s2 (ACTIVE)']]]) },
+    ]);
+    expect(merged.usedBy.get('img-b')).toEqual(['server s2 (ACTIVE) in RegionTwo']);
+    expect(merged.usedBy.get('img-a')).toEqual(['server s1 (ACTIVE) in RegionOne']);
+    expect([merged.servers, merged.volumes]).toEqual([2, 2]);
+  });
+
+  it('joins the users of one image across regions and any region’s doubt', () => {
+    const merged = mergeUsageScans([
+      { region: 'RegionOne', scan: scan([['img-a', ['volume v1 (in-use)']]]) },
+      { region: 'RegionTwo', scan: scan([['img-a', ['server s2 (SHUTOFF)']]], ['cell down']) },
+    ]);
+    expect(merged.usedBy.get('img-a')).toEqual([
+      'volume v1 (in-use) in RegionOne',
+      'server s2 (SHUTOFF) in RegionTwo',
+    ]);
+    expect(merged.incomplete).toEqual(['RegionTwo: cell down']);
+  });
+
+  it('leaves a single region’s scan as it was', () => {
+    const merged = mergeUsageScans([
+      { region: 'RegionOne', scan: scan([['img-a', ['server s1 (ACTIVE)']]], ['x']) },
+    ]);
+    expect(merged.usedBy.get('img-a')).toEqual(['server s1 (ACTIVE)']);
+    expect(merged.incomplete).toEqual(['x']);
   });
 });

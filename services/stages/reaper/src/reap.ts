@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROPERTY } from '@imagecycle/contracts';
 import { failpoint } from '@imagecycle/failpoints';
-import { listManagedImages, scanUsage } from '@imagecycle/inventory';
+import { type ComputeRegion, listManagedImages, scanUsageInRegions } from '@imagecycle/inventory';
 import {
   newestUploadFirst,
   publicKeepReason,
@@ -28,6 +28,10 @@ export interface ReapDeps {
   glance: GlanceClient;
   nova: NovaClient;
   cinder: CinderClient;
+  /** The region of `nova` and `cinder` (named in what a scan of several regions reports). */
+  region?: string;
+  /** Further compute regions whose servers and volumes boot from this Glance. */
+  alsoIn?: readonly ComputeRegion[];
   owner: string;
   findSeries(id: string): Series | undefined;
   /** Between deactivation and the final check (default 10 minutes). */
@@ -58,13 +62,19 @@ export type ReapOutcome =
  * cannot prove itself complete (Cinder not admin, a cell that does not answer) keeps it too.
  */
 export async function usageHold(
-  deps: Pick<ReapDeps, 'nova' | 'cinder' | 'cinderAdminRoles'>,
+  deps: Pick<ReapDeps, 'nova' | 'cinder' | 'region' | 'alsoIn' | 'cinderAdminRoles'>,
   imageId: string,
 ): Promise<string | undefined> {
-  const scan = await scanUsage(deps.nova, deps.cinder, {
-    image: imageId,
-    ...(deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {}),
-  });
+  const scan = await scanUsageInRegions(
+    [
+      { region: deps.region ?? 'its own region', nova: deps.nova, cinder: deps.cinder },
+      ...(deps.alsoIn ?? []),
+    ],
+    {
+      image: imageId,
+      ...(deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {}),
+    },
+  );
   if (scan.incomplete.length) return `usage scan incomplete: ${scan.incomplete.join('; ')}`;
   const users = scan.usedBy.get(imageId);
   return users?.length ? `in use by ${users.join(', ')}` : undefined;
@@ -111,6 +121,15 @@ export async function reap(
         glance: unbound.glance.withSignal(signal),
         nova: unbound.nova.withSignal(signal),
         cinder: unbound.cinder.withSignal(signal),
+        ...(unbound.alsoIn
+          ? {
+              alsoIn: unbound.alsoIn.map((r) => ({
+                region: r.region,
+                nova: r.nova.withSignal(signal),
+                cinder: r.cinder.withSignal(signal),
+              })),
+            }
+          : {}),
       }
     : unbound;
   const { imageId } = payload;

@@ -3,7 +3,7 @@
 // A scan that cannot prove itself complete (Cinder not admin, a cell down, ...) reaps nothing:
 // each image that would have gone records why it stays, on the image and in the report.
 import { PROPERTY } from '@imagecycle/contracts';
-import { listManagedImages, scanUsage } from '@imagecycle/inventory';
+import { type ComputeRegion, listManagedImages, scanUsageInRegions } from '@imagecycle/inventory';
 import { decideUsage, isIncompleteScanMark, publicKeepReason } from '@imagecycle/lifecycle';
 import {
   type CinderClient,
@@ -17,6 +17,13 @@ export interface UsageDeps {
   glance: GlanceClient;
   nova: NovaClient;
   cinder: CinderClient;
+  /** The region of `nova` and `cinder` (named in what a scan of several regions reports). */
+  region?: string;
+  /**
+   * Further compute regions whose servers and volumes boot from this Glance (one Glance
+   * shared by several regions): their users keep an image too.
+   */
+  alsoIn?: readonly ComputeRegion[];
   owner: string;
   series: readonly Series[];
   enqueueReap(series: string, imageId: string): Promise<unknown>;
@@ -61,10 +68,16 @@ export interface UsageReport {
 export async function checkUsage(deps: UsageDeps): Promise<UsageReport> {
   const now = deps.now?.() ?? new Date();
   const [usage, managed] = await Promise.all([
-    scanUsage(deps.nova, deps.cinder, {
-      ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
-      ...(deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {}),
-    }),
+    scanUsageInRegions(
+      [
+        { region: deps.region ?? 'its own region', nova: deps.nova, cinder: deps.cinder },
+        ...(deps.alsoIn ?? []),
+      ],
+      {
+        ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
+        ...(deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {}),
+      },
+    ),
     listManagedImages(deps.glance, { owner: deps.owner }),
   ]);
   const report: UsageReport = {
