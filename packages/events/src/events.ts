@@ -22,6 +22,10 @@ export const EVENT_TYPES = [
   'usage-checked',
   /** A stage picked up what a crash left: a leftover candidate, a partial download, a reap in settle. */
   'recovered',
+  /** A target's upload of a release failed for good: it has no copy until a later download. */
+  'gave-up',
+  /** The targets' Latest of a series has differed for longer than allowed: one fell behind. */
+  'targets-disagree',
 ] as const;
 
 export const eventSchema = z.object({
@@ -29,6 +33,8 @@ export const eventSchema = z.object({
   series: z.string().min(1),
   version: z.string().optional(),
   imageId: z.string().optional(),
+  /** The target (Glance) it happened in, when the deployment names targets. */
+  target: z.string().optional(),
   /** Why, in words: the rejection reason, who uses the image, ... */
   detail: z.string().optional(),
   at: z.iso.datetime(),
@@ -68,7 +74,7 @@ export class Events {
     });
     this.#options.logger.info(
       { event: full.type, ...full },
-      `${full.type}: ${full.series}${full.version ? ` ${full.version}` : ''}`,
+      `${full.type}: ${full.series}${full.version ? ` ${full.version}` : ''}${full.target ? ` in ${full.target}` : ''}`,
     );
     try {
       await this.#options.redis.xadd(

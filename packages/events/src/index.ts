@@ -23,3 +23,4 @@ export {
   smokeTestRecordSchema,
 } from './smoke-tests.ts';
 export { type PublishedRecord, PublishedRecords, publishedRecordSchema } from './published.ts';
+export { type DeliveryOutcome, StagingDeliveries, TargetOutages, targetKey } from './targets.ts';

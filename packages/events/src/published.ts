@@ -19,6 +19,11 @@ export const publishedRecordSchema = z.object({
   versions: z.array(z.string().min(1)),
   /** Who listed them: `reconcile` or `janitor`. */
   by: z.enum(['reconcile', 'janitor']),
+  /**
+   * Since when `latest` has been what it is (kept across records that do not change it): how
+   * long a target that fell behind has been behind.
+   */
+  since: z.iso.datetime().optional(),
 });
 export type PublishedRecord = z.infer<typeof publishedRecordSchema>;
 
@@ -27,5 +32,15 @@ export class PublishedRecords extends SeriesRecords<typeof publishedRecordSchema
   /** `key`: the hash, e.g. `<queue prefix>:published`. */
   constructor(redis: HashStore, key: string) {
     super(redis, key, publishedRecordSchema);
+  }
+
+  /** Replaces the series' record; `since` carries over while the Latest stays the same. */
+  override async record(record: z.input<typeof publishedRecordSchema>): Promise<void> {
+    const before = await this.get(record.series);
+    const since =
+      before !== undefined && before.latest === record.latest
+        ? (before.since ?? before.at)
+        : record.at;
+    await super.record({ ...record, since });
   }
 }

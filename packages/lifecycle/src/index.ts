@@ -36,4 +36,14 @@ export {
   rollbackRefusal,
   versionDates,
 } from './release-guard.ts';
-export { publishedVersions, type PublishedVersions } from './published-versions.ts';
+export {
+  publishedEverywhere,
+  publishedVersions,
+  type PublishedVersions,
+} from './published-versions.ts';
+export {
+  type Disagreement,
+  disagreementText,
+  type TargetLatest,
+  targetsDisagreement,
+} from './targets-disagree.ts';

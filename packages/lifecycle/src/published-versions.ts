@@ -35,3 +35,29 @@ export function publishedVersions(images: readonly GlanceImage[]): PublishedVers
     versions: [...versions].sort(compareVersions),
   };
 }
+
+/**
+ * What every target has published, for the feed-watcher's one decision per release: a
+ * version counts as there only when every target holds it, and the rollback floor is the
+ * Latest of the target furthest behind (a release newer than that target's Latest is new to
+ * it; the uploader refuses it, as a rollback, in a target that is ahead). Undefined when a
+ * target has no record: that target's state is unknown, so nothing is skipped for it.
+ */
+export function publishedEverywhere(
+  perTarget: readonly (PublishedVersions | undefined)[],
+): PublishedVersions | undefined {
+  if (perTarget.length === 0 || perTarget.some((p) => p === undefined)) return undefined;
+  const records = perTarget as readonly PublishedVersions[];
+  const [first, ...rest] = records;
+  if (!first) return undefined;
+  const versions = first.versions.filter((v) => rest.every((r) => r.versions.includes(v)));
+  let latest: string | undefined = first.latest;
+  for (const record of rest) {
+    if (latest === undefined || record.latest === undefined) {
+      latest = undefined;
+      break;
+    }
+    if (compareVersions(record.latest, latest) < 0) latest = record.latest;
+  }
+  return { ...(latest === undefined ? {} : { latest }), versions };
+}

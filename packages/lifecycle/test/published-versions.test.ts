@@ -1,6 +1,6 @@
 import type { GlanceImage } from '@imagecycle/openstack';
 import { describe, expect, it } from 'vitest';
-import { publishedVersions } from '../src/index.ts';
+import { publishedEverywhere, publishedVersions } from '../src/index.ts';
 
 const image = (version: string | undefined, state: string): GlanceImage =>
   ({
@@ -55,5 +55,39 @@ describe('what a series has published, as the feed-watcher decides by it', () =>
       ]),
     ).toEqual({ versions: ['20261101', '20261201'] });
     expect(publishedVersions([])).toEqual({ versions: [] });
+  });
+});
+
+describe('publishedEverywhere: one decision for every target', () => {
+  it('counts a version as there only when every target holds it', () => {
+    const combined = publishedEverywhere([
+      { latest: '20261105', versions: ['20261101', '20261105'] },
+      { latest: '20261101', versions: ['20261101'] },
+    ]);
+    expect(combined?.versions).toEqual(['20261101']);
+  });
+
+  it('takes the rollback floor from the target furthest behind', () => {
+    expect(
+      publishedEverywhere([
+        { latest: '20261105', versions: ['20261105'] },
+        { latest: '20261101', versions: ['20261101'] },
+        { latest: '20261103', versions: ['20261103'] },
+      ])?.latest,
+    ).toBe('20261101');
+  });
+
+  it('has no floor while one target has no Latest, and no record while one has none', () => {
+    expect(
+      publishedEverywhere([{ latest: '20261105', versions: ['20261105'] }, { versions: [] }]),
+    ).toEqual({ versions: [] });
+    expect(
+      publishedEverywhere([{ latest: '20261105', versions: ['20261105'] }, undefined]),
+    ).toBeUndefined();
+  });
+
+  it('is the single target’s own record when there is one target', () => {
+    const only = { latest: '20261105', versions: ['20261101', '20261105'] };
+    expect(publishedEverywhere([only])).toEqual(only);
   });
 });
