@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allQueues,
+  DEFAULT_TARGET,
   feedCheckQueue,
   MANAGED_TAG,
   managedByTag,
@@ -105,28 +106,33 @@ beforeAll(async () => {
   runtime.startWorkers(
     stageHandlers({
       catalogue,
-      clouds: { publish: () => publish, usage: () => usage },
-      owner,
+      targets: [
+        {
+          name: DEFAULT_TARGET,
+          clouds: { publish: () => publish, usage: () => usage },
+          owner: () => Promise.resolve(owner),
+          published,
+          // every candidate is smoke-booted, as the packaged catalogue asks, in its project
+          smokeTests,
+          smokeTesterFor: (project) => {
+            const nova = OpenStackClient.connect({ cloud: project ?? cloudNames.publish }).nova;
+            return {
+              nova,
+              flavorRef: (flavor, fit) =>
+                flavor === undefined ? nova.smallestFlavor(fit) : nova.resolveFlavor(flavor),
+            };
+          },
+        },
+      ],
       runtime,
       watcher: () => watcher,
       events,
-      published,
       metrics,
       stagingDir: mkdtempSync(join(tmpdir(), 'e2e-staging-')),
       now: () => new Date(clock),
       reapSettleMs: 0,
       // the usage account's role that the stack's Cinder policy makes admin
       cinderAdminRoles,
-      // every candidate is smoke-booted, as the packaged catalogue asks, in its project
-      smokeTests,
-      smokeTesterFor: (project) => {
-        const nova = OpenStackClient.connect({ cloud: project ?? cloudNames.publish }).nova;
-        return {
-          nova,
-          flavorRef: (flavor, fit) =>
-            flavor === undefined ? nova.smallestFlavor(fit) : nova.resolveFlavor(flavor),
-        };
-      },
     }),
     allQueues,
   );

@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { isMap, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allQueues, feedCheckQueue, janitorQueue, PROPERTY } from '@imagecycle/contracts';
+import {
+  allQueues,
+  DEFAULT_TARGET,
+  feedCheckQueue,
+  janitorQueue,
+  PROPERTY,
+} from '@imagecycle/contracts';
 import { Events, PublishedRecords, SmokeTestRecords } from '@imagecycle/events';
 import { DocumentFetcher, FeedWatcher, RedisDocumentCache } from '@imagecycle/feed-watcher';
 import { listManagedImages } from '@imagecycle/inventory';
@@ -82,8 +88,23 @@ async function startWorkers(next: Catalogue): Promise<QueueRuntime> {
   runtime.startWorkers(
     stageHandlers({
       catalogue,
-      clouds: { publish: () => publish, usage: () => usage },
-      owner,
+      targets: [
+        {
+          name: DEFAULT_TARGET,
+          clouds: { publish: () => publish, usage: () => usage },
+          owner: () => Promise.resolve(owner),
+          // every candidate is smoke-booted, as the packaged catalogue asks
+          smokeTests: new SmokeTestRecords(redis, `${prefix}:smoke-tests`),
+          smokeTesterFor: (project) => {
+            const nova = OpenStackClient.connect({ cloud: project ?? cloudNames.publish }).nova;
+            return {
+              nova,
+              flavorRef: (flavor, fit) =>
+                flavor === undefined ? nova.smallestFlavor(fit) : nova.resolveFlavor(flavor),
+            };
+          },
+        },
+      ],
       runtime,
       watcher: () => watcher,
       events: new Events({ redis, logger: quiet, stream: `${prefix}:events` }),
@@ -92,16 +113,6 @@ async function startWorkers(next: Catalogue): Promise<QueueRuntime> {
       now: () => new Date(),
       reapSettleMs: 0,
       cinderAdminRoles,
-      // every candidate is smoke-booted, as the packaged catalogue asks
-      smokeTests: new SmokeTestRecords(redis, `${prefix}:smoke-tests`),
-      smokeTesterFor: (project) => {
-        const nova = OpenStackClient.connect({ cloud: project ?? cloudNames.publish }).nova;
-        return {
-          nova,
-          flavorRef: (flavor, fit) =>
-            flavor === undefined ? nova.smallestFlavor(fit) : nova.resolveFlavor(flavor),
-        };
-      },
     }),
     allQueues,
   );

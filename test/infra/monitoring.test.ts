@@ -47,6 +47,8 @@ describe('alert rules', () => {
         'ImagecycleJobsFailed',
         'ImagecycleJobFailures',
         'ImagecycleUpstreamOverdue',
+        'ImagecycleTargetsDisagree',
+        'ImagecycleUploadGivenUp',
       ]),
     );
   });

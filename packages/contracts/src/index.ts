@@ -31,6 +31,7 @@ export {
   type Artifact,
   allQueues,
   JOB_HISTORY,
+  DEFAULT_TARGET,
 } from './queues.ts';
 export { Rejection, REJECTION_REASONS, type RejectionReason } from './rejection.ts';
 export {

@@ -20,6 +20,19 @@ export const JOB_HISTORY = {
   failed: { age: 30 * 24 * 3600, count: 5000 },
 } as const;
 
+/**
+ * The name of the one target of a deployment that names none: its jobs, ids and Redis keys
+ * are those of a deployment from before targets existed.
+ */
+export const DEFAULT_TARGET = 'default';
+
+/** The target a job works on (absent: the single target of a deployment that names none). */
+const targetField = z.string().min(1).default(DEFAULT_TARGET);
+
+/** A job id's parts, with the target's name unless it is the default target. */
+const withTarget = (target: string, ...parts: string[]): string =>
+  target === DEFAULT_TARGET ? jobIdFrom(...parts) : jobIdFrom(...parts, target);
+
 const retried = (attempts: number, delayMs: number) => ({
   attempts,
   backoff: { type: 'exponential', delay: delayMs },
@@ -71,37 +84,43 @@ export const artifactSchema = z.object({
 export type Artifact = z.infer<typeof artifactSchema>;
 
 /**
- * The id of the upload job of one release: one upload per series and version (the janitor
- * also asks by it whether a candidate's upload is still to run or running).
+ * The id of the upload job of one release to one target: one upload per series, version and
+ * target (the janitor also asks by it whether a candidate's upload is still to run or running).
  */
-export const uploadJobId = (series: string, version: string): string =>
-  jobIdFrom('upload', series, version);
+export const uploadJobId = (series: string, version: string, target = DEFAULT_TARGET): string =>
+  withTarget(target, 'upload', series, version);
 
 export const uploadQueue = defineQueue({
   name: 'upload',
   concurrency: 2,
-  description: 'Publish one verified artifact as a hidden candidate image',
-  payload: z.object({ release: releaseSchema, artifact: artifactSchema }),
+  description: 'Publish one verified artifact to one target as a hidden candidate image',
+  payload: z.object({ release: releaseSchema, artifact: artifactSchema, target: targetField }),
   defaultJobOptions: retried(5, 60_000),
-  jobId: ({ release }) => uploadJobId(release.series, release.version),
+  jobId: ({ release, target }) => uploadJobId(release.series, release.version, target),
 });
 
 export const reconcileQueue = defineQueue({
   name: 'reconcile',
   concurrency: 4,
-  description: 'Converge the names and visibility of one series',
-  payload: z.object({ series: z.string().min(1), reason: z.string().default('requested') }),
+  description: 'Converge the names and visibility of one series in one target',
+  payload: z.object({
+    series: z.string().min(1),
+    reason: z.string().default('requested'),
+    target: targetField,
+  }),
   defaultJobOptions: retried(5, 10_000),
 });
 
 export const usageCheckQueue = defineQueue({
   name: 'usage-check',
   concurrency: 1,
-  description: 'One pass over every server and volume; mark community images used or unused',
+  description:
+    "One pass over every server and volume of a target's regions; mark its community images used or unused",
   payload: z.object({
     trigger: z.enum(['schedule', 'manual']).default('manual'),
     /** Only these series' community images (all when absent); the scan is always whole. */
     series: z.array(z.string().min(1)).optional(),
+    target: targetField,
   }),
   defaultJobOptions: retried(3, 60_000),
 });
@@ -110,9 +129,9 @@ export const reapQueue = defineQueue({
   name: 'reap',
   concurrency: 4,
   description: 'Delete one unused community image by the guarded protocol',
-  payload: z.object({ series: z.string().min(1), imageId: z.uuid() }),
+  payload: z.object({ series: z.string().min(1), imageId: z.uuid(), target: targetField }),
   defaultJobOptions: retried(3, 60_000),
-  jobId: ({ imageId }) => jobIdFrom('reap', imageId),
+  jobId: ({ imageId, target }) => withTarget(target, 'reap', imageId),
 });
 
 export const janitorQueue = defineQueue({
@@ -124,6 +143,7 @@ export const janitorQueue = defineQueue({
     trigger: z.enum(['schedule', 'manual', 'startup']).default('manual'),
     /** Only these series (all when absent); staging is tidied only in a run over all. */
     series: z.array(z.string().min(1)).optional(),
+    target: targetField,
   }),
   defaultJobOptions: retried(3, 60_000),
 });

@@ -45,6 +45,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['queue'] as const,
       registers: [registry],
     }),
+    uploadsGivenUp: new Counter({
+      name: 'imagecycle_uploads_given_up_total',
+      help: 'Uploads of a release to a target that failed their last attempt: that target lacks the release until a later download, and its staged copy no longer waits for it',
+      labelNames: ['series', 'target'] as const,
+      registers: [registry],
+    }),
     bytesMoved: new Counter({
       name: 'imagecycle_bytes_total',
       help: 'Image bytes moved by this process: fetched from upstream (download) or sent to Glance (upload), by series',

@@ -8,7 +8,13 @@ export {
 export { checkKeyrings } from './keyrings.ts';
 export { CatalogueError, formatIssue, type CatalogueIssue } from './errors.ts';
 export { seriesStatus } from './status.ts';
-export { findSeries, selectSeries, UnknownSeriesError } from './select.ts';
+export {
+  findSeries,
+  selectSeries,
+  selectTargets,
+  UnknownSeriesError,
+  UnknownTargetError,
+} from './select.ts';
 export { substituteVars, type Vars, type Substitution } from './vars.ts';
 export { anchorPattern } from './resolve.ts';
 export { feedOrigins, urlRefusal } from './transport.ts';

@@ -1,4 +1,5 @@
 // From the validated zod output to the resolved Catalogue: defaults merged into each series.
+import { DEFAULT_TARGET } from '@imagecycle/contracts';
 import type { CatalogueOutput } from './schema.ts';
 import { resolveSmokeTest } from './smoke-test.ts';
 import type { Catalogue, FeedConfig, GlanceProperties, Series } from './types.ts';
@@ -74,6 +75,9 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       properties: defaults.properties,
       smokeTest: defaults.smokeTest,
     },
+    targets: data.targets
+      ? Object.entries(data.targets).map(([name, target]) => ({ name, ...target }))
+      : [{ name: DEFAULT_TARGET }],
     series,
   };
 }

@@ -542,6 +542,54 @@ export const defaultsSchema = z.strictObject({
     .describe("every series' candidate boots in this project and flavor before it is published"),
 });
 
+/** A target's name: a label value in metrics, part of job ids and Redis keys. */
+export const TARGET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A region name as Keystone's catalogue spells it. */
+const regionName = z
+  .string({ error: rule('must be a region name, e.g. RegionOne') })
+  .min(1, 'must not be empty');
+
+/**
+ * One place the series are published to: a Glance, reached with a clouds.yaml entry in a
+ * region, and the compute regions whose servers and volumes use its images.
+ */
+export const targetSchema = z
+  .strictObject({
+    cloud: nonEmpty
+      .optional()
+      .describe(
+        'the clouds.yaml entry of the publishing account (default: IMAGECYCLE_CLOUD_PUBLISH, else OS_CLOUD)',
+      ),
+    usageCloud: nonEmpty
+      .optional()
+      .describe(
+        "the clouds.yaml entry of the reading account that lists every project's servers and volumes (default: IMAGECYCLE_CLOUD_USAGE, else OS_CLOUD)",
+      ),
+    region: regionName
+      .optional()
+      .describe(
+        "the region of this target's Glance (default: the entry's region_name / OS_REGION_NAME)",
+      ),
+    usageRegions: z
+      .array(regionName, { error: rule('must be a list of region names') })
+      .min(1, "must name at least one region (leave it out for the target's own region)")
+      .optional()
+      .describe(
+        "the compute regions whose servers and volumes boot from this target's Glance: all of them when one Glance serves several regions (default: the target's region)",
+      ),
+  })
+  .superRefine((target, ctx) => {
+    const regions = target.usageRegions ?? [];
+    const repeated = regions.filter((region, index) => regions.indexOf(region) !== index);
+    if (repeated.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['usageRegions'],
+        message: `names ${[...new Set(repeated)].join(', ')} more than once`,
+      });
+  });
+
 export const catalogueSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -557,10 +605,47 @@ export const catalogueSchema = z
       .default('imagecycle')
       .describe('every managed image carries the tag managed_by_<vendor> (SCS 0102)'),
     defaults: defaultsSchema.prefault({}),
+    targets: z
+      .record(
+        z
+          .string()
+          .regex(
+            TARGET_NAME_PATTERN,
+            'target names must match ^[a-z0-9][a-z0-9-]*$ (at most 63 characters)',
+          ),
+        targetSchema,
+      )
+      .optional()
+      .describe(
+        'where every series is published: one Glance each (absent: one target, "default", with the accounts of IMAGECYCLE_CLOUD_PUBLISH / IMAGECYCLE_CLOUD_USAGE, else OS_CLOUD)',
+      ),
     series: z.record(
       z.string().regex(SERIES_ID_PATTERN, 'series ids must match ^[a-z0-9][a-z0-9.-]*$'),
       seriesSchema,
     ),
+  })
+  .superRefine((catalogue, ctx) => {
+    if (catalogue.targets === undefined) return;
+    const names = Object.keys(catalogue.targets);
+    if (names.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message: 'names no target: leave targets out for the single target of the accounts',
+      });
+    // Two targets on one Glance would each take the other's images for their own.
+    const seen = new Map<string, string>();
+    for (const [name, target] of Object.entries(catalogue.targets)) {
+      const where = `${target.cloud ?? '(the publish account)'} in ${target.region ?? '(its default region)'}`;
+      const other = seen.get(where);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', name],
+          message: `publishes to the same cloud and region as target "${other}" (${where})`,
+        });
+      else seen.set(where, name);
+    }
   })
   .describe('imagecycle series catalogue');
 

@@ -22,3 +22,22 @@ export function selectSeries(
     ? catalogue.series.filter((s) => only.includes(s.id))
     : [...catalogue.series];
 }
+
+/** A target the catalogue does not name: the message lists the ones it does. */
+export class UnknownTargetError extends Error {
+  override name = 'UnknownTargetError';
+}
+
+/** The named target's name (every target's, in catalogue order, when none is named). */
+export function selectTargets(
+  catalogue: Pick<Catalogue, 'targets' | 'file'>,
+  name?: string,
+): string[] {
+  const names = catalogue.targets.map((t) => t.name);
+  if (name === undefined) return names;
+  if (!names.includes(name))
+    throw new UnknownTargetError(
+      `target "${name}" is not in the catalogue ${catalogue.file}; its targets: ${names.join(', ')}`,
+    );
+  return [name];
+}

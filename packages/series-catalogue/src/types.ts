@@ -128,8 +128,29 @@ export interface Catalogue {
   readonly naming: NamingScheme;
   readonly vendor: string;
   readonly defaults: CatalogueDefaults;
+  /**
+   * Where every series is published, in file order; always at least one. Without a
+   * `targets:` section, the one target `default` with the accounts' own entries and regions.
+   */
+  readonly targets: readonly Target[];
   /** in file order */
   readonly series: readonly Series[];
+}
+
+/** One Glance the series are published to, and the compute regions that use its images. */
+export interface Target {
+  readonly name: string;
+  /** clouds.yaml entry of the publishing account (undefined: the deployment's setting) */
+  readonly cloud?: string | undefined;
+  /** clouds.yaml entry of the reading account (undefined: the deployment's setting) */
+  readonly usageCloud?: string | undefined;
+  /** region of the target's Glance (undefined: the entry's own) */
+  readonly region?: string | undefined;
+  /**
+   * Compute regions whose servers and volumes count as users of this Glance's images
+   * (undefined: the target's region alone).
+   */
+  readonly usageRegions?: readonly string[] | undefined;
 }
 
 /**

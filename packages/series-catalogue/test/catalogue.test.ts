@@ -1040,3 +1040,70 @@ describe('SCS 0102 image metadata: validate refuses what would publish non-confo
     ]);
   });
 });
+
+describe('targets', () => {
+  const withTargets = (targets: string) =>
+    BASE.replace('series:\n', `targets:\n${targets}series:\n`).replace('- ${FPR}', `- ${FPR}`);
+  const vars = { FPR: 'a'.repeat(40) };
+
+  it('without targets: the one target "default", with the accounts as they are', () => {
+    expect(parseCatalogue(BASE, 'cat.yaml', { vars }).targets).toEqual([{ name: 'default' }]);
+  });
+
+  it('each target: a clouds.yaml entry, a region and the compute regions that use its Glance', () => {
+    const text = withTargets(`  region-one:
+    cloud: publisher
+    usageCloud: auditor
+    region: RegionOne
+    usageRegions: [RegionOne, RegionTwo]
+  region-three:
+    region: RegionThree
+`);
+    expect(parseCatalogue(text, 'cat.yaml', { vars }).targets).toEqual([
+      {
+        name: 'region-one',
+        cloud: 'publisher',
+        usageCloud: 'auditor',
+        region: 'RegionOne',
+        usageRegions: ['RegionOne', 'RegionTwo'],
+      },
+      { name: 'region-three', region: 'RegionThree' },
+    ]);
+  });
+
+  it('refuses two targets on one cloud and region, naming the other', () => {
+    const text = withTargets(`  one:
+    region: RegionOne
+  two:
+    region: RegionOne
+`);
+    const issue = expectIssue(text, '', 'targets.two', /same cloud and region as target "one"/);
+    expect(issue.message).toContain('RegionOne');
+    expect(issue.line).toBeGreaterThanOrEqual(lineOf(text, '  two:'));
+  });
+
+  it('refuses a bad name, an unknown key, a repeated usage region and an empty section', () => {
+    expectIssue(
+      withTargets('  Region_One:\n    region: R\n'),
+      'Region_One',
+      'targets.Region_One',
+      /target names must match/,
+    );
+    expectIssue(withTargets('  one:\n    regoin: R\n'), 'regoin', 'targets.one', /regoin/);
+    expectIssue(
+      withTargets('  one:\n    usageRegions: [R1, R2, R1]\n'),
+      'usageRegions',
+      'targets.one.usageRegions',
+      /names R1 more than once/,
+    );
+    expectIssue(
+      withTargets('  one:\n    usageRegions: []\n'),
+      'usageRegions',
+      'targets.one.usageRegions',
+      /at least one region/,
+    );
+    expect(issuesOf(BASE.replace('series:\n', 'targets: {}\nseries:\n'), vars)[0]?.message).toMatch(
+      /names no target/,
+    );
+  });
+});

@@ -4,7 +4,11 @@ import { App, loadSettings, RedisUnreachableError, SettingsError } from '@imagec
 import { ControlPlaneConfigError } from '@imagecycle/control-plane';
 import { createLogger } from '@imagecycle/observability';
 import { CloudConfigError, OpenStackConnectionError } from '@imagecycle/openstack';
-import { CatalogueError, UnknownSeriesError } from '@imagecycle/series-catalogue';
+import {
+  CatalogueError,
+  UnknownSeriesError,
+  UnknownTargetError,
+} from '@imagecycle/series-catalogue';
 import { parseCommandLine } from './command-line.ts';
 import { IMAGECYCLE } from './commands/table.ts';
 import { CliError, EXIT } from './exit-codes.ts';
@@ -42,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.code;
-  if (error instanceof UnknownSeriesError) return EXIT.usage;
+  if (error instanceof UnknownSeriesError || error instanceof UnknownTargetError) return EXIT.usage;
   if (
     error instanceof SettingsError ||
     error instanceof CatalogueError ||

@@ -95,12 +95,22 @@ describe('imagecycle events', () => {
       },
     ].map((e) => eventLine(e as LifecycleEvent));
     expect(lines[1]).toBe(
-      `${at(7)}  usage-checked debian-12${' '.repeat(13)} ${' '.repeat(16)}  2 community image(s), 1 in use, 0 newly unused, 1 handed to the reaper, 0 kept`,
+      `${at(7)}  usage-checked    debian-12${' '.repeat(13)} ${' '.repeat(16)}  2 community image(s), 1 in use, 0 newly unused, 1 handed to the reaper, 0 kept`,
     );
     expect(lines[2]).toMatch(
       new RegExp(`^${at(8)}  recovered +debian-12 +1 +img-1 upload: leftover candidate`),
     );
     // the series starts in the same column, whatever the event's kind
     expect(new Set(lines.map((l) => l.indexOf('debian-12'))).size).toBe(1);
+  });
+
+  it('names the target an event happened in, and the longest kind fits its column', () => {
+    const lines = [
+      { type: 'targets-disagree', series: 'debian-12', detail: 'region-two behind', at: at(1) },
+      { type: 'reaped', series: 'debian-12', imageId: 'img-1', target: 'region-two', at: at(2) },
+    ].map((e) => eventLine(e as LifecycleEvent));
+    expect(lines[1]).toMatch(new RegExp(`^${at(2)}  reaped +debian-12 +img-1 \\[region-two\\] $`));
+    expect(lines[0]).toMatch(new RegExp(`^${at(1)}  targets-disagree debian-12 `));
+    expect(lines[0]).not.toContain('[');
   });
 });

@@ -58,7 +58,7 @@ describe('imagecycle janitor', () => {
     expect(enqueued.status, enqueued.stderr).toBe(0);
     const { enqueued: jobId } = JSON.parse(enqueued.stdout) as { enqueued: string };
     const job = await runtime.queue(janitorQueue).getJob(jobId);
-    expect(job?.data).toEqual({ trigger: 'manual' }); // every series, and staging
+    expect(job?.data).toEqual({ trigger: 'manual', target: 'default' }); // every series, and staging
     expect(await job?.getState()).toBe('waiting');
 
     const unknown = await cli(['janitor', '--series', 'debian-12,no-such-os']);
@@ -87,6 +87,7 @@ describe('imagecycle janitor', () => {
     expect(report).toMatchObject({ series: 2, removedStaging: [] });
     expect((await runtime.queue(janitorQueue).getJob(job))?.data).toEqual({
       trigger: 'manual',
+      target: 'default',
       series: ['debian-12', 'flatcar-stable'],
     });
 

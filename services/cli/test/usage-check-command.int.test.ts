@@ -76,7 +76,7 @@ describe('imagecycle usage-check', () => {
     };
     expect(series).toEqual([SERIES]);
     const job = await runtime.queue(usageCheckQueue).getJob(jobId);
-    expect(job?.data).toEqual({ trigger: 'manual', series: [SERIES] });
+    expect(job?.data).toEqual({ trigger: 'manual', target: 'default', series: [SERIES] });
     expect(await job?.getState()).toBe('waiting');
 
     const all = await cli(['usage-check']);

@@ -1,12 +1,21 @@
 // One process's composition: from the settings, the catalogue, the cloud, Redis, the queues
 // and every stage's handler. Workers are started only for the queues the run mode consumes;
 // any process may enqueue. `stop` drains within the deadline (SIGTERM in Kubernetes).
-import { allQueues, feedCheckQueue, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
+import {
+  allQueues,
+  DEFAULT_TARGET,
+  feedCheckQueue,
+  janitorQueue,
+  usageCheckQueue,
+} from '@imagecycle/contracts';
 import {
   CheckRecords,
   Events,
   PublishedRecords,
   SmokeTestRecords,
+  StagingDeliveries,
+  TargetOutages,
+  targetKey,
   UsageCheckRecords,
 } from '@imagecycle/events';
 import {
@@ -19,11 +28,17 @@ import {
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
 import { CloudConfigError, type OpenStackClient } from '@imagecycle/openstack';
 import { type CloseResult, type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
-import { type Catalogue, loadCatalogue } from '@imagecycle/series-catalogue';
+import {
+  type Disagreement,
+  disagreementText,
+  publishedEverywhere,
+  targetsDisagreement,
+} from '@imagecycle/lifecycle';
+import { type Catalogue, loadCatalogue, type Target } from '@imagecycle/series-catalogue';
 import type { SmokeTester } from '@imagecycle/uploader';
 import { CLOUD_SETTING, CloudAccounts, type CloudRole, cloudRolesOf } from './clouds.ts';
 import { connectRedis, describeRedis, type RedisClient } from './redis-connection.ts';
-import { stageHandlers } from './stages.ts';
+import { type StageTarget, stageHandlers } from './stages.ts';
 import type { Settings } from './settings.ts';
 
 export interface AppOptions {
@@ -63,12 +78,17 @@ export class App {
   readonly events: Events;
   /** Each series' last feed check and its outcome. */
   readonly checks: CheckRecords;
-  /** Each series' last smoke test: passed or failed, and how long it took. */
+  /** Each series' last smoke test in the first target: passed or failed, and how long it took. */
   readonly smokeTests: SmokeTestRecords;
-  /** Each series' last usage check and what it found. */
+  /** Each series' last usage check in the first target and what it found. */
   readonly usageChecks: UsageCheckRecords;
-  /** What each series has published (the renamer and the janitor write it, the feed-watcher reads). */
+  /**
+   * What each series has published in the first target (the renamer and the janitor write
+   * it, the feed-watcher reads every target's).
+   */
   readonly published: PublishedRecords;
+  /** Which targets are done with each staged release. */
+  readonly deliveries: StagingDeliveries;
   readonly metrics: Metrics;
   readonly #now: () => Date;
   readonly #fetcher: DocumentFetcher;
@@ -89,6 +109,10 @@ export class App {
       | 'watcher'
       | 'waitForCloud'
       | 'requireRedis'
+      | 'targets'
+      | 'recordsOf'
+      | 'disagreements'
+      | 'checkTargetsAgree'
     >,
     now: () => Date,
     fetcher: DocumentFetcher,
@@ -104,6 +128,7 @@ export class App {
     this.smokeTests = fields.smokeTests;
     this.usageChecks = fields.usageChecks;
     this.published = fields.published;
+    this.deliveries = fields.deliveries;
     this.metrics = fields.metrics;
     this.#now = now;
     this.#fetcher = fetcher;
@@ -171,15 +196,12 @@ export class App {
       webhookUrl: settings.IMAGECYCLE_EVENTS_WEBHOOK,
     });
     const checks = new CheckRecords(redis, `${settings.IMAGECYCLE_QUEUE_PREFIX}:checks`);
-    const smokeTests = new SmokeTestRecords(
+    const first = recordsIn(redis, settings.IMAGECYCLE_QUEUE_PREFIX, catalogue.targets[0]?.name);
+    const { smokeTests, usageChecks, published } = first;
+    const deliveries = new StagingDeliveries(
       redis,
-      `${settings.IMAGECYCLE_QUEUE_PREFIX}:smoke-tests`,
+      `${settings.IMAGECYCLE_QUEUE_PREFIX}:deliveries`,
     );
-    const usageChecks = new UsageCheckRecords(
-      redis,
-      `${settings.IMAGECYCLE_QUEUE_PREFIX}:usage-checks`,
-    );
-    const published = new PublishedRecords(redis, `${settings.IMAGECYCLE_QUEUE_PREFIX}:published`);
     const fetcher = new DocumentFetcher({
       cache: new RedisDocumentCache(redis, {
         prefix: `${settings.IMAGECYCLE_QUEUE_PREFIX}:feed-cache:`,
@@ -199,6 +221,7 @@ export class App {
         smokeTests,
         usageChecks,
         published,
+        deliveries,
         metrics,
       },
       now,
@@ -249,20 +272,24 @@ export class App {
    * scoped to (the usage account's by default). Asks Keystone the first time; accounts scoped
    * to different projects are a CloudConfigError naming both settings.
    */
-  owner(roles: readonly CloudRole[] = ['usage']): Promise<string> {
-    const key = [...roles].sort().join(',');
+  owner(roles: readonly CloudRole[] = ['usage'], target?: Target): Promise<string> {
+    const key = `${[...roles].sort().join(',')}\n${target?.name ?? ''}`;
     let owner = this.#owners.get(key);
     if (!owner) {
       owner = (async () => {
         const scoped = await Promise.all(
-          roles.map(async (role) => ({ role, project: await this.clouds.get(role).projectId() })),
+          roles.map(async (role) => ({
+            role,
+            project: await this.clouds.get(role, target).projectId(),
+          })),
         );
         const [first, ...others] = scoped;
         if (!first) throw new Error('owner: no cloud account named');
+        const where = target ? ` (target "${target.name}")` : '';
         for (const other of others)
           if (other.project !== first.project)
             throw new CloudConfigError(
-              `${CLOUD_SETTING[first.role]} is scoped to project ${first.project} and ${CLOUD_SETTING[other.role]} to ${other.project}: both accounts must be scoped to the project that owns the images`,
+              `${CLOUD_SETTING[first.role]}${where} is scoped to project ${first.project} and ${CLOUD_SETTING[other.role]} to ${other.project}: both accounts must be scoped to the project that owns the images`,
             );
         return first.project;
       })();
@@ -273,15 +300,75 @@ export class App {
     return owner;
   }
 
+  /** Where the catalogue publishes: its targets, or the one `default` target. */
+  get targets(): readonly Target[] {
+    return this.catalogue.targets;
+  }
+
+  /** The records one target's stages keep (the default target's keys are the unsuffixed ones). */
+  recordsOf(target: string): TargetRecords {
+    return recordsIn(this.redis, this.settings.IMAGECYCLE_QUEUE_PREFIX, target);
+  }
+
+  /**
+   * Each series whose targets disagree on its Latest (several targets only), from what each
+   * target's renamer and janitor last recorded: who is ahead, who is behind, since when, and
+   * whether longer than IMAGECYCLE_TARGETS_DISAGREE_SECONDS.
+   */
+  async disagreements(): Promise<Map<string, Disagreement>> {
+    const found = new Map<string, Disagreement>();
+    if (this.targets.length < 2) return found;
+    const records = await Promise.all(
+      this.targets.map(async (t) => ({
+        target: t.name,
+        all: await this.recordsOf(t.name).published.all(),
+      })),
+    );
+    for (const series of this.catalogue.series) {
+      const disagreement = targetsDisagreement(
+        records.map(({ target, all }) => {
+          const record = all.get(series.id);
+          return { target, latest: record?.latest, since: record?.since ?? record?.at };
+        }),
+        this.now(),
+        this.settings.IMAGECYCLE_TARGETS_DISAGREE_SECONDS * 1000,
+      );
+      if (disagreement) found.set(series.id, disagreement);
+    }
+    return found;
+  }
+
+  /**
+   * After a target recorded what a series has published: a `targets-disagree` event when the
+   * targets have disagreed on its Latest for longer than allowed - once per newest version
+   * and set of targets behind.
+   */
+  async checkTargetsAgree(series: string): Promise<void> {
+    const disagreement = (await this.disagreements()).get(series);
+    if (!disagreement?.overdue) return;
+    const behind = disagreement.behind.map((b) => b.target).join(',');
+    const once = `${this.settings.IMAGECYCLE_QUEUE_PREFIX}:disagree-told:${series}:${disagreement.newest}:${behind}`;
+    if ((await this.redis.set(once, '1', 'EX', 30 * 24 * 3600, 'NX')) !== 'OK') return;
+    await this.events.record({
+      type: 'targets-disagree',
+      series,
+      version: disagreement.newest,
+      detail: disagreementText(disagreement),
+    });
+  }
+
   /**
    * The feed-watcher. It uses no cloud account: what each series has published is the record
-   * the renamer and the janitor keep.
+   * the renamer and the janitor keep in each target; a release is new while any target
+   * lacks it.
    */
   watcher(): FeedWatcher {
+    const records = this.targets.map((target) => this.recordsOf(target.name).published);
     this.#watcher ??= new FeedWatcher({
       catalogue: this.catalogue,
       fetcher: this.#fetcher,
-      published: (series) => this.published.get(series),
+      published: async (series) =>
+        publishedEverywhere(await Promise.all(records.map((record) => record.get(series)))),
       runtime: this.runtime,
       logger: this.logger,
       metrics: this.metrics,
@@ -308,12 +395,15 @@ export class App {
   ): Promise<boolean> {
     const roles = cloudRolesOf(consume);
     if (roles.length === 0) return true;
-    for (const role of roles) this.clouds.get(role);
+    for (const target of this.targets) for (const role of roles) this.clouds.get(role, target);
     let stopped = false;
     void stop.then(() => (stopped = true));
     for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
       try {
-        await Promise.race([this.owner(roles), stop]);
+        await Promise.race([
+          Promise.all(this.targets.map((target) => this.owner(roles, target))),
+          stop,
+        ]);
         return !stopped;
       } catch (error) {
         if (error instanceof CloudConfigError) throw error;
@@ -337,22 +427,29 @@ export class App {
   async syncSchedules(): Promise<void> {
     // the catalogue and the queues only: a process without the feed-watcher's account keeps them too
     await syncFeedSchedules({ catalogue: this.catalogue, runtime: this.runtime });
-    await this.runtime.syncSchedules(usageCheckQueue, 'usage-check--', [
-      {
-        id: 'usage-check--daily',
+    // one daily usage check and janitor per target (the default target's ids as before)
+    const daily = (kind: string, target: string) =>
+      target === DEFAULT_TARGET ? `${kind}--daily` : `${kind}--${target}--daily`;
+    await this.runtime.syncSchedules(
+      usageCheckQueue,
+      'usage-check--',
+      this.targets.map(({ name }) => ({
+        id: daily('usage-check', name),
         cron: this.settings.IMAGECYCLE_USAGE_CHECK_CRON,
         timezone: this.catalogue.defaults.schedule.timezone,
-        payload: { trigger: 'schedule' },
-      },
-    ]);
-    await this.runtime.syncSchedules(janitorQueue, 'janitor--', [
-      {
-        id: 'janitor--daily',
+        payload: { trigger: 'schedule', target: name },
+      })),
+    );
+    await this.runtime.syncSchedules(
+      janitorQueue,
+      'janitor--',
+      this.targets.map(({ name }) => ({
+        id: daily('janitor', name),
         cron: this.settings.IMAGECYCLE_JANITOR_CRON,
         timezone: this.catalogue.defaults.schedule.timezone,
-        payload: { trigger: 'schedule' },
-      },
-    ]);
+        payload: { trigger: 'schedule', target: name },
+      })),
+    );
   }
 
   /**
@@ -370,13 +467,13 @@ export class App {
    */
   async start(consume: readonly QueueDefinition[]): Promise<void> {
     const roles = cloudRolesOf(consume);
-    const owner = roles.length > 0 ? await this.owner(roles) : '';
+    // every target's accounts answer before a worker takes a job (a typo fails start-up)
+    if (roles.length > 0)
+      await Promise.all(this.targets.map((target) => this.owner(roles, target)));
     const watcher = consume.includes(feedCheckQueue) ? this.watcher() : undefined;
-    const smokeClients = new Map<string, SmokeTester>();
     const handlers = stageHandlers({
       catalogue: this.catalogue,
-      clouds: { publish: () => this.clouds.get('publish'), usage: () => this.clouds.get('usage') },
-      owner,
+      targets: this.targets.map((target) => this.#stageTarget(target, roles)),
       runtime: this.runtime,
       watcher: () => {
         if (!watcher) throw new Error('the feed-watcher is not among the consumed queues');
@@ -384,9 +481,19 @@ export class App {
       },
       events: this.events,
       checks: this.checks,
-      smokeTests: this.smokeTests,
-      usageChecks: this.usageChecks,
-      published: this.published,
+      deliveries: this.deliveries,
+      outages: {
+        record: new TargetOutages(
+          this.redis,
+          `${this.settings.IMAGECYCLE_QUEUE_PREFIX}:target-down`,
+        ),
+        outageMs: this.settings.IMAGECYCLE_TARGET_OUTAGE_SECONDS * 1000,
+        retryMs:
+          (this.settings.IMAGECYCLE_TARGET_RETRY_SECONDS ??
+            this.settings.IMAGECYCLE_RETRY_DELAY_SECONDS ??
+            300) * 1000,
+      },
+      recordedPublished: (series) => this.checkTargetsAgree(series),
       metrics: this.metrics,
       logger: this.logger,
       stagingDir: this.settings.IMAGECYCLE_STAGING_DIR,
@@ -394,17 +501,43 @@ export class App {
       reapSettleMs: this.settings.IMAGECYCLE_REAP_SETTLE_SECONDS * 1000,
       reapDryRun: this.settings.IMAGECYCLE_REAP_DRY_RUN,
       cinderAdminRoles: this.settings.IMAGECYCLE_CINDER_ADMIN_ROLES,
+    });
+    this.runtime.startWorkers(handlers, consume, this.settings.IMAGECYCLE_CONCURRENCY);
+  }
+
+  /** One target's accounts, owner and records, as its stages use them. */
+  #stageTarget(target: Target, roles: readonly CloudRole[]): StageTarget {
+    const records = this.recordsOf(target.name);
+    const smokeClients = new Map<string, SmokeTester>();
+    // the compute regions besides the target's own whose servers and volumes use its Glance
+    const further = (target.usageRegions ?? []).filter((region) => region !== target.region);
+    return {
+      name: target.name,
+      region: target.region,
+      clouds: {
+        publish: () => this.clouds.get('publish', target),
+        usage: () => this.clouds.get('usage', target),
+        alsoIn: () =>
+          further.map((region) => {
+            const client = this.clouds.get('usage', target, region);
+            return { region, nova: client.nova, cinder: client.cinder };
+          }),
+      },
+      owner: () => (roles.length > 0 ? this.owner(roles, target) : Promise.resolve('')),
+      published: records.published,
+      usageChecks: records.usageChecks,
+      smokeTests: records.smokeTests,
       // A series' smoke test runs in the clouds.yaml entry named by its `smokeTest.project`,
-      // read from the publishing account's clouds.yaml (the uploader's only account).
-      // None named: the publishing account's own project.
+      // read from the publishing account's clouds.yaml (the uploader's only account), in the
+      // target's region. None named: the publishing account's own project.
       smokeTesterFor: (project) => {
         const key = project ?? '';
         let tester = smokeClients.get(key);
         if (!tester) {
           const client =
             project === undefined
-              ? this.clouds.get('publish')
-              : this.clouds.publishFileEntry(project);
+              ? this.clouds.get('publish', target)
+              : this.clouds.publishFileEntry(project, target.region);
           tester = {
             nova: client.nova,
             flavorRef: (flavor, fit) =>
@@ -416,8 +549,7 @@ export class App {
         }
         return tester;
       },
-    });
-    this.runtime.startWorkers(handlers, consume, this.settings.IMAGECYCLE_CONCURRENCY);
+    };
   }
 
   /**
@@ -429,4 +561,19 @@ export class App {
     if (result.abandoned === 0) this.redis.disconnect();
     return result;
   }
+}
+
+/** What one target's stages record in Redis. */
+export interface TargetRecords {
+  published: PublishedRecords;
+  usageChecks: UsageCheckRecords;
+  smokeTests: SmokeTestRecords;
+}
+
+function recordsIn(redis: RedisClient, prefix: string, target = DEFAULT_TARGET): TargetRecords {
+  return {
+    published: new PublishedRecords(redis, targetKey(`${prefix}:published`, target)),
+    usageChecks: new UsageCheckRecords(redis, targetKey(`${prefix}:usage-checks`, target)),
+    smokeTests: new SmokeTestRecords(redis, targetKey(`${prefix}:smoke-tests`, target)),
+  };
 }

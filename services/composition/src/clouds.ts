@@ -26,6 +26,7 @@ import {
 import type { Logger } from '@imagecycle/observability';
 import { CloudConfigError, type ConnectOptions, OpenStackClient } from '@imagecycle/openstack';
 import type { QueueDefinition } from '@imagecycle/queues';
+import type { Target } from '@imagecycle/series-catalogue';
 import type { Settings } from './settings.ts';
 
 export type CloudRole = 'publish' | 'usage';
@@ -77,9 +78,13 @@ export class CloudAccounts {
     this.#env = env;
   }
 
-  /** The clouds.yaml entry of the account; undefined: OS_CLOUD (or the only entry). */
-  cloudName(role: CloudRole): string | undefined {
-    return this.#settings[CLOUD_SETTING[role]] ?? (this.#env.OS_CLOUD || undefined);
+  /**
+   * The clouds.yaml entry of the account (in a target: its own entry when it names one);
+   * undefined: OS_CLOUD (or the only entry).
+   */
+  cloudName(role: CloudRole, target?: Target): string | undefined {
+    const own = role === 'publish' ? target?.cloud : target?.usageCloud;
+    return own ?? this.#settings[CLOUD_SETTING[role]] ?? (this.#env.OS_CLOUD || undefined);
   }
 
   /** Where the account's entry is read from: its own file, or undefined for the usual search. */
@@ -90,13 +95,27 @@ export class CloudAccounts {
       : { configFiles: [file], secureFiles: [join(dirname(file), 'secure.yaml')] };
   }
 
-  get(role: CloudRole): OpenStackClient {
-    const name = this.cloudName(role);
+  /**
+   * The account, in the target's region when it names one (else the entry's own). `region`
+   * asks for another region of the same account: a compute region that boots from the
+   * target's Glance.
+   */
+  get(role: CloudRole, target?: Target, region = target?.region): OpenStackClient {
+    const name = this.cloudName(role, target);
     const files = this.files(role);
+    const own = role === 'publish' ? target?.cloud : target?.usageCloud;
+    const setting =
+      own !== undefined
+        ? `target "${target?.name}" ${role === 'publish' ? 'cloud' : 'usageCloud'}`
+        : `${CLOUD_SETTING[role]}, else OS_CLOUD`;
     return this.#connect(
-      `${files.configFiles?.[0] ?? ''}\n${name ?? ''}`,
-      { ...(name === undefined ? {} : { cloud: name }), ...files },
-      `the ${role} account (${CLOUD_SETTING[role]}, else OS_CLOUD)`,
+      `${files.configFiles?.[0] ?? ''}\n${name ?? ''}\n${region ?? ''}`,
+      {
+        ...(name === undefined ? {} : { cloud: name }),
+        ...(region === undefined ? {} : { region }),
+        ...files,
+      },
+      `the ${role} account (${setting})${region === undefined ? '' : ` in region ${region}`}`,
     );
   }
 
@@ -104,12 +123,12 @@ export class CloudAccounts {
    * Another entry of the publishing account's clouds.yaml: the project a series' smoke test
    * boots its server in (catalogue `smokeTest.project`).
    */
-  publishFileEntry(cloud: string): OpenStackClient {
+  publishFileEntry(cloud: string, region?: string): OpenStackClient {
     const files = this.files('publish');
     return this.#connect(
-      `${files.configFiles?.[0] ?? ''}\n${cloud}`,
-      { cloud, ...files },
-      `the smoke-test cloud "${cloud}" (beside the publish account's entry)`,
+      `${files.configFiles?.[0] ?? ''}\n${cloud}\n${region ?? ''}`,
+      { cloud, ...(region === undefined ? {} : { region }), ...files },
+      `the smoke-test cloud "${cloud}" (beside the publish account's entry)${region === undefined ? '' : ` in region ${region}`}`,
     );
   }
 

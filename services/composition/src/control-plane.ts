@@ -29,10 +29,12 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
     events: app.events,
     views: {
       series: (only) => readSeriesStates(app, only),
+      disagreements: async () =>
+        [...(await app.disagreements())].map(([series, d]) => ({ series, overdue: d.overdue })),
       plan: (only) => planFor(app, only),
       trigger: (only) => enqueueFeedChecks(app, only),
-      usageCheck: (only) => enqueueUsageCheck(app, only),
-      janitorRun: (only) => enqueueJanitorRun(app, only),
+      usageCheck: (only, target) => enqueueUsageCheck(app, only, target),
+      janitorRun: (only, target) => enqueueJanitorRun(app, only, target),
     },
     registry: app.metrics.registry,
     probes: probesOf(app),

@@ -144,6 +144,21 @@ const fields = z.object({
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression of 5 (or 6, with seconds) fields')
     .default('0 5 * * *'),
+  /**
+   * How long an upload waits for its target's cloud while it is unreachable (no answer, or a
+   * gateway's 502/503/504) before it gives up; meanwhile it uses up none of its attempts.
+   */
+  IMAGECYCLE_TARGET_OUTAGE_SECONDS: seconds(2 * 24 * 3600),
+  /**
+   * How often an upload waiting for an unreachable target asks again (unset: the first retry
+   * delay, IMAGECYCLE_RETRY_DELAY_SECONDS, when set, else 300).
+   */
+  IMAGECYCLE_TARGET_RETRY_SECONDS: z.coerce.number().positive().optional(),
+  /**
+   * How long a series' targets may disagree on its Latest before a `targets-disagree` event
+   * and imagecycle_targets_disagree say that one fell behind (several targets only).
+   */
+  IMAGECYCLE_TARGETS_DISAGREE_SECONDS: seconds(6 * 3600),
   /** A fixed "now" for usage checks and reaps: the demo and the fault tests move days. */
   IMAGECYCLE_FAKE_NOW: z.iso.datetime().optional(),
   /** The control plane's address (`imagecycle control-plane`, `imagecycle all`). */

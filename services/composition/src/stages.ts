@@ -5,6 +5,7 @@
 // the job where it is, and the runtime puts it back in its queue.
 import {
   type allQueues,
+  DEFAULT_TARGET,
   downloadQueue,
   feedCheckQueue,
   janitorQueue,
@@ -12,10 +13,13 @@ import {
   Rejection,
   type RejectionReason,
   reconcileQueue,
+  stagingPaths,
   uploadJobId,
   uploadQueue,
   usageCheckQueue,
 } from '@imagecycle/contracts';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { cleanStaging, download } from '@imagecycle/downloader';
 import { tidy } from '@imagecycle/janitor';
 import type {
@@ -23,15 +27,24 @@ import type {
   Events,
   PublishedRecords,
   SmokeTestRecords,
+  DeliveryOutcome,
+  StagingDeliveries,
+  TargetOutages,
   UsageCheckRecords,
 } from '@imagecycle/events';
+import type { ComputeRegion } from '@imagecycle/inventory';
 import { type FeedWatcher, loadSeriesTrust } from '@imagecycle/feed-watcher';
-import type { OpenStackClient } from '@imagecycle/openstack';
+import {
+  OpenStackConnectionError,
+  type OpenStackClient,
+  OpenStackHttpError,
+} from '@imagecycle/openstack';
 import {
   FinalFailure,
   type HandlerContext,
   type HandlerMap,
   type QueueRuntime,
+  RunLater,
 } from '@imagecycle/queues';
 import { reap } from '@imagecycle/reaper';
 import { reconcile } from '@imagecycle/renamer';
@@ -43,8 +56,8 @@ import { checkUsage, usageCounts, usageSummary } from '@imagecycle/usage-checker
 const ABANDONED_AFTER_MS = 3 * 24 * 3600 * 1000;
 
 /**
- * The cloud accounts a stage may use, each asked for only by the handlers that need it (so a
- * process that runs none of them never reads its clouds.yaml entry).
+ * The cloud accounts a stage may use in one target, each asked for only by the handlers that
+ * need it (so a process that runs none of them never reads its clouds.yaml entry).
  */
 export interface StageClouds {
   /**
@@ -54,18 +67,22 @@ export interface StageClouds {
   publish(): OpenStackClient;
   /** Reads every project's servers and volumes: usage-checker, the reaper's last check. */
   usage(): OpenStackClient;
+  /**
+   * The reading account in every further compute region that boots from this target's
+   * Glance (one Glance shared by regions): their servers and volumes are users too.
+   */
+  alsoIn?(): ComputeRegion[];
 }
 
-export interface StageDeps {
-  catalogue: Catalogue;
+/** One target - one Glance - and where its stages keep what they found. */
+export interface StageTarget {
+  /** Its name in the catalogue (`default` when the catalogue names none). */
+  name: string;
+  /** The region of its Glance, when the catalogue names one. */
+  region?: string | undefined;
   clouds: StageClouds;
   /** The service project, owner of the managed images (the accounts' project). */
-  owner: string;
-  runtime: QueueRuntime;
-  watcher: () => FeedWatcher;
-  events: Events;
-  /** Where each series' last feed check and its outcome are kept. */
-  checks?: CheckRecords;
+  owner(): Promise<string>;
   /** Where each series' last smoke test, its verdict and duration, are kept. */
   smokeTests?: SmokeTestRecords;
   /** Where each series' last usage check and what it found are kept. */
@@ -75,6 +92,35 @@ export interface StageDeps {
    * pass, read by the feed-watcher (which has no cloud account).
    */
   published?: PublishedRecords;
+  /**
+   * Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`;
+   * undefined: the publishing account's own).
+   */
+  smokeTesterFor?: (project: string | undefined) => SmokeTester;
+}
+
+export interface StageDeps {
+  catalogue: Catalogue;
+  /** Every target, in catalogue order: each release is uploaded to each. */
+  targets: readonly StageTarget[];
+  runtime: QueueRuntime;
+  watcher: () => FeedWatcher;
+  events: Events;
+  /** Where each series' last feed check and its outcome are kept. */
+  checks?: CheckRecords;
+  /**
+   * Which targets are done with each staged release: its staging goes when all are (absent:
+   * when the first is, as with a single target).
+   */
+  deliveries?: StagingDeliveries;
+  /**
+   * Since when each target has been unreachable: an upload to a target that is down waits
+   * for it (no attempt counted) up to `outageMs`, asking again every `retryMs`, then gives
+   * up. Absent: an unreachable target is a failed attempt like any fault.
+   */
+  outages?: { record: TargetOutages; outageMs: number; retryMs: number };
+  /** Told after a target recorded what a series has published (the targets' agreement). */
+  recordedPublished?: (series: string) => Promise<void>;
   stagingDir: string;
   /** The clock of usage checks and reaps (tests and the demo move it forward). */
   now?: () => Date;
@@ -84,31 +130,45 @@ export interface StageDeps {
   cinderAdminRoles?: readonly string[];
   logger?: { info(object: object, message?: string): void };
   /** Counts rejections by reason (the feed-watcher counts its own) and bytes moved. */
-  metrics?: Partial<Pick<Metrics, 'releaseRejections' | 'bytesMoved'>>;
-  /**
-   * Nova in the project a series' smoke test runs in (catalogue `smokeTest.project`;
-   * undefined: the publishing account's own).
-   */
-  smokeTesterFor?: (project: string | undefined) => SmokeTester;
+  metrics?: Partial<Pick<Metrics, 'releaseRejections' | 'bytesMoved' | 'uploadsGivenUp'>>;
 }
 
 /** The handler of every queue of the system: a missing or an extra one is a compile error. */
 export type StageHandlers = HandlerMap<typeof allQueues>;
 
 export function stageHandlers(deps: StageDeps): StageHandlers {
-  const { catalogue, clouds, owner, runtime, events } = deps;
+  const { catalogue, runtime, events } = deps;
   const findSeries = (id: string): Series | undefined => catalogue.series.find((s) => s.id === id);
+  const targetNames = deps.targets.map((t) => t.name);
+  /** The job's target; one the catalogue no longer names fails the job for good, naming it. */
+  const targetOf = (name: string): StageTarget => {
+    const target = deps.targets.find((t) => t.name === name);
+    if (!target)
+      throw new FinalFailure(
+        `target "${name}" is not in the catalogue (its targets: ${targetNames.join(', ')})`,
+      );
+    return target;
+  };
+  /** The staged release's directory, disk image and marker. */
+  const removeStaged = (release: { series: string; version: string }) =>
+    rm(stagingPaths(resolve(deps.stagingDir), release.series, release.version).dir, {
+      recursive: true,
+      force: true,
+    });
+  /** An event's target field: named unless it is the single target of a catalogue without any. */
+  const inTarget = (name: string) => (name === DEFAULT_TARGET ? {} : { target: name });
   const now = () => deps.now?.() ?? new Date();
   /**
    * What a stage calls when it picks up what a crash left (a leftover candidate, a partial
    * download, a reap in its settle step): a `recovered` event, which logs its line too.
    */
   const recovered =
-    (stage: string, series: string, version?: string) =>
+    (stage: string, series: string, version?: string, target = DEFAULT_TARGET) =>
     (what: { imageId?: string; detail: string }) =>
       events.record({
         type: 'recovered',
         series,
+        ...inTarget(target),
         ...(version ? { version } : {}),
         ...(what.imageId ? { imageId: what.imageId } : {}),
         detail: `${stage}: ${what.detail}`,
@@ -122,6 +182,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
     release: { series: string; version: string },
     signal: AbortSignal,
     work: () => Promise<T>,
+    target?: string,
   ): Promise<T | { rejected: RejectionReason; message: string }> {
     try {
       return await work();
@@ -133,6 +194,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       await events.record({
         type: 'rejected',
         series: release.series,
+        ...(target ? inTarget(target) : {}),
         version: release.version,
         detail: message,
       });
@@ -200,87 +262,166 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           series: release.series,
           version: release.version,
         });
-        await runtime.enqueue(uploadQueue, { release, artifact });
+        // one verified copy in staging, one upload job per target (each with its own retries)
+        await deps.deliveries?.staged(release.series, release.version);
+        for (const target of targetNames)
+          await runtime.enqueue(uploadQueue, { release, artifact, target });
         return artifact;
       });
     },
 
-    [uploadQueue.name]: async ({ release, artifact }, plainCtx) => {
+    [uploadQueue.name]: async ({ release, artifact, target: name }, plainCtx) => {
+      const target = targetOf(name);
       const ctx = countingBytes(plainCtx, 'upload', 0, (bytes) =>
         deps.metrics?.bytesMoved?.inc({ stage: 'upload', series: release.series }, bytes),
       );
       const smoke = findSeries(release.series)?.smokeTest;
-      return judged(release, ctx.signal, async () => {
-        const result = await upload({ release, artifact }, ctx, {
-          glance: clouds.publish().glance,
-          owner,
-          stagingDir: deps.stagingDir,
-          findSeries,
-          enqueueReconcile: (series, reason) => runtime.enqueue(reconcileQueue, { series, reason }),
-          now,
-          smokeTester: smoke && deps.smokeTesterFor?.(smoke.project),
-          onSmokeTest: async (verdict) => {
-            deps.logger?.info(
-              { series: release.series, version: release.version, ...verdict },
-              `smoke test ${verdict.result}: ${release.series} ${release.version} in ${verdict.durationSeconds} s`,
-            );
-            await deps.smokeTests?.record({
-              series: release.series,
-              version: release.version,
-              at: new Date().toISOString(),
-              ...verdict,
+      const releaseStaging = async (outcome: DeliveryOutcome) => {
+        if (!deps.deliveries) return removeStaged(release);
+        const waiting = await deps.deliveries.record(
+          release.series,
+          release.version,
+          name,
+          outcome,
+          targetNames,
+        );
+        if (waiting.length === 0) await removeStaged(release);
+        else
+          deps.logger?.info(
+            { series: release.series, version: release.version, target: name, waiting },
+            `staging of ${release.series} ${release.version} kept for ${waiting.join(', ')}`,
+          );
+      };
+      let redownloading = false;
+      try {
+        return await judged(
+          release,
+          ctx.signal,
+          async () => {
+            const result = await upload({ release, artifact }, ctx, {
+              glance: target.clouds.publish().glance,
+              owner: await target.owner(),
+              stagingDir: deps.stagingDir,
+              findSeries,
+              enqueueReconcile: (series, reason) =>
+                runtime.enqueue(reconcileQueue, { series, reason, target: name }),
+              now,
+              smokeTester: smoke && target.smokeTesterFor?.(smoke.project),
+              onSmokeTest: async (verdict) => {
+                deps.logger?.info(
+                  { series: release.series, version: release.version, target: name, ...verdict },
+                  `smoke test ${verdict.result}: ${release.series} ${release.version} in ${verdict.durationSeconds} s`,
+                );
+                await target.smokeTests?.record({
+                  series: release.series,
+                  version: release.version,
+                  at: new Date().toISOString(),
+                  ...verdict,
+                });
+              },
+              signal: ctx.signal,
+              onRecovered: recovered('upload', release.series, release.version, name),
+              releaseStaging,
+            }).catch(async (error: unknown) => {
+              if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
+              // The uploader removed the damaged staging; the release is downloaded once more,
+              // and that download enqueues this upload again (a failed upload job is retried).
+              // Retrying this job meanwhile could only fail the same way.
+              await runtime.enqueueAgain(downloadQueue, { release }, { delay: 2_000 });
+              await events.record({
+                type: 'repaired',
+                series: release.series,
+                ...inTarget(name),
+                version: release.version,
+                detail: `${error.message}: staging removed, downloading the release again`,
+              });
+              redownloading = true;
+              throw new FinalFailure(error.message);
             });
+            await deps.outages?.record.up(name);
+            await events.record({
+              type: 'uploaded',
+              series: release.series,
+              ...inTarget(name),
+              version: release.version,
+              imageId: result.imageId,
+            });
+            return result;
           },
-          signal: ctx.signal,
-          onRecovered: recovered('upload', release.series, release.version),
-        }).catch(async (error: unknown) => {
-          if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
-          // The uploader removed the damaged staging; the release is downloaded once more,
-          // and that download enqueues this upload again (a failed upload job is retried).
-          // Retrying this job meanwhile could only fail the same way.
-          await runtime.enqueueAgain(downloadQueue, { release }, { delay: 2_000 });
+          name,
+        );
+      } catch (thrown) {
+        let error = thrown;
+        // The target is down (no answer, or a gateway's 502/503/504 after the client's own
+        // retries): the upload waits for it, using up no attempt, while the outage is young.
+        if (deps.outages && !ctx.signal.aborted && unreachable(error)) {
+          const { record, outageMs, retryMs } = deps.outages;
+          const since = await record.down(name, new Date());
+          const downSeconds = Math.round((Date.now() - since.getTime()) / 1000);
+          if (Date.now() - since.getTime() < outageMs)
+            throw new RunLater(
+              retryMs,
+              `target ${name} unreachable for ${downSeconds} s (${(error as Error).message}): the upload of ${release.series} ${release.version} waits for it`,
+            );
+          error = new FinalFailure(
+            `target ${name} unreachable for ${downSeconds} s, longer than allowed (IMAGECYCLE_TARGET_OUTAGE_SECONDS): ${(error as Error).message}`,
+          );
+        }
+        // This target's last attempt failed: it gives up on this copy (the others keep
+        // theirs), so staging no longer waits for it. It gets the release from a later
+        // download: the next feed check finds it missing from this target's record.
+        const final =
+          error instanceof FinalFailure ||
+          ctx.attempt >= (uploadQueue.defaultJobOptions.attempts ?? 1);
+        if (final && !redownloading && !ctx.signal.aborted) {
+          deps.metrics?.uploadsGivenUp?.inc({ series: release.series, target: name });
           await events.record({
-            type: 'repaired',
+            type: 'gave-up',
             series: release.series,
+            ...inTarget(name),
             version: release.version,
-            detail: `${error.message}: staging removed, downloading the release again`,
+            detail: `upload failed for good: ${(error as Error).message}`,
           });
-          throw new FinalFailure(error.message);
-        });
-        await events.record({
-          type: 'uploaded',
-          series: release.series,
-          version: release.version,
-          imageId: result.imageId,
-        });
-        return result;
-      });
+          if (deps.targets.some((t) => t.name === name)) await releaseStaging('gave-up');
+        }
+        throw error;
+      }
     },
 
-    [reconcileQueue.name]: async ({ series }, ctx) => {
+    [reconcileQueue.name]: async ({ series, target: name }, ctx) => {
+      const target = targetOf(name);
       const result = await reconcile(
         { series },
-        { glance: clouds.publish().glance.withSignal(ctx.signal), owner, findSeries },
+        {
+          glance: target.clouds.publish().glance.withSignal(ctx.signal),
+          owner: await target.owner(),
+          findSeries,
+        },
       );
-      await deps.published?.record({
+      await target.published?.record({
         series,
         at: new Date().toISOString(),
         ...result.published,
         by: 'reconcile',
       });
+      await deps.recordedPublished?.(series);
       for (const change of result.changes) {
         await events.record({
           type: change.role === 'latest' ? 'promoted' : 'demoted',
           series,
+          ...inTarget(name),
           imageId: change.imageId,
         });
       }
       return result;
     },
 
-    [usageCheckQueue.name]: async ({ series: only }, ctx) => {
-      // every project's servers and volumes with the reading account; the use it records on
-      // the images (last used, why kept) is a Glance write: the publishing account
+    [usageCheckQueue.name]: async ({ series: only, target: name }, ctx) => {
+      const target = targetOf(name);
+      const { clouds } = target;
+      // every project's servers and volumes with the reading account, in every compute region
+      // that boots from this Glance; the use it records on the images (last used, why kept)
+      // is a Glance write: the publishing account
       const reader = clouds.usage().withSignal(ctx.signal);
       // the named series (all when none); one not in the catalogue fails the job, naming it
       const selected = selectSeries(catalogue, only ?? []);
@@ -292,22 +433,29 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           glance: clouds.publish().glance.withSignal(ctx.signal),
           nova: reader.nova,
           cinder: reader.cinder,
-          owner,
+          ...regionsOf(target, ctx.signal),
+          owner: await target.owner(),
           ...(deps.cinderAdminRoles ? { cinderAdminRoles: deps.cinderAdminRoles } : {}),
           series: selected,
           now,
           enqueueReap: async (series, imageId) => {
-            await events.record({ type: 'unused', series, imageId });
-            return runtime.enqueue(reapQueue, { series, imageId });
+            await events.record({ type: 'unused', series, ...inTarget(name), imageId });
+            return runtime.enqueue(reapQueue, { series, imageId, target: name });
           },
           onWithheld: (series, imageId, because) =>
-            events.record({ type: 'kept-in-use', series, imageId, detail: because }),
+            events.record({
+              type: 'kept-in-use',
+              series,
+              ...inTarget(name),
+              imageId,
+              detail: because,
+            }),
         });
       } catch (error) {
         if (ctx.signal.aborted) throw error; // cancelled, not failed: it runs again
         // Retried by the queue; meanwhile each series shows why its last usage check failed.
         for (const series of selected)
-          await deps.usageChecks?.record({
+          await target.usageChecks?.record({
             series: series.id,
             at,
             outcome: 'failed',
@@ -321,7 +469,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         : undefined;
       // one summary per series checked, so an operator can tell that it ran and what it found
       for (const found of report.bySeries) {
-        await deps.usageChecks?.record({
+        await target.usageChecks?.record({
           series: found.series,
           at,
           outcome: 'checked',
@@ -331,75 +479,91 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         await events.record({
           type: 'usage-checked',
           series: found.series,
+          ...inTarget(name),
           detail: `${usageSummary(found)}${doubt ? `; no reaps: ${doubt}` : ''}`,
         });
       }
       return report;
     },
 
-    [reapQueue.name]: async ({ series, imageId }, ctx) => {
+    [reapQueue.name]: async ({ series, imageId, target: name }, ctx) => {
+      const target = targetOf(name);
+      const { clouds } = target;
       const outcome = await reap(
         { series, imageId },
         {
           // deactivate and delete with the publishing account, the last usage check with the
-          // reading one
+          // reading one, in every compute region that boots from this Glance
           glance: clouds.publish().glance,
           nova: clouds.usage().nova,
           cinder: clouds.usage().cinder,
-          owner,
+          ...regionsOf(target),
+          owner: await target.owner(),
           findSeries,
           now,
           ...(deps.cinderAdminRoles ? { cinderAdminRoles: deps.cinderAdminRoles } : {}),
           ...(deps.reapSettleMs !== undefined ? { settleMs: deps.reapSettleMs } : {}),
           ...(deps.reapDryRun ? { dryRun: true } : {}),
           signal: ctx.signal,
-          onRecovered: recovered('reap', series),
+          onRecovered: recovered('reap', series, undefined, name),
         },
       );
       if (outcome.outcome === 'deleted')
         await events.record({
           type: 'reaped',
           series,
+          ...inTarget(name),
           imageId,
           version: outcome.version,
           detail: outcome.name,
         });
       if (outcome.outcome === 'kept')
-        await events.record({ type: 'kept-in-use', series, imageId, detail: outcome.because });
+        await events.record({
+          type: 'kept-in-use',
+          series,
+          ...inTarget(name),
+          imageId,
+          detail: outcome.because,
+        });
       return outcome;
     },
 
-    [janitorQueue.name]: async ({ series }) => {
+    [janitorQueue.name]: async ({ series, target: name }) => {
+      const target = targetOf(name);
       const report = await tidy(
         { series },
         {
-          glance: clouds.publish().glance,
-          owner,
+          glance: target.clouds.publish().glance,
+          owner: await target.owner(),
           series: catalogue.series,
           now,
-          enqueueReconcile: (id, reason) => runtime.enqueue(reconcileQueue, { series: id, reason }),
+          enqueueReconcile: (id, reason) =>
+            runtime.enqueue(reconcileQueue, { series: id, reason, target: name }),
           resumeReap: async (id, imageId) => {
             // A completed reap keeps its job id: make room for the new attempt. One that failed
             // for good stays on its queue (its reason for operators); enqueue retries it.
-            const jobId = reapQueue.jobId({ series: id, imageId });
+            const jobId = reapQueue.jobId({ series: id, imageId, target: name });
             const previous = await runtime.queue(reapQueue).getJob(jobId);
             if (previous && (await previous.isCompleted())) await previous.remove();
-            return runtime.enqueue(reapQueue, { series: id, imageId });
+            return runtime.enqueue(reapQueue, { series: id, imageId, target: name });
           },
           uploadPending: (id, version) =>
-            runtime.pendingJobState(uploadQueue, uploadJobId(id, version)),
+            runtime.pendingJobState(uploadQueue, uploadJobId(id, version, name)),
           cleanStaging: () => cleanStaging(deps.stagingDir, [], ABANDONED_AFTER_MS),
         },
       );
       const at = new Date().toISOString();
-      for (const published of report.published)
-        await deps.published?.record({ ...published, at, by: 'janitor' });
+      for (const published of report.published) {
+        await target.published?.record({ ...published, at, by: 'janitor' });
+        await deps.recordedPublished?.(published.series);
+      }
       if (report.keptCandidates.length > 0)
         deps.logger?.info({ kept: report.keptCandidates }, 'old candidates kept: upload pending');
       for (const removed of report.removedCandidates)
         await events.record({
           type: 'repaired',
           series: removed.series,
+          ...inTarget(name),
           imageId: removed.imageId,
           detail: `dead candidate removed: ${removed.because}`,
         });
@@ -407,6 +571,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         await events.record({
           type: 'repaired',
           series: resumed.series,
+          ...inTarget(name),
           imageId: resumed.imageId,
           detail: 'stranded reap resumed',
         });
@@ -414,10 +579,41 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         await events.record({
           type: 'repaired',
           series: reconciled.series,
+          ...inTarget(name),
           detail: `${reconciled.images} image(s) differed from the desired state: reconcile enqueued`,
         });
       return report;
     },
+  };
+}
+
+/** No answer from the target's cloud, or a gateway's answer that it is down. */
+function unreachable(error: unknown): boolean {
+  return (
+    error instanceof OpenStackConnectionError ||
+    (error instanceof OpenStackHttpError && [502, 503, 504].includes(error.status))
+  );
+}
+
+/** The further compute regions of a target, for a usage scan (with the job's signal). */
+function regionsOf(
+  target: StageTarget,
+  signal?: AbortSignal,
+): { region?: string; alsoIn?: ComputeRegion[] } {
+  const more = target.clouds.alsoIn?.() ?? [];
+  return {
+    ...(target.region ? { region: target.region } : {}),
+    ...(more.length > 0
+      ? {
+          alsoIn: signal
+            ? more.map((r) => ({
+                region: r.region,
+                nova: r.nova.withSignal(signal),
+                cinder: r.cinder.withSignal(signal),
+              }))
+            : more,
+        }
+      : {}),
   };
 }
 

@@ -3,12 +3,16 @@
 // enqueues the job, so both ways in do the same thing. A series not in the catalogue is an
 // UnknownSeriesError naming it, before anything is enqueued.
 import { feedCheckQueue, janitorQueue, usageCheckQueue } from '@imagecycle/contracts';
-import { selectSeries } from '@imagecycle/series-catalogue';
+import { selectSeries, selectTargets } from '@imagecycle/series-catalogue';
 import type { App } from './app.ts';
 
-/** A job enqueued over some series: its id, and the series it covers (all when none named). */
+/**
+ * Jobs enqueued over some series, one per target: the first one's id (the only one in a
+ * deployment of one target), each target's, and the series they cover (all when none named).
+ */
 export interface Enqueued {
   job: string;
+  jobs: { target: string; job: string }[];
   series: string[];
 }
 
@@ -20,23 +24,41 @@ export async function enqueueFeedChecks(app: App, only: readonly string[]): Prom
   return ids;
 }
 
-/** One usage check of the named series' community images (all when none). */
-export async function enqueueUsageCheck(app: App, only: readonly string[]): Promise<Enqueued> {
+/** One usage check per target (or of the named one) of the named series' community images. */
+export async function enqueueUsageCheck(
+  app: App,
+  only: readonly string[],
+  target?: string,
+): Promise<Enqueued> {
   const ids = selectSeries(app.catalogue, only).map((s) => s.id);
-  const job = await app.runtime.enqueue(usageCheckQueue, {
-    trigger: 'manual',
-    ...(only.length > 0 ? { series: ids } : {}),
-  });
-  return { job: job.id ?? '', series: ids };
+  const jobs: Enqueued['jobs'] = [];
+  for (const name of selectTargets(app.catalogue, target)) {
+    const job = await app.runtime.enqueue(usageCheckQueue, {
+      trigger: 'manual',
+      target: name,
+      ...(only.length > 0 ? { series: ids } : {}),
+    });
+    jobs.push({ target: name, job: job.id ?? '' });
+  }
+  return { job: jobs[0]?.job ?? '', jobs, series: ids };
 }
 
-/** One janitor pass over the named series, or over all of them and staging. */
-export async function enqueueJanitorRun(app: App, only: readonly string[]): Promise<Enqueued> {
+/** One janitor pass per target (or in the named one) over the named series, or all and staging. */
+export async function enqueueJanitorRun(
+  app: App,
+  only: readonly string[],
+  target?: string,
+): Promise<Enqueued> {
   const ids = selectSeries(app.catalogue, only).map((s) => s.id);
-  const job = await app.runtime.enqueue(janitorQueue, {
-    trigger: 'manual',
-    // no series: every series, and staging too
-    ...(only.length > 0 ? { series: ids } : {}),
-  });
-  return { job: job.id ?? '', series: ids };
+  const jobs: Enqueued['jobs'] = [];
+  for (const name of selectTargets(app.catalogue, target)) {
+    const job = await app.runtime.enqueue(janitorQueue, {
+      trigger: 'manual',
+      target: name,
+      // no series: every series, and staging too
+      ...(only.length > 0 ? { series: ids } : {}),
+    });
+    jobs.push({ target: name, job: job.id ?? '' });
+  }
+  return { job: jobs[0]?.job ?? '', jobs, series: ids };
 }

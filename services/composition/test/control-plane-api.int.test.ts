@@ -338,6 +338,7 @@ describe('the API', () => {
       expect(series).toEqual([SERIES]);
       expect((await app.runtime.queue(queue).getJob(job))?.data, path).toEqual({
         trigger: 'manual',
+        target: 'default',
         series: [SERIES],
       });
       // no body: every series (and, for the janitor, staging)
@@ -347,6 +348,7 @@ describe('the API', () => {
       expect(every.series).toEqual(app.catalogue.series.map((s) => s.id));
       expect((await app.runtime.queue(queue).getJob(every.job))?.data, path).toEqual({
         trigger: 'manual',
+        target: 'default',
       });
     }
   });

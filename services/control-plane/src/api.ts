@@ -3,7 +3,7 @@
 // its inputs and every answer in zod (schemas.ts); fastify checks the inputs and the answers
 // against them, and /openapi.json is generated from them (openapi.ts). Every error answer is
 // { error, message }, the message naming what was wrong.
-import { UnknownSeriesError } from '@imagecycle/series-catalogue';
+import { UnknownSeriesError, UnknownTargetError } from '@imagecycle/series-catalogue';
 import { LIFECYCLE_STATES } from '@imagecycle/contracts';
 import type { Events } from '@imagecycle/events';
 import { imagesOf, type Plan, type SeriesState } from '@imagecycle/overview';
@@ -27,12 +27,27 @@ export interface ControlPlaneViews {
   /** Throws an UnknownSeriesError for a series not in the catalogue. */
   series(only: readonly string[]): Promise<SeriesState[]>;
   plan(only: readonly string[]): Promise<Plan>;
+  /**
+   * The series whose targets disagree on their Latest, and whether for longer than allowed
+   * (empty with a single target).
+   */
+  disagreements?(): Promise<{ series: string; overdue: boolean }[]>;
   /** Enqueues a feed check of each (all when empty); returns the series checked. */
   trigger(only: readonly string[]): Promise<string[]>;
-  /** Enqueues one usage check of these series' community images (all when empty). */
-  usageCheck(only: readonly string[]): Promise<{ job: string; series: string[] }>;
-  /** Enqueues one janitor pass over these series (all, and staging, when empty). */
-  janitorRun(only: readonly string[]): Promise<{ job: string; series: string[] }>;
+  /**
+   * Enqueues one usage check per target (or in the named one) of these series' community
+   * images (all when empty). An unknown target is an UnknownTargetError.
+   */
+  usageCheck(only: readonly string[], target?: string): Promise<JobsEnqueued>;
+  /** Enqueues one janitor pass per target (or in the named one) over these series (all, and staging, when empty). */
+  janitorRun(only: readonly string[], target?: string): Promise<JobsEnqueued>;
+}
+
+/** Jobs enqueued by a trigger, one per target. */
+export interface JobsEnqueued {
+  job: string;
+  jobs: { target: string; job: string }[];
+  series: string[];
 }
 
 export interface ApiOptions {
@@ -61,11 +76,21 @@ const seriesBody = z
   // fastify hands an absent body to the validator as null
   .nullable();
 
-/** What a trigger of one job answers: the job's id (Bull Board shows it) and its series. */
+/** The body of a job's trigger: the series, and the target (every target when none). */
+const jobBody = z
+  .object({
+    series: z.array(z.string().min(1)).default([]),
+    target: z.string().min(1).optional().describe("one of the catalogue's targets; all when none"),
+  })
+  .strict()
+  .nullable();
+
+/** What a trigger of one job per target answers: the jobs' ids (Bull Board shows them) and the series. */
 const jobEnqueued = z
   .object({
-    job: z.string().describe('the job id, as Bull Board shows it'),
-    series: z.array(z.string()).describe('the series the job covers'),
+    job: z.string().describe("the first target's job id, as Bull Board shows it"),
+    jobs: z.array(z.object({ target: z.string(), job: z.string() })).describe('one job per target'),
+    series: z.array(z.string()).describe('the series the jobs cover'),
   })
   .meta({ id: 'JobEnqueued' });
 
@@ -76,6 +101,7 @@ const answer = (description: string) => ({
 const unauthorized = answer('no or wrong credentials');
 const badRequest = (what: string) => answer(`${what}; the message names it`);
 const unknownSeries = answer('a named series is not in the catalogue');
+const unknownSeriesOrTarget = answer('a named series or target is not in the catalogue');
 
 /** "query.limit: Too small: ..." from fastify's validation error (instancePath "/limit"). */
 function describeInvalid(
@@ -99,6 +125,8 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
   app.setErrorHandler<FastifyError>((error, _request, reply) => {
     if (error instanceof UnknownSeriesError)
       return reply.code(404).send({ error: 'unknown-series', message: error.message });
+    if (error instanceof UnknownTargetError)
+      return reply.code(404).send({ error: 'unknown-target', message: error.message });
     if (error.validation)
       return reply.code(400).send({
         error: 'bad-request',
@@ -239,7 +267,7 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
     path: string,
     summary: string,
     enqueued: string,
-    enqueue: (series: string[]) => Promise<unknown>,
+    enqueue: (series: string[], target: string | undefined) => Promise<unknown>,
   ) =>
     app.post(
       path,
@@ -247,7 +275,7 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
         schema: {
           summary,
           security,
-          body: seriesBody,
+          body: jobBody,
           response: {
             202: {
               description: enqueued,
@@ -255,22 +283,25 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
             },
             400: badRequest('a malformed body'),
             401: unauthorized,
-            404: unknownSeries,
+            404: unknownSeriesOrTarget,
           },
         },
       },
-      async (request, reply) => reply.code(202).send(await enqueue(request.body?.series ?? [])),
+      async (request, reply) =>
+        reply
+          .code(202)
+          .send(await enqueue(request.body?.series ?? [], request.body?.target ?? undefined)),
     );
   jobRoute(
     '/api/usage-checks',
     'Check the usage of the community images of some series now (all when none named; the body may be left out): one scan of every server and volume',
     'the usage check enqueued',
-    (series) => views.usageCheck(series),
+    (series, target) => views.usageCheck(series, target),
   );
   jobRoute(
     '/api/janitor-runs',
     'One janitor pass now over some series (over all, and staging, when none named; the body may be left out)',
     'the janitor pass enqueued',
-    (series) => views.janitorRun(series),
+    (series, target) => views.janitorRun(series, target),
   );
 };

@@ -12,8 +12,13 @@ export function registerCatalogueMetrics(
   registry: Registry,
   readStates: () => Promise<SeriesState[]>,
   lease: MetricsLease,
-  ttlMs = 60_000,
+  more: {
+    /** The series whose targets disagree on their Latest (Redis only, read at each scrape). */
+    disagreements?: () => Promise<{ series: string; overdue: boolean }[]>;
+    ttlMs?: number;
+  } = {},
 ): void {
+  const ttlMs = more.ttlMs ?? 60_000;
   let cached: { at: number; states: Promise<SeriesState[] | undefined> } | undefined;
   const readError = new Gauge({
     name: 'imagecycle_catalogue_read_error',
@@ -57,6 +62,22 @@ export function registerCatalogueMetrics(
         this.set({ series: s.id, state: 'latest' }, s.latest ? 1 : 0);
         this.set({ series: s.id, state: 'community' }, s.community.length);
         this.set({ series: s.id, state: 'in-flight' }, s.inFlight.length);
+      }
+    },
+  });
+  new Gauge({
+    name: 'imagecycle_targets_disagree',
+    help: "1 while a series' targets have disagreed on its Latest for longer than IMAGECYCLE_TARGETS_DISAGREE_SECONDS: a target fell behind (absent with a single target)",
+    labelNames: ['series'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!more.disagreements || !(await lease.held())) return;
+      try {
+        for (const d of await more.disagreements())
+          this.set({ series: d.series }, d.overdue ? 1 : 0);
+      } catch {
+        readError.set(1); // Redis unreachable: the gauge is absent, like the others
       }
     },
   });

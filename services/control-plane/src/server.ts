@@ -92,7 +92,9 @@ export const controlPlane: FastifyPluginAsync<ControlPlaneOptions> = async (serv
   const lease = options.metricsLease ?? leaseOf(options.runtime);
   registerLeaderGauge(options.registry, lease);
   registerQueueMetrics(options.registry, options.runtime, lease);
-  registerCatalogueMetrics(options.registry, () => options.views.series([]), lease);
+  registerCatalogueMetrics(options.registry, () => options.views.series([]), lease, {
+    disagreements: () => options.views.disagreements?.() ?? Promise.resolve([]),
+  });
 
   // first: the document generator sees every route registered after it
   await registerOpenApi(server);

@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { UnknownSeriesError } from '@imagecycle/series-catalogue';
+import { UnknownSeriesError, UnknownTargetError } from '@imagecycle/series-catalogue';
 import type { LifecycleEvent } from '@imagecycle/events';
 import type { Plan, SeriesState } from '@imagecycle/overview';
 import { api, type ControlPlaneViews } from '../src/api.ts';
@@ -142,7 +142,19 @@ const recent: LifecycleEvent[] = [
   { type: 'reaped', series: 'debian-12', imageId: 'gone', detail: 'unused', at: plan.at },
 ];
 
-const asked: { view: string; only: readonly string[] }[] = [];
+const asked: { view: string; only: readonly string[]; target?: string }[] = [];
+/** The targets the fake catalogue names; a job trigger answers one job per target. */
+const targets = ['region-one', 'region-two'];
+const jobsFor = (first: number, target: string | undefined) => {
+  if (target !== undefined && !targets.includes(target))
+    throw new UnknownTargetError(
+      `target "${target}" is not in the catalogue; its targets: ${targets.join(', ')}`,
+    );
+  return (target === undefined ? targets : [target]).map((name, i) => ({
+    target: name,
+    job: String(first + i),
+  }));
+};
 const known = (only: readonly string[]) => {
   const unknown = only.filter((id) => id !== state.id);
   if (unknown.length > 0) throw new UnknownSeriesError(`not in the catalogue: ${unknown.join()}`);
@@ -163,15 +175,25 @@ const views: ControlPlaneViews = {
     known(only);
     return Promise.resolve(only.length > 0 ? [...only] : [state.id]);
   },
-  usageCheck: (only) => {
-    asked.push({ view: 'usageCheck', only });
+  usageCheck: (only, target) => {
+    asked.push({ view: 'usageCheck', only, ...(target ? { target } : {}) });
     known(only);
-    return Promise.resolve({ job: '41', series: only.length > 0 ? [...only] : [state.id] });
+    const jobs = jobsFor(41, target);
+    return Promise.resolve({
+      job: jobs[0]?.job ?? '',
+      jobs,
+      series: only.length > 0 ? [...only] : [state.id],
+    });
   },
-  janitorRun: (only) => {
-    asked.push({ view: 'janitorRun', only });
+  janitorRun: (only, target) => {
+    asked.push({ view: 'janitorRun', only, ...(target ? { target } : {}) });
     known(only);
-    return Promise.resolve({ job: '42', series: only.length > 0 ? [...only] : [state.id] });
+    const jobs = jobsFor(51, target);
+    return Promise.resolve({
+      job: jobs[0]?.job ?? '',
+      jobs,
+      series: only.length > 0 ? [...only] : [state.id],
+    });
   },
 };
 const eventsAsked: [number | undefined, string | undefined][] = [];
@@ -347,22 +369,43 @@ describe('the API', () => {
     expect(asked.at(-1)).toEqual({ view: 'trigger', only: [] });
   });
 
-  it('starts a usage check or a janitor pass of the named series, or of all, and answers with its job', async () => {
-    for (const [path, view, job] of [
-      ['/api/usage-checks', 'usageCheck', '41'],
-      ['/api/janitor-runs', 'janitorRun', '42'],
+  it('starts a usage check or a janitor pass of the named series, or of all, in every target or the named one, and answers with its jobs', async () => {
+    for (const [path, view, first] of [
+      ['/api/usage-checks', 'usageCheck', 41],
+      ['/api/janitor-runs', 'janitorRun', 51],
     ] as const) {
+      const everyTarget = {
+        job: String(first),
+        jobs: [
+          { target: 'region-one', job: String(first) },
+          { target: 'region-two', job: String(first + 1) },
+        ],
+        series: ['debian-12'],
+      };
       expect(await answer('POST', path, { payload: { series: ['debian-12'] } })).toEqual({
         status: 202,
-        body: { job, series: ['debian-12'] },
+        body: everyTarget,
       });
       expect(asked.at(-1)).toEqual({ view, only: ['debian-12'] });
       // no body at all: every series
-      expect(await answer('POST', path)).toEqual({
-        status: 202,
-        body: { job, series: ['debian-12'] },
-      });
+      expect(await answer('POST', path)).toEqual({ status: 202, body: everyTarget });
       expect(asked.at(-1)).toEqual({ view, only: [] });
+      // one target named: that target's job only
+      expect(await answer('POST', path, { payload: { target: 'region-two' } })).toEqual({
+        status: 202,
+        body: {
+          job: String(first),
+          jobs: [{ target: 'region-two', job: String(first) }],
+          series: ['debian-12'],
+        },
+      });
+      expect(asked.at(-1)).toEqual({ view, only: [], target: 'region-two' });
+      // a target the catalogue does not name: 404, naming it and the ones it names
+      const unknown = await answer('POST', path, { payload: { target: 'region-nine' } });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toMatchObject({ error: 'unknown-target' });
+      expect((unknown.body as { message: string }).message).toContain('region-nine');
+      expect((unknown.body as { message: string }).message).toContain('region-one, region-two');
     }
   });
 

@@ -31,7 +31,7 @@ describe('catalogue metrics', () => {
         return failing ? Promise.reject(new Error('glance down')) : Promise.resolve([state]);
       },
       soleReplica,
-      60_000,
+      { ttlMs: 60_000 },
     );
     const first = await registry.metrics();
     expect(first).toContain('imagecycle_images{series="debian-12",state="community"} 1');
@@ -68,7 +68,7 @@ describe('catalogue metrics', () => {
         return Promise.resolve([state]);
       },
       lease,
-      0,
+      { ttlMs: 0 },
     );
     const follower = await registry.metrics();
     expect(follower).not.toContain('imagecycle_images{');
@@ -83,5 +83,21 @@ describe('catalogue metrics', () => {
     expect(await registry.metrics()).toContain(
       'imagecycle_images{series="debian-12",state="latest"} 1',
     );
+  });
+
+  it('imagecycle_targets_disagree: 1 for a series whose targets disagree too long, 0 within the allowance, absent without targets', async () => {
+    const registry = new Registry();
+    let disagreements = [
+      { series: 'debian-12', overdue: true },
+      { series: 'ubuntu-24.04', overdue: false },
+    ];
+    registerCatalogueMetrics(registry, () => Promise.resolve([state]), soleReplica, {
+      disagreements: () => Promise.resolve(disagreements),
+    });
+    const text = await registry.metrics();
+    expect(text).toContain('imagecycle_targets_disagree{series="debian-12"} 1');
+    expect(text).toContain('imagecycle_targets_disagree{series="ubuntu-24.04"} 0');
+    disagreements = [];
+    expect(await registry.metrics()).not.toContain('imagecycle_targets_disagree{');
   });
 });

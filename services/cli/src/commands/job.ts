@@ -8,6 +8,8 @@ import { waitForJob } from '../progress.ts';
 
 export interface JobOptions {
   series: string[];
+  /** Only this target (all when absent). */
+  target?: string | undefined;
   wait: boolean;
   timeoutSeconds: number;
   json: boolean;
@@ -23,7 +25,7 @@ export interface JobCommand<Report> {
   worker: string;
   queue: QueueDefinition;
   /** Enqueues the job; an unknown series is an UnknownSeriesError (exit 2, naming it). */
-  enqueue(app: App, series: readonly string[]): Promise<Enqueued>;
+  enqueue(app: App, series: readonly string[], target?: string): Promise<Enqueued>;
   /** The line saying what was enqueued, without --wait. */
   enqueuedLine(enqueued: Enqueued): string;
   /** The job's result as lines for people. */
@@ -36,35 +38,48 @@ export async function jobCommand<Report>(
   options: JobOptions,
 ): Promise<number> {
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  const enqueued = await spec.enqueue(app, options.series);
-  const jobId = enqueued.job;
+  const enqueued = await spec.enqueue(app, options.series, options.target);
   if (!options.wait) {
     write(
       options.json
-        ? JSON.stringify({ enqueued: jobId, series: enqueued.series })
+        ? JSON.stringify({
+            enqueued: enqueued.job,
+            jobs: enqueued.jobs,
+            series: enqueued.series,
+          })
         : spec.enqueuedLine(enqueued),
     );
     return EXIT.ok;
   }
 
-  const outcome = await waitForJob(app, spec.queue, jobId, {
-    timeoutMs: options.timeoutSeconds * 1000,
-    bar: !options.json && process.stderr.isTTY,
-  });
-  const job = `imagecycle ${spec.command}: ${spec.what} (job ${jobId})`;
-  if (outcome.state === 'timed-out') {
-    process.stderr.write(
-      `${job} is still ${outcome.current} after ${options.timeoutSeconds} s; is ${spec.worker} running?\n`,
-    );
-    return EXIT.unavailable;
+  // one job per target, waited for in turn; each report says its target when there are several
+  const several = enqueued.jobs.length > 1;
+  let exit: number = EXIT.ok;
+  for (const { target, job: jobId } of enqueued.jobs) {
+    const outcome = await waitForJob(app, spec.queue, jobId, {
+      timeoutMs: options.timeoutSeconds * 1000,
+      bar: !options.json && process.stderr.isTTY,
+    });
+    const job = `imagecycle ${spec.command}: ${spec.what} (job ${jobId})`;
+    const where = several ? `target ${target}: ` : '';
+    if (outcome.state === 'timed-out') {
+      process.stderr.write(
+        `${where}${job} is still ${outcome.current} after ${options.timeoutSeconds} s; is ${spec.worker} running?\n`,
+      );
+      return EXIT.unavailable;
+    }
+    if (outcome.state === 'failed') {
+      if (options.json)
+        write(
+          JSON.stringify({ job: jobId, ...(several ? { target } : {}), failed: outcome.reason }),
+        );
+      process.stderr.write(`${where}${job} failed: ${outcome.reason}\n`);
+      exit = EXIT.failed;
+      continue;
+    }
+    const report = outcome.value as Report;
+    if (options.json) write(JSON.stringify({ job: jobId, ...(several ? { target } : {}), report }));
+    else for (const line of spec.reportLines(report)) write(`${where}${line}`);
   }
-  if (outcome.state === 'failed') {
-    if (options.json) write(JSON.stringify({ job: jobId, failed: outcome.reason }));
-    process.stderr.write(`${job} failed: ${outcome.reason}\n`);
-    return EXIT.failed;
-  }
-  const report = outcome.value as Report;
-  if (options.json) write(JSON.stringify({ job: jobId, report }));
-  else for (const line of spec.reportLines(report)) write(line);
-  return EXIT.ok;
+  return exit;
 }

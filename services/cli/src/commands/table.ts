@@ -26,6 +26,13 @@ import { parseWorkerNames, runWorkers } from './worker.ts';
 const json: Flag = { kind: 'flag', help: 'machine-readable output on stdout' };
 const listingJson: Flag = { kind: 'flag', help: 'the same as -f json' };
 const series: List = { kind: 'list', value: 'ID', help: 'only these series; all when none' };
+/** --target NAME: one of the catalogue's targets (checked when the command runs). */
+const target: Value<string> = {
+  kind: 'value',
+  value: 'NAME',
+  help: "only this target (the catalogue's targets:); every target when none",
+  parse: (raw) => raw,
+};
 
 function positiveNumber(what: string) {
   return (raw: string, option: string): number => {
@@ -139,6 +146,7 @@ export const COMMANDS: readonly Command[] = [
       'one janitor pass now: names and properties, dead candidates, stranded reaps, abandoned staging',
     options: {
       series: { ...series, help: 'only these series (staging is tidied only in a pass over all)' },
+      target,
       ...waiting('wait until a janitor worker has run the pass, and print its report', '600'),
     },
     lifetime: 'one-shot',
@@ -154,6 +162,7 @@ export const COMMANDS: readonly Command[] = [
         ...series,
         help: "only these series' community images (every server and volume is scanned all the same)",
       },
+      target,
       ...waiting(
         'wait until a usage-checker worker has run the check, and print what it found',
         '600',

@@ -70,7 +70,8 @@ export async function runWorkers(
   // The janitor runs at start-up too: a new catalogue (a deployment) reaches Glance at once,
   // also when the janitor's own workers are at zero (the control plane rolls with it).
   if (consume.includes(janitorQueue) || options.controlPlane)
-    await app.runtime.enqueue(janitorQueue, { trigger: 'startup' });
+    for (const target of app.targets)
+      await app.runtime.enqueue(janitorQueue, { trigger: 'startup', target: target.name });
   app.logger.info(
     { workers: names, queues: consume.map((q) => q.name), series: app.catalogue.series.length },
     'workers started',

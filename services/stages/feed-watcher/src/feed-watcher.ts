@@ -1,7 +1,13 @@
 // The feed-watcher assembled: the feed-check handler over the catalogue, the fetcher, the
 // series' trust anchors, the record of what each series has published and the download
 // queue; and its daily schedules. It uses no cloud account.
-import { downloadQueue, feedCheckQueue, type Release } from '@imagecycle/contracts';
+import {
+  downloadQueue,
+  feedCheckQueue,
+  type Release,
+  uploadJobId,
+  uploadQueue,
+} from '@imagecycle/contracts';
 import type { Logger, Metrics } from '@imagecycle/observability';
 import type { PublishedVersions } from '@imagecycle/lifecycle';
 import type { HandlerContext, QueueRuntime } from '@imagecycle/queues';
@@ -166,10 +172,30 @@ export class FeedWatcher {
     const jobId = downloadQueue.jobId({ release });
     // Two watchers racing here both add; BullMQ keeps one job for the id either way.
     const existing = await runtime.queue(downloadQueue).getJob(jobId);
+    const state = existing ? await existing.getState() : undefined;
+    // Still to run, or running: it stages the release and enqueues every target's upload.
+    if (state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown')
+      return { jobId, created: false };
+    // A download that completed while a target still lacks the release runs again only when
+    // that target's upload gave up (failed for good: an outage longer than allowed) or never
+    // ran (a target added since): it reuses a verified copy still in staging, or fetches the
+    // release anew, and enqueues the uploads again - completed ones are no-ops. An upload
+    // still to run, or one that ended with a verdict (a rejection), is left as it is.
+    if (state === 'completed' && !(await this.#someUploadGaveUp(release)))
+      return { jobId, created: false };
     // A download that failed for good stays on its queue for a while; enqueueing retries it.
-    if (existing && !(await existing.isFailed())) return { jobId, created: false };
-    const job = await runtime.enqueue(downloadQueue, { release });
+    const job = await runtime.enqueueAgain(downloadQueue, { release }, { activeWaitMs: 0 });
     return { jobId: job.id ?? jobId, created: true };
+  }
+
+  /** Whether some target's upload of the release failed for good, or has no job at all. */
+  async #someUploadGaveUp(release: Release): Promise<boolean> {
+    const uploads = this.#options.runtime.queue(uploadQueue);
+    for (const target of this.#options.catalogue.targets) {
+      const job = await uploads.getJob(uploadJobId(release.series, release.version, target.name));
+      if (!job || (await job.isFailed())) return true;
+    }
+    return false;
   }
 
   /**

@@ -47,6 +47,12 @@ export interface UploadDeps {
   signal?: AbortSignal;
   /** Told of each leftover candidate of an earlier attempt that this one replaces. */
   onRecovered?: (what: { imageId: string; detail: string }) => Promise<unknown>;
+  /**
+   * This target is done with the staged release (published, or rejected in it): removes the
+   * release's staging once no other target still needs it. Absent: the only target, so the
+   * directory goes at once.
+   */
+  releaseStaging?: ((outcome: 'published' | 'rejected') => Promise<void>) | undefined;
 }
 
 /** How a smoke test ended: the image booted (passed) or it was rejected (failed). */
@@ -81,15 +87,16 @@ export async function upload(
     // A rejected release (Glance stored other bytes, the guest never booted, it would roll
     // the series back) is never published from these bytes either: its directory goes too,
     // rather than filling the staging volume until the janitor's three-day sweep.
-    if (
-      (error instanceof StagingDamaged || error instanceof UploadRejected) &&
-      !deps.signal?.aborted
-    ) {
+    // With several targets, a rejection in this one (its Glance stored other bytes, its
+    // smoke test failed, it would roll its series back) leaves the copy to the others.
+    if (!deps.signal?.aborted) {
       const { release } = payload;
-      await rm(stagingPaths(resolve(deps.stagingDir), release.series, release.version).dir, {
-        recursive: true,
-        force: true,
-      });
+      const dir = stagingPaths(resolve(deps.stagingDir), release.series, release.version).dir;
+      if (error instanceof StagingDamaged) await rm(dir, { recursive: true, force: true });
+      if (error instanceof UploadRejected)
+        await (deps.releaseStaging
+          ? deps.releaseStaging('rejected')
+          : rm(dir, { recursive: true, force: true }));
     }
     throw error;
   }
@@ -132,6 +139,7 @@ async function publish(
         `${what}: no staging marker ${staged.paths.marker}: the downloader has not verified these bytes, and Glance has no verified image of this release to continue`,
       );
     await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
+    await deps.releaseStaging?.('published');
     return { imageId: published.id, reused: true };
   }
   const artifact = staged.artifact;
@@ -212,8 +220,10 @@ async function publish(
   // The last step: every check passed, the renamer may now promote it.
   await markVerified(glance, image.id, what);
   await deps.enqueueReconcile(series.id, `uploaded ${release.version}`);
-  // Published: staging no longer needs the release's directory (disk image and marker).
-  await rm(staged.paths.dir, { recursive: true, force: true });
+  // Published: this target no longer needs the release's directory (disk image and marker).
+  await (deps.releaseStaging
+    ? deps.releaseStaging('published')
+    : rm(staged.paths.dir, { recursive: true, force: true }));
   return { imageId: image.id, reused };
 }
 
