@@ -18,6 +18,7 @@ export {
   RunLater,
 } from './errors.ts';
 export { invokeHandler, parsePayload } from './invoke.ts';
+export { type SlotLease, Slots } from './slots.ts';
 export {
   QueueRuntime,
   type RuntimeOptions,

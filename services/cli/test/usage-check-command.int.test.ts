@@ -141,7 +141,7 @@ describe('imagecycle usage-check', () => {
       expect.objectContaining({ detail: lines[0]?.slice(`${SERIES}: `.length) }),
     ]);
     const table = await cli(['events', '--series', SERIES]);
-    expect(table.stdout).toMatch(new RegExp(`usage-checked ${SERIES} .* 1 newly unused`));
+    expect(table.stdout).toMatch(new RegExp(`usage-checked +${SERIES} .* 1 newly unused`));
 
     // the series' last usage check, like its last feed check
     const status = await cli(['status', '--series', SERIES, '--json']);

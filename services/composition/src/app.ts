@@ -27,7 +27,7 @@ import {
 } from '@imagecycle/feed-watcher';
 import { createMetrics, type Logger, type Metrics } from '@imagecycle/observability';
 import { CloudConfigError, type OpenStackClient } from '@imagecycle/openstack';
-import { type CloseResult, type QueueDefinition, QueueRuntime } from '@imagecycle/queues';
+import { type CloseResult, type QueueDefinition, QueueRuntime, Slots } from '@imagecycle/queues';
 import {
   type Disagreement,
   disagreementText,
@@ -492,6 +492,15 @@ export class App {
           (this.settings.IMAGECYCLE_TARGET_RETRY_SECONDS ??
             this.settings.IMAGECYCLE_RETRY_DELAY_SECONDS ??
             300) * 1000,
+      },
+      uploadSlots: {
+        slots: new Slots(
+          this.redis,
+          `${this.settings.IMAGECYCLE_QUEUE_PREFIX}:upload-slots`,
+          this.settings.IMAGECYCLE_UPLOADS_PER_TARGET,
+          2 * this.settings.IMAGECYCLE_JOB_LOCK_SECONDS * 1000,
+        ),
+        waitMs: 2_000,
       },
       recordedPublished: (series) => this.checkTargetsAgree(series),
       metrics: this.metrics,

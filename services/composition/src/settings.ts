@@ -155,6 +155,11 @@ const fields = z.object({
    */
   IMAGECYCLE_TARGET_RETRY_SECONDS: z.coerce.number().positive().optional(),
   /**
+   * Uploads to one target at once, across every uploader: uploads to different targets run
+   * side by side, each Glance takes at most this many. Default 2.
+   */
+  IMAGECYCLE_UPLOADS_PER_TARGET: z.coerce.number().int().min(1).default(2),
+  /**
    * How long a series' targets may disagree on its Latest before a `targets-disagree` event
    * and imagecycle_targets_disagree say that one fell behind (several targets only).
    */

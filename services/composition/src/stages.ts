@@ -45,6 +45,7 @@ import {
   type HandlerMap,
   type QueueRuntime,
   RunLater,
+  type Slots,
 } from '@imagecycle/queues';
 import { reap } from '@imagecycle/reaper';
 import { reconcile } from '@imagecycle/renamer';
@@ -119,6 +120,12 @@ export interface StageDeps {
    * up. Absent: an unreachable target is a failed attempt like any fault.
    */
   outages?: { record: TargetOutages; outageMs: number; retryMs: number };
+  /**
+   * At most `slots.limit` uploads to one target at once, across every worker: an upload
+   * beyond them waits `waitMs` and asks again (no attempt counted), while uploads to the
+   * other targets go on. Absent: bounded only by the workers' concurrency.
+   */
+  uploadSlots?: { slots: Slots; waitMs: number };
   /** Told after a target recorded what a series has published (the targets' agreement). */
   recordedPublished?: (series: string) => Promise<void>;
   stagingDir: string;
@@ -264,8 +271,22 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         });
         // one verified copy in staging, one upload job per target (each with its own retries)
         await deps.deliveries?.staged(release.series, release.version);
-        for (const target of targetNames)
-          await runtime.enqueue(uploadQueue, { release, artifact, target });
+        for (const target of targetNames) {
+          const job = await runtime.enqueue(uploadQueue, { release, artifact, target });
+          // A target whose upload of this release already ended (a copy staged again for a
+          // target that gave up) is done with this copy too: it must not keep it for ever.
+          if (deps.deliveries && (await job.isCompleted())) {
+            const ended = job.returnvalue as { rejected?: string } | undefined;
+            const waiting = await deps.deliveries.record(
+              release.series,
+              release.version,
+              target,
+              ended?.rejected ? 'rejected' : 'published',
+              targetNames,
+            );
+            if (waiting.length === 0) await removeStaged(release);
+          }
+        }
         return artifact;
       });
     },
@@ -293,6 +314,12 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           );
       };
       let redownloading = false;
+      const lease = await deps.uploadSlots?.slots.acquire(name, ctx.jobId);
+      if (deps.uploadSlots && !lease)
+        throw new RunLater(
+          deps.uploadSlots.waitMs,
+          `target ${name} already has ${deps.uploadSlots.slots.limit} upload(s) running (IMAGECYCLE_UPLOADS_PER_TARGET): this one waits its turn`,
+        );
       try {
         return await judged(
           release,
@@ -385,6 +412,8 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           if (deps.targets.some((t) => t.name === name)) await releaseStaging('gave-up');
         }
         throw error;
+      } finally {
+        await lease?.release();
       }
     },
 
@@ -400,7 +429,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       );
       await target.published?.record({
         series,
-        at: new Date().toISOString(),
+        at: now().toISOString(),
         ...result.published,
         by: 'reconcile',
       });
@@ -552,7 +581,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           cleanStaging: () => cleanStaging(deps.stagingDir, [], ABANDONED_AFTER_MS),
         },
       );
-      const at = new Date().toISOString();
+      const at = now().toISOString();
       for (const published of report.published) {
         await target.published?.record({ ...published, at, by: 'janitor' });
         await deps.recordedPublished?.(published.series);
