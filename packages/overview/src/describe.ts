@@ -30,14 +30,18 @@ export function usageCheckText(check: UsageCheckRecord): string {
   return check.message ? `${found} (${check.message})` : found;
 }
 
-export type SeriesImage = (ImageView | CommunityView) & { series: string };
+export type SeriesImage = (ImageView | CommunityView) & { series: string; target: string };
 
-/** Every managed image of these series (optionally of one lifecycle state), newest upload first. */
+/**
+ * Every managed image of these series (optionally of one lifecycle state), newest upload first,
+ * each with its series and target.
+ */
 export function imagesOf(states: readonly SeriesState[], state?: string): SeriesImage[] {
   return states
     .flatMap((s) =>
       [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight].map((image) => ({
         series: s.id,
+        target: s.target,
         ...image,
       })),
     )

@@ -1,4 +1,4 @@
-export { type Plan, type PlanDeps, planRun } from './plan.ts';
+export { type CheckPreview, type Plan, type PlanDeps, planRun } from './plan.ts';
 export {
   type CommunityView,
   type ImageView,

@@ -8,9 +8,18 @@
 //   repairs     what the janitor would do: dead candidates removed, stranded reaps resumed
 // After a download the new release is uploaded and becomes Latest; the plan names the
 // image that would then be demoted.
-import { PROPERTY } from '@imagecycle/contracts';
-import { scanUsage } from '@imagecycle/inventory';
-import { decideUsage, desiredState, janitorFindings } from '@imagecycle/lifecycle';
+// A plan is of one target (one Glance and the compute regions booting from it). A feed check
+// is one per series whatever the targets (one download feeds every target), so a caller
+// planning several targets hands each the same previews; a target that already holds the
+// release is left out of its download.
+import { DEFAULT_TARGET, PROPERTY } from '@imagecycle/contracts';
+import { type ComputeRegion, scanUsageInRegions } from '@imagecycle/inventory';
+import {
+  decideUsage,
+  desiredState,
+  janitorFindings,
+  publishedVersions,
+} from '@imagecycle/lifecycle';
 import {
   type CinderClient,
   diffImage,
@@ -28,17 +37,28 @@ export type CheckPreview =
   | { outcome: 'nothing-new' | 'retired' | 'disabled' | 'no-releases' };
 
 export interface PlanDeps {
+  /** The target planned (default: `default`). */
+  target?: string;
   series: readonly Series[];
   /** A read-only feed check (FeedWatcher.preview). */
   previewCheck(series: string): Promise<CheckPreview>;
-  /** Every managed image of the owner. */
+  /** Every managed image of the owner in the target's Glance. */
   images: readonly GlanceImage[];
+  /** The reading account's Nova and Cinder in the target's own region. */
   nova: NovaClient;
   cinder: CinderClient;
+  /** The name of that region, naming its uses and doubts beside `alsoIn`'s. */
+  region?: string;
+  /** The further compute regions whose servers and volumes boot from the target's Glance. */
+  alsoIn?: readonly ComputeRegion[];
+  /** Roles that make the reading account admin in Cinder (default: admin). */
+  cinderAdminRoles?: readonly string[];
   now: Date;
 }
 
 export interface Plan {
+  /** The target whose changes these are: `default` in a deployment that names none. */
+  target: string;
   at: string;
   downloads: {
     series: string;
@@ -72,6 +92,7 @@ const CHECKS_AT_ONCE = 4;
 
 export async function planRun(deps: PlanDeps): Promise<Plan> {
   const plan: Plan = {
+    target: deps.target ?? DEFAULT_TARGET,
     at: deps.now.toISOString(),
     downloads: [],
     rejected: [],
@@ -82,7 +103,17 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
     repairs: [],
     scanned: { servers: 0, volumes: 0, incomplete: [] },
   };
-  const [checks, usage] = await Promise.all([previewAll(deps), scanUsage(deps.nova, deps.cinder)]);
+  const [checks, usage] = await Promise.all([
+    previewAll(deps),
+    // the usage check's scan: the target's own region and every region booting from its Glance
+    scanUsageInRegions(
+      [
+        { region: deps.region ?? 'its own region', nova: deps.nova, cinder: deps.cinder },
+        ...(deps.alsoIn ?? []),
+      ],
+      deps.cinderAdminRoles ? { adminRoles: deps.cinderAdminRoles } : {},
+    ),
+  ]);
   plan.scanned = {
     servers: usage.servers,
     volumes: usage.volumes,
@@ -99,7 +130,11 @@ export async function planRun(deps: PlanDeps): Promise<Plan> {
         ...(check.version ? { version: check.version } : {}),
         message: check.message,
       });
-    else if (check?.outcome === 'new-release' || check?.outcome === 'in-flight') {
+    else if (
+      (check?.outcome === 'new-release' || check?.outcome === 'in-flight') &&
+      // the release is new to another target: this one has it already
+      !publishedVersions(images).versions.includes(check.version)
+    ) {
       const latest = images.find((i) => imageProperty(i, PROPERTY.state) === 'latest');
       plan.downloads.push({
         series: series.id,

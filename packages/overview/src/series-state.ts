@@ -1,8 +1,9 @@
 // Each series as an operator wants to see it: what upstream offers, what is Latest, every
 // community image with its usage and reap outlook, what is in flight, what was reaped, and
 // how the last check ended. Read-only: one owner-wide Glance listing, the check records and
-// the event stream; no upstream request.
-import { PROPERTY } from '@imagecycle/contracts';
+// the event stream; no upstream request. One target (one Glance) at a time: a deployment with
+// several targets has a state per series and target.
+import { DEFAULT_TARGET, PROPERTY } from '@imagecycle/contracts';
 import type {
   CheckRecord,
   LifecycleEvent,
@@ -56,6 +57,8 @@ export interface ReapedView {
 
 export interface SeriesState {
   id: string;
+  /** The target (one Glance) this state is of: `default` in a deployment that names none. */
+  target: string;
   title: string;
   retired: boolean;
   /** false: switched off in the catalogue, never checked upstream nor published */
@@ -84,14 +87,19 @@ export interface SeriesState {
 
 export interface StateSources {
   catalogue: { series: readonly Series[] };
-  /** Every managed image of the owner (listManagedImages without a series). */
+  /** The target the images, smoke tests and usage checks are of (default: `default`). */
+  target?: string;
+  /** Every managed image of the owner in that target (listManagedImages without a series). */
   images: readonly GlanceImage[];
   checks: ReadonlyMap<string, CheckRecord>;
   /** Each series' last smoke test (none before the first). */
   smokeTests?: ReadonlyMap<string, SmokeTestRecord>;
   /** The last usage check of each series (none known when absent). */
   usageChecks?: ReadonlyMap<string, UsageCheckRecord>;
-  /** Recent events, newest first. */
+  /**
+   * Recent events, newest first, of every target: those of other targets are left out (an
+   * event without a target is the default target's).
+   */
   events: readonly LifecycleEvent[];
   now: Date;
 }
@@ -158,8 +166,15 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
     .filter((image) => !arranged.has(image.id))
     .sort(newestUploadFirst)
     .map(imageView);
+  const target = sources.target ?? DEFAULT_TARGET;
   const reaped = sources.events
-    .filter((event) => event.type === 'reaped' && event.series === series.id && event.imageId)
+    .filter(
+      (event) =>
+        event.type === 'reaped' &&
+        event.series === series.id &&
+        event.imageId &&
+        (event.target ?? DEFAULT_TARGET) === target,
+    )
     .map((event) => ({
       imageId: event.imageId ?? '',
       at: event.at,
@@ -172,6 +187,7 @@ function stateOf(series: Series, images: GlanceImage[], sources: StateSources): 
   const frequency = series.properties.replace_frequency;
   const state: SeriesState = {
     id: series.id,
+    target,
     title: series.title,
     retired: series.retired,
     enabled: series.enabled,

@@ -64,6 +64,17 @@ describe('imagesOf', () => {
     ]);
     expect(imagesOf(states, 'community').map((i) => i.id)).toEqual(['a-old']);
   });
+
+  it('names the target of each image: one series in two targets lists both copies', () => {
+    const states = [
+      { id: 'a', target: 'one', latest: image('a-1', '2026-11-03T00:00:00Z', 'latest') },
+      { id: 'a', target: 'two', latest: image('a-2', '2026-11-04T00:00:00Z', 'latest') },
+    ].map((s) => ({ ...s, community: [], inFlight: [] })) as unknown as SeriesState[];
+    expect(imagesOf(states).map((i) => [i.series, i.target, i.id])).toEqual([
+      ['a', 'two', 'a-2'],
+      ['a', 'one', 'a-1'],
+    ]);
+  });
 });
 
 describe('usageCheckText', () => {

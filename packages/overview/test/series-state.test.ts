@@ -114,4 +114,30 @@ describe('seriesStates', () => {
     expect(s?.lastUsageCheck).toEqual(usage('s'));
     expect(t && 'lastUsageCheck' in t).toBe(false);
   });
+
+  it("is of one target: the default when none is named, and only that target's reaped images from the shared event stream", () => {
+    const reaped = (imageId: string, target?: string) => ({
+      type: 'reaped' as const,
+      series: 's',
+      imageId,
+      version: imageId,
+      at: '2026-11-03T00:00:00.000Z',
+      ...(target ? { target } : {}),
+    });
+    // the default target's events carry no target; another target's name theirs
+    const events = [reaped('in-default'), reaped('in-two', 'two'), reaped('in-three', 'three')];
+    const sources = {
+      catalogue: { series: [series] },
+      images: [],
+      checks: new Map(),
+      events,
+      now: new Date('2026-11-04T00:00:00Z'),
+    };
+    const [byDefault] = seriesStates(sources);
+    expect(byDefault?.target).toBe('default');
+    expect(byDefault?.reaped.map((r) => r.imageId)).toEqual(['in-default']);
+    const [two] = seriesStates({ ...sources, target: 'two' });
+    expect(two?.target).toBe('two');
+    expect(two?.reaped.map((r) => r.imageId)).toEqual(['in-two']);
+  });
 });

@@ -28,10 +28,10 @@ export async function serveControlPlane(app: App): Promise<FastifyInstance> {
     runtime: app.runtime,
     events: app.events,
     views: {
-      series: (only) => readSeriesStates(app, only),
+      series: (only, target) => readSeriesStates(app, only, target),
       disagreements: async () =>
         [...(await app.disagreements())].map(([series, d]) => ({ series, overdue: d.overdue })),
-      plan: (only) => planFor(app, only),
+      plan: (only, target) => planFor(app, only, target),
       trigger: (only) => enqueueFeedChecks(app, only),
       usageCheck: (only, target) => enqueueUsageCheck(app, only, target),
       janitorRun: (only, target) => enqueueJanitorRun(app, only, target),

@@ -213,10 +213,18 @@ describe('the API', () => {
 
   it('/metrics, open to scrapers, shows the catalogue: images by state, bytes, the last check, upstream age', async () => {
     const text = (await server.inject({ url: '/metrics' })).body;
-    expect(text).toContain(`imagecycle_images{series="${SERIES}",state="community"} 2`);
-    expect(text).toContain(`imagecycle_images{series="${SERIES}",state="latest"} 1`);
-    expect(text).toContain(`imagecycle_images{series="${SERIES}",state="in-flight"} 0`);
-    expect(text).toContain(`imagecycle_image_bytes{series="${SERIES}"} ${3 * 4096}`);
+    expect(text).toContain(
+      `imagecycle_images{series="${SERIES}",target="default",state="community"} 2`,
+    );
+    expect(text).toContain(
+      `imagecycle_images{series="${SERIES}",target="default",state="latest"} 1`,
+    );
+    expect(text).toContain(
+      `imagecycle_images{series="${SERIES}",target="default",state="in-flight"} 0`,
+    );
+    expect(text).toContain(
+      `imagecycle_image_bytes{series="${SERIES}",target="default"} ${3 * 4096}`,
+    );
     expect(text).toMatch(
       new RegExp(
         `imagecycle_last_check_timestamp_seconds\\{series="${SERIES}",outcome="nothing-new"\\} \\d+`,

@@ -18,15 +18,20 @@ import {
   errorSchema,
   eventResponse,
   planSchema,
+  planSetSchema,
   seriesImageSchema,
   seriesStateSchema,
 } from './schemas.ts';
 
 /** What the API reads and does; the composition provides it, tests may too. */
 export interface ControlPlaneViews {
-  /** Throws an UnknownSeriesError for a series not in the catalogue. */
-  series(only: readonly string[]): Promise<SeriesState[]>;
-  plan(only: readonly string[]): Promise<Plan>;
+  /**
+   * The state of each series in each target (or the named one). Throws an UnknownSeriesError
+   * for a series not in the catalogue, an UnknownTargetError for a target not in it.
+   */
+  series(only: readonly string[], target?: string): Promise<SeriesState[]>;
+  /** A plan per target (or of the named one), in catalogue order. */
+  plan(only: readonly string[], target?: string): Promise<Plan[]>;
   /**
    * The series whose targets disagree on their Latest, and whether for longer than allowed
    * (empty with a single target).
@@ -69,6 +74,13 @@ const seriesList = z
       .filter(Boolean),
   );
 
+/** ?target=: one of the catalogue's targets (every target when absent). */
+const targetQuery = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("only this target, one of the catalogue's targets (every target when absent)");
+
 /** The body of every trigger: the series to act on, all when none (the body may be left out). */
 const seriesBody = z
   .object({ series: z.array(z.string().min(1)).default([]) })
@@ -102,6 +114,15 @@ const unauthorized = answer('no or wrong credentials');
 const badRequest = (what: string) => answer(`${what}; the message names it`);
 const unknownSeries = answer('a named series is not in the catalogue');
 const unknownSeriesOrTarget = answer('a named series or target is not in the catalogue');
+
+/**
+ * The plan document: one target's Plan when one target is planned (a deployment that names
+ * none or one, or ?target=), else { plans } with one per target.
+ */
+function planDocument(plans: Plan[]): Plan | { plans: Plan[] } {
+  const [only] = plans;
+  return plans.length === 1 && only ? only : { plans };
+}
 
 /** "query.limit: Too small: ..." from fastify's validation error (instancePath "/limit"). */
 function describeInvalid(
@@ -139,39 +160,46 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
     '/api/series',
     {
       schema: {
-        summary: 'Every series with its state',
+        summary: 'Every series with its state in each target',
         security,
-        querystring: z.object({ series: seriesList }),
+        querystring: z.object({ series: seriesList, target: targetQuery }),
         response: {
-          200: z.object({ series: z.array(seriesStateSchema) }).describe('the series'),
+          200: z
+            .object({ series: z.array(seriesStateSchema) })
+            .describe('the series, target by target in catalogue order'),
           400: badRequest('a malformed query parameter'),
           401: unauthorized,
-          404: unknownSeries,
+          404: unknownSeriesOrTarget,
         },
       },
     },
-    async (request) => ({ series: await views.series(request.query.series) }),
+    async (request) => ({
+      series: await views.series(request.query.series, request.query.target),
+    }),
   );
 
   app.get(
     '/api/series/:id',
     {
       schema: {
-        summary: 'One series with its state',
+        summary:
+          "One series with its state in one target: the named one, else the catalogue's first",
         security,
         params: z.object({ id: z.string().describe('the series id') }),
+        querystring: z.object({ target: targetQuery }),
         response: {
           200: {
             description: 'the series',
             content: { 'application/json': { schema: seriesStateSchema } },
           },
+          400: badRequest('a malformed query parameter'),
           401: unauthorized,
-          404: answer('not in the catalogue'),
+          404: answer('the series or the target is not in the catalogue'),
         },
       },
     },
     async (request) => {
-      const [state] = await views.series([request.params.id]);
+      const [state] = await views.series([request.params.id], request.query.target);
       if (!state) throw new UnknownSeriesError(`not in the catalogue: ${request.params.id}`);
       return state;
     },
@@ -186,17 +214,23 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
         querystring: z.object({
           series: seriesList,
           state: z.enum(LIFECYCLE_STATES).optional().describe('only images in this state'),
+          target: targetQuery,
         }),
         response: {
-          200: z.object({ images: z.array(seriesImageSchema) }).describe('the images'),
+          200: z
+            .object({ images: z.array(seriesImageSchema) })
+            .describe('the images, each with its series and target'),
           400: badRequest('a bad query parameter'),
           401: unauthorized,
-          404: unknownSeries,
+          404: unknownSeriesOrTarget,
         },
       },
     },
     async (request) => ({
-      images: imagesOf(await views.series(request.query.series), request.query.state),
+      images: imagesOf(
+        await views.series(request.query.series, request.query.target),
+        request.query.state,
+      ),
     }),
   );
 
@@ -227,18 +261,21 @@ export const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { views, event
     {
       schema: {
         summary:
-          'What a run would change now, changing nothing (reads feeds, Glance, Nova, Cinder)',
+          'What a run would change now, changing nothing (reads feeds, Glance, Nova, Cinder): the Plan of the one target planned, or { plans } with a Plan per target when the catalogue names several and ?target= none',
         security,
-        querystring: z.object({ series: seriesList }),
+        querystring: z.object({ series: seriesList, target: targetQuery }),
         response: {
-          200: { description: 'the plan', content: { 'application/json': { schema: planSchema } } },
+          200: {
+            description: 'the plan: one Plan, or a Plan per target',
+            content: { 'application/json': { schema: z.union([planSchema, planSetSchema]) } },
+          },
           400: badRequest('a malformed query parameter'),
           401: unauthorized,
-          404: unknownSeries,
+          404: unknownSeriesOrTarget,
         },
       },
     },
-    (request) => views.plan(request.query.series),
+    async (request) => planDocument(await views.plan(request.query.series, request.query.target)),
   );
 
   app.post(

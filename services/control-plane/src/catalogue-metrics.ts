@@ -4,6 +4,9 @@
 // `ttlMs`: a scrape every 15 s does not list Glance every 15 s. Only the replica holding the
 // metrics lease exports them (metrics-lease.ts); on the others the labelled gauges are
 // absent and imagecycle_catalogue_read_error is 0, so a sum over replicas stays right.
+// What Glance holds is per target (imagecycle_images, imagecycle_image_bytes carry a `target`
+// label: `default` in a deployment that names none); what upstream offers and the feed check
+// are per series, whatever the targets.
 import type { SeriesState } from '@imagecycle/overview';
 import { Gauge, type Registry } from 'prom-client';
 import type { MetricsLease } from './metrics-lease.ts';
@@ -53,15 +56,16 @@ export function registerCatalogueMetrics(
 
   new Gauge({
     name: 'imagecycle_images',
-    help: 'Managed images by series and lifecycle state (latest, community, in-flight)',
-    labelNames: ['series', 'state'] as const,
+    help: 'Managed images by series, target and lifecycle state (latest, community, in-flight)',
+    labelNames: ['series', 'target', 'state'] as const,
     registers: [registry],
     async collect() {
       this.reset();
       for (const s of await states()) {
-        this.set({ series: s.id, state: 'latest' }, s.latest ? 1 : 0);
-        this.set({ series: s.id, state: 'community' }, s.community.length);
-        this.set({ series: s.id, state: 'in-flight' }, s.inFlight.length);
+        const where = { series: s.id, target: s.target };
+        this.set({ ...where, state: 'latest' }, s.latest ? 1 : 0);
+        this.set({ ...where, state: 'community' }, s.community.length);
+        this.set({ ...where, state: 'in-flight' }, s.inFlight.length);
       }
     },
   });
@@ -93,15 +97,15 @@ export function registerCatalogueMetrics(
   });
   new Gauge({
     name: 'imagecycle_image_bytes',
-    help: 'Bytes stored in Glance by managed images, by series',
-    labelNames: ['series'] as const,
+    help: 'Bytes stored in Glance by managed images, by series and target',
+    labelNames: ['series', 'target'] as const,
     registers: [registry],
     async collect() {
       this.reset();
       for (const s of await states()) {
         const images = [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight];
         this.set(
-          { series: s.id },
+          { series: s.id, target: s.target },
           images.reduce((sum, image) => sum + (image.size ?? 0), 0),
         );
       }

@@ -66,9 +66,14 @@ const reapedSchema = z.object({
   name: z.string().optional(),
 });
 
+const targetField = z
+  .string()
+  .describe("the target (one Glance) of the catalogue's targets: `default` when it names none");
+
 export const seriesStateSchema = z
   .object({
     id: z.string(),
+    target: targetField,
     title: z.string(),
     retired: z.boolean(),
     enabled: z.boolean(),
@@ -103,8 +108,8 @@ export const seriesStateSchema = z
 
 /** An image with its series, as /api/images lists them. */
 export const seriesImageSchema = z.union([
-  z.object({ series: z.string(), ...communityFields }),
-  z.object({ series: z.string(), ...imageFields }),
+  z.object({ series: z.string(), target: targetField, ...communityFields }),
+  z.object({ series: z.string(), target: targetField, ...imageFields }),
 ]);
 
 const patchOperation = z.union([
@@ -120,6 +125,7 @@ const imagePatch = z.object({
 
 export const planSchema = z
   .object({
+    target: targetField.describe('the target (one Glance) whose changes these are'),
     at: timestamp,
     downloads: z.array(
       z.object({
@@ -167,6 +173,13 @@ export const planSchema = z
     }),
   })
   .meta({ id: 'Plan' });
+
+/** Several targets planned at once: a plan per target, in catalogue order. */
+export const planSetSchema = z
+  .object({
+    plans: z.array(planSchema).describe("one plan per target, in the catalogue's order"),
+  })
+  .meta({ id: 'Plans' });
 
 // A schema and its interface must describe the same thing: the same keys, each required or
 // optional alike, the same value types. Anything else makes one of these `true`s a type error.

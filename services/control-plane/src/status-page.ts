@@ -1,7 +1,8 @@
 // The status page: every series as one timeline of its images, oldest upload on the left -
 // reaped ones (from the event stream), community ones with their reap outlook, and Latest -
 // with what upstream offers and how the last check ended. Server-rendered, no script; it
-// refreshes itself every minute.
+// refreshes itself every minute. With several targets each target's series are under its own
+// heading.
 import {
   type ImageView,
   outlookText,
@@ -52,7 +53,7 @@ function upstreamLine(series: SeriesState): string {
   return `<span class="upstream${up.overdue ? ' bad' : ''}">upstream ${escape(up.version)}${age}${expected}${up.overdue ? ' - overdue' : ''}</span>`;
 }
 
-function seriesSection(series: SeriesState): string {
+function seriesSection(series: SeriesState, several: boolean): string {
   const timeline = [
     ...series.reaped.slice().reverse().map(reapedItem),
     ...series.community
@@ -65,23 +66,46 @@ function seriesSection(series: SeriesState): string {
     (image) =>
       `<div class="in-flight">${escape(image.version)}: ${escape(image.state || 'unknown')} / ${escape(image.status)} (${escape(short(image.id))})</div>`,
   );
-  return `<section data-series="${escape(series.id)}">
-<h2>${escape(series.title)} <small>${escape(series.id)}${series.retired ? ' · retired' : ''}${series.enabled ? '' : ' · disabled'}</small></h2>
+  const h = several ? 'h3' : 'h2';
+  return `<section data-series="${escape(series.id)}"${several ? ` data-target="${escape(series.target)}"` : ''}>
+<${h}>${escape(series.title)} <small>${escape(series.id)}${several ? ` · in ${escape(series.target)}` : ''}${series.retired ? ' · retired' : ''}${series.enabled ? '' : ' · disabled'}</small></${h}>
 <p>${checkLine(series)} ${upstreamLine(series)} ${usageLine(series)}</p>
 ${timeline.length ? `<ol class="timeline">${timeline.join('\n')}</ol>` : '<p class="empty">no image yet</p>'}
 ${inFlight.join('\n')}
 </section>`;
 }
 
+/** The page of these states: each series in each target (target by target, as read). */
 export function renderStatusPage(series: readonly SeriesState[], now: Date): string {
+  const targets = [...new Set(series.map((s) => s.target))];
+  const several = targets.length > 1;
+  const ids = new Set(series.map((s) => s.id));
   const latest = series.filter((s) => s.latest).length;
   const community = series.reduce((n, s) => n + s.community.length, 0);
-  const problems = series.filter(
-    (s) =>
-      s.lastCheck?.outcome === 'rejected' ||
-      s.lastCheck?.outcome === 'failed' ||
-      s.upstream?.overdue,
-  ).length;
+  // a feed check and the upstream are the series', whatever the targets: counted once
+  const problems = new Set(
+    series
+      .filter(
+        (s) =>
+          s.lastCheck?.outcome === 'rejected' ||
+          s.lastCheck?.outcome === 'failed' ||
+          s.upstream?.overdue,
+      )
+      .map((s) => s.id),
+  ).size;
+  const sections = several
+    ? targets
+        .map(
+          (target) => `<div class="target" data-target="${escape(target)}">
+<h2 class="target">Target ${escape(target)}</h2>
+${series
+  .filter((s) => s.target === target)
+  .map((s) => seriesSection(s, true))
+  .join('\n')}
+</div>`,
+        )
+        .join('\n')
+    : series.map((s) => seriesSection(s, false)).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -90,7 +114,7 @@ export function renderStatusPage(series: readonly SeriesState[], now: Date): str
 <title>imagecycle status</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:1.5rem;color:#222}
-h1{margin:0 0 .3rem}h2{font-size:1.05rem;margin:1.2rem 0 .2rem}small{color:#777;font-weight:normal}
+h1{margin:0 0 .3rem}h2,h3{font-size:1.05rem;margin:1.2rem 0 .2rem}h2.target{font-size:1.25rem;border-bottom:1px solid #ccc}small{color:#777;font-weight:normal}
 .summary{color:#555}.timeline{display:flex;gap:.5rem;list-style:none;padding:0;margin:.3rem 0;overflow-x:auto}
 .timeline li{border:1px solid #ccc;border-radius:6px;padding:.4rem .6rem;min-width:11rem;display:flex;flex-direction:column;gap:.1rem}
 li[data-state=latest]{border-color:#2a7;background:#eafaf1}li[data-state=community]{border-color:#58c;background:#eef4fc}
@@ -101,8 +125,8 @@ li[data-state=reaped]{color:#888;background:#f4f4f4;text-decoration:line-through
 </head>
 <body>
 <h1>imagecycle status</h1>
-<p class="summary">${series.length} series · ${latest} with a Latest · ${community} community images · ${problems} needing attention · ${escape(now.toISOString().slice(0, 16).replace('T', ' '))} UTC · <a href="/queues">queues</a> · <a href="/api/series">JSON</a></p>
-${series.map(seriesSection).join('\n')}
+<p class="summary">${ids.size} series${several ? ` in ${targets.length} targets` : ''} · ${latest}${several ? ` of ${series.length}` : ''} with a Latest · ${community} community images · ${problems} needing attention · ${escape(now.toISOString().slice(0, 16).replace('T', ' '))} UTC · <a href="/queues">queues</a> · <a href="/api/series">JSON</a></p>
+${sections}
 </body>
 </html>
 `;

@@ -31,6 +31,7 @@ const image = {
 // every optional field present, so an answer that drops one shows
 const state: SeriesState = {
   id: 'debian-12',
+  target: 'region-one',
   title: 'Debian 12',
   retired: false,
   enabled: true,
@@ -95,6 +96,7 @@ const state: SeriesState = {
   ],
 };
 const plan: Plan = {
+  target: 'region-one',
   at: '2026-11-04T08:00:00.000Z',
   downloads: [
     {
@@ -138,6 +140,30 @@ const plan: Plan = {
   ],
   scanned: { servers: 3, volumes: 2, incomplete: [] },
 };
+// the second target: its own Latest, nothing else yet
+const stateTwo: SeriesState = {
+  ...state,
+  target: 'region-two',
+  latest: { ...image, id: 'img-latest-two' },
+  community: [],
+  inFlight: [],
+  reaped: [],
+};
+const planTwo: Plan = {
+  ...plan,
+  target: 'region-two',
+  downloads: [
+    {
+      ...plan.downloads[0]!,
+      replaces: { ...plan.downloads[0]!.replaces!, imageId: 'img-latest-two' },
+    },
+  ],
+  renames: [],
+  usage: [],
+  reaps: [],
+  repairs: [],
+  scanned: { servers: 1, volumes: 0, incomplete: ['RegionTwo: compute: a cell is down'] },
+};
 const recent: LifecycleEvent[] = [
   { type: 'reaped', series: 'debian-12', imageId: 'gone', detail: 'unused', at: plan.at },
 ];
@@ -145,12 +171,16 @@ const recent: LifecycleEvent[] = [
 const asked: { view: string; only: readonly string[]; target?: string }[] = [];
 /** The targets the fake catalogue names; a job trigger answers one job per target. */
 const targets = ['region-one', 'region-two'];
-const jobsFor = (first: number, target: string | undefined) => {
+/** The targets named (all when none), as the composition's selectTargets answers. */
+const targetsOf = (target: string | undefined) => {
   if (target !== undefined && !targets.includes(target))
     throw new UnknownTargetError(
       `target "${target}" is not in the catalogue; its targets: ${targets.join(', ')}`,
     );
-  return (target === undefined ? targets : [target]).map((name, i) => ({
+  return target === undefined ? targets : [target];
+};
+const jobsFor = (first: number, target: string | undefined) => {
+  return targetsOf(target).map((name, i) => ({
     target: name,
     job: String(first + i),
   }));
@@ -160,15 +190,15 @@ const known = (only: readonly string[]) => {
   if (unknown.length > 0) throw new UnknownSeriesError(`not in the catalogue: ${unknown.join()}`);
 };
 const views: ControlPlaneViews = {
-  series: (only) => {
-    asked.push({ view: 'series', only });
+  series: (only, target) => {
+    asked.push({ view: 'series', only, ...(target ? { target } : {}) });
     known(only);
-    return Promise.resolve([state]);
+    return Promise.resolve([state, stateTwo].filter((s) => targetsOf(target).includes(s.target)));
   },
-  plan: (only) => {
-    asked.push({ view: 'plan', only });
+  plan: (only, target) => {
+    asked.push({ view: 'plan', only, ...(target ? { target } : {}) });
     known(only);
-    return Promise.resolve(plan);
+    return Promise.resolve([plan, planTwo].filter((p) => targetsOf(target).includes(p.target)));
   },
   trigger: (only) => {
     asked.push({ view: 'trigger', only });
@@ -335,6 +365,7 @@ describe('the OpenAPI description', () => {
       'Image',
       'JobEnqueued',
       'Plan',
+      'Plans',
       'SeriesState',
       'SmokeTestRecord',
       'UsageCheckRecord',
@@ -344,15 +375,18 @@ describe('the OpenAPI description', () => {
 
 describe('the API', () => {
   it('answers with the read models, whole, as the document describes them', async () => {
-    expect((await answer('GET', '/api/series')).body).toEqual({ series: [state] });
+    expect((await answer('GET', '/api/series')).body).toEqual({ series: [state, stateTwo] });
     expect((await answer('GET', '/api/series/debian-12')).body).toEqual(state);
     const images = await answer('GET', '/api/images?state=community');
     // newest upload first
     expect(images.body).toEqual({
-      images: state.community.map((c) => ({ series: state.id, ...c })),
+      images: state.community.map((c) => ({ series: state.id, target: 'region-one', ...c })),
     });
     expect(state.community.map((c) => c.id)).toEqual(['img-old', 'img-held']);
-    expect((await answer('GET', '/api/plan?series=debian-12')).body).toEqual(plan);
+    // several targets planned: a Plan per target
+    expect((await answer('GET', '/api/plan?series=debian-12')).body).toEqual({
+      plans: [plan, planTwo],
+    });
     expect((await answer('GET', '/api/events?series=debian-12&limit=7')).body).toEqual({
       events: recent,
     });
@@ -367,6 +401,39 @@ describe('the API', () => {
       body: { enqueued: ['debian-12'] },
     });
     expect(asked.at(-1)).toEqual({ view: 'trigger', only: [] });
+  });
+
+  it("answers each target's state, images and plan, or the named target's; an unknown target is a 404 naming the known ones", async () => {
+    expect((await answer('GET', '/api/series?target=region-two')).body).toEqual({
+      series: [stateTwo],
+    });
+    expect(asked.at(-1)).toEqual({ view: 'series', only: [], target: 'region-two' });
+    expect((await answer('GET', '/api/series/debian-12?target=region-two')).body).toEqual(stateTwo);
+    expect((await answer('GET', '/api/images?state=latest')).body).toEqual({
+      images: [
+        { series: 'debian-12', target: 'region-one', ...state.latest },
+        { series: 'debian-12', target: 'region-two', ...stateTwo.latest },
+      ],
+    });
+    expect((await answer('GET', '/api/images?target=region-two')).body).toEqual({
+      images: [{ series: 'debian-12', target: 'region-two', ...stateTwo.latest }],
+    });
+    // one target named: its Plan, as a deployment of one target answers
+    expect((await answer('GET', '/api/plan?target=region-two')).body).toEqual(planTwo);
+    expect(asked.at(-1)).toEqual({ view: 'plan', only: [], target: 'region-two' });
+    for (const url of [
+      '/api/series?target=region-nine',
+      '/api/series/debian-12?target=region-nine',
+      '/api/images?target=region-nine',
+      '/api/plan?target=region-nine',
+    ]) {
+      const unknown = await answer('GET', url);
+      expect([unknown.status, (unknown.body as { error: string }).error], url).toEqual([
+        404,
+        'unknown-target',
+      ]);
+      expect((unknown.body as { message: string }).message).toContain('region-one, region-two');
+    }
   });
 
   it('starts a usage check or a janitor pass of the named series, or of all, in every target or the named one, and answers with its jobs', async () => {

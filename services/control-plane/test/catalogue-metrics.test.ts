@@ -8,6 +8,7 @@ import { soleReplica, type MetricsLease } from '../src/metrics-lease.ts';
 
 const state = {
   id: 'debian-12',
+  target: 'default',
   title: 'Debian 12',
   retired: false,
   replaceFrequency: 'weekly',
@@ -34,8 +35,10 @@ describe('catalogue metrics', () => {
       { ttlMs: 60_000 },
     );
     const first = await registry.metrics();
-    expect(first).toContain('imagecycle_images{series="debian-12",state="community"} 1');
-    expect(first).toContain('imagecycle_image_bytes{series="debian-12"} 150');
+    expect(first).toContain(
+      'imagecycle_images{series="debian-12",target="default",state="community"} 1',
+    );
+    expect(first).toContain('imagecycle_image_bytes{series="debian-12",target="default"} 150');
     expect(first).toContain(
       `imagecycle_last_check_timestamp_seconds{series="debian-12",outcome="nothing-new"} ${Date.parse('2026-11-29T04:00:00.000Z') / 1000}`,
     );
@@ -81,7 +84,7 @@ describe('catalogue metrics', () => {
     expect(reads).toBe(0);
     leader = true;
     expect(await registry.metrics()).toContain(
-      'imagecycle_images{series="debian-12",state="latest"} 1',
+      'imagecycle_images{series="debian-12",target="default",state="latest"} 1',
     );
   });
 
@@ -99,5 +102,42 @@ describe('catalogue metrics', () => {
     expect(text).toContain('imagecycle_targets_disagree{series="ubuntu-24.04"} 0');
     disagreements = [];
     expect(await registry.metrics()).not.toContain('imagecycle_targets_disagree{');
+  });
+
+  it('what Glance holds per series and target; what upstream offers and the last check once per series', async () => {
+    const registry = new Registry();
+    // the second target has no Latest yet, and only its own community image
+    const two = {
+      ...state,
+      target: 'region-two',
+      latest: undefined,
+      community: [{ id: 'c2', size: 70 }],
+    } as unknown as SeriesState;
+    registerCatalogueMetrics(
+      registry,
+      () => Promise.resolve([{ ...state, target: 'region-one' }, two]),
+      soleReplica,
+    );
+    const text = await registry.metrics();
+    const lines = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`));
+    expect(lines('imagecycle_images')).toEqual([
+      'imagecycle_images{series="debian-12",target="region-one",state="latest"} 1',
+      'imagecycle_images{series="debian-12",target="region-one",state="community"} 1',
+      'imagecycle_images{series="debian-12",target="region-one",state="in-flight"} 0',
+      'imagecycle_images{series="debian-12",target="region-two",state="latest"} 0',
+      'imagecycle_images{series="debian-12",target="region-two",state="community"} 1',
+      'imagecycle_images{series="debian-12",target="region-two",state="in-flight"} 0',
+    ]);
+    expect(lines('imagecycle_image_bytes')).toEqual([
+      'imagecycle_image_bytes{series="debian-12",target="region-one"} 150',
+      'imagecycle_image_bytes{series="debian-12",target="region-two"} 70',
+    ]);
+    for (const name of [
+      'imagecycle_series_retired',
+      'imagecycle_last_check_timestamp_seconds',
+      'imagecycle_upstream_age_days',
+      'imagecycle_upstream_overdue',
+    ])
+      expect(lines(name), name).toEqual([expect.not.stringContaining('target=')]);
   });
 });

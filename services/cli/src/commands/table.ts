@@ -111,14 +111,14 @@ export const COMMANDS: readonly Command[] = [
     name: 'status',
     summary:
       'each series: Latest, newest upstream, the last check and how it ended, community images and the next reap date, images in flight',
-    options: { series, format: formatOption, json: listingJson },
+    options: { series, target, format: formatOption, json: listingJson },
     lifetime: 'one-shot',
     run: ({ options }, app) => statusCommand(app, { ...options, format: chosenFormat(options) }),
   }),
   defineCommand({
     name: 'images',
     summary: 'managed images, newest first, each with why it is still here',
-    options: { series, state, format: formatOption, json: listingJson },
+    options: { series, state, target, format: formatOption, json: listingJson },
     lifetime: 'one-shot',
     run: ({ options }, app) => imagesCommand(app, { ...options, format: chosenFormat(options) }),
   }),
@@ -126,7 +126,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'plan',
     summary:
       'what a run would change now - downloads, renames, usage records, reaps - reading the feeds, Glance, Nova and Cinder; changes nothing',
-    options: { series, format: formatOption, json: listingJson },
+    options: { series, target, format: formatOption, json: listingJson },
     lifetime: 'one-shot',
     run: ({ options }, app) => planCommand(app, { ...options, format: chosenFormat(options) }),
   }),

@@ -7,13 +7,14 @@ import {
   imagesOf,
   outlookText,
   type Plan,
+  type SeriesImage,
   type SeriesState,
   usageCheckText,
 } from '@imagecycle/overview';
-import { authenticity } from '@imagecycle/series-catalogue';
+import { type Authenticity, authenticity } from '@imagecycle/series-catalogue';
 import { eventLine } from '../event-line.ts';
 import { EXIT } from '../exit-codes.ts';
-import { type Format, render, valueLine } from '../output.ts';
+import { type Format, type Listing, render, valueLine } from '../output.ts';
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
 const writeAll = (lines: readonly string[]) => {
@@ -44,17 +45,22 @@ function nextReap(series: SeriesState): string {
   return dates[0] ? day(dates[0]) : '-';
 }
 
-export async function statusCommand(
-  app: App,
-  options: { format: Format; series: readonly string[] },
-): Promise<number> {
-  const states = await readSeriesStates(app, options.series);
-  const authenticated = (id: string) => {
-    const series = app.catalogue.series.find((s) => s.id === id);
-    return series ? authenticity(series) : undefined;
-  };
+/** How a series is named in a line about one of its targets: `<id>`, or `<id> in <target>`. */
+const where = (s: { id: string; target: string }, several: boolean) =>
+  several ? `${s.id} in ${s.target}` : s.id;
+
+/**
+ * `imagecycle status` as a listing: one row per series (per series and target, with a TARGET
+ * column after SERIES, when the catalogue names several targets).
+ */
+export function statusListing(
+  states: readonly SeriesState[],
+  several: boolean,
+  authenticated: (id: string) => Authenticity | undefined,
+): Listing {
   const rows = states.map((s) => [
     s.enabled ? s.id : `${s.id} (disabled)`,
+    ...(several ? [s.target] : []),
     s.latest?.version ?? (s.retired ? '(retired)' : '(none)'),
     s.upstream ? `${s.upstream.version}${s.upstream.overdue ? ' OVERDUE' : ''}` : '-',
     s.lastCheck
@@ -69,76 +75,116 @@ export async function statusCommand(
       ? `${s.lastUsageCheck.at.slice(0, 16).replace('T', ' ')} ${s.lastUsageCheck.outcome}`
       : 'never',
   ]);
-  writeAll(
-    render(options.format, {
-      document: { series: states.map((s) => ({ ...s, authenticated: authenticated(s.id) })) },
-      table: () => [
-        ...table(
-          [
-            'SERIES',
-            'LATEST',
-            'UPSTREAM',
-            'LAST CHECK',
-            'SMOKE TEST',
-            'COMMUNITY',
-            'NEXT REAP',
-            'IN FLIGHT',
-            'LAST USAGE CHECK',
-          ],
-          rows,
-        ),
-        ...states.flatMap((s) =>
-          s.lastCheck?.message ? [`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`] : [],
-        ),
-        ...states.flatMap((s) =>
-          s.lastSmokeTest?.result === 'failed'
-            ? [
-                `${s.id}: smoke test of ${s.lastSmokeTest.version ?? '?'} failed after ${seconds(s.lastSmokeTest.durationSeconds)}${s.lastSmokeTest.message ? `: ${s.lastSmokeTest.message}` : ''}`,
-              ]
-            : [],
-        ),
-        // what each series' last usage check found
-        ...states.flatMap((s) =>
-          s.lastUsageCheck ? [`${s.id}: usage: ${usageCheckText(s.lastUsageCheck)}`] : [],
-        ),
-        // what a signature vouches for, per series: the bytes, and the version and URL
-        '',
-        'What is authenticated, per series:',
-        ...table(
-          ['SERIES', 'BYTES', 'VERSION+URL', 'BY'],
-          states.flatMap((s) => {
-            const a = authenticated(s.id);
-            return a ? [[s.id, a.bytes, a.version, a.summary]] : [];
-          }),
-        ),
-      ],
-      values: () => rows.map(valueLine),
-    }),
-  );
+  // a feed check and what a signature vouches for are the series', whatever the targets
+  const perSeries = states.filter((s, i) => states.findIndex((o) => o.id === s.id) === i);
+  return {
+    document: { series: states.map((s) => ({ ...s, authenticated: authenticated(s.id) })) },
+    table: () => [
+      ...table(
+        [
+          'SERIES',
+          ...(several ? ['TARGET'] : []),
+          'LATEST',
+          'UPSTREAM',
+          'LAST CHECK',
+          'SMOKE TEST',
+          'COMMUNITY',
+          'NEXT REAP',
+          'IN FLIGHT',
+          'LAST USAGE CHECK',
+        ],
+        rows,
+      ),
+      ...perSeries.flatMap((s) =>
+        s.lastCheck?.message ? [`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`] : [],
+      ),
+      ...states.flatMap((s) =>
+        s.lastSmokeTest?.result === 'failed'
+          ? [
+              `${where(s, several)}: smoke test of ${s.lastSmokeTest.version ?? '?'} failed after ${seconds(s.lastSmokeTest.durationSeconds)}${s.lastSmokeTest.message ? `: ${s.lastSmokeTest.message}` : ''}`,
+            ]
+          : [],
+      ),
+      // what each series' last usage check found
+      ...states.flatMap((s) =>
+        s.lastUsageCheck
+          ? [`${where(s, several)}: usage: ${usageCheckText(s.lastUsageCheck)}`]
+          : [],
+      ),
+      // what a signature vouches for, per series: the bytes, and the version and URL
+      '',
+      'What is authenticated, per series:',
+      ...table(
+        ['SERIES', 'BYTES', 'VERSION+URL', 'BY'],
+        perSeries.flatMap((s) => {
+          const a = authenticated(s.id);
+          return a ? [[s.id, a.bytes, a.version, a.summary]] : [];
+        }),
+      ),
+    ],
+    values: () => rows.map(valueLine),
+  };
+}
+
+export async function statusCommand(
+  app: App,
+  options: { format: Format; series: readonly string[]; target?: string | undefined },
+): Promise<number> {
+  const states = await readSeriesStates(app, options.series, options.target);
+  const authenticated = (id: string) => {
+    const series = app.catalogue.series.find((s) => s.id === id);
+    return series ? authenticity(series) : undefined;
+  };
+  writeAll(render(options.format, statusListing(states, app.targets.length > 1, authenticated)));
   return EXIT.ok;
 }
 
-export async function imagesCommand(
-  app: App,
-  options: { format: Format; series: readonly string[]; state?: string | undefined },
-): Promise<number> {
-  const images = imagesOf(await readSeriesStates(app, options.series), options.state);
+/** `imagecycle images` as a listing (a TARGET column after SERIES when there are several). */
+export function imagesListing(images: readonly SeriesImage[], several: boolean): Listing {
   const rows = images.map((i) => [
     i.id,
     i.series,
+    ...(several ? [i.target] : []),
     i.version,
     i.state,
     day(i.createdAt),
     i.name,
     'outlook' in i ? outlookText(i) : i.state === 'latest' ? 'Latest' : i.status,
   ]);
-  writeAll(
-    render(options.format, {
-      document: { images },
-      table: () => table(['ID', 'SERIES', 'VERSION', 'STATE', 'UPLOADED', 'NAME', 'OUTLOOK'], rows),
-      values: () => rows.map(valueLine),
-    }),
+  return {
+    document: { images },
+    table: () =>
+      table(
+        [
+          'ID',
+          'SERIES',
+          ...(several ? ['TARGET'] : []),
+          'VERSION',
+          'STATE',
+          'UPLOADED',
+          'NAME',
+          'OUTLOOK',
+        ],
+        rows,
+      ),
+    values: () => rows.map(valueLine),
+  };
+}
+
+export async function imagesCommand(
+  app: App,
+  options: {
+    format: Format;
+    series: readonly string[];
+    state?: string | undefined;
+    target?: string | undefined;
+  },
+): Promise<number> {
+  const images = imagesOf(
+    await readSeriesStates(app, options.series, options.target),
+    options.state,
   );
+  writeAll(render(options.format, imagesListing(images, app.targets.length > 1)));
   return EXIT.ok;
 }
 
@@ -169,21 +215,46 @@ export function planLines(plan: Plan): string[] {
   return lines;
 }
 
+/**
+ * `imagecycle plan` as a listing. With several targets each target's changes are a section
+ * under `target <name>:`, its summary line closing it; the document is then { plans }, one
+ * Plan per target (the API's /api/plan answers alike). One target: as before targets existed.
+ */
+export function planListing(plans: readonly Plan[], several: boolean): Listing {
+  const [only] = plans;
+  if (!several && only && plans.length === 1)
+    return {
+      document: only,
+      table: () => planLines(only),
+      // the changes alone, one a line, without the closing summary
+      values: () => planLines(only).slice(0, -1),
+    };
+  return {
+    document: plans.length === 1 && only ? only : { plans },
+    table: () =>
+      plans.flatMap((plan, i) => [
+        ...(i > 0 ? [''] : []),
+        `target ${plan.target}:`,
+        ...planLines(plan).map((line) => `  ${line}`),
+      ]),
+    // each change with its target first
+    values: () =>
+      plans.flatMap((plan) =>
+        planLines(plan)
+          .slice(0, -1)
+          .map((line) => `${plan.target} ${line}`),
+      ),
+  };
+}
+
 export async function planCommand(
   app: App,
-  options: { format: Format; series: readonly string[] },
+  options: { format: Format; series: readonly string[]; target?: string | undefined },
 ): Promise<number> {
-  const plan = await planFor(app, options.series);
-  writeAll(
-    render(options.format, {
-      document: plan,
-      table: () => planLines(plan),
-      // the changes alone, one a line, without the closing summary
-      values: () => planLines(plan).slice(0, -1),
-    }),
-  );
+  const plans = await planFor(app, options.series, options.target);
+  writeAll(render(options.format, planListing(plans, app.targets.length > 1)));
   // a plan that cannot check every series is incomplete: say so in the exit code
-  return plan.unchecked.length > 0 ? EXIT.unavailable : EXIT.ok;
+  return plans.some((plan) => plan.unchecked.length > 0) ? EXIT.unavailable : EXIT.ok;
 }
 
 export async function eventsCommand(
