@@ -46,6 +46,10 @@ const regionTwo = OpenStackClient.connect({ cloud: `${cloudNames.service}-r2` })
 const tenantTwo = OpenStackClient.connect({ cloud: `${cloudNames.tenant}-r2` });
 let mirror: Mirror;
 let app: App;
+/** The deployment's settings and clouds.yaml, for a second App that sees region two down. */
+let baseEnv: NodeJS.ProcessEnv;
+let cloudsDoc: { clouds: Record<string, Record<string, unknown>> };
+let workDir = '';
 let server: Awaited<ReturnType<typeof serveControlPlane>>;
 let vm = '';
 /** Each region's images: the old community one, the newer community one, the Latest. */
@@ -103,6 +107,7 @@ beforeAll(async () => {
     '    region: RegionTwo',
   ];
   const dir = mkdtempSync(join(tmpdir(), 'views-targets-'));
+  workDir = dir;
   // the stack's usage entry names RegionOne alone: a copy of it that names both regions
   const stackClouds = process.env.OS_CLIENT_CONFIG_FILE ?? '';
   const clouds = parse(readFileSync(stackClouds, 'utf8')) as {
@@ -116,6 +121,7 @@ beforeAll(async () => {
   const { region_name: _own, ...unregioned } = usage;
   clouds.clouds['views-usage-both'] = { ...unregioned, regions: ['RegionOne', 'RegionTwo'] };
   writeFileSync(join(dir, 'clouds.yaml'), stringify(clouds));
+  cloudsDoc = clouds;
   const catalogue = join(dir, 'catalogue.yaml');
   writeFileSync(catalogue, `${mirrorCatalogueText().trimEnd()}\n${targets.join('\n')}\n`);
   const env = {
@@ -131,6 +137,7 @@ beforeAll(async () => {
     IMAGECYCLE_BOARD_PASSWORD: 'correct horse',
     IMAGECYCLE_CINDER_ADMIN_ROLES: cinderAdminRoles.join(','),
   };
+  baseEnv = env;
   const quiet = createLogger({ name: 'views-targets', level: 'silent' });
   app = await App.create({ settings: loadSettings(env), logger: quiet, env });
   expect(app.targets.map((t) => t.name)).toEqual(['region-one', 'region-two']);
@@ -274,5 +281,48 @@ describe('two targets', () => {
     expect(page).toContain('<h2 class="target">Target region-one</h2>');
     expect(page).toContain('<h2 class="target">Target region-two</h2>');
     expect(page).toContain(`<section data-series="${SERIES}" data-target="region-two">`);
+  });
+
+  it('region two down: status, the status page and /metrics still show region one, and say region two is unreadable', async () => {
+    // the same deployment, region two's Glance answering nothing (a closed port)
+    const down = join(workDir, 'clouds-down.yaml');
+    const clouds = structuredClone(cloudsDoc);
+    for (const name of [`${cloudNames.publish}-r2`, `${cloudNames.usage}-r2`])
+      clouds.clouds[name] = {
+        ...clouds.clouds[name],
+        image_endpoint_override: 'http://127.0.0.1:9',
+      };
+    writeFileSync(down, stringify(clouds));
+    // a prefix of its own: the first control plane holds the metrics lease of the shared one
+    const env = {
+      ...baseEnv,
+      OS_CLIENT_CONFIG_FILE: down,
+      IMAGECYCLE_QUEUE_PREFIX: `${prefix}-down`,
+    };
+    const quiet = createLogger({ name: 'views-targets-down', level: 'silent' });
+    const degraded = await App.create({ settings: loadSettings(env), logger: quiet, env });
+    const control = await serveControlPlane(degraded);
+    try {
+      const states = await readSeriesStates(degraded, [SERIES]);
+      expect(states.map((st) => [st.target, st.latest?.id, st.unreadable === undefined])).toEqual([
+        ['region-one', one.latest, true],
+        ['region-two', undefined, false],
+      ]);
+      expect(states[1]?.unreadable).toMatch(/ECONNREFUSED|connect/);
+      const metrics = (await control.inject({ url: '/metrics' })).body;
+      expect(metrics).toContain(
+        `imagecycle_images{series="${SERIES}",target="region-one",state="latest"} 1`,
+      );
+      // region two's are absent, not 0: no "not published" alert for a region that is down
+      expect(metrics).not.toContain('target="region-two"');
+      expect(metrics).toContain('imagecycle_catalogue_read_error 1');
+      const page = (await control.inject({ url: '/status', headers: auth })).body;
+      expect(page).toContain("this target's Glance could not be read");
+    } finally {
+      await control.close();
+      const keys = await degraded.redis.keys(`${prefix}-down:*`);
+      if (keys.length) await degraded.redis.del(...keys);
+      await degraded.stop();
+    }
   });
 });

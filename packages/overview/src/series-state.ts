@@ -59,6 +59,11 @@ export interface SeriesState {
   id: string;
   /** The target (one Glance) this state is of: `default` in a deployment that names none. */
   target: string;
+  /**
+   * Why this target's Glance could not be read (one of several targets down): its images
+   * are unknown, not absent - the other targets' states are read as usual.
+   */
+  unreadable?: string;
   title: string;
   retired: boolean;
   /** false: switched off in the catalogue, never checked upstream nor published */

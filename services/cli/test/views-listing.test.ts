@@ -145,6 +145,23 @@ describe('imagecycle status', () => {
   });
 });
 
+describe('imagecycle status with one of several targets down', () => {
+  it('says the target is unreadable (once) and shows the other as usual', () => {
+    const down: SeriesState = {
+      ...two,
+      latest: undefined,
+      community: [],
+      unreadable: 'glance: GET http://10.0.0.2:9292/v2/images failed: ECONNREFUSED',
+    } as SeriesState;
+    const table = statusListing([first, down], true, signed).table();
+    expect(table[1]).toMatch(/^debian-12 +region-one +20261101-1 /);
+    expect(table[2]).toMatch(/^debian-12 +region-two +\(unreadable\) /);
+    expect(table.filter((l) => l.startsWith('target region-two: unreadable: '))).toEqual([
+      'target region-two: unreadable: glance: GET http://10.0.0.2:9292/v2/images failed: ECONNREFUSED',
+    ]);
+  });
+});
+
 describe('imagecycle images', () => {
   it('has a TARGET column after SERIES with several targets only', () => {
     expect(imagesListing(imagesOf([one]), false).table()[0]).toBe(

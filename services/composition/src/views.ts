@@ -52,17 +52,25 @@ export async function readSeriesStates(
     Promise.all(
       targets.map(async (t) => {
         const records = app.recordsOf(t.name);
+        // With several targets, one that is down is said to be unreadable and the others
+        // are read as usual: an operator sees which region is down, not an error instead of
+        // every region. A single target down fails the read, as it always did.
+        let unreadable: string | undefined;
         const [images, smokeTests, usageChecks] = await Promise.all([
-          imagesIn(app, t),
+          imagesIn(app, t).catch((error: unknown) => {
+            if (app.targets.length < 2) throw error;
+            unreadable = (error as Error).message;
+            return [];
+          }),
           records.smokeTests.all(),
           records.usageChecks.all(),
         ]);
-        return { target: t.name, images, smokeTests, usageChecks };
+        return { target: t.name, images, smokeTests, usageChecks, unreadable };
       }),
     ),
   ]);
   const ids = series.map((s) => s.id);
-  return perTarget.flatMap(({ target: name, images, smokeTests, usageChecks }) =>
+  return perTarget.flatMap(({ target: name, images, smokeTests, usageChecks, unreadable }) =>
     seriesStates(
       {
         catalogue: { series },
@@ -75,7 +83,7 @@ export async function readSeriesStates(
         now: app.now(),
       },
       ids,
-    ),
+    ).map((state) => (unreadable === undefined ? state : { ...state, unreadable })),
   );
 }
 

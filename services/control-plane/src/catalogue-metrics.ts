@@ -25,7 +25,7 @@ export function registerCatalogueMetrics(
   let cached: { at: number; states: Promise<SeriesState[] | undefined> } | undefined;
   const readError = new Gauge({
     name: 'imagecycle_catalogue_read_error',
-    help: '1 when the catalogue gauges could not be computed (Glance or Redis unreachable): they are absent meanwhile',
+    help: '1 when the catalogue gauges could not be computed (Glance or Redis unreachable): they are absent meanwhile - with several targets, only the gauges of the targets that could not be read',
     registers: [registry],
   });
   // A failed read leaves the catalogue gauges out of the scrape (and is not cached: the next
@@ -40,7 +40,8 @@ export function registerCatalogueMetrics(
         at: Date.now(),
         states: readStates().then(
           (read) => {
-            readError.set(0);
+            // one of several targets down: its gauges are absent, the others' are there
+            readError.set(read.some((state) => state.unreadable !== undefined) ? 1 : 0);
             return read;
           },
           () => {
@@ -61,7 +62,7 @@ export function registerCatalogueMetrics(
     registers: [registry],
     async collect() {
       this.reset();
-      for (const s of await states()) {
+      for (const s of (await states()).filter((state) => state.unreadable === undefined)) {
         const where = { series: s.id, target: s.target };
         this.set({ ...where, state: 'latest' }, s.latest ? 1 : 0);
         this.set({ ...where, state: 'community' }, s.community.length);
@@ -102,7 +103,7 @@ export function registerCatalogueMetrics(
     registers: [registry],
     async collect() {
       this.reset();
-      for (const s of await states()) {
+      for (const s of (await states()).filter((state) => state.unreadable === undefined)) {
         const images = [...(s.latest ? [s.latest] : []), ...s.community, ...s.inFlight];
         this.set(
           { series: s.id, target: s.target },

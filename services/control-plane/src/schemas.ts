@@ -74,6 +74,12 @@ export const seriesStateSchema = z
   .object({
     id: z.string(),
     target: targetField,
+    unreadable: z
+      .string()
+      .optional()
+      .describe(
+        "why this target's Glance could not be read (one of several targets down): its images are unknown, not absent",
+      ),
     title: z.string(),
     retired: z.boolean(),
     enabled: z.boolean(),

@@ -70,7 +70,7 @@ function seriesSection(series: SeriesState, several: boolean): string {
   return `<section data-series="${escape(series.id)}"${several ? ` data-target="${escape(series.target)}"` : ''}>
 <${h}>${escape(series.title)} <small>${escape(series.id)}${several ? ` · in ${escape(series.target)}` : ''}${series.retired ? ' · retired' : ''}${series.enabled ? '' : ' · disabled'}</small></${h}>
 <p>${checkLine(series)} ${upstreamLine(series)} ${usageLine(series)}</p>
-${timeline.length ? `<ol class="timeline">${timeline.join('\n')}</ol>` : '<p class="empty">no image yet</p>'}
+${series.unreadable ? `<p class="problem">this target's Glance could not be read: ${escape(series.unreadable)}</p>` : timeline.length ? `<ol class="timeline">${timeline.join('\n')}</ol>` : '<p class="empty">no image yet</p>'}
 ${inFlight.join('\n')}
 </section>`;
 }

@@ -140,4 +140,20 @@ describe('catalogue metrics', () => {
     ])
       expect(lines(name), name).toEqual([expect.not.stringContaining('target=')]);
   });
+
+  it('one of several targets unreadable: its per-target gauges are absent, the others there, read_error 1', async () => {
+    const registry = new Registry();
+    const down = { ...state, target: 'region-two', unreadable: 'ECONNREFUSED', latest: undefined };
+    registerCatalogueMetrics(
+      registry,
+      () => Promise.resolve([{ ...state, target: 'region-one' }, down as SeriesState]),
+      soleReplica,
+    );
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'imagecycle_images{series="debian-12",target="region-one",state="latest"} 1',
+    );
+    expect(text).not.toContain('target="region-two"');
+    expect(text).toContain('imagecycle_catalogue_read_error 1');
+  });
 });

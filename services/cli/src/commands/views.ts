@@ -61,7 +61,7 @@ export function statusListing(
   const rows = states.map((s) => [
     s.enabled ? s.id : `${s.id} (disabled)`,
     ...(several ? [s.target] : []),
-    s.latest?.version ?? (s.retired ? '(retired)' : '(none)'),
+    s.latest?.version ?? (s.unreadable ? '(unreadable)' : s.retired ? '(retired)' : '(none)'),
     s.upstream ? `${s.upstream.version}${s.upstream.overdue ? ' OVERDUE' : ''}` : '-',
     s.lastCheck
       ? `${s.lastCheck.at.slice(0, 16).replace('T', ' ')} ${s.lastCheck.outcome}`
@@ -94,6 +94,10 @@ export function statusListing(
           'LAST USAGE CHECK',
         ],
         rows,
+      ),
+      // a target whose Glance could not be read, once
+      ...[...new Map(states.filter((s) => s.unreadable).map((s) => [s.target, s.unreadable]))].map(
+        ([target, why]) => `target ${target}: unreadable: ${why}`,
       ),
       ...perSeries.flatMap((s) =>
         s.lastCheck?.message ? [`${s.id}: ${s.lastCheck.outcome}: ${s.lastCheck.message}`] : [],
