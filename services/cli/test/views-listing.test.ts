@@ -152,7 +152,7 @@ describe('imagecycle status with one of several targets down', () => {
       latest: undefined,
       community: [],
       unreadable: 'glance: GET http://10.0.0.2:9292/v2/images failed: ECONNREFUSED',
-    } as SeriesState;
+    };
     const table = statusListing([first, down], true, signed).table();
     expect(table[1]).toMatch(/^debian-12 +region-one +20261101-1 /);
     expect(table[2]).toMatch(/^debian-12 +region-two +\(unreadable\) /);

@@ -25,37 +25,37 @@ export async function enqueueFeedChecks(app: App, only: readonly string[]): Prom
 }
 
 /** One usage check per target (or of the named one) of the named series' community images. */
-export async function enqueueUsageCheck(
+export function enqueueUsageCheck(
   app: App,
   only: readonly string[],
   target?: string,
 ): Promise<Enqueued> {
-  const ids = selectSeries(app.catalogue, only).map((s) => s.id);
-  const jobs: Enqueued['jobs'] = [];
-  for (const name of selectTargets(app.catalogue, target)) {
-    const job = await app.runtime.enqueue(usageCheckQueue, {
-      trigger: 'manual',
-      target: name,
-      ...(only.length > 0 ? { series: ids } : {}),
-    });
-    jobs.push({ target: name, job: job.id ?? '' });
-  }
-  return { job: jobs[0]?.job ?? '', jobs, series: ids };
+  return perTarget(app, usageCheckQueue, only, target);
 }
 
 /** One janitor pass per target (or in the named one) over the named series, or all and staging. */
-export async function enqueueJanitorRun(
+export function enqueueJanitorRun(
   app: App,
   only: readonly string[],
   target?: string,
 ): Promise<Enqueued> {
+  // no series: every series, and staging too
+  return perTarget(app, janitorQueue, only, target);
+}
+
+/** A manual job of `queue` in each target (or the named one) over the named series (all when none). */
+async function perTarget(
+  app: App,
+  queue: typeof usageCheckQueue | typeof janitorQueue,
+  only: readonly string[],
+  target: string | undefined,
+): Promise<Enqueued> {
   const ids = selectSeries(app.catalogue, only).map((s) => s.id);
   const jobs: Enqueued['jobs'] = [];
   for (const name of selectTargets(app.catalogue, target)) {
-    const job = await app.runtime.enqueue(janitorQueue, {
+    const job = await app.runtime.enqueue(queue, {
       trigger: 'manual',
       target: name,
-      // no series: every series, and staging too
       ...(only.length > 0 ? { series: ids } : {}),
     });
     jobs.push({ target: name, job: job.id ?? '' });
