@@ -13,12 +13,12 @@
 //   day 36  the server gone, region one reaps its old image too
 //   then    region two down for longer than allowed: its upload gives up (an event, the
 //           staging no longer waits); the next feed check downloads again and it catches up
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMap, parse, parseDocument, stringify } from 'yaml';
+import { isMap, parseDocument } from 'yaml';
 import {
   allQueues,
   feedCheckQueue,
@@ -45,11 +45,11 @@ import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { mirrorCatalogueText, mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
 import { until } from '../support/until.ts';
+import { inBothRegions, twoRegionClouds, writeClouds } from '../support/two-regions.ts';
 
 const SERIES = 'debian-12';
 const DAY = 24 * 3600 * 1000;
 const prefix = `targets-${randomBytes(4).toString('hex')}`;
-const stackClouds = process.env.OS_CLIENT_CONFIG_FILE ?? '';
 const regionOne = OpenStackClient.connect({ cloud: cloudNames.service });
 const regionTwo = OpenStackClient.connect({ cloud: `${cloudNames.service}-r2` });
 const tenantTwo = OpenStackClient.connect({ cloud: `${cloudNames.tenant}-r2` });
@@ -101,15 +101,7 @@ async function usageDay(): Promise<Map<string, UsageReport>> {
 }
 
 beforeAll(async () => {
-  const clouds = parse(readFileSync(stackClouds, 'utf8')) as {
-    clouds: Record<string, Record<string, unknown>>;
-  };
-  const publishTwo = clouds.clouds[`${cloudNames.publish}-r2`];
-  const usageTwo = clouds.clouds[`${cloudNames.usage}-r2`];
-  if (!publishTwo || !usageTwo)
-    throw new Error(
-      `${stackClouds} has no ${cloudNames.publish}-r2 entry: start the stack with region two (IMAGECYCLE_STACK_REGIONS=2 ./dev stack up)`,
-    );
+  const clouds = twoRegionClouds();
   owner = await regionOne.projectId();
   await removeManagedImages(regionOne, SERIES);
   await removeManagedImages(regionTwo, SERIES);
@@ -119,11 +111,16 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'targets-'));
   // region one's reading account lists both regions' servers and volumes: its entry names
   // both regions, as a clouds.yaml entry of a cloud with several regions does
-  const { region_name: _one, ...usageOne } = clouds.clouds[cloudNames.usage] ?? {};
-  clouds.clouds['e2e-usage'] = { ...usageOne, regions: ['RegionOne', 'RegionTwo'] };
-  clouds.clouds['e2e-publish-r2'] = { ...publishTwo, image_endpoint_override: proxy.url };
-  clouds.clouds['e2e-usage-r2'] = { ...usageTwo, image_endpoint_override: proxy.url };
-  writeFileSync(join(dir, 'clouds.yaml'), stringify(clouds));
+  clouds['e2e-usage'] = inBothRegions(clouds, cloudNames.usage);
+  clouds['e2e-publish-r2'] = {
+    ...clouds[`${cloudNames.publish}-r2`],
+    image_endpoint_override: proxy.url,
+  };
+  clouds['e2e-usage-r2'] = {
+    ...clouds[`${cloudNames.usage}-r2`],
+    image_endpoint_override: proxy.url,
+  };
+  const cloudsFile = writeClouds(dir, clouds);
 
   mirror = await startMirror({ seed: '2026-11-01' });
   const vars = mirrorCatalogueVars(mirror);
@@ -151,7 +148,7 @@ beforeAll(async () => {
     ...process.env,
     ...vars,
     IMAGECYCLE_CATALOGUE: catalogue,
-    OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
+    OS_CLIENT_CONFIG_FILE: cloudsFile,
     OS_CLOUD: cloudNames.service,
     IMAGECYCLE_QUEUE_PREFIX: prefix,
     IMAGECYCLE_STAGING_DIR: staging,

@@ -6,7 +6,7 @@
 // download in region two only; a server in RegionTwo keeps region one's image from a reap.
 // The API, /metrics and the status page show both. Region one's usage account names both
 // compute regions in its clouds.yaml entry (`regions:`), as a deployment's must.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,6 @@ import {
 import { createLogger } from '@imagecycle/observability';
 import { OpenStackClient } from '@imagecycle/openstack';
 import { UnknownTargetError } from '@imagecycle/series-catalogue';
-import { parse, stringify } from 'yaml';
 import {
   App,
   loadSettings,
@@ -36,6 +35,12 @@ import { type Mirror, startMirror } from '../mirror/index.ts';
 import { cinderAdminRoles, cloudNames } from '../support/clouds.ts';
 import { mirrorCatalogueText, mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
 import { removeManagedImages } from '../support/managed-images.ts';
+import {
+  type CloudEntries,
+  inBothRegions,
+  twoRegionClouds,
+  writeClouds,
+} from '../support/two-regions.ts';
 
 const SERIES = 'debian-12';
 const DAY = 24 * 3600 * 1000;
@@ -48,7 +53,7 @@ let mirror: Mirror;
 let app: App;
 /** The deployment's settings and clouds.yaml, for a second App that sees region two down. */
 let baseEnv: NodeJS.ProcessEnv;
-let cloudsDoc: { clouds: Record<string, Record<string, unknown>> };
+let cloudsDoc: CloudEntries;
 let workDir = '';
 let server: Awaited<ReturnType<typeof serveControlPlane>>;
 let vm = '';
@@ -109,18 +114,9 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'views-targets-'));
   workDir = dir;
   // the stack's usage entry names RegionOne alone: a copy of it that names both regions
-  const stackClouds = process.env.OS_CLIENT_CONFIG_FILE ?? '';
-  const clouds = parse(readFileSync(stackClouds, 'utf8')) as {
-    clouds: Record<string, Record<string, unknown>>;
-  };
-  const usage = clouds.clouds[cloudNames.usage];
-  if (!usage || !clouds.clouds[`${cloudNames.usage}-r2`])
-    throw new Error(
-      `${stackClouds} has no ${cloudNames.usage}-r2 entry: start the stack with region two (IMAGECYCLE_STACK_REGIONS=2 ./dev stack up)`,
-    );
-  const { region_name: _own, ...unregioned } = usage;
-  clouds.clouds['views-usage-both'] = { ...unregioned, regions: ['RegionOne', 'RegionTwo'] };
-  writeFileSync(join(dir, 'clouds.yaml'), stringify(clouds));
+  const clouds = twoRegionClouds();
+  clouds['views-usage-both'] = inBothRegions(clouds, cloudNames.usage);
+  const cloudsFile = writeClouds(dir, clouds);
   cloudsDoc = clouds;
   const catalogue = join(dir, 'catalogue.yaml');
   writeFileSync(catalogue, `${mirrorCatalogueText().trimEnd()}\n${targets.join('\n')}\n`);
@@ -128,7 +124,7 @@ beforeAll(async () => {
     ...process.env,
     ...mirrorCatalogueVars(mirror),
     IMAGECYCLE_CATALOGUE: catalogue,
-    OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
+    OS_CLIENT_CONFIG_FILE: cloudsFile,
     OS_CLOUD: cloudNames.service,
     IMAGECYCLE_QUEUE_PREFIX: prefix,
     IMAGECYCLE_HTTP_HOST: '127.0.0.1',
@@ -285,14 +281,10 @@ describe('two targets', () => {
 
   it('region two down: status, the status page and /metrics still show region one, and say region two is unreadable', async () => {
     // the same deployment, region two's Glance answering nothing (a closed port)
-    const down = join(workDir, 'clouds-down.yaml');
     const clouds = structuredClone(cloudsDoc);
     for (const name of [`${cloudNames.publish}-r2`, `${cloudNames.usage}-r2`])
-      clouds.clouds[name] = {
-        ...clouds.clouds[name],
-        image_endpoint_override: 'http://127.0.0.1:9',
-      };
-    writeFileSync(down, stringify(clouds));
+      clouds[name] = { ...clouds[name], image_endpoint_override: 'http://127.0.0.1:9' };
+    const down = writeClouds(workDir, clouds, 'clouds-down.yaml');
     // a prefix of its own: the first control plane holds the metrics lease of the shared one
     const env = {
       ...baseEnv,
