@@ -38,9 +38,11 @@ export {
   stagingPaths,
   stagingMarker,
   stagingMarkerSchema,
+  stagingWrittenSchema,
   markerFits,
   type StagingPaths,
   type StagingMarker,
+  type StagingWritten,
 } from './staging.ts';
 export {
   GLANCE_OS_DISTROS,

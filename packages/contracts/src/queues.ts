@@ -94,7 +94,16 @@ export const uploadQueue = defineQueue({
   name: 'upload',
   concurrency: 2,
   description: 'Publish one verified artifact to one target as a hidden candidate image',
-  payload: z.object({ release: releaseSchema, artifact: artifactSchema, target: targetField }),
+  payload: z.object({
+    release: releaseSchema,
+    /**
+     * What the downloader verified. Absent in an upload enqueued while the download is still
+     * running (overlapped): it follows the staged file and takes the artifact from the
+     * staging marker once there.
+     */
+    artifact: artifactSchema.optional(),
+    target: targetField,
+  }),
   defaultJobOptions: retried(5, 60_000),
   jobId: ({ release, target }) => uploadJobId(release.series, release.version, target),
 });

@@ -19,6 +19,11 @@ export interface StagingPaths {
   disk: string;
   /** Written last: the staging marker, once everything was verified. */
   marker: string;
+  /**
+   * How far the file being staged is durably written (`StagingWritten`): what an overlapped
+   * upload may send before the marker is there.
+   */
+  written: string;
 }
 
 export function stagingPaths(stagingDir: string, series: string, version: string): StagingPaths {
@@ -28,6 +33,7 @@ export function stagingPaths(stagingDir: string, series: string, version: string
     part: join(dir, 'download.part'),
     disk: join(dir, 'disk.img'),
     marker: join(dir, 'verified.json'),
+    written: join(dir, 'written.json'),
   };
 }
 
@@ -65,3 +71,19 @@ export function markerFits(
     marker.upstreamChecksum === formatChecksum(release.checksum)
   );
 }
+
+/**
+ * The downloader's word on the file it is writing, for an upload that overlaps the download:
+ * `bytes` of `file` (a name in the release's directory) reached the disk (fdatasync) before
+ * this was written. `epoch` names one incarnation of the file: it changes whenever the file
+ * is started again from zero (a new file, never the old one truncated), so bytes sent from an
+ * earlier incarnation are never taken for the current one. `complete`: the file is whole (its
+ * checksum matched; it is not yet verified - only the marker says that).
+ */
+export const stagingWrittenSchema = z.strictObject({
+  file: z.enum(['download.part', 'disk.img']),
+  epoch: z.string().regex(/^[0-9a-f]{32}$/),
+  bytes: z.number().int().nonnegative(),
+  complete: z.boolean(),
+});
+export type StagingWritten = z.infer<typeof stagingWrittenSchema>;

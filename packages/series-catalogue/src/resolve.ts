@@ -62,6 +62,7 @@ export function resolveCatalogue(data: CatalogueOutput, file: string): Catalogue
       // a smoke test with a problem never gets here: parse.ts reports it first
       smokeTest: resolveSmokeTest(id, defaults, properties, s.smokeTest).smokeTest,
       diskFormat: s.diskFormat,
+      overlap: s.overlap,
     };
   });
   return {

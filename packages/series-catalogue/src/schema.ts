@@ -482,6 +482,12 @@ export const seriesSchema = z
       .describe(
         'raw: a qcow2 release is converted to raw before upload and published with disk_format raw (Ceph-backed Glance)',
       ),
+    overlap: z
+      .boolean({ error: rule('must be true or false') })
+      .default(true)
+      .describe(
+        'false: the upload starts only once the download is verified (else it follows the staged file as it is written)',
+      ),
   })
   .superRefine((series, ctx) => {
     for (const issue of seriesTransportIssues(series)) ctx.addIssue({ code: 'custom', ...issue });

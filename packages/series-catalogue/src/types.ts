@@ -111,6 +111,11 @@ export interface Series {
   readonly smokeTest?: SmokeTest | undefined;
   /** `raw`: qcow2 releases are converted to raw and published as raw (Ceph-backed Glance). */
   readonly diskFormat?: 'raw' | undefined;
+  /**
+   * true (the default): the upload starts while the download is running, following the
+   * staged file; false: only once the download is verified (`overlap` in the catalogue).
+   */
+  readonly overlap: boolean;
 }
 
 export interface CatalogueDefaults {
