@@ -2,7 +2,7 @@
 // refilled only after the socket's write callback says the kernel has taken it, so a
 // multi-GiB upload allocates nothing per chunk: no garbage waiting for the collector, and
 // a flat, small RSS however large the file.
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
 export interface FileBody {
@@ -14,6 +14,15 @@ export interface FileBody {
    * here, so a body sent again is never hashed twice.
    */
   onOpen?: (() => ((chunk: Buffer) => void) | undefined) | undefined;
+  /**
+   * A file still being written (`size` is then unknown and not used): called whenever every
+   * byte allowed so far is sent, it resolves with the new allowance - a position past
+   * `position` - once there is one, or with 'end' when the file ends at `position`. Whatever
+   * it throws ends the sending (and the request) with that error.
+   */
+  follow?: ((position: number) => Promise<number | 'end'>) | undefined;
+  /** Opens the file instead of `path` (a followed file may change its name while written). */
+  open?: (() => Promise<FileHandle>) | undefined;
 }
 
 const CHUNK = 256 * 1024;
@@ -25,7 +34,7 @@ export async function pumpFile(
   sink: Writable,
   onProgress: (transferred: number) => void,
 ): Promise<void> {
-  const handle = await open(file.path, 'r');
+  const handle = file.open ? await file.open() : await open(file.path, 'r');
   const watch = file.onOpen?.();
   const free: Buffer[] = Array.from({ length: POOL }, () => Buffer.allocUnsafeSlow(CHUNK));
   const waiting: ((buffer: Buffer) => void)[] = [];
@@ -50,17 +59,26 @@ export async function pumpFile(
   sink.once('error', onError);
   try {
     let position = 0;
-    while (position < file.size && !failure) {
+    let limit = file.follow ? 0 : file.size;
+    while (!failure) {
+      if (position >= limit) {
+        const next = file.follow ? await file.follow(position) : 'end';
+        if (next === 'end') break;
+        limit = next;
+        continue;
+      }
       const buffer = await take();
       if (failure) break;
       const { bytesRead } = await handle.read(
         buffer,
         0,
-        Math.min(CHUNK, file.size - position),
+        Math.min(CHUNK, limit - position),
         position,
       );
-      if (bytesRead === 0)
-        throw new Error(`${file.path}: ended at ${position} of ${file.size} bytes`);
+      if (bytesRead === 0) {
+        release(buffer);
+        throw new Error(`${file.path}: ended at ${position} of ${limit} bytes`);
+      }
       position += bytesRead;
       watch?.(buffer.subarray(0, bytesRead));
       sink.write(buffer.subarray(0, bytesRead), (error) => {

@@ -1,6 +1,7 @@
 // Glance v2: every call this system makes on images.
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { FileBody } from './file-body.ts';
 import { OpenStackHttpError } from './errors.ts';
 import { bothSignals, pollUntil } from './poll.ts';
 import type { GlanceImage, ImageFilters, ImageStatus, NewImage } from './glance-types.ts';
@@ -19,7 +20,12 @@ export interface UploadOptions {
   onOpen?: (() => ((chunk: Buffer) => void) | undefined) | undefined;
 }
 
-export type UploadSource = Readable | { path: string };
+/**
+ * A stream, or a file (sent through a buffer pool); a file still being written is followed
+ * (`follow`, `open`: see FileBody) and sent chunked.
+ */
+export type UploadSource =
+  Readable | { path: string; follow?: FileBody['follow']; open?: FileBody['open'] };
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -143,12 +149,23 @@ export class GlanceClient {
     options: UploadOptions = {},
   ): Promise<void> {
     const fromFile = !('pipe' in source);
-    const size = options.size ?? (fromFile ? (await stat(source.path)).size : undefined);
+    const followed = fromFile && source.follow !== undefined;
+    const size = followed
+      ? undefined
+      : (options.size ?? (fromFile ? (await stat(source.path)).size : undefined));
     await this.#call({
       method: 'PUT',
       path: `/v2/images/${encodeURIComponent(id)}/file`,
       ...(fromFile
-        ? { file: { path: source.path, size: size ?? 0, onOpen: options.onOpen } }
+        ? {
+            file: {
+              path: source.path,
+              size: size ?? 0,
+              onOpen: options.onOpen,
+              follow: source.follow,
+              open: source.open,
+            },
+          }
         : { body: source }),
       headers: {
         'content-type': 'application/octet-stream',

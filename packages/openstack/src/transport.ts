@@ -269,7 +269,10 @@ export class Transport {
     const stream = this.#got.stream(spec.url, {
       method: spec.method,
       ...(searchParams ? { searchParams } : {}),
-      headers: { ...spec.headers, 'content-length': String(file.size) },
+      // a followed file's length is known only at its end: sent chunked
+      headers: file.follow
+        ? spec.headers
+        : { ...spec.headers, 'content-length': String(file.size) },
       timeout: { response: responseTimeout },
       ...(spec.signal ? { signal: spec.signal } : {}),
     });
@@ -280,9 +283,16 @@ export class Transport {
       },
     );
     const report = spec.onUploadProgress;
+    const total = file.follow ? undefined : file.size;
     const [response] = await Promise.all([
       answered,
-      pumpFile(file, stream, (transferred) => report?.({ transferred, total: file.size })),
+      pumpFile(file, stream, (transferred) => report?.({ transferred, total })).catch(
+        (error: unknown) => {
+          // the body cannot go on: end the request rather than leave it open, unfinished
+          stream.destroy(error as Error);
+          throw error;
+        },
+      ),
     ]);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);

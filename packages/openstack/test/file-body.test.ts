@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -75,5 +75,62 @@ describe('pumpFile', () => {
     await expect(pumpFile({ path: short, size: 5000 }, sink, () => undefined)).rejects.toThrow(
       'ended at 1000 of 5000 bytes',
     );
+  });
+
+  it('follows a growing file: never reads past the allowance, waits for more, ends on "end"', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 11);
+    const path = fileOf(Buffer.alloc(0));
+    // the file grows in three steps; the allowance always lags behind what is in the file
+    const steps = [1024 * 1024 + 5, 2 * 1024 * 1024, data.length];
+    let written = 0;
+    const asked: number[] = [];
+    let readPast = false;
+    const received: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, callback) {
+        received.push(Buffer.from(chunk));
+        const total = received.reduce((n, b) => n + b.length, 0);
+        if (total > (steps[asked.length - 1] ?? 0)) readPast = true;
+        callback();
+      },
+    });
+    const follow = async (position: number): Promise<number | 'end'> => {
+      asked.push(position);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const step = steps[asked.length - 1];
+      if (step === undefined) return 'end';
+      // more is in the file than allowed: bytes past the allowance must not be sent
+      const upTo = Math.min(data.length, step + 4096);
+      appendFileSync(path, data.subarray(written, upTo));
+      written = upTo;
+      return step;
+    };
+    await pumpFile({ path, size: 0, follow }, sink, () => undefined);
+    expect(sink.writableEnded).toBe(true);
+    expect(asked).toEqual([0, ...steps]);
+    expect(readPast).toBe(false);
+    expect(Buffer.concat(received).equals(data)).toBe(true);
+  });
+
+  it('a follow that throws ends the sending with its error', async () => {
+    const path = fileOf(randomBytes(300 * 1024));
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    let calls = 0;
+    await expect(
+      pumpFile(
+        {
+          path,
+          size: 0,
+          follow: (position) => {
+            calls += 1;
+            if (position > 0) return Promise.reject(new Error('the download started again'));
+            return Promise.resolve(300 * 1024);
+          },
+        },
+        sink,
+        () => undefined,
+      ),
+    ).rejects.toThrow('the download started again');
+    expect(calls).toBe(2);
   });
 });
