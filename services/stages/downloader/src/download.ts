@@ -20,7 +20,14 @@ import { inspectDiskFile } from './disk-format.ts';
 import { ConversionError, qcow2ToRaw } from './qcow2-to-raw.ts';
 import { DownloadRejected } from './errors.ts';
 import { fetchFile, UrlGone } from './fetch-file.ts';
-import { ensureDir, markVerified, stagingPaths, verifiedArtifact } from './staging.ts';
+import {
+  ensureDir,
+  markVerified,
+  stagingPaths,
+  type StagingPaths,
+  verifiedArtifact,
+} from './staging.ts';
+import { WrittenFact } from './written.ts';
 
 export interface DownloadDeps {
   stagingDir: string;
@@ -32,6 +39,13 @@ export interface DownloadDeps {
   verifyTls?: boolean;
   /** Told when the download resumes, with a Range request, a partial file an earlier attempt left. */
   onRecovered?: (what: { detail: string }) => Promise<unknown>;
+  /**
+   * Publish how far the staged disk image is durably written (`written.json`), for an upload
+   * that follows it while the download runs. Never for a release converted before upload.
+   */
+  overlap?: boolean;
+  /** Called once the first bytes of the disk image are on the disk and published (overlap). */
+  onStaged?: () => void;
 }
 
 export interface DownloadContext {
@@ -64,10 +78,26 @@ export async function download(
   ctx: DownloadContext,
   deps: DownloadDeps,
 ): Promise<Artifact> {
-  const { release } = payload;
+  const paths = stagingPaths(deps.stagingDir, payload.release.series, payload.release.version);
+  const converted =
+    payload.release.diskFormat === 'qcow2' && deps.publishAs?.(payload.release.series) === 'raw';
+  const written = deps.overlap && !converted ? new WrittenFact(paths, deps.onStaged) : undefined;
+  try {
+    return await stage(payload.release, paths, ctx, deps, written);
+  } finally {
+    await written?.stop();
+  }
+}
+
+async function stage(
+  release: Release,
+  paths: StagingPaths,
+  ctx: DownloadContext,
+  deps: DownloadDeps,
+  written: WrittenFact | undefined,
+): Promise<Artifact> {
   const { signal } = ctx;
   const what = `series ${release.series} version ${release.version}`;
-  const paths = stagingPaths(deps.stagingDir, release.series, release.version);
 
   // Verified before: returned as it is. A marker of another release (a respin of this
   // version) is discarded with its directory, and the release is downloaded anew.
@@ -91,6 +121,10 @@ export async function download(
       ...(deps.fetchAttempts ? { attempts: deps.fetchAttempts } : {}),
       ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
       ...(deps.verifyTls === false ? { verifyTls: false } : {}),
+      // an uncompressed download is the disk image itself: an overlapped upload follows it
+      ...(written && !compressed
+        ? { onStart: (fromZero: boolean) => written.follow(paths.part, fromZero) }
+        : {}),
       signal,
       onResume: ({ from, total, earlier }) =>
         earlier &&
@@ -174,6 +208,9 @@ export async function download(
       'sha512',
       ...(inner && inner.algorithm !== 'sha512' ? [inner.algorithm] : []),
     ];
+    // A new file (never the old one truncated), followed from its first byte.
+    await rm(paths.disk, { force: true });
+    await written?.follow(paths.disk, true);
     const out = await decompress(
       release.compression as 'xz' | 'bz2' | 'gz',
       paths.part,
@@ -188,6 +225,7 @@ export async function download(
         new DownloadRejected('not-a-disk-image', `${what}: ${(error as Error).message}`),
       );
     });
+    await written?.complete(paths.disk, out.size);
     if (inner && out.digests[inner.algorithm] !== inner.value) {
       return reject(
         new DownloadRejected(
@@ -200,7 +238,9 @@ export async function download(
     sha512 = out.digests.sha512 ?? '';
     size = out.size;
   } else {
+    await written?.complete(paths.part, fetched.size);
     await rename(paths.part, paths.disk);
+    await written?.renamed(paths.disk);
     sha512 = fetched.digests.sha512;
     size = fetched.size;
   }

@@ -42,6 +42,11 @@ export interface FetchFileOptions {
    * by an earlier attempt: a crash or a cancel) rather than cut off during it.
    */
   onResume?: (resume: { from: number; total: number | undefined; earlier: boolean }) => unknown;
+  /**
+   * Called before bytes are written: `fromZero`, into a new file (one from zero is never the
+   * old file truncated: a reader holding it open keeps reading the old bytes), else appended.
+   */
+  onStart?: ((fromZero: boolean) => Promise<void>) | undefined;
 }
 
 /** The server says the URL does not exist (any more): 404 Not Found or 410 Gone. */
@@ -158,8 +163,11 @@ export async function fetchFile(
       if (have > 0) await options.onResume?.({ from: have, total, earlier: attempt === 1 });
       let bytes = have;
       options.onProgress?.(bytes, total); // where this attempt starts (a resume: not at 0)
+      const { onStart } = options;
       await sinkToFile(request, path, {
         restart: have === 0,
+        // followed by an overlapped upload: a start from zero is a new file, announced first
+        ...(onStart ? { replace: true, beforeOpen: () => onStart(have === 0) } : {}),
         onChunk: (chunk) => {
           for (const h of hashes) h.update(chunk);
           bytes += chunk.length;

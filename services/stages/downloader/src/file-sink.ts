@@ -7,7 +7,7 @@
 // The batch size was chosen by measurement against a fs.WriteStream and other sizes (the
 // figures are in the README, Performance). Larger batches keep socket chunks alive past a
 // scavenge, and old-space buffers are freed late.
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 /** How many bytes may wait for the disk before the source is paused. */
@@ -21,7 +21,22 @@ const BATCH_BYTES = 256 * 1024;
 export function sinkToFile(
   source: Readable,
   path: string,
-  { restart, onChunk }: { restart: boolean; onChunk: (chunk: Buffer) => void },
+  {
+    restart,
+    replace = false,
+    beforeOpen,
+    onChunk,
+  }: {
+    restart: boolean;
+    /**
+     * To restart, a regular file there is removed and a new one written, never truncated in
+     * place: a reader holding the old one open goes on reading the old bytes.
+     */
+    replace?: boolean;
+    /** Runs before the file is opened (after the old one is removed). */
+    beforeOpen?: () => Promise<void>;
+    onChunk: (chunk: Buffer) => void;
+  },
 ): Promise<void> {
   // Listeners go on before anything is awaited, so no chunk or error is missed; chunks that
   // arrive while the file is opening wait like any other batch.
@@ -86,7 +101,13 @@ export function sinkToFile(
       cut = error;
       flush();
     });
-    open(path, restart ? 'w' : 'a').then((handle) => {
+    const opening = async () => {
+      if (restart && replace && (await lstat(path).catch(() => undefined))?.isFile())
+        await unlink(path);
+      await beforeOpen?.();
+      return open(path, restart ? 'w' : 'a');
+    };
+    opening().then((handle) => {
       file = handle;
       ready();
     }, fail);

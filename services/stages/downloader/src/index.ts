@@ -12,3 +12,4 @@ export { stagingPaths, cleanStaging, verifiedArtifact, type StagingPaths } from 
 export { fetchFile, UrlGone } from './fetch-file.ts';
 export { decompress } from './decompress.ts';
 export { qcow2ToRaw, ConversionError, type Converted } from './qcow2-to-raw.ts';
+export { WrittenFact, readWritten } from './written.ts';
