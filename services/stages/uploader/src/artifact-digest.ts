@@ -24,10 +24,13 @@ export class ArtifactDigest {
     this.#upstream?.update(chunk);
   }
 
-  /** The SHA-512 of what was sent, once it matches everything known about the artifact. */
-  verify(what: string): string {
+  /**
+   * The SHA-512 of what was sent, once it matches everything known about the artifact (or,
+   * for bytes sent before the marker, the artifact the marker then recorded).
+   */
+  verify(what: string, artifact: Artifact = this.#artifact): string {
     const sha512 = this.#sha512.digest('hex');
-    const { sha512: known, upstreamChecksum } = this.#artifact;
+    const { sha512: known, upstreamChecksum } = artifact;
     if (known && known !== sha512)
       throw new StagingDamaged(
         `${what}: the staged file changed since it was verified (sha512 ${sha512.slice(0, 16)}..., verified ${known.slice(0, 16)}...)`,

@@ -3,3 +3,4 @@ export { UploadRejected } from './errors.ts';
 export { StagingDamaged, StagingRefused, stagedArtifact } from './staged-artifact.ts';
 export { candidateImage, candidateName, type Artifact } from './candidate.ts';
 export { smokeTest, type SmokeTester } from './smoke-test.ts';
+export { FollowAbandoned, StagedFollower } from './follow-staged.ts';

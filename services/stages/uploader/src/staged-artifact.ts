@@ -137,3 +137,31 @@ export async function stagedArtifact(
     damaged(`${paths.disk} has ${size} bytes, the downloader verified ${verified.size}`);
   return { artifact: { ...verified, path: paths.disk }, paths };
 }
+
+/**
+ * For a job that names no artifact (an upload enqueued while the download ran): the artifact
+ * the staging marker records, checked exactly as a job's claim would be; undefined while there
+ * is no marker.
+ */
+export async function markedArtifact(
+  stagingDir: string,
+  release: Pick<Release, 'series' | 'version' | 'checksum'>,
+  what: string,
+): Promise<{ artifact: Artifact | undefined; paths: StagingPaths }> {
+  const paths = stagingPaths(resolve(stagingDir), release.series, release.version);
+  const text = await readFile(paths.marker, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) return { artifact: undefined, paths };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = stagingMarkerSchema.safeParse(json);
+  if (!parsed.success)
+    throw new StagingRefused(`${what}: the staging marker ${paths.marker} cannot be read`);
+  return stagedArtifact(stagingDir, release, parsed.data.artifact, what);
+}

@@ -27,7 +27,13 @@ import { type Artifact, candidateImage } from './candidate.ts';
 import { UploadRejected } from './errors.ts';
 import { ArtifactDigest } from './artifact-digest.ts';
 import { type SmokeTester, smokeTest } from './smoke-test.ts';
-import { StagingDamaged, StagingRefused, stagedArtifact } from './staged-artifact.ts';
+import {
+  markedArtifact,
+  StagingDamaged,
+  StagingRefused,
+  stagedArtifact,
+} from './staged-artifact.ts';
+import { FollowAbandoned, StagedFollower } from './follow-staged.ts';
 
 export interface UploadDeps {
   glance: GlanceClient;
@@ -53,6 +59,10 @@ export interface UploadDeps {
    * directory goes at once.
    */
   releaseStaging?: ((outcome: 'published' | 'rejected') => Promise<void>) | undefined;
+  /** An overlapped upload: how often it reads the download's progress again (100 ms). */
+  followPollMs?: number;
+  /** An overlapped upload gives up on a download that has not moved for this long (10 min). */
+  followStallMs?: number;
 }
 
 /** How a smoke test ended: the image booted (passed) or it was rejected (failed). */
@@ -74,7 +84,7 @@ export interface UploadResult {
 }
 
 export async function upload(
-  payload: { release: Release; artifact: Artifact },
+  payload: { release: Release; artifact?: Artifact | undefined },
   ctx: UploadProgress,
   deps: UploadDeps,
 ): Promise<UploadResult> {
@@ -103,7 +113,7 @@ export async function upload(
 }
 
 async function publish(
-  payload: { release: Release; artifact: Artifact },
+  payload: { release: Release; artifact?: Artifact | undefined },
   ctx: UploadProgress,
   deps: UploadDeps,
 ): Promise<UploadResult> {
@@ -116,14 +126,26 @@ async function publish(
   if (!series) throw new Error(`series "${release.series}" is not in the catalogue`);
   const what = `series ${series.id} version ${release.version}`;
 
-  // Checked before Glance is touched: a forged job neither creates nor deletes anything.
-  const staged = await stagedArtifact(deps.stagingDir, release, payload.artifact, what);
+  // Checked before Glance is touched: a forged job neither creates nor deletes anything. A
+  // job without an artifact (enqueued while the download ran) takes the marker's, once there.
+  const staged = payload.artifact
+    ? await stagedArtifact(deps.stagingDir, release, payload.artifact, what)
+    : await markedArtifact(deps.stagingDir, release, what);
+  // No marker yet, but the download is writing the disk image: follow it (overlapped).
+  const follower =
+    staged.artifact || payload.artifact
+      ? undefined
+      : await StagedFollower.of(staged.paths, what, {
+          signal,
+          ...(deps.followPollMs ? { pollMs: deps.followPollMs } : {}),
+          ...(deps.followStallMs ? { stallMs: deps.followStallMs } : {}),
+        });
   const existing = await listManagedImages(glance, {
     owner: deps.owner,
     series: series.id,
     version: release.version,
   });
-  if (!staged.artifact) {
+  if (!staged.artifact && !follower) {
     // Nothing verified in staging. Staging is removed only after the image was marked
     // verified, so an active, verified (or already promoted) image of this very release
     // (its upstream checksum) passed every check before: it is handed to the renamer again.
@@ -142,20 +164,33 @@ async function publish(
     await deps.releaseStaging?.('published');
     return { imageId: published.id, reused: true };
   }
-  const artifact = staged.artifact;
+  let artifact: Artifact | undefined = staged.artifact;
+  /** The artifact once the downloader verified it (an overlapped upload waits for it). */
+  const verifiedArtifact = async (): Promise<Artifact> => {
+    if (artifact) return artifact;
+    await (follower as StagedFollower).verified();
+    const marked = await markedArtifact(deps.stagingDir, release, what);
+    if (!marked.artifact)
+      throw new FollowAbandoned(`${what}: the staging marker went away as it was read`);
+    artifact = marked.artifact;
+    return artifact;
+  };
   let image = await settleExisting(glance, existing, deps.onRecovered);
   const reused = image !== undefined;
   // What the artifact's bytes hash to: known from the downloader's marker, or computed as
   // they are sent (or, for a reused image, read again) and checked against the upstream's
   // checksum.
-  let sha512 = artifact.sha512;
+  let sha512 = artifact?.sha512;
 
   if (!image) {
     // The feed-watcher refused a rollback when it enqueued the download; Glance may have
     // moved on since (a newer release published meanwhile), and a job may be replayed.
     await refuseRollback(glance, deps.owner, series.id, release.version, what);
+    // Overlapped, the image is described before the marker: its format is the one the feed
+    // declares (the downloader refuses any other), its minimum disk follows below.
+    const described = artifact ?? provisionalArtifact(release, staged.paths.disk);
     const created = await deps.glance.createImage(
-      candidateImage(series, release, artifact, deps.now?.() ?? new Date()),
+      candidateImage(series, release, described, deps.now?.() ?? new Date()),
     );
     try {
       let last = 0;
@@ -163,22 +198,36 @@ async function publish(
       const send = async (): Promise<ArtifactDigest> => {
         let digest: ArtifactDigest | undefined;
         last = 0;
+        const size = artifact?.size;
         await glance.uploadImageData(
           created.id,
-          { path: artifact.path },
+          follower
+            ? {
+                path: staged.paths.disk,
+                open: () => follower.open(),
+                follow: (position) => follower.until(position),
+              }
+            : { path: described.path },
           {
-            size: artifact.size,
+            ...(size ? { size } : {}),
             onOpen: () => {
-              const fresh = new ArtifactDigest(artifact);
+              const fresh = new ArtifactDigest(described);
               digest = fresh;
               return (chunk) => fresh.update(chunk);
             },
             onProgress: ({ transferred }) => {
-              if (transferred * 2 >= artifact.size && transferred < artifact.size)
-                failpoint('uploader:mid-upload');
-              if (transferred - last < artifact.size / 100 && transferred !== artifact.size) return;
+              // overlapped: halfway through what the download has written so far
+              const known = size ?? follower?.written ?? 0;
+              if (transferred * 2 >= known && transferred < known) failpoint('uploader:mid-upload');
+              if (size === undefined) {
+                if (transferred - last < 64 * 1024 * 1024) return;
+              } else if (transferred - last < size / 100 && transferred !== size) return;
               last = transferred;
-              void ctx.progress({ bytes: transferred, total: artifact.size, phase: 'upload' });
+              void ctx.progress({
+                bytes: transferred,
+                ...(size ? { total: size } : {}),
+                phase: 'upload',
+              });
             },
           },
         );
@@ -195,11 +244,13 @@ async function publish(
         if (!(error instanceof StreamRefusedError)) throw error;
         sent = await send();
       }
-      sha512 = sent.verify(what);
       image = await glance.waitForImageStatus(created.id, ['active'], {
         timeoutMs: deps.activeTimeoutMs ?? 30 * 60_000,
         failOn: ['killed', 'deleted'],
       });
+      // Overlapped: the bytes sent must be the ones the downloader then verified.
+      const final = await verifiedArtifact();
+      sha512 = sent.verify(what, final);
     } catch (error) {
       await deps.glance.deleteImage(created.id); // no queued/saving candidate left behind
       throw error;
@@ -207,12 +258,17 @@ async function publish(
   }
 
   try {
-    sha512 ??= await reusedImageDigest(image, artifact, what, signal);
-    verifyStored(image, artifact, sha512, what);
+    const final = await verifiedArtifact();
+    sha512 ??= await reusedImageDigest(image, final, what, signal);
+    verifyStored(image, final, sha512, what);
+    const minDisk = candidateImage(series, release, final, new Date()).min_disk;
+    if (image.min_disk !== minDisk)
+      await glance.patchImage(image.id, [{ op: 'replace', path: '/min_disk', value: minDisk }]);
     if (series.smokeTest && deps.smokeTester)
       await timedSmokeTest(deps, image.id, series, what, signal);
   } catch (error) {
-    // a cancelled check says nothing against the image: the next attempt checks it again
+    // a cancelled check says nothing against the image: the next attempt checks it again;
+    // nor does a download started again: a retry follows the new file
     if (!signal?.aborted) await deleteIfCandidate(deps.glance, image.id);
     throw error;
   }
@@ -225,6 +281,21 @@ async function publish(
     ? deps.releaseStaging('published')
     : rm(staged.paths.dir, { recursive: true, force: true }));
   return { imageId: image.id, reused };
+}
+
+/**
+ * How an overlapped upload describes the image before the marker: the feed's format and the
+ * upstream checksum of an uncompressed release (its bytes are the disk image); the size and
+ * virtual size are not known yet (the candidate's minimum disk is corrected afterwards).
+ */
+function provisionalArtifact(release: Release, path: string): Artifact {
+  return {
+    path,
+    size: 1,
+    diskFormat: release.diskFormat,
+    virtualSize: 1,
+    ...(release.compression === 'none' ? { upstreamChecksum: release.checksum } : {}),
+  };
 }
 
 /**
