@@ -255,6 +255,9 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       const removed = await cleanStaging(deps.stagingDir, [release], ABANDONED_AFTER_MS);
       if (removed.length > 0) deps.logger?.info({ removed }, 'abandoned staging removed');
       return judged(release, ctx.signal, async () => {
+        // Overlapped: set once the first bytes are staged - the copy recorded as staged for
+        // every target, and one upload per target enqueued to follow it.
+        let overlapped: Promise<boolean> | undefined;
         const artifact = await download({ release }, ctx, {
           stagingDir: deps.stagingDir,
           trustFor: async (id) => {
@@ -263,15 +266,43 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           },
           publishAs: (id) => findSeries(id)?.diskFormat,
           onRecovered: recovered('download', release.series, release.version),
+          // The upload starts as soon as the disk image's first bytes are on the disk, and
+          // follows it (`overlap: false` in the catalogue: only once it is verified, below).
+          overlap: findSeries(release.series)?.overlap ?? false,
+          onStaged: () => {
+            overlapped = (async () => {
+              // before any target's upload can finish and say it is done with this copy
+              await deps.deliveries?.staged(release.series, release.version);
+              for (const target of targetNames)
+                await runtime.enqueue(uploadQueue, { release, target });
+              return true;
+            })().catch((error: unknown) => {
+              deps.logger?.info(
+                {
+                  series: release.series,
+                  version: release.version,
+                  err: (error as Error).message,
+                },
+                'overlapped upload not enqueued: it is once the download is verified',
+              );
+              return false;
+            });
+          },
         });
+        const recorded = (await overlapped) ?? false;
         await events.record({
           type: 'downloaded',
           series: release.series,
           version: release.version,
         });
-        // one verified copy in staging, one upload job per target (each with its own retries)
-        await deps.deliveries?.staged(release.series, release.version);
+        // one verified copy in staging, one upload job per target (each with its own retries);
+        // overlapped, the copy was recorded at its first bytes: recording it again now would
+        // forget a target whose upload already finished
+        if (!recorded) await deps.deliveries?.staged(release.series, release.version);
         for (const target of targetNames) {
+          // overlapped, a no-op while the target's upload is still to run or running; a retry
+          // of it when it failed for good (now naming the artifact: sent as verified, without
+          // following)
           const job = await runtime.enqueue(uploadQueue, { release, artifact, target });
           // A target whose upload of this release already ended (a copy staged again for a
           // target that gave up) is done with this copy too: it must not keep it for ever.
