@@ -3,12 +3,20 @@
 // candidate becomes verified only after the downloader's marker. The mirror trickles the
 // image, so the two stages really run at once.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROPERTY, type Release, stagingPaths } from '@imagecycle/contracts';
-import { download, DownloadRejected } from '@imagecycle/downloader';
+import { PROPERTY, type Release, stagingMarker, stagingPaths } from '@imagecycle/contracts';
+import { download, DownloadRejected, readWritten, WrittenFact } from '@imagecycle/downloader';
 import { listManagedImages } from '@imagecycle/inventory';
 import { imageProperty } from '@imagecycle/openstack';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
@@ -22,6 +30,7 @@ import {
 import { type Mirror, startMirror } from '../mirror/index.ts';
 import { connect, runPrefix } from '../support/clouds.ts';
 import { loadMirrorCatalogue } from '../support/mirror-catalogue.ts';
+import { until } from '../support/until.ts';
 
 const service = connect('service');
 const seriesId = runPrefix('overlap');
@@ -262,25 +271,43 @@ describe('overlapped publish', () => {
     expect(images[0]?.size).toBe(artifact.size);
   });
 
-  it('an upload cancelled halfway is taken over by another attempt that publishes once', async () => {
+  it('an upload killed halfway (its candidate left saving) is taken over by another attempt that publishes once', async () => {
     const release = releaseAs(`${upstream.version}.ov4`);
     const fault = slowly(release);
     const watch = watchGlance(release.version);
     const cancel = new AbortController();
+    // a worker killed mid-upload cleans nothing up: its candidate stays behind in Glance
+    const killed: UploadDeps = {
+      ...uploadDeps(cancel.signal),
+      glance: new Proxy(service.glance, {
+        get(target, key) {
+          if (key === 'deleteImage') return () => Promise.resolve();
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      }),
+    };
     let first: Promise<unknown> | undefined;
     const downloading = download({ release }, noProgress, {
       stagingDir,
       trustFor: () => Promise.resolve(undefined),
       overlap: true,
       onStaged: () => {
-        first = upload({ release }, noProgress, uploadDeps(cancel.signal));
+        first = upload({ release }, noProgress, killed);
       },
     });
     for (let i = 0; i < 400 && !watch.seen.some((s) => s.status === 'saving'); i += 1)
       await new Promise((resolve) => setTimeout(resolve, 25));
     cancel.abort(new Error('worker lost'));
     expect(await first?.catch((e: unknown) => e)).toEqual(new Error('worker lost'));
-    // the next attempt, while the download still runs
+    const left = await listManagedImages(service.glance, {
+      owner,
+      series: seriesId,
+      version: release.version,
+    });
+    expect(left.map((i) => imageProperty(i, PROPERTY.state))).toEqual(['candidate']);
+    expect(left[0]?.status).not.toBe('active');
+    // the job's next attempt, on another worker, while the download still runs
     const second = upload({ release }, noProgress, uploadDeps());
     await downloading;
     const result = await second;
@@ -294,7 +321,60 @@ describe('overlapped publish', () => {
     expect(images.map((i) => [i.id, imageProperty(i, PROPERTY.state)])).toEqual([
       [result.imageId, 'verified'],
     ]);
-    // the cancelled attempt's candidate existed and is gone
+    expect(result.imageId).not.toBe(left[0]?.id);
     expect(new Set(seen.map((s) => s.id)).size).toBe(2);
+  });
+
+  it('an upload that has sent the whole file waits for the marker: Glance active, still an unverified hidden candidate', async () => {
+    // the downloader's side played with its own WrittenFact, so the marker can be held back
+    const release = releaseAs(`${upstream.version}.ov5`);
+    const bytes = readFileSync(
+      join(mirror.root, decodeURIComponent(new URL(release.url).pathname)),
+    );
+    const paths = stagingPaths(stagingDir, seriesId, release.version);
+    mkdirSync(paths.dir, { recursive: true });
+    const fact = new WrittenFact(paths);
+    await fact.follow(paths.part, true);
+    writeFileSync(paths.part, bytes.subarray(0, 100_000));
+    await until(async () => ((await readWritten(paths))?.bytes ?? 0) > 0, {
+      what: 'the first bytes to be published',
+    });
+    let settled = false;
+    const uploading = upload({ release }, noProgress, uploadDeps()).finally(() => (settled = true));
+    appendFileSync(paths.part, bytes.subarray(100_000));
+    await fact.complete(paths.part, bytes.length);
+    renameSync(paths.part, paths.disk);
+    await fact.renamed(paths.disk);
+    await fact.stop();
+    const active = await until(
+      async () =>
+        (
+          await listManagedImages(service.glance, {
+            owner,
+            series: seriesId,
+            version: release.version,
+          })
+        ).find((i) => i.status === 'active'),
+      { what: 'the candidate to become active' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const held = await service.glance.findImage(active.id);
+    expect(settled).toBe(false);
+    expect(held).toMatchObject({ status: 'active', visibility: 'private', os_hidden: true });
+    expect(imageProperty(held!, PROPERTY.state)).toBe('candidate');
+    // the downloader verifies: the marker
+    const artifact = {
+      path: paths.disk,
+      size: bytes.length,
+      upstreamChecksum: release.checksum,
+      diskFormat: 'qcow2' as const,
+      virtualSize: 64 * 1024 * 1024,
+    };
+    writeFileSync(paths.marker, JSON.stringify(stagingMarker(release, artifact)));
+    const result = await uploading;
+    expect(result.imageId).toBe(active.id);
+    const image = await service.glance.findImage(active.id);
+    expect(imageProperty(image!, PROPERTY.state)).toBe('verified');
+    expect(image?.os_hash_value).toBe(createHash('sha512').update(bytes).digest('hex'));
   });
 });
