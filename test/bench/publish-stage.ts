@@ -2,8 +2,13 @@
 // peak RSS is its own. Prints one JSON line: wall seconds, peak RSS, and the stage's result.
 //   publish-stage.ts download <release.json> <staging dir>
 //   publish-stage.ts upload <release.json> <artifact.json> <staging dir>
-import { readFileSync } from 'node:fs';
-import { artifactSchema, releaseSchema } from '@imagecycle/contracts';
+//   publish-stage.ts follow <release.json> <staging dir>   (the overlapped upload: it starts
+//     as soon as the download's written.json is there, as the queue would start it)
+// With BENCH_OVERLAP=1 the download publishes its durable progress for `follow`.
+// The JSON line also has `startedAt`/`endedAt` (epoch ms), for the overlapped wall time.
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { artifactSchema, releaseSchema, stagingPaths } from '@imagecycle/contracts';
 import { download } from '@imagecycle/downloader';
 import { DEFAULT_CATALOGUE_PATH, loadCatalogue } from '@imagecycle/series-catalogue';
 import { upload } from '@imagecycle/uploader';
@@ -24,6 +29,27 @@ if (stage === 'download') {
   result = await download({ release }, ctx, {
     stagingDir: third,
     trustFor: () => Promise.resolve(undefined),
+    overlap: process.env.BENCH_OVERLAP === '1',
+  });
+} else if (stage === 'follow') {
+  const catalogue = await loadCatalogue(
+    process.env.IMAGECYCLE_CATALOGUE ?? DEFAULT_CATALOGUE_PATH,
+    { vars: process.env },
+  );
+  const client = connect('service');
+  const owner = await client.projectId(); // a running worker is authenticated already
+  const paths = stagingPaths(third, release.series, release.version);
+  process.stdout.write('ready\n');
+  // the job is enqueued once the first bytes are staged: poll for that as the queue would deliver it
+  while (!existsSync(paths.written)) await sleep(20);
+  t0 = performance.now();
+  result = await upload({ release }, ctx, {
+    glance: client.glance,
+    owner,
+    stagingDir: third,
+    findSeries: (id) => catalogue.series.find((s) => s.id === id),
+    enqueueReconcile: () => Promise.resolve(),
+    followPollMs: 20,
   });
 } else if (stage === 'upload') {
   if (!fourth)
@@ -48,5 +74,14 @@ if (stage === 'download') {
 } else {
   throw new Error(`unknown stage "${stage}"`);
 }
+const endedAt = Date.now();
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, result }));
+console.log(
+  JSON.stringify({
+    seconds,
+    startedAt: endedAt - seconds * 1000,
+    endedAt,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    result,
+  }),
+);

@@ -8,6 +8,10 @@
 // so the verdict uses the best round of each side (the usual estimator of what the code costs
 // when nothing else interferes); the median ratio is printed beside it.
 //   BENCH_SIZE_MIB=256 BENCH_ROUNDS=1 ./dev bench publish
+// The stages overlap as the queues run them (the upload follows the download's staged file
+// from its first durable bytes); BENCH_OVERLAP=0 measures them one after the other. The
+// overlapped pipeline's time runs from the download's start to the upload's end; a noise
+// probe (SHA-256 of 256 MiB in memory) runs before and after every round.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -48,8 +52,12 @@ function makeDisk(): { file: string; sha256: string } {
   return { file, sha256: hash.digest('hex') };
 }
 
+const overlap = process.env.BENCH_OVERLAP !== '0';
+
 interface StageRun {
   seconds: number;
+  startedAt: number;
+  endedAt: number;
   maxRssMiB: number;
   result: Record<string, unknown>;
 }
@@ -77,6 +85,40 @@ async function runStage(args: string[], env: NodeJS.ProcessEnv): Promise<StageRu
   return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as StageRun;
 }
 
+/** A stage started now that says `ready` once set up (the overlapped upload's worker). */
+function startStage(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=1', join(import.meta.dirname, 'publish-stage.ts'), ...args],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.startsWith('ready\n')) onReady();
+  });
+  const done = new Promise<StageRun>((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as StageRun)
+        : reject(new Error(`publish-stage.ts ${args[0]} exited with ${code}`)),
+    ),
+  );
+  return { ready: Promise.race([ready, done.then(() => undefined)]), done };
+}
+
+/** Seconds to hash 256 MiB in memory: how busy the machine is right now. */
+const probeBuffer = randomBytes(16 * MiB);
+function noiseProbe(): number {
+  const t0 = performance.now();
+  const hash = createHash('sha256');
+  for (let i = 0; i < 16; i += 1) hash.update(probeBuffer);
+  hash.digest();
+  return (performance.now() - t0) / 1000;
+}
+
 async function main(): Promise<void> {
   const client = connect('service');
   const disk = makeDisk();
@@ -95,6 +137,7 @@ async function main(): Promise<void> {
   const glanceRoot = (await client.session.endpoint('image')).replace(/\/v2$/, '');
   const images: string[] = [];
   const pipeline: { download: StageRun; upload: StageRun; seconds: number }[] = [];
+  const probes: [number, number][] = [];
   const curl: { get: number; put: number; seconds: number }[] = [];
 
   try {
@@ -147,6 +190,23 @@ async function main(): Promise<void> {
       };
       const releaseFile = join(dir, 'release.json');
       writeFileSync(releaseFile, JSON.stringify(release));
+      if (overlap) {
+        const follower = startStage(['follow', releaseFile, staging], env);
+        await follower.ready;
+        await settle();
+        const downloaded = await runStage(['download', releaseFile, staging], {
+          ...env,
+          BENCH_OVERLAP: '1',
+        });
+        const uploaded = await follower.done;
+        images.push(String(uploaded.result.imageId));
+        pipeline.push({
+          download: downloaded,
+          upload: uploaded,
+          seconds: (uploaded.endedAt - downloaded.startedAt) / 1000,
+        });
+        return;
+      }
       await settle();
       const downloaded = await runStage(['download', releaseFile, staging], env);
       const artifactFile = join(dir, 'artifact.json');
@@ -162,6 +222,7 @@ async function main(): Promise<void> {
     };
 
     for (let round = 1; round <= rounds; round += 1) {
+      const before = noiseProbe();
       // the side that goes first alternates, so neither always follows the other's work
       if (round % 2) {
         await curlPair(round);
@@ -179,8 +240,12 @@ async function main(): Promise<void> {
         await client.glance.deleteImage(id);
       }
       const [p, c] = [pipeline.at(-1), curl.at(-1)];
+      probes.push([before, noiseProbe()]);
       process.stderr.write(
-        `round ${round}/${rounds}: pipeline ${p?.download.seconds.toFixed(2)} + ${p?.upload.seconds.toFixed(2)} s, curl ${c?.get.toFixed(2)} + ${c?.put.toFixed(2)} s\n`,
+        `round ${round}/${rounds} (${round % 2 ? 'curl' : 'pipeline'} first): pipeline ${p?.seconds.toFixed(2)} s (download ${p?.download.seconds.toFixed(2)}, upload ${p?.upload.seconds.toFixed(2)}), curl ${c?.get.toFixed(2)} + ${c?.put.toFixed(2)} s, noise probe ${probes
+          .at(-1)
+          ?.map((n) => n.toFixed(3))
+          .join(' -> ')} s\n`,
       );
     }
   } finally {
@@ -204,7 +269,21 @@ async function main(): Promise<void> {
   console.log(
     `  curl pair ${s(bestCurl.seconds)}  (curl -o ${s(bestCurl.get)}, curl -T + rm ${s(bestCurl.put)})`,
   );
-  console.log(`  wall-time ratio pipeline/curl: ${ratio.toFixed(3)} (expected <= 1.15)`);
+  const bestPut = Math.min(...curl.map((c) => c.put));
+  const putRatio = bestPipeline.seconds / bestPut;
+  const limit = overlap ? 1.0 : 1.15;
+  console.log(
+    `  ${overlap ? 'overlapped' : 'one after the other'}: wall-time ratio pipeline/curl pair: ${ratio.toFixed(3)} (expected <= ${limit})`,
+  );
+  console.log(
+    `  pipeline / curl -T (+ rm) alone: ${putRatio.toFixed(3)} (best curl -T ${s(bestPut)}${overlap ? ', expected <= 1.15' : ''})`,
+  );
+  console.log(
+    `  curl -o every round: ${curl.map((c) => c.get.toFixed(2)).join(' ')} s; download stage every round: ${pipeline.map((p) => p.download.seconds.toFixed(2)).join(' ')} s`,
+  );
+  console.log(
+    `  noise probe before -> after every round: ${probes.map(([a, b]) => `${a.toFixed(3)}->${b.toFixed(3)}`).join(' ')} s`,
+  );
   console.log(
     `  peak RSS: downloader ${rss.download.toFixed(1)} MiB, uploader ${rss.upload.toFixed(1)} MiB (expected < 200)`,
   );
@@ -223,7 +302,8 @@ async function main(): Promise<void> {
   console.log(
     `  median: pipeline ${s(medianPipeline)}, curl pair ${s(medianCurl)}, ratio ${(medianPipeline / medianCurl).toFixed(3)}`,
   );
-  const ok = ratio <= 1.15 && rss.download < 200 && rss.upload < 200;
+  const ok =
+    ratio <= limit && (!overlap || putRatio <= 1.15) && rss.download < 200 && rss.upload < 200;
   console.log(ok ? 'expectations met' : 'EXPECTATIONS NOT MET');
   process.exitCode = ok ? 0 : 1;
 }
