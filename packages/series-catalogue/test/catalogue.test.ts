@@ -300,6 +300,18 @@ describe('resolution', () => {
     expect(debian?.gracePeriodDays).toBe(2);
   });
 
+  it('overlaps download and upload unless a series says overlap: false', () => {
+    expect(parseCatalogue(BASE, 'cat.yaml').series.map((s) => s.overlap)).toEqual([true, true]);
+    const text = BASE.replace('    minDisk: 8', '    minDisk: 8\n    overlap: false');
+    expect(parseCatalogue(text, 'cat.yaml').series.map((s) => s.overlap)).toEqual([false, true]);
+    expectIssue(
+      BASE.replace('    minDisk: 8', '    minDisk: 8\n    overlap: sometimes'),
+      'overlap: sometimes',
+      'series.debian-12.overlap',
+      /true or false/,
+    );
+  });
+
   it('anchors the file pattern', () => {
     const centos = parseCatalogue(BASE, 'cat.yaml').series[1];
     if (centos?.feed.kind !== 'checksum-list') throw new Error('expected checksum-list');
