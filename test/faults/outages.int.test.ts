@@ -2,7 +2,14 @@
 // while (a fault-injecting proxy in front of the real Glance), Redis restarting in the middle
 // of a download, and the mirror cutting a download halfway. Each time the release is
 // published exactly once and nothing is left behind.
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -216,6 +223,13 @@ describe('outages during a run', () => {
     // what a second writer of the release's .part (a worker that lost its job's lock)
     // did in the long soak: a chunk appended after the marker was written
     const [version] = readdirSync(join(staging, series));
+    // the upload is enqueued as soon as the first bytes are staged (overlapped): the marker
+    // comes after
+    await until(
+      () => Promise.resolve(existsSync(join(staging, series, version ?? '', 'verified.json'))),
+      60_000,
+      'the staging marker',
+    );
     appendFileSync(join(staging, series, version ?? '', 'disk.img'), Buffer.alloc(64 * 1024));
     workers(['uploader', 'renamer'], at);
     await until(

@@ -15,7 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allQueues, downloadQueue, feedCheckQueue, uploadQueue } from '@imagecycle/contracts';
+import {
+  allQueues,
+  downloadQueue,
+  feedCheckQueue,
+  stagingPaths,
+  uploadQueue,
+} from '@imagecycle/contracts';
 import { PublishedRecords } from '@imagecycle/events';
 import { scanUsage } from '@imagecycle/inventory';
 import { OpenStackHttpError } from '@imagecycle/openstack';
@@ -332,18 +338,22 @@ describe('the feed-watcher and the downloader without any cloud configuration', 
         }),
         expect.objectContaining({ series: 'debian-12', outcome: 'new-release', version: debian }),
       ]);
-      const upload = await until(
-        async () =>
-          (await runtime.queue(uploadQueue).getJobs(['waiting', 'prioritized'])).map((u) =>
-            uploadQueue.payload.parse(u.data),
-          )[0],
+      // the upload job is enqueued while the download runs (overlapped): wait for the download
+      await until(
+        async () => (await runtime.queue(downloadQueue).getJobCounts('completed')).completed === 1,
         { ms: 120_000, what: 'the download to complete', context: () => stderr },
       );
-      expect(upload.release).toMatchObject({ series: 'debian-12', version: debian });
-      expect(existsSync(upload.artifact.path)).toBe(true);
-      expect(await runtime.queue(downloadQueue).getJobCounts('completed')).toEqual({
-        completed: 1,
-      });
+      const uploads = (await runtime.queue(uploadQueue).getJobs(['waiting', 'prioritized'])).map(
+        (u) => uploadQueue.payload.parse(u.data),
+      );
+      expect(uploads.map((u) => u.release)).toEqual([
+        expect.objectContaining({ series: 'debian-12', version: debian }),
+      ]);
+      // enqueued while the download ran, the job names no artifact: the verified one is in
+      // staging, under its marker
+      const paths = stagingPaths(staging, 'debian-12', debian);
+      expect(existsSync(uploads[0]?.artifact?.path ?? paths.disk)).toBe(true);
+      expect(existsSync(paths.marker)).toBe(true);
     } finally {
       worker.kill('SIGTERM');
       expect(await exited).toBe(0);
