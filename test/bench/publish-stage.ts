@@ -74,6 +74,18 @@ if (stage === 'download') {
 } else {
   throw new Error(`unknown stage "${stage}"`);
 }
+/**
+ * This process's own peak RSS: VmHWM, the high-water mark of its address space since exec.
+ * Not getrusage's ru_maxrss (`process.resourceUsage().maxRSS`): Linux carries that over from
+ * the process it was forked from, so both stages reported the benchmark driver's RSS at the
+ * moment it spawned them (227.9 MiB each, the driver holding the mirror and its buffers).
+ */
+function peakRssMiB(): number {
+  const kiB = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  if (!kiB) throw new Error('no VmHWM in /proc/self/status: peak RSS unknown');
+  return Number(kiB) / 1024;
+}
+
 const endedAt = Date.now();
 const seconds = (performance.now() - t0) / 1000;
 console.log(
@@ -81,7 +93,7 @@ console.log(
     seconds,
     startedAt: endedAt - seconds * 1000,
     endedAt,
-    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    maxRssMiB: peakRssMiB(),
     result,
   }),
 );
