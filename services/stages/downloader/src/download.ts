@@ -27,7 +27,7 @@ import {
   type StagingPaths,
   verifiedArtifact,
 } from './staging.ts';
-import { WrittenFact } from './written.ts';
+import { WrittenFact, type WrittenOptions } from './written.ts';
 
 export interface DownloadDeps {
   stagingDir: string;
@@ -46,6 +46,8 @@ export interface DownloadDeps {
   overlap?: boolean;
   /** Called once the first bytes of the disk image are on the disk and published (overlap). */
   onStaged?: () => void;
+  /** How coarse the durable-progress facts are (written.ts has the defaults). */
+  durableEvery?: WrittenOptions;
 }
 
 export interface DownloadContext {
@@ -81,7 +83,10 @@ export async function download(
   const paths = stagingPaths(deps.stagingDir, payload.release.series, payload.release.version);
   const converted =
     payload.release.diskFormat === 'qcow2' && deps.publishAs?.(payload.release.series) === 'raw';
-  const written = deps.overlap && !converted ? new WrittenFact(paths, deps.onStaged) : undefined;
+  const written =
+    deps.overlap && !converted
+      ? new WrittenFact(paths, deps.onStaged, deps.durableEvery)
+      : undefined;
   try {
     return await stage(payload.release, paths, ctx, deps, written);
   } finally {
