@@ -20,7 +20,18 @@ if (!releaseFile || !third)
     'usage: publish-stage.ts download <release.json> <dir> | upload <release.json> <artifact.json> <dir>',
   );
 const release = releaseSchema.parse(JSON.parse(readFileSync(releaseFile, 'utf8')));
-const ctx = { progress: () => Promise.resolve() };
+// [epoch ms, bytes] of the stage's own progress (received, or sent), and for the overlapped
+// upload also of the durable size the downloader published: where the pipeline's time goes
+const trace: { progress: [number, number][]; durable: [number, number][] } = {
+  progress: [],
+  durable: [],
+};
+const ctx = {
+  progress: (value: Record<string, number | string>) => {
+    if (typeof value.bytes === 'number') trace.progress.push([Date.now(), value.bytes]);
+    return Promise.resolve();
+  },
+};
 let result: unknown;
 let t0: number;
 
@@ -30,6 +41,13 @@ if (stage === 'download') {
     stagingDir: third,
     trustFor: () => Promise.resolve(undefined),
     overlap: process.env.BENCH_OVERLAP === '1',
+    // only to compare granularities; the benchmark's figures use the defaults
+    durableEvery: {
+      ...(process.env.BENCH_SYNC_MIB
+        ? { syncBytes: Number(process.env.BENCH_SYNC_MIB) * 2 ** 20 }
+        : {}),
+      ...(process.env.BENCH_SYNC_MS ? { syncMs: Number(process.env.BENCH_SYNC_MS) } : {}),
+    },
   });
 } else if (stage === 'follow') {
   const catalogue = await loadCatalogue(
@@ -43,6 +61,10 @@ if (stage === 'download') {
   // the job is enqueued once the first bytes are staged: poll for that as the queue would deliver it
   while (!existsSync(paths.written)) await sleep(20);
   t0 = performance.now();
+  const watch = setInterval(() => {
+    const fact = readWrittenFact(paths.written);
+    if (fact) trace.durable.push([Date.now(), fact.bytes]);
+  }, 50);
   result = await upload({ release }, ctx, {
     glance: client.glance,
     owner,
@@ -50,7 +72,7 @@ if (stage === 'download') {
     findSeries: (id) => catalogue.series.find((s) => s.id === id),
     enqueueReconcile: () => Promise.resolve(),
     followPollMs: 20,
-  });
+  }).finally(() => clearInterval(watch));
 } else if (stage === 'upload') {
   if (!fourth)
     throw new Error('usage: publish-stage.ts upload <release.json> <artifact.json> <dir>');
@@ -74,6 +96,14 @@ if (stage === 'download') {
 } else {
   throw new Error(`unknown stage "${stage}"`);
 }
+function readWrittenFact(path: string): { bytes: number } | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as { bytes: number };
+  } catch {
+    return undefined; // not there yet, or gone with the staging directory
+  }
+}
+
 /**
  * This process's own peak RSS: VmHWM, the high-water mark of its address space since exec.
  * Not getrusage's ru_maxrss (`process.resourceUsage().maxRSS`): Linux carries that over from
@@ -95,5 +125,6 @@ console.log(
     endedAt,
     maxRssMiB: peakRssMiB(),
     result,
+    trace,
   }),
 );

@@ -60,6 +60,26 @@ interface StageRun {
   endedAt: number;
   maxRssMiB: number;
   result: Record<string, unknown>;
+  /** [epoch ms, bytes]: the stage's progress, and the durable size the upload saw published. */
+  trace: { progress: [number, number][]; durable: [number, number][] };
+}
+
+/**
+ * The overlapped round second by second from the download's start: MiB received by the
+ * download, published as durable, and sent by the upload (the last value at or before).
+ */
+function timeline(download: StageRun, upload: StageRun): string {
+  const at = (points: [number, number][], t: number) =>
+    points.reduce((last, [when, bytes]) => (when <= t ? bytes : last), 0);
+  const mib = (bytes: number) => Math.round(bytes / MiB);
+  const lines: string[] = [];
+  for (let s = 1; download.startedAt + (s - 1) * 1000 < upload.endedAt; s += 1) {
+    const t = download.startedAt + s * 1000;
+    lines.push(
+      `${s}s ${mib(at(download.trace.progress, t))}/${mib(at(upload.trace.durable, t))}/${mib(at(upload.trace.progress, t))}`,
+    );
+  }
+  return `  received/durable/sent MiB: ${lines.join(', ')}; download ended at ${((download.endedAt - download.startedAt) / 1000).toFixed(2)} s, upload started at ${((upload.startedAt - download.startedAt) / 1000).toFixed(2)} s\n`;
 }
 
 // Everything runs asynchronously: the file server lives in this process's event loop.
@@ -121,26 +141,27 @@ function noiseProbe(): number {
 
 async function main(): Promise<void> {
   const client = connect('service');
+  // before anything is made: a stack that is not up fails here, leaving nothing behind
+  const glanceRoot = (await client.session.endpoint('image')).replace(/\/v2$/, '');
   const disk = makeDisk();
   const server = spawn(process.execPath, [join(import.meta.dirname, 'serve-file.ts'), disk.file], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<string>((resolve, reject) => {
-    server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
-    server.once('exit', (code) => reject(new Error(`serve-file.ts exited with ${code}`)));
-  });
-  const url = `http://127.0.0.1:${port}/releases/disk.raw`;
-  // the catalogue's variables (keyrings, fingerprints) as a worker would have them
-  const mirror = await startMirror({ seed: '2026-11-01' });
-  const env = { ...process.env, ...mirrorCatalogueVars(mirror) };
-  await mirror.stop();
-  const glanceRoot = (await client.session.endpoint('image')).replace(/\/v2$/, '');
   const images: string[] = [];
   const pipeline: { download: StageRun; upload: StageRun; seconds: number }[] = [];
   const probes: [number, number][] = [];
   const curl: { get: number; put: number; seconds: number }[] = [];
 
   try {
+    const port = await new Promise<string>((resolve, reject) => {
+      server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
+      server.once('exit', (code) => reject(new Error(`serve-file.ts exited with ${code}`)));
+    });
+    const url = `http://127.0.0.1:${port}/releases/disk.raw`;
+    // the catalogue's variables (keyrings, fingerprints) as a worker would have them
+    const mirror = await startMirror({ seed: '2026-11-01' });
+    const env = { ...process.env, ...mirrorCatalogueVars(mirror) };
+    await mirror.stop();
     const staging = join(dir, 'staging');
     // curl -o, then curl -T into a fresh image
     const curlPair = async (round: number) => {
@@ -247,6 +268,7 @@ async function main(): Promise<void> {
           ?.map((n) => n.toFixed(3))
           .join(' -> ')} s\n`,
       );
+      if (overlap && p) process.stderr.write(timeline(p.download, p.upload));
     }
   } finally {
     for (const id of images) await client.glance.deleteImage(id).catch(() => undefined);
