@@ -99,14 +99,19 @@ export async function upload(
     // rather than filling the staging volume until the janitor's three-day sweep.
     // With several targets, a rejection in this one (its Glance stored other bytes, its
     // smoke test failed, it would roll its series back) leaves the copy to the others.
+    // Overlapped and refused before the download was verified (a rollback), the directory is
+    // still the downloader's: nothing is removed or recorded yet - the upload enqueued once it
+    // is verified repeats the refusal, and does both then.
     if (!deps.signal?.aborted) {
       const { release } = payload;
-      const dir = stagingPaths(resolve(deps.stagingDir), release.series, release.version).dir;
-      if (error instanceof StagingDamaged) await rm(dir, { recursive: true, force: true });
-      if (error instanceof UploadRejected)
+      const paths = stagingPaths(resolve(deps.stagingDir), release.series, release.version);
+      const verified = payload.artifact !== undefined || (await exists(paths.marker));
+      if (verified && error instanceof StagingDamaged)
+        await rm(paths.dir, { recursive: true, force: true });
+      if (verified && error instanceof UploadRejected)
         await (deps.releaseStaging
           ? deps.releaseStaging('rejected')
-          : rm(dir, { recursive: true, force: true }));
+          : rm(paths.dir, { recursive: true, force: true }));
     }
     throw error;
   }
@@ -282,6 +287,12 @@ async function publish(
     : rm(staged.paths.dir, { recursive: true, force: true }));
   return { imageId: image.id, reused };
 }
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * How an overlapped upload describes the image before the marker: the feed's format and the

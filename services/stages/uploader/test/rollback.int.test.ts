@@ -2,7 +2,7 @@
 // Latest (or a verified image about to become it) is refused before any image is created -
 // whatever the job says, and however the feed-watcher judged it when it enqueued the download.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,5 +140,31 @@ describe('the uploader refuses a rollback', () => {
       [PROPERTY.state]: 'verified',
     });
     expect(reconciles).toEqual([seriesId]);
+  });
+
+  it("refused while the download is still staging it (overlapped), the directory stays the downloader's until the refusal is repeated once verified", async () => {
+    // the download has written its first bytes and said so; no marker yet
+    const { release, artifact } = staged('20261115');
+    const paths = stagingPaths(stagingDir, seriesId, '20261115');
+    rmSync(paths.marker);
+    renameSync(paths.disk, paths.part);
+    writeFileSync(
+      paths.written,
+      JSON.stringify({
+        file: 'download.part',
+        epoch: 'e'.repeat(32),
+        bytes: 4096,
+        complete: false,
+      }),
+    );
+    await expect(upload({ release }, ctx, deps)).rejects.toMatchObject({ reason: 'rollback' });
+    expect(existsSync(paths.part)).toBe(true); // the downloader goes on writing it
+    // verified: the upload enqueued then (naming the artifact) refuses again, and removes it
+    staged('20261115');
+    await expect(upload({ release, artifact }, ctx, deps)).rejects.toMatchObject({
+      reason: 'rollback',
+    });
+    expect(existsSync(paths.dir)).toBe(false);
+    expect(await versionsInGlance()).not.toContain('20261115/candidate');
   });
 });
