@@ -124,6 +124,8 @@ console.log(
     startedAt: endedAt - seconds * 1000,
     endedAt,
     maxRssMiB: peakRssMiB(),
+    // the whole process's, start-up included
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     result,
     trace,
   }),

@@ -18,7 +18,16 @@
 // the .xz, then `xz -dc | curl -T -` (expected: the pipeline <= 1.1x the latter).
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
@@ -77,6 +86,7 @@ interface StageRun {
   startedAt: number;
   endedAt: number;
   maxRssMiB: number;
+  cpuSeconds: number;
   result: Record<string, unknown>;
   /** [epoch ms, bytes]: the stage's progress, and the durable size the upload saw published. */
   trace: { progress: [number, number][]; durable: [number, number][] };
@@ -147,6 +157,49 @@ function startStage(args: string[], env: NodeJS.ProcessEnv) {
   return { ready: Promise.race([ready, done.then(() => undefined)]), done };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (0 once it is gone). */
+function cpuOf(pid: number | string, children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name: utime, stime are the 12th and 13th, cutime, cstime next
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15);
+    return (children ? (cutime ?? 0) + (cstime ?? 0) : (utime ?? 0) + (stime ?? 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Where the CPU went: Glance's API processes, the file server, this driver's children. */
+interface Cpu {
+  glance: number;
+  server: number;
+  /** The stages' processes, curl, xz: the children this driver waited for. */
+  children: number;
+}
+function cpuNow(serverPid: number | undefined): Cpu {
+  let glance = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'glance-api') glance += cpuOf(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { glance, server: serverPid ? cpuOf(serverPid) : 0, children: cpuOf('self', true) };
+}
+const cpuSince = (before: Cpu, after: Cpu): Cpu => ({
+  glance: after.glance - before.glance,
+  server: after.server - before.server,
+  children: after.children - before.children,
+});
+const cpuText = (cpu: Cpu, seconds: number) =>
+  `Glance ${cpu.glance.toFixed(1)}, file server ${cpu.server.toFixed(1)}, clients ${cpu.children.toFixed(1)} = ${(cpu.glance + cpu.server + cpu.children).toFixed(1)} CPU s in ${seconds.toFixed(1)} s`;
+
 /** Seconds to hash 256 MiB in memory: how busy the machine is right now. */
 const probeBuffer = randomBytes(16 * MiB);
 function noiseProbe(): number {
@@ -172,6 +225,9 @@ async function main(): Promise<void> {
   const pipeline: { download: StageRun; upload: StageRun; seconds: number }[] = [];
   const probes: [number, number][] = [];
   const curl: { get: number; put: number; seconds: number }[] = [];
+  /** Each side's CPU, per round, from before its first timed phase to after its last. */
+  const cpu: { pipeline: Cpu; curl: Cpu; pipelineWall: number; curlWall: number }[] = [];
+  let roundCpu: Partial<(typeof cpu)[number]> = {};
 
   try {
     const port = await new Promise<string>((resolve, reject) => {
@@ -188,6 +244,8 @@ async function main(): Promise<void> {
     const curlPair = async (round: number) => {
       const target = join(dir, xz ? 'curl.raw.xz' : 'curl.raw');
       await settle();
+      const cpuBefore = cpuNow(server.pid);
+      const wall = performance.now();
       let t0 = performance.now();
       await run('curl', ['-sS', '--fail', '-o', target, url]);
       const get = (performance.now() - t0) / 1000;
@@ -223,6 +281,8 @@ async function main(): Promise<void> {
       await rm(target);
       const seconds = (performance.now() - t0) / 1000;
       curl.push({ get, put: seconds, seconds: get + seconds });
+      roundCpu.curl = cpuSince(cpuBefore, cpuNow(server.pid));
+      roundCpu.curlWall = (performance.now() - wall) / 1000;
     };
     // the pipeline's stages
     const pipelinePair = async (round: number) => {
@@ -240,6 +300,12 @@ async function main(): Promise<void> {
       };
       const releaseFile = join(dir, 'release.json');
       writeFileSync(releaseFile, JSON.stringify(release));
+      const cpuBefore = cpuNow(server.pid);
+      const wall = performance.now();
+      const cpuAfter = () => {
+        roundCpu.pipeline = cpuSince(cpuBefore, cpuNow(server.pid));
+        roundCpu.pipelineWall = (performance.now() - wall) / 1000;
+      };
       if (overlap) {
         const follower = startStage(['follow', releaseFile, staging], env);
         await follower.ready;
@@ -249,6 +315,7 @@ async function main(): Promise<void> {
           BENCH_OVERLAP: '1',
         });
         const uploaded = await follower.done;
+        cpuAfter();
         images.push(String(uploaded.result.imageId));
         pipeline.push({
           download: downloaded,
@@ -263,6 +330,7 @@ async function main(): Promise<void> {
       writeFileSync(artifactFile, JSON.stringify(downloaded.result));
       await settle();
       const uploaded = await runStage(['upload', releaseFile, artifactFile, staging], env);
+      cpuAfter();
       images.push(String(uploaded.result.imageId));
       pipeline.push({
         download: downloaded,
@@ -298,6 +366,16 @@ async function main(): Promise<void> {
           .join(' -> ')} s\n`,
       );
       if (overlap && p) process.stderr.write(timeline(p.download, p.upload));
+      if (p)
+        process.stderr.write(
+          `  CPU of the stages' processes: download ${p.download.cpuSeconds.toFixed(1)} s, upload ${p.upload.cpuSeconds.toFixed(1)} s\n`,
+        );
+      const spent = roundCpu as (typeof cpu)[number];
+      cpu.push(spent);
+      roundCpu = {};
+      process.stderr.write(
+        `  CPU: pipeline side ${cpuText(spent.pipeline, spent.pipelineWall)}; curl side ${cpuText(spent.curl, spent.curlWall)}\n`,
+      );
     }
   } finally {
     for (const id of images) await client.glance.deleteImage(id).catch(() => undefined);
