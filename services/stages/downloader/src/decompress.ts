@@ -1,14 +1,16 @@
 // Decompression as a stream through the system's own tools (xz, bzip2, gzip): as fast as
 // `xz -dc` because it is `xz -dc`. The output is hashed on its way to the disk file. When
-// only one digest is wanted (SHA-512, for Glance), the bytes never enter Node at all:
-// `tool -dc | tee disk | sha512sum` runs as one shell pipeline on every core, and progress
-// is read from the growing file. Otherwise Node taps the stream and hashes each algorithm.
+// the digests wanted have tools of their own (SHA-512 for Glance, and the upstream's SHA-256
+// of the decompressed image where it publishes one), the bytes never enter Node at all:
+// `tool -dc | tee disk | sha512sum` (or `tee disk >(sha256sum >&3) | sha512sum`) runs as one
+// shell pipeline on every core, and progress is read from the growing file. Otherwise Node
+// taps the stream and hashes each algorithm.
 // An abort of the signal kills the tools (the whole pipeline) and throws the signal's reason.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const TOOLS = { xz: ['xz', '-dc'], bz2: ['bzip2', '-dc'], gz: ['gzip', '-dc'] } as const;
@@ -24,22 +26,23 @@ async function decompressInShell(
   tool: readonly string[],
   from: string,
   to: string,
-  algorithm: string,
+  algorithms: readonly [string] | readonly [string, string],
   onProgress?: (bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<Decompressed> {
   signal?.throwIfAborted();
-  // paths travel as positional parameters, never inside the script text
-  const script = 'set -o pipefail; "${@:4}" < "$1" | tee -- "$2" | "$3"';
-  const child = spawn(
-    'bash',
-    ['-c', script, 'decompress', from, to, SUM_TOOLS[algorithm] ?? '', ...tool],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // its own process group: a cancel stops the whole pipeline, not just the shell
-      detached: true,
-    },
-  );
+  const [first, second] = algorithms;
+  // paths travel as positional parameters, never inside the script text; a second digest is
+  // taken by a process substitution that prints on descriptor 3
+  const script = second
+    ? 'set -o pipefail; "${@:5}" < "$1" | tee -- "$2" >("$4" >&3) | "$3"'
+    : 'set -o pipefail; "${@:4}" < "$1" | tee -- "$2" | "$3"';
+  const sums = [SUM_TOOLS[first] ?? '', ...(second ? [SUM_TOOLS[second] ?? ''] : [])];
+  const child = spawn('bash', ['-c', script, 'decompress', from, to, ...sums, ...tool], {
+    stdio: ['ignore', 'pipe', 'pipe', ...(second ? (['pipe'] as const) : [])],
+    // its own process group: a cancel stops the whole pipeline, not just the shell
+    detached: true,
+  });
   const cancel = () => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
@@ -50,8 +53,13 @@ async function decompressInShell(
   signal?.addEventListener('abort', cancel, { once: true });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let third = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  (child.stdio[3] as Readable | undefined)?.on(
+    'data',
+    (chunk: Buffer) => (third += chunk.toString()),
+  );
   const ticker = onProgress
     ? setInterval(() => {
         stat(to).then(
@@ -70,12 +78,19 @@ async function decompressInShell(
   signal?.throwIfAborted();
   if (code !== 0)
     throw new Error(`${tool[0]} -dc failed (exit ${code}): ${stderr.trim().slice(0, 300)}`);
-  const digest = /^([0-9a-f]+)\s/.exec(stdout)?.[1];
-  if (!digest)
-    throw new Error(`${SUM_TOOLS[algorithm]} printed no digest: ${stdout.slice(0, 100)}`);
+  const digests: Record<string, string> = {};
+  for (const [algorithm, printed] of [
+    [first, stdout],
+    ...(second ? [[second, third] as const] : []),
+  ] as const) {
+    const digest = /^([0-9a-f]+)\s/.exec(printed)?.[1];
+    if (!digest)
+      throw new Error(`${SUM_TOOLS[algorithm]} printed no digest: ${printed.slice(0, 100)}`);
+    digests[algorithm] = digest;
+  }
   const size = (await stat(to)).size;
   onProgress?.(size);
-  return { size, digests: { [algorithm]: digest } };
+  return { size, digests };
 }
 
 export async function decompress(
@@ -86,9 +101,21 @@ export async function decompress(
   onProgress?: (bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<Decompressed> {
-  const [only, ...more] = algorithms;
-  if (only && more.length === 0 && SUM_TOOLS[only])
-    return decompressInShell(TOOLS[compression], from, to, only, onProgress, signal);
+  const [first, second, ...more] = algorithms;
+  if (
+    first &&
+    more.length === 0 &&
+    SUM_TOOLS[first] &&
+    (second === undefined || (SUM_TOOLS[second] && second !== first))
+  )
+    return decompressInShell(
+      TOOLS[compression],
+      from,
+      to,
+      second ? [first, second] : [first],
+      onProgress,
+      signal,
+    );
   try {
     return await decompressInNode(compression, from, to, algorithms, onProgress, signal);
   } catch (error) {

@@ -1,9 +1,11 @@
-// Cancelling a decompression: the input is a named pipe nobody writes to (or writes nothing
-// more to), so the tools wait for input until the signal ends them. Both ways decompress
-// runs - the shell pipeline (one digest) and Node's tap (several) - must stop at once with
-// the signal's reason and leave no process behind.
+// Decompressing with one or two digests in a shell pipeline: the file and the digests as Node
+// would compute them. Cancelling a decompression: the input is a named pipe nobody writes to
+// (or writes nothing more to), so the tools wait for input until the signal ends them. Both
+// ways decompress runs - the shell pipeline (digests with tools of their own) and Node's tap
+// (any other) - must stop at once with the signal's reason and leave no process behind.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +43,50 @@ async function noneLeft(text: string): Promise<number[]> {
   return left;
 }
 
+describe('decompress', () => {
+  const image = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'decompress-'));
+    const bytes = Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.alloc(2 * 1024 * 1024)]);
+    const raw = join(dir, 'disk.raw');
+    writeFileSync(raw, bytes);
+    execFileSync('xz', ['-0', '--', raw]); // leaves disk.raw.xz
+    const digest = (algorithm: string) => createHash(algorithm).update(bytes).digest('hex');
+    return { dir, bytes, packed: `${raw}.xz`, digest };
+  };
+
+  it('takes SHA-512 and the upstream SHA-256 of the decompressed image in one shell pipeline', async () => {
+    const { dir, bytes, packed, digest } = image();
+    const to = join(dir, 'disk.img');
+    expect(await decompress('xz', packed, to, ['sha512', 'sha256'])).toEqual({
+      size: bytes.length,
+      digests: { sha512: digest('sha512'), sha256: digest('sha256') },
+    });
+    expect(readFileSync(to).equals(bytes)).toBe(true);
+  });
+
+  it('takes one digest in the shell, and any other set in Node, alike', async () => {
+    const { dir, bytes, packed, digest } = image();
+    expect(await decompress('xz', packed, join(dir, 'one.img'), ['sha512'])).toEqual({
+      size: bytes.length,
+      digests: { sha512: digest('sha512') },
+    });
+    expect(await decompress('xz', packed, join(dir, 'node.img'), ['sha512', 'sha384'])).toEqual({
+      size: bytes.length,
+      digests: { sha512: digest('sha512'), sha384: digest('sha384') },
+    });
+  });
+
+  it('fails on a damaged stream, naming the tool', async () => {
+    const { dir, packed } = image();
+    const damaged = readFileSync(packed);
+    damaged.fill(0x55, 64, 4096);
+    writeFileSync(packed, damaged);
+    await expect(
+      decompress('xz', packed, join(dir, 'disk.img'), ['sha512', 'sha256']),
+    ).rejects.toThrow(/^xz -dc failed \(exit \d+\)/);
+  });
+});
+
 describe('decompress cancelled', () => {
   it('kills the whole shell pipeline and throws the signal reason', async () => {
     const input = fifo();
@@ -56,7 +102,20 @@ describe('decompress cancelled', () => {
     expect(await noneLeft(to)).toEqual([]);
   });
 
-  it("stops the tool Node feeds and throws the signal's reason", async () => {
+  it('kills the pipeline with two digests too, the process substitution included', async () => {
+    const input = fifo();
+    const to = join(input.dir, 'disk-from-shell-two.img');
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(new Error('drain deadline passed')), 300);
+    const started = Date.now();
+    await expect(
+      decompress('xz', input.path, to, ['sha512', 'sha256'], undefined, cancel.signal),
+    ).rejects.toThrow('drain deadline passed');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await noneLeft(to)).toEqual([]);
+  });
+
+  it("stops the tool Node feeds (a digest without a shell tool) and throws the signal's reason", async () => {
     const input = fifo();
     const to = join(input.dir, 'disk-from-node.img');
     const cancel = new AbortController();
@@ -67,7 +126,7 @@ describe('decompress cancelled', () => {
       setTimeout(() => cancel.abort(new Error('drain deadline passed')), 300);
       const started = Date.now();
       await expect(
-        decompress('xz', input.path, to, ['sha512', 'sha256'], undefined, cancel.signal),
+        decompress('xz', input.path, to, ['sha512', 'sha384'], undefined, cancel.signal),
       ).rejects.toThrow('drain deadline passed');
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
