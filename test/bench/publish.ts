@@ -12,6 +12,8 @@
 // from its first durable bytes); BENCH_OVERLAP=0 measures them one after the other. The
 // overlapped pipeline's time runs from the download's start to the upload's end; a noise
 // probe (SHA-256 of 256 MiB in memory) runs before and after every round.
+// BENCH_DOWNLOAD_ONLY=1: the download stage alone (durable-progress facts on, as an overlapped
+// download writes them) against `curl -o`, rounds alternating; Glance is not used.
 // BENCH_COMPRESSION=xz publishes an xz-compressed release instead (a disk half data, half
 // zeros, with the checksum of the decompressed image as Fedora CoreOS publishes it): the
 // upload follows the decompressed disk image as it is written; the other side is `curl -o` of
@@ -210,7 +212,88 @@ function noiseProbe(): number {
   return (performance.now() - t0) / 1000;
 }
 
+/** The download stage alone, with its durable-progress facts, against `curl -o`. */
+async function downloadOnly(): Promise<void> {
+  const disk = makeDisk();
+  const server = spawn(process.execPath, [join(import.meta.dirname, 'serve-file.ts'), disk.file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const times: { stage: number[]; curl: number[] } = { stage: [], curl: [] };
+  let rss = 0;
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
+      server.once('exit', (code) => reject(new Error(`serve-file.ts exited with ${code}`)));
+    });
+    const url = `http://127.0.0.1:${port}/releases/disk.raw`;
+    const staging = join(dir, 'staging');
+    const stage = async (round: number) => {
+      const release: Release = {
+        series: 'ubuntu-24.04',
+        version: `bench-${Date.now()}-${round}`,
+        buildDate: '2026-11-28',
+        url,
+        diskFormat: 'raw',
+        compression: 'none',
+        checksum: { algorithm: 'sha256', value: disk.sha256 },
+        signature: { status: 'not-required' },
+        properties: {},
+      };
+      const releaseFile = join(dir, 'release.json');
+      writeFileSync(releaseFile, JSON.stringify(release));
+      await settle();
+      const staged = await runStage(['download', releaseFile, staging], {
+        ...process.env,
+        BENCH_OVERLAP: '1',
+      });
+      times.stage.push(staged.seconds);
+      rss = Math.max(rss, staged.maxRssMiB);
+    };
+    const curlGet = async () => {
+      const target = join(dir, 'curl.raw');
+      await settle();
+      const t0 = performance.now();
+      await run('curl', ['-sS', '--fail', '-o', target, url]);
+      times.curl.push((performance.now() - t0) / 1000);
+      await rm(target);
+    };
+    for (let round = 1; round <= rounds; round += 1) {
+      const before = noiseProbe();
+      if (round % 2) {
+        await curlGet();
+        await stage(round);
+      } else {
+        await stage(round);
+        await curlGet();
+      }
+      rmSync(staging, { recursive: true, force: true });
+      process.stderr.write(
+        `round ${round}/${rounds} (${round % 2 ? 'curl' : 'stage'} first): download stage ${times.stage.at(-1)?.toFixed(2)} s, curl -o ${times.curl.at(-1)?.toFixed(2)} s, noise probe ${before.toFixed(3)} -> ${noiseProbe().toFixed(3)} s\n`,
+      );
+    }
+  } finally {
+    server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
+  const best = Math.min(...times.stage) / Math.min(...times.curl);
+  const mid = median(times.stage) / median(times.curl);
+  console.log(
+    `download ${sizeMiB} MiB, the stage (durable-progress facts on) vs curl -o, ${rounds} round(s)`,
+  );
+  console.log(
+    `  every round: stage ${times.stage.map((t) => t.toFixed(2)).join(' ')} s; curl -o ${times.curl.map((t) => t.toFixed(2)).join(' ')} s`,
+  );
+  console.log(
+    `  stage / curl -o: best ${best.toFixed(3)}, median ${mid.toFixed(3)} (expected <= 1.1); peak RSS ${rss.toFixed(1)} MiB`,
+  );
+  const ok = best <= 1.1 && mid <= 1.1 && rss < 200;
+  console.log(ok ? 'expectations met' : 'EXPECTATIONS NOT MET');
+  process.exitCode = ok ? 0 : 1;
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_DOWNLOAD_ONLY === '1') return downloadOnly();
   const client = connect('service');
   // before anything is made: a stack that is not up fails here, leaving nothing behind
   const glanceRoot = (await client.session.endpoint('image')).replace(/\/v2$/, '');
