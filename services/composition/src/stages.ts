@@ -262,6 +262,8 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             return series ? loadSeriesTrust(series) : undefined;
           },
           publishAs: (id) => findSeries(id)?.diskFormat,
+          // several targets: the SHA-512 once here, not once per target's upload
+          sha512: targetNames.length > 1,
           onRecovered: recovered('download', release.series, release.version),
         });
         await events.record({
@@ -349,6 +351,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
               signal: ctx.signal,
               onRecovered: recovered('upload', release.series, release.version, name),
               releaseStaging,
+              hashWhileSending: targetNames.length === 1,
             }).catch(async (error: unknown) => {
               if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
               // The uploader removed the damaged staging; the release is downloaded once more,
