@@ -28,12 +28,13 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { isMap, parseDocument } from 'yaml';
 import { App, loadSettings } from '@imagecycle/composition';
@@ -131,30 +132,50 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
+/** The workers running: stopped should this process end without stopping them. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGTERM');
+});
+
 /** `bin/imagecycle worker <name>`, resolved once it has logged that its workers started. */
 async function startWorker(name: string, env: NodeJS.ProcessEnv): Promise<Worker> {
   const child = spawn(join(root, 'bin', 'imagecycle'), ['worker', name], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  live.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
   let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const seen = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('"workers started"')) resolve();
-      // keep only the tail: the worker logs every job
-      if (output.length > 64 * 1024) output = output.slice(-16 * 1024);
-    };
-    child.stdout?.on('data', seen);
-    child.stderr?.on('data', seen);
-    void exited.then((code) =>
-      reject(new Error(`worker ${name} exited with ${code} before starting:\n${output}`)),
-    );
-  });
-  // the process spawned is node itself (bin/imagecycle execs it): its VmHWM is the worker's
-  const comm = readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim();
-  if (comm !== 'node') throw new Error(`worker ${name}: pid ${child.pid} is ${comm}, not node`);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const seen = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('"workers started"')) resolve();
+        // keep only the tail: the worker logs every job
+        if (output.length > 64 * 1024) output = output.slice(-16 * 1024);
+      };
+      child.stdout?.on('data', seen);
+      child.stderr?.on('data', seen);
+      void exited.then((code) =>
+        reject(new Error(`worker ${name} exited with ${code} before starting:\n${output}`)),
+      );
+    });
+    // the process spawned is node itself (bin/imagecycle execs it): its VmHWM is the worker's
+    const exe = readlinkSync(`/proc/${child.pid}/exe`);
+    const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    if (basename(exe) !== 'node' || !argv.includes('worker'))
+      throw new Error(`worker ${name}: pid ${child.pid} is ${exe} ${argv.join(' ')}`);
+  } catch (error) {
+    child.kill('SIGTERM');
+    await exited;
+    throw error;
+  }
   return { child, exited };
 }
 
