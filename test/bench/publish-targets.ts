@@ -67,6 +67,9 @@ const SERIES = 'ubuntu-24.04';
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'bench-targets-'));
 const runId = randomBytes(3).toString('hex');
+let sideCount = 0;
+/** Every version published, to find what a failed side left in the Glances. */
+const versions = new Set<string>();
 const run = promisify(execFile);
 const settle = () => run('sync', []);
 
@@ -214,7 +217,11 @@ async function publishSide(
     IMAGECYCLE_QUEUE_PREFIX: prefix,
     IMAGECYCLE_STAGING_DIR: join(dir, 'staging'),
   };
-  const version = `bench-targets-${runId}-${round}-${targets.length}`;
+  // newer than any real version (numbers sort above dates): a release older than the
+  // series' Latest in a Glance would be refused there as a rollback; rising side by side
+  sideCount += 1;
+  const version = `${Date.now()}.${sideCount}`;
+  versions.add(version);
   const app = await App.create({
     settings: loadSettings(env),
     logger: createLogger({ name: 'bench', level: 'silent' }),
@@ -255,7 +262,9 @@ async function publishSide(
     const start = download?.processedOn ?? NaN;
     const results = uploads.map((u, i) => {
       const target = targets[i] as TargetName;
-      const imageId = String((u?.returnvalue as { imageId?: string } | undefined)?.imageId);
+      const imageId = (u?.returnvalue as { imageId?: unknown } | undefined)?.imageId;
+      if (typeof imageId !== 'string')
+        throw new Error(`upload to ${target} returned ${JSON.stringify(u?.returnvalue)}`);
       created.push({ target, id: imageId });
       return {
         target,
@@ -294,6 +303,8 @@ async function publishSide(
     if (keys.length) await app.redis.del(...keys);
     await app.stop();
     rmSync(join(dir, 'staging'), { recursive: true, force: true });
+    // the side's images, complete (checked above), then gone: every side starts alike
+    for (const { target, id } of created.splice(0)) await glances[target].glance.deleteImage(id);
   }
 }
 
@@ -355,8 +366,6 @@ async function main(): Promise<void> {
       }
       const after = probe();
       probes.push({ before, after });
-      // both sides' images complete (checked), then gone: the next round starts alike
-      for (const { target, id } of created.splice(0)) await glances[target].glance.deleteImage(id);
       const [o, t] = [one.at(-1), two.at(-1)];
       if (!o || !t) throw new Error('a side did not finish');
       process.stderr.write(
@@ -373,7 +382,7 @@ async function main(): Promise<void> {
       const owner = await client.projectId();
       for (const image of await listManagedImages(client.glance, { owner, series: SERIES })) {
         const version = image[PROPERTY.version];
-        if (typeof version === 'string' && version.startsWith(`bench-targets-${runId}-`))
+        if (typeof version === 'string' && versions.has(version))
           await client.glance.deleteImage(image.id).catch(() => undefined);
       }
     }
