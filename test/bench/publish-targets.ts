@@ -16,11 +16,12 @@
 // the worker's node process itself (checked), not a shell or a process tree.
 // Before each side: `sync` (no side pays for the other's writeback). The side going first
 // alternates. A noise probe (SHA-256 of a fixed 256 MiB buffer in this process) is timed
-// before and after every round. The verdict takes each side's best round (as the `publish`
-// benchmark does: Glance's throughput on the shared 2-core machine varies from round to
-// round); the median ratio is printed beside it. Exits 1, after printing everything, when
-// the best-round ratio exceeds 1.6, a worker's peak RSS reaches RSS_BOUND_MIB, or a
-// two-target side did not download exactly once and upload once per target.
+// before and after every round. The ratio is taken per round (its two sides ran back to
+// back) and the verdict judges its best round, since Glance's throughput on the shared 2-core
+// machine varies from round to round; the median round and the ratio of each side's best
+// round are printed beside it. Exits 1, after printing everything, when the best round's
+// ratio exceeds 1.6, a worker's peak RSS reaches RSS_BOUND_MIB, or a two-target side did not
+// download exactly once and upload once per target.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -399,8 +400,13 @@ async function main(): Promise<void> {
       : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
   };
   const [bestOne, bestTwo] = [best(one), best(two)];
-  const ratio = bestTwo.seconds / bestOne.seconds;
-  const medianRatio = median(two.map((t) => t.seconds)) / median(one.map((o) => o.seconds));
+  // the verdict: each round's two sides ran back to back under the same conditions, so the
+  // ratio is taken per round and its best round judged; the ratio of each side's best round
+  // mixes rounds (a side's lucky round, e.g. a download twice as fast, against the other's)
+  const ratios = two.map((t, i) => t.seconds / (one[i]?.seconds ?? NaN));
+  const ratio = Math.min(...ratios);
+  const medianRatio = median(ratios);
+  const bestSidesRatio = bestTwo.seconds / bestOne.seconds;
   const all = [...one, ...two];
   const rss = {
     downloader: Math.max(...all.map((x) => x.rss.downloader)),
@@ -417,10 +423,10 @@ async function main(): Promise<void> {
   console.log(`  one target   ${describe(bestOne)}`);
   console.log(`  two targets  ${describe(bestTwo)}`);
   console.log(
-    `  wall-time ratio two/one: ${ratio.toFixed(3)} (expected <= ${RATIO_BOUND}); median ratio ${medianRatio.toFixed(3)}`,
+    `  wall-time ratio two/one, best round: ${ratio.toFixed(3)} (expected <= ${RATIO_BOUND}); median round ${medianRatio.toFixed(3)}; best two-target round / best one-target round ${bestSidesRatio.toFixed(3)}`,
   );
   console.log(
-    `  every round: one ${one.map((o) => o.seconds.toFixed(2)).join(' ')} s; two ${two.map((t) => t.seconds.toFixed(2)).join(' ')} s; ratio ${two.map((t, i) => (t.seconds / (one[i]?.seconds ?? NaN)).toFixed(3)).join(' ')}`,
+    `  every round: one ${one.map((o) => o.seconds.toFixed(2)).join(' ')} s; two ${two.map((t) => t.seconds.toFixed(2)).join(' ')} s; ratio ${ratios.map((r) => r.toFixed(3)).join(' ')}`,
   );
   console.log(
     `  two targets downloaded and verified once, uploaded twice, every round: ${once ? 'yes' : 'NO'} (download jobs ${two.map((t) => t.downloadJobs).join(' ')}; downloaded events ${two.map((t) => t.downloadedEvents).join(' ')}; uploaded events ${two.map((t) => t.uploadedEvents).join(' ')})`,
