@@ -37,7 +37,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { isMap, parseDocument } from 'yaml';
+import { isMap, parse, parseDocument } from 'yaml';
 import { App, loadSettings } from '@imagecycle/composition';
 import {
   allQueues,
@@ -84,6 +84,14 @@ const TARGETS = {
   },
 } as const;
 type TargetName = keyof typeof TARGETS;
+const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '';
+const clouds = (parse(readFileSync(cloudsFile, 'utf8')) as { clouds?: Record<string, unknown> })
+  .clouds;
+for (const target of Object.values(TARGETS))
+  if (!clouds?.[target.cloud] || !clouds[target.usageCloud])
+    throw new Error(
+      `${cloudsFile} has no ${target.cloud} or ${target.usageCloud} entry: start the stack with region two (IMAGECYCLE_STACK_REGIONS=2 ./dev stack up)`,
+    );
 const glances: Record<TargetName, OpenStackClient> = {
   'region-one': OpenStackClient.connect({ cloud: TARGETS['region-one'].cloud }),
   'region-two': OpenStackClient.connect({ cloud: TARGETS['region-two'].cloud }),
