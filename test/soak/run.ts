@@ -585,7 +585,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           }
         : {}),
     });
-    if (twoTargets) events = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    if (twoTargets) {
+      events = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      // Redis restarts are among the faults: a read then retries (retrying), no need to shout
+      events.on('error', () => undefined);
+    }
     const eventStream = `${queues.prefix}:events`;
     let eventsSeen = '0';
     /** The events recorded since the last call, counted by `<type> <target>`. */
