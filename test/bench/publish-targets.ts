@@ -17,10 +17,10 @@
 // Before each side: `sync` (no side pays for the other's writeback). The side going first
 // alternates. A noise probe (SHA-256 of a fixed 256 MiB buffer in this process) is timed
 // before and after every round. The ratio is taken per round (its two sides ran back to
-// back) and the verdict judges its best round, since Glance's throughput on the shared 2-core
-// machine varies from round to round; the median round and the ratio of each side's best
-// round are printed beside it. Exits 1, after printing everything, when the best round's
-// ratio exceeds 1.6, a worker's peak RSS reaches RSS_BOUND_MIB, or a two-target side did not
+// back) and the verdict judges its median round - not its best, which a round disturbed on
+// one side only flatters; the best round and the ratio of each side's best round are
+// printed beside it. Exits 1, after printing everything, when the median round's ratio
+// exceeds 1.6, a worker's peak RSS reaches RSS_BOUND_MIB, or a two-target side did not
 // download exactly once and upload once per target.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -409,7 +409,7 @@ async function main(): Promise<void> {
   };
   const [bestOne, bestTwo] = [best(one), best(two)];
   // the verdict: each round's two sides ran back to back under the same conditions, so the
-  // ratio is taken per round and its best round judged; the ratio of each side's best round
+  // ratio is taken per round and its median round judged; the ratio of each side's best round
   // mixes rounds (a side's lucky round, e.g. a download twice as fast, against the other's)
   const ratios = two.map((t, i) => t.seconds / (one[i]?.seconds ?? NaN));
   const ratio = Math.min(...ratios);
@@ -431,7 +431,7 @@ async function main(): Promise<void> {
   console.log(`  one target   ${describe(bestOne)}`);
   console.log(`  two targets  ${describe(bestTwo)}`);
   console.log(
-    `  wall-time ratio two/one, best round: ${ratio.toFixed(3)} (expected <= ${RATIO_BOUND}); median round ${medianRatio.toFixed(3)}; best two-target round / best one-target round ${bestSidesRatio.toFixed(3)}`,
+    `  wall-time ratio two/one, median round: ${medianRatio.toFixed(3)} (expected <= ${RATIO_BOUND}); best round ${ratio.toFixed(3)}; best two-target round / best one-target round ${bestSidesRatio.toFixed(3)}`,
   );
   console.log(
     `  every round: one ${one.map((o) => o.seconds.toFixed(2)).join(' ')} s; two ${two.map((t) => t.seconds.toFixed(2)).join(' ')} s; ratio ${ratios.map((r) => r.toFixed(3)).join(' ')}`,
@@ -446,7 +446,7 @@ async function main(): Promise<void> {
     `  noise probe (SHA-256 of 256 MiB): ${probes.map((p) => `${p.before.toFixed(3)}/${p.after.toFixed(3)}`).join(' ')} s before/after each round; spread ${((Math.max(...probeAll) / Math.min(...probeAll) - 1) * 100).toFixed(0)}%`,
   );
   const ok =
-    ratio <= RATIO_BOUND &&
+    medianRatio <= RATIO_BOUND &&
     once &&
     rss.downloader < RSS_BOUND_MIB &&
     rss.uploader1 < RSS_BOUND_MIB &&
