@@ -162,6 +162,30 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       recursive: true,
       force: true,
     });
+  /**
+   * A target is done with the staged release: its staging goes once no target still needs it
+   * (at once without a record of deliveries: the single target of a test's wiring).
+   */
+  const delivered = async (
+    release: { series: string; version: string },
+    target: string,
+    outcome: DeliveryOutcome,
+  ) => {
+    if (!deps.deliveries) return removeStaged(release);
+    const waiting = await deps.deliveries.record(
+      release.series,
+      release.version,
+      target,
+      outcome,
+      targetNames,
+    );
+    if (waiting.length === 0) await removeStaged(release);
+    else
+      deps.logger?.info(
+        { series: release.series, version: release.version, target, waiting },
+        `staging of ${release.series} ${release.version} kept for ${waiting.join(', ')}`,
+      );
+  };
   /** An event's target field: named unless it is the single target of a catalogue without any. */
   const inTarget = (name: string) => (name === DEFAULT_TARGET ? {} : { target: name });
   const now = () => deps.now?.() ?? new Date();
@@ -279,14 +303,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           // target that gave up) is done with this copy too: it must not keep it for ever.
           if (deps.deliveries && (await job.isCompleted())) {
             const ended = job.returnvalue as { rejected?: string } | undefined;
-            const waiting = await deps.deliveries.record(
-              release.series,
-              release.version,
-              target,
-              ended?.rejected ? 'rejected' : 'published',
-              targetNames,
-            );
-            if (waiting.length === 0) await removeStaged(release);
+            await delivered(release, target, ended?.rejected ? 'rejected' : 'published');
           }
         }
         return artifact;
@@ -299,22 +316,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         deps.metrics?.bytesMoved?.inc({ stage: 'upload', series: release.series }, bytes),
       );
       const smoke = findSeries(release.series)?.smokeTest;
-      const releaseStaging = async (outcome: DeliveryOutcome) => {
-        if (!deps.deliveries) return removeStaged(release);
-        const waiting = await deps.deliveries.record(
-          release.series,
-          release.version,
-          name,
-          outcome,
-          targetNames,
-        );
-        if (waiting.length === 0) await removeStaged(release);
-        else
-          deps.logger?.info(
-            { series: release.series, version: release.version, target: name, waiting },
-            `staging of ${release.series} ${release.version} kept for ${waiting.join(', ')}`,
-          );
-      };
+      const releaseStaging = (outcome: DeliveryOutcome) => delivered(release, name, outcome);
       let redownloading = false;
       const lease = await deps.uploadSlots?.slots.acquire(name, ctx.jobId);
       if (deps.uploadSlots && !lease)
@@ -412,7 +414,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             version: release.version,
             detail: `upload failed for good: ${(error as Error).message}`,
           });
-          if (deps.targets.some((t) => t.name === name)) await releaseStaging('gave-up');
+          await releaseStaging('gave-up');
         }
         throw error;
       } finally {
