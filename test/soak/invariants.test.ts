@@ -10,6 +10,7 @@ import {
   type Observation,
   releaseKey,
   type ReleaseFacts,
+  targetsDisagree,
 } from './invariants.ts';
 
 const OWNER = 'service-project';
@@ -457,5 +458,95 @@ describe('convergenceProblems', () => {
       'staging not empty',
       'failed job',
     ]);
+  });
+});
+
+describe('targetsDisagree', () => {
+  const SERIES = [{ id: 'debian-12', title: 'Debian 12', retired: false }];
+  /** Region two's Glance holding only v1 and v2, v2 its Latest. */
+  const behind = () => {
+    const { observation, knowledge } = healthy();
+    return {
+      observation: {
+        ...observation,
+        images: [managed('r2-1', 'v1', 'community'), managed('r2-2', 'v2', 'latest')],
+      },
+      knowledge: { ...knowledge, untouched: new Map() },
+    };
+  };
+
+  it('passes targets with the same Latest, and one target alone', () => {
+    const one = healthy();
+    const two = healthy();
+    expect(
+      targetsDisagree(
+        [
+          { target: 'region-one', ...one },
+          { target: 'region-two', ...two },
+        ],
+        SERIES,
+      ),
+    ).toEqual([]);
+    expect(targetsDisagree([{ target: 'region-one', ...one }], SERIES)).toEqual([]);
+  });
+
+  it('names a series whose targets publish different releases, or one has none', () => {
+    const one = healthy();
+    expect(
+      targetsDisagree(
+        [
+          { target: 'region-one', ...one },
+          { target: 'region-two', ...behind() },
+        ],
+        SERIES,
+      ),
+    ).toEqual([
+      'targets disagree on series debian-12: its Latest is v3 in region-one, v2 in region-two',
+    ]);
+    const empty = { ...behind(), observation: { ...behind().observation, images: [] } };
+    expect(
+      targetsDisagree(
+        [
+          { target: 'region-one', ...one },
+          { target: 'region-two', ...empty },
+        ],
+        SERIES,
+      ),
+    ).toEqual([
+      'targets disagree on series debian-12: its Latest is v3 in region-one, none in region-two',
+    ]);
+  });
+
+  it('owes nothing for a retired series, an operator holding an image deactivated, or a newer release withdrawn', () => {
+    const one = healthy();
+    const views = (first: typeof one) => [
+      { target: 'region-one', ...first },
+      { target: 'region-two', ...behind() },
+    ];
+    expect(targetsDisagree(views(one), [{ ...SERIES[0]!, retired: true }])).toEqual([]);
+    const held = {
+      observation: {
+        ...one.observation,
+        images: [
+          ...one.observation.images,
+          managed('img-9', 'v3', 'community', { status: 'deactivated' }),
+        ],
+      },
+      knowledge: { ...one.knowledge, operatorDeactivated: new Set(['img-9']) },
+    };
+    expect(targetsDisagree(views(held), SERIES)).toEqual([]);
+    const withdrawn = {
+      ...one,
+      knowledge: {
+        ...one.knowledge,
+        releases: new Map(
+          releases.map((r) => [
+            releaseKey(r.series, r.version),
+            r.version === 'v3' ? { ...r, withdrawn: true } : r,
+          ]),
+        ),
+      },
+    };
+    expect(targetsDisagree(views(withdrawn), SERIES)).toEqual([]);
   });
 });

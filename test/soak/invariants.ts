@@ -384,3 +384,51 @@ export function convergenceProblems(
   for (const job of leftovers.failedJobs) problems.push(`failed job: ${job}`);
   return problems;
 }
+
+/** One target's Glance as the soak saw it, and what the soak knows of that target. */
+export interface TargetView {
+  target: string;
+  observation: Observation;
+  knowledge: Knowledge;
+}
+
+/**
+ * Once converged, every target publishes the same release as the Latest of each series that
+ * is not retired: one download serves them all, and a target that was down or gave up
+ * catches up. Not owed where the operator holds an image of the series deactivated in one
+ * target (that target's Latest fell back to an older release; the soak's operator acts in
+ * region one only), nor where the newer Latest was withdrawn upstream before the others
+ * could fetch it (no download can bring it there any more).
+ */
+export function targetsDisagree(views: readonly TargetView[], series: readonly SeriesFacts[]) {
+  const problems: string[] = [];
+  if (views.length < 2) return problems;
+  for (const s of series.filter((f) => !f.retired)) {
+    const name = latestNameOf(s.title);
+    const held = views.map(({ target, observation, knowledge }) => {
+      const latest = observation.images.find(
+        (i) => i.owner === knowledge.owner && i.name === name && isSoakImage(i, knowledge),
+      );
+      const version = latest ? prop(latest, P.version) : undefined;
+      const release = version ? knowledge.releases.get(releaseKey(s.id, version)) : undefined;
+      const operatorHeld = observation.images.some(
+        (i) =>
+          knowledge.operatorDeactivated.has(i.id) &&
+          i.status === 'deactivated' &&
+          prop(i, P.series) === s.id,
+      );
+      return { target, version, release, operatorHeld };
+    });
+    if (held.some((h) => h.operatorHeld)) continue;
+    const versions = new Set(held.map((h) => h.version ?? 'none'));
+    if (versions.size <= 1) continue;
+    const newest = held.reduce((a, b) =>
+      (b.release?.order ?? -1) > (a.release?.order ?? -1) ? b : a,
+    );
+    if (newest.release?.withdrawn) continue;
+    problems.push(
+      `targets disagree on series ${s.id}: its Latest is ${held.map((h) => `${h.version ?? 'none'} in ${h.target}`).join(', ')}`,
+    );
+  }
+  return problems;
+}

@@ -10,8 +10,11 @@ import {
   describeAction,
   FAILPOINT_STAGE,
   FAULT_KINDS,
+  LONG_TARGET_OUTAGE_MS,
   planSoak,
   SERVER_ACTIONS,
+  SHORT_TARGET_OUTAGE_MS,
+  TARGET_OUTAGE_ALLOWANCE_MS,
   TENANT_KINDS,
   type SoakPlan,
 } from './plan.ts';
@@ -188,7 +191,8 @@ describe('planSoak', () => {
     }
     expect([...kinds].sort()).toEqual(
       [
-        ...FAULT_KINDS,
+        // region two's outages come with a second target only (below)
+        ...FAULT_KINDS.filter((kind) => kind !== 'target-outage'),
         'release',
         'respin',
         'corrupt-bytes',
@@ -273,5 +277,87 @@ describe('planSoak', () => {
       '+40ms withdraw debian-12',
     );
     expect(describeAction({ kind: 'respin', series: 'ubuntu-24.04' })).toBe('respin ubuntu-24.04');
+  });
+});
+
+describe('planSoak with two targets', () => {
+  const SEEDS = [1, 7, 42, 20261101, 123456789];
+  const without = (plan: SoakPlan) => ({
+    ...plan,
+    targets: 1,
+    steps: plan.steps.map((step) => ({
+      ...step,
+      actions: step.actions.filter((a) => a.kind !== 'target-outage'),
+    })),
+  });
+
+  it('leaves the single-target plan of every seed as it was: region two only adds its outages', () => {
+    for (const seed of SEEDS)
+      for (const series of [undefined, ['ubuntu-24.04', 'debian-12']]) {
+        const one = planSoak({ seed, days: 6, ...(series ? { series } : {}) });
+        const two = planSoak({ seed, days: 6, targets: 2, ...(series ? { series } : {}) });
+        expect(one.targets).toBe(1);
+        expect(two.targets).toBe(2);
+        expect(one.steps.flatMap((s) => s.actions).some((a) => a.kind === 'target-outage')).toBe(
+          false,
+        );
+        expect(without(two)).toEqual(one);
+      }
+  });
+
+  it('takes region two down longer than allowed on day 1, shorter on day 2, and either or neither later, before the triggers', () => {
+    const kinds = new Set<string>();
+    for (const seed of [...SEEDS, 8, 9, 10, 11, 12]) {
+      const plan = planSoak({ seed, days: 6, targets: 2 });
+      for (const step of plan.steps) {
+        const outages = step.actions.filter((a) => a.kind === 'target-outage');
+        expect(outages.length).toBeLessThanOrEqual(1);
+        const outage = outages[0];
+        if (step.day === 1 && step.phase === 'feed') expect(outage?.beyond).toBe(true);
+        if (step.day === 2 && step.phase === 'feed') expect(outage?.beyond).toBe(false);
+        if (step.day === 1 && step.phase === 'lifecycle') expect(outage).toBeUndefined();
+        if (!outage) continue;
+        kinds.add(`${step.phase} ${outage.beyond ? 'long' : 'short'} ${outage.answer}`);
+        expect(outage.target).toBe('region-two');
+        expect(outage.at).toBe(0);
+        const [min, max] = outage.beyond ? LONG_TARGET_OUTAGE_MS : SHORT_TARGET_OUTAGE_MS;
+        expect(outage.ms).toBeGreaterThanOrEqual(min);
+        expect(outage.ms).toBeLessThanOrEqual(max);
+        // what an upload waits for: a gateway's 503 or no answer, never a plain 500
+        expect(['503', 'reset']).toContain(outage.answer);
+      }
+    }
+    expect([...kinds].sort()).toEqual(
+      [
+        'feed long 503',
+        'feed long reset',
+        'feed short 503',
+        'feed short reset',
+        'lifecycle short 503',
+        'lifecycle short reset',
+      ].sort(),
+    );
+    // a short outage ends within the allowance; a long one outlasts it even after a download
+    expect(SHORT_TARGET_OUTAGE_MS[1]).toBeLessThan(TARGET_OUTAGE_ALLOWANCE_MS);
+    expect(LONG_TARGET_OUTAGE_MS[0]).toBeGreaterThan(TARGET_OUTAGE_ALLOWANCE_MS + 10_000);
+  });
+
+  it('is a pure function of the seed, and names what region two suffers', () => {
+    expect(planSoak({ seed: 5, days: 3, targets: 2 })).toEqual(
+      planSoak({ seed: 5, days: 3, targets: 2 }),
+    );
+    const outage = planSoak({ seed: 5, days: 1, targets: 2 }).steps[0]?.actions.find(
+      (a) => a.kind === 'target-outage',
+    );
+    expect(outage && describeAction(outage)).toMatch(
+      /^\+0ms target-outage region-two \d+ ms \((503|connections reset); longer than the 20000 ms allowed\)$/,
+    );
+  });
+
+  it('refuses a third target, and a smoke-tested series region two cannot boot', () => {
+    expect(() => planSoak({ seed: 1, days: 1, targets: 3 })).toThrow(/targets must be 1 or 2/);
+    expect(() =>
+      planSoak({ seed: 1, days: 1, targets: 2, series: ['debian-12', 'windows-2019-core'] }),
+    ).toThrow(/windows-2019-core is smoke-tested/);
   });
 });

@@ -99,7 +99,41 @@ export type Fault =
   /** Glance, Nova or Cinder behind the fault proxy: 503 or 500 to every request, or the connection reset. */
   | { kind: ApiOutageKind; ms: number; answer: OutageAnswer }
   | { kind: 'mirror-5xx'; series: string; times: number }
-  | { kind: 'mirror-cut'; series: string };
+  | { kind: 'mirror-cut'; series: string }
+  /**
+   * Two targets only: the second target's Glance (region two, behind a fault proxy of its
+   * own) unreachable for `ms` - a 503 from its gateway or the connection reset, what an
+   * upload waits for. `beyond`: longer than the soak's outage allowance
+   * (TARGET_OUTAGE_ALLOWANCE_MS), so an upload waiting for it gives up and a later feed check
+   * downloads the release again for it; otherwise shorter, and the upload just waits.
+   */
+  | TargetOutage;
+
+export interface TargetOutage {
+  kind: 'target-outage';
+  target: string;
+  ms: number;
+  answer: Exclude<OutageAnswer, '500'>;
+  beyond: boolean;
+}
+
+/** The targets of a two-target soak: region one as a single-target soak has it, and region two. */
+export const TARGET_NAMES = ['region-one', 'region-two'] as const;
+/**
+ * How long a two-target soak lets an upload wait for an unreachable target
+ * (IMAGECYCLE_TARGET_OUTAGE_SECONDS) before it gives up.
+ */
+export const TARGET_OUTAGE_ALLOWANCE_MS = 20_000;
+/** A short outage ends well within the allowance, even counted from the step's start. */
+export const SHORT_TARGET_OUTAGE_MS = [4_000, 12_000] as const;
+/**
+ * A long one outlasts the allowance counted from the first failed upload, which comes a
+ * download (a few seconds) after the outage began.
+ */
+export const LONG_TARGET_OUTAGE_MS = [
+  TARGET_OUTAGE_ALLOWANCE_MS + 15_000,
+  TARGET_OUTAGE_ALLOWANCE_MS + 25_000,
+] as const;
 
 /** The services the workers reach through a fault proxy of their own. */
 export const API_OUTAGES = {
@@ -205,6 +239,8 @@ export interface SoakPlan {
   seed: number;
   days: number;
   series: string[];
+  /** 1: the default target only; 2: region one and region two (TARGET_NAMES). */
+  targets: number;
   replicas: Readonly<Record<WorkerName, number>>;
   steps: StepPlan[];
 }
@@ -214,6 +250,8 @@ export interface PlanOptions {
   days: number;
   series?: readonly string[];
   replicas?: Readonly<Record<WorkerName, number>>;
+  /** 1 (default) or 2: see SoakPlan.targets. */
+  targets?: number;
 }
 
 export const FAULT_KINDS = [
@@ -228,6 +266,7 @@ export const FAULT_KINDS = [
   'mirror-5xx',
   'mirror-cut',
   'mirror-slow',
+  'target-outage',
 ] as const satisfies readonly Fault['kind'][];
 
 export const TENANT_KINDS = [
@@ -282,7 +321,7 @@ function fault(
   series: readonly string[],
   replicas: Readonly<Record<WorkerName, number>>,
 ): Fault {
-  const kind = rng.weighted<Fault['kind']>([
+  const kind = rng.weighted<Exclude<Fault['kind'], 'target-outage'>>([
     ['sigkill', 3],
     ['failpoint', 3],
     ['sigterm', 2],
@@ -387,20 +426,63 @@ export const armsBeforeTriggers = (action: { kind: string }) =>
   action.kind === 'failpoint' ||
   action.kind === 'mirror-slow' ||
   action.kind === 'unreadable-date' ||
-  action.kind === 'abandon-oldest';
+  action.kind === 'abandon-oldest' ||
+  action.kind === 'target-outage';
+
+/**
+ * The outage of region two's Glance a step of a two-target soak has, if any, from a generator
+ * of its own (a single-target plan of the same seed stays what it was): day 1's feed step a
+ * long one (every series' first release is uploaded then: an upload gives up, and the next
+ * feed check downloads it again for region two), day 2's feed step a short one (an upload
+ * waits, then goes on); later feed steps one of either or none, and from day 2 a lifecycle
+ * step now and then a short one (its usage check, reaps and reconciles in region two).
+ */
+export function targetOutage(
+  seed: number,
+  day: number,
+  phase: Phase,
+): Omit<TargetOutage, 'at'> | undefined {
+  const rng = createRng(normalizeSeed(seed)).fork(`day ${day} ${phase} target outage`);
+  let beyond: boolean;
+  if (phase === 'feed' && day === 1) beyond = true;
+  else if (phase === 'feed' && day === 2) beyond = false;
+  else if (phase === 'feed') {
+    if (!rng.chance(0.6)) return undefined;
+    beyond = rng.chance(0.5);
+  } else {
+    if (day === 1 || !rng.chance(0.3)) return undefined;
+    beyond = false;
+  }
+  const [min, max] = beyond ? LONG_TARGET_OUTAGE_MS : SHORT_TARGET_OUTAGE_MS;
+  return {
+    kind: 'target-outage',
+    target: TARGET_NAMES[1],
+    ms: rng.int(min, max),
+    answer: rng.pick(['503', 'reset'] as const),
+    beyond,
+  };
+}
 
 /** The whole chaos phase of a run. Convergence days that follow have no plan: nothing strikes. */
 export function planSoak(options: PlanOptions): SoakPlan {
   const seed = normalizeSeed(options.seed);
   const series = [...(options.series ?? DEFAULT_SERIES)];
   const replicas = options.replicas ?? DEFAULT_REPLICAS;
+  const targets = options.targets ?? 1;
   if (!Number.isInteger(options.days) || options.days < 1)
     throw new Error(`days must be a positive integer, not ${options.days}`);
+  if (targets !== 1 && targets !== 2)
+    throw new Error(`targets must be 1 or 2 (region one, and region two), not ${targets}`);
   if (series.length === 0) throw new Error('the soak needs at least one series');
   for (const id of series)
     if (!SERIES_TRAITS[id])
       throw new Error(
         `series ${id} has no soak traits; known: ${Object.keys(SERIES_TRAITS).join(', ')}`,
+      );
+    else if (targets === 2 && SERIES_TRAITS[id]?.smokeTested)
+      // region two's Nova boots from region one's Glance: it cannot boot a region-two candidate
+      throw new Error(
+        `series ${id} is smoke-tested, which a two-target soak cannot do in region two (its Nova boots from region one's Glance); choose other series`,
       );
   const root = createRng(seed);
   // At most one retirement, on a day after the first, never of the only series. The length of
@@ -463,6 +545,10 @@ export function planSoak(options: PlanOptions): SoakPlan {
         if (day === retireDay && retired !== undefined)
           actions.push({ kind: 'retire-series', series: retired, at: retireAt });
       }
+      if (targets === 2) {
+        const outage = targetOutage(seed, day, phase);
+        if (outage) actions.push({ ...outage, at: 0 });
+      }
       steps.push({
         step: steps.length + 1,
         day,
@@ -473,7 +559,7 @@ export function planSoak(options: PlanOptions): SoakPlan {
       });
     }
   }
-  return { seed, days: options.days, series, replicas, steps };
+  return { seed, days: options.days, series, targets, replicas, steps };
 }
 
 /** One line for a fault history: `step 3 (day 2 feed) +1200ms sigkill downloader#1`. */
@@ -496,6 +582,8 @@ export function describeAction(action: Action | UpstreamEvent): string {
       return `${time}${action.kind} ${action.ms} ms (${action.answer === 'reset' ? 'connections reset' : action.answer})`;
     case 'mirror-5xx':
       return `${time}mirror-5xx ${action.series} x${action.times}`;
+    case 'target-outage':
+      return `${time}target-outage ${action.target} ${action.ms} ms (${action.answer === 'reset' ? 'connections reset' : action.answer}; ${action.beyond ? 'longer' : 'shorter'} than the ${TARGET_OUTAGE_ALLOWANCE_MS} ms allowed)`;
     case 'boot-by-name':
       return `${time}boot-by-name ${action.series} (${action.tenant})`;
     case 'boot-by-uuid':

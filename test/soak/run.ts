@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { WORKERS, waitUntilIdle, type WorkerName } from '@imagecycle/composition';
 import {
@@ -22,7 +23,7 @@ import {
 } from '@imagecycle/contracts';
 import {
   type GlanceImage,
-  type OpenStackClient,
+  OpenStackClient,
   OpenStackHttpError,
   type Server,
   type Volume,
@@ -60,6 +61,8 @@ import {
   releaseKey,
   type ReleaseFacts,
   type SeriesFacts,
+  targetsDisagree,
+  type TargetView,
 } from './invariants.ts';
 import {
   type Action,
@@ -75,6 +78,8 @@ import {
   SERIES_TRAITS,
   SERVER_ACTIONS,
   type SoakPlan,
+  TARGET_NAMES,
+  TARGET_OUTAGE_ALLOWANCE_MS,
   type TenantName,
   type UpstreamEvent,
 } from './plan.ts';
@@ -96,6 +101,13 @@ export interface SoakOptions {
   convergenceDays?: number;
   /** Leave the run's images in Glance (default: removed at the end). */
   keep?: boolean;
+  /**
+   * 1 (default): one target, the service's cloud in region one, as ever. 2: the catalogue
+   * names two targets - region one as with one, and region two's own Glance behind a fault
+   * proxy of its own (the stack's `-r2` entries, IMAGECYCLE_STACK_REGIONS=2) - and the plan
+   * takes region two down now and then (target-outage); the invariants hold in each Glance.
+   */
+  targets?: number;
   log?: (line: string) => void;
 }
 
@@ -117,6 +129,15 @@ export interface SoakReport {
   seed: number;
   days: number;
   series: string[];
+  /** How many targets the run published to (1: the default one). */
+  targets: number;
+  /**
+   * Two targets: the lifecycle events of the run by `<type> <target>` (uploaded, gave-up,
+   * targets-disagree...), as the workers recorded them; empty with one target.
+   */
+  targetEvents: Record<string, number>;
+  /** Two targets: failed jobs of region two excused as its outages' casualties (regionTwoOutageCasualty). */
+  regionTwoOutageFailures: number;
   steps: number;
   faults: Record<string, number>;
   /** Rolling restarts that move the simulated day (not faults: the soak's clock). */
@@ -158,8 +179,15 @@ function addDays(day: string, n: number): string {
 /** How long a soak smoke test waits for the boot line (the fake guests print it within a second). */
 const SMOKE_TEST_TIMEOUT_SECONDS = 20;
 
-/** The catalogue of the run: the chosen series of the packaged one, with crons that never fire. */
-function writeCatalogue(file: string, series: readonly SeriesFacts[]): void {
+/**
+ * The catalogue of the run: the chosen series of the packaged one, with crons that never
+ * fire; with `targets`, the targets it publishes to (absent: the default one).
+ */
+function writeCatalogue(
+  file: string,
+  series: readonly SeriesFacts[],
+  targets?: Record<string, Record<string, unknown>>,
+): void {
   const packaged = parse(readFileSync(DEFAULT_CATALOGUE_PATH, 'utf8')) as {
     defaults: Record<string, unknown> & {
       schedule: Record<string, unknown>;
@@ -195,6 +223,7 @@ function writeCatalogue(file: string, series: readonly SeriesFacts[]): void {
       // a community image unused for a simulated day may go: reaps happen within a short run
       gracePeriodDays: 1,
     },
+    ...(targets ? { targets } : {}),
     series: chosen,
   };
   writeFileSync(file, stringify(catalogue));
@@ -267,7 +296,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     seed: options.seed,
     days: options.days,
     series: options.series ?? DEFAULT_SERIES,
+    targets: options.targets ?? 1,
   });
+  const twoTargets = plan.targets === 2;
   const convergenceDays = options.convergenceDays ?? 3;
   const t0 = Date.now();
   const history: string[] = [];
@@ -275,6 +306,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     seed: plan.seed,
     days: plan.days,
     series: plan.series,
+    targets: plan.targets,
+    targetEvents: {},
+    regionTwoOutageFailures: 0,
     steps: 0,
     faults: {},
     clockRestarts: 0,
@@ -306,6 +340,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     tenant2: connect('tenant2'),
   };
   const owner = await service.projectId();
+  /**
+   * Region two (two targets): the service's account there (its Glance holds the second
+   * target's images), an admin listing it, and a tenant looking the Latest up by name there.
+   */
+  const regionTwo = twoTargets
+    ? {
+        service: OpenStackClient.connect({ cloud: `${cloudNames.service}-r2` }),
+        admin: OpenStackClient.connect({ cloud: `${cloudNames.admin}-r2` }),
+        tenant: OpenStackClient.connect({ cloud: `${cloudNames.tenant}-r2` }),
+      }
+    : undefined;
   const dir = mkdtempSync(join(tmpdir(), `soak-${plan.seed}-`));
   const staging = join(dir, 'staging');
   const catalogueFile = join(dir, 'catalogue.yaml');
@@ -317,6 +362,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let redis: PrivateRedis | undefined;
   /** Glance, Nova and Cinder as the workers reach them: each behind a fault proxy. */
   const proxies = new Map<ApiOutageKind, FaultProxy>();
+  /** Two targets: region two's Glance as the workers reach it, behind a proxy of its own. */
+  let targetProxy: FaultProxy | undefined;
+  let events: Redis | undefined;
   let cluster: Cluster | undefined;
   const servers: TenantResource[] = [];
   const volumes: TenantResource[] = [];
@@ -352,9 +400,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     for (const s of facts)
       remember(await mirror.publish(s.id as Distro, { date: FIRST_DAY }), true);
-    writeCatalogue(catalogueFile, facts);
+    // the workers' clouds.yaml entries (written below, once the proxies listen)
+    const catalogueTargets = twoTargets
+      ? {
+          [TARGET_NAMES[0]]: { cloud: 'soak', usageCloud: 'soak', region: 'RegionOne' },
+          [TARGET_NAMES[1]]: { cloud: 'soak-r2', usageCloud: 'soak-r2', region: 'RegionTwo' },
+        }
+      : undefined;
+    writeCatalogue(catalogueFile, facts, catalogueTargets);
 
     for (const s of facts) await removeManagedImages(service, s.id);
+    if (regionTwo) for (const s of facts) await removeManagedImages(regionTwo.service, s.id);
     await removeLeftovers([service, tenants.tenant, tenants.tenant2], admin);
     // Tenant images that look like managed ones, and a service image without the tag:
     // imagecycle must never write any of them.
@@ -411,6 +467,41 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     const lookup = (tenant: TenantName, series: SeriesFacts) =>
       tenants[tenant].glance.listAllImages({ name: latestNameOf(series.title) });
+    /**
+     * Region two's Glance as an admin and a tenant see it. Its Nova and Cinder boot from region
+     * one's Glance (the stack's topology): no server or volume can use a region-two image, so
+     * its in-use judgement has no users to weigh - region one's covers the tenants' servers.
+     */
+    const knowledgeTwo = regionTwo
+      ? ({
+          owner,
+          series: facts,
+          published: new Set<string>(),
+          releases,
+          operatorDeactivated: new Set<string>(),
+          awaitingJanitor: new Set<string>(),
+          seenManaged: new Map<string, { series: string; version: string; name: string }>(),
+          untouched: new Map<string, string>(),
+          unreadableDates: new Map<string, string>(),
+        } satisfies Knowledge)
+      : undefined;
+    const observeTwo = async (): Promise<Observation | undefined> => {
+      if (!regionTwo) return undefined;
+      return retrying('observing region two', async () => {
+        const [shown, hidden] = await Promise.all([
+          regionTwo.admin.glance.listAllImages({ visibility: 'all' }),
+          regionTwo.admin.glance.listAllImages({ visibility: 'all', os_hidden: true }),
+        ]);
+        const images = [...new Map([...shown, ...hidden].map((i) => [i.id, i])).values()];
+        const lookups = new Map<string, GlanceImage[]>();
+        for (const s of facts)
+          lookups.set(
+            s.id,
+            await regionTwo.tenant.glance.listAllImages({ name: latestNameOf(s.title) }),
+          );
+        return { images, servers: [], volumes: [], lookups };
+      });
+    };
     const observe = (): Promise<Observation> =>
       retrying('observing the cloud', async () => {
         // soft-deleted servers are left out of Nova's default listing: listed on their own
@@ -427,6 +518,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       });
     for (const image of (await observe()).images)
       if (!isSoakImage(image, knowledge)) knowledge.untouched.set(image.id, fingerprint(image));
+    if (knowledgeTwo)
+      for (const image of (await observeTwo())?.images ?? [])
+        if (!isSoakImage(image, knowledgeTwo))
+          knowledgeTwo.untouched.set(image.id, fingerprint(image));
 
     // ---- Redis, Glance behind a fault proxy, the processes --------------------------------
     redis = await startPrivateRedis();
@@ -439,6 +534,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ][])
       proxies.set(kind, await startFaultProxy(await service.session.endpoint(serviceType)));
     const proxyUrl = (kind: ApiOutageKind) => (proxies.get(kind) as FaultProxy).url;
+    if (regionTwo)
+      targetProxy = await startFaultProxy(await regionTwo.service.session.endpoint('image'));
     const clouds = parse(readFileSync(process.env.OS_CLIENT_CONFIG_FILE ?? '', 'utf8')) as {
       clouds: Record<string, Record<string, unknown>>;
     };
@@ -453,6 +550,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             compute_endpoint_override: proxyUrl('nova-outage'),
             block_storage_endpoint_override: proxyUrl('cinder-outage'),
           },
+          // region two: its own Glance through its own proxy (target-outage); its Nova and
+          // Cinder, which the usage check of region two lists, as they are
+          ...(targetProxy
+            ? {
+                'soak-r2': {
+                  ...clouds.clouds[`${cloudNames.service}-r2`],
+                  image_endpoint_override: targetProxy.url,
+                },
+              }
+            : {}),
         },
       }),
     );
@@ -468,7 +575,40 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       IMAGECYCLE_REAP_SETTLE_SECONDS: '2',
       IMAGECYCLE_USAGE_CHECK_CRON: NEVER_CRON,
       IMAGECYCLE_JANITOR_CRON: NEVER_CRON,
+      // two targets: an upload waits TARGET_OUTAGE_ALLOWANCE_MS for an unreachable target,
+      // asking each second, then gives up; targets may disagree for a few seconds only
+      ...(twoTargets
+        ? {
+            IMAGECYCLE_TARGET_OUTAGE_SECONDS: String(TARGET_OUTAGE_ALLOWANCE_MS / 1000),
+            IMAGECYCLE_TARGET_RETRY_SECONDS: '1',
+            IMAGECYCLE_TARGETS_DISAGREE_SECONDS: '5',
+          }
+        : {}),
     });
+    if (twoTargets) {
+      events = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      // Redis restarts are among the faults: a read then retries (retrying), no need to shout
+      events.on('error', () => undefined);
+    }
+    const eventStream = `${queues.prefix}:events`;
+    let eventsSeen = '0';
+    /** The events recorded since the last call, counted by `<type> <target>`. */
+    const newTargetEvents = async (): Promise<Record<string, number>> => {
+      const counted: Record<string, number> = {};
+      if (!events) return counted;
+      const entries = await retrying('reading the events', () =>
+        (events as Redis).xrange(eventStream, `(${eventsSeen}`, '+'),
+      );
+      for (const [id, fields] of entries) {
+        eventsSeen = id;
+        const raw = fields[fields.indexOf('event') + 1];
+        const event = raw ? (JSON.parse(raw) as { type?: string; target?: string }) : {};
+        const key = `${event.type ?? '?'} ${event.target ?? '-'}`;
+        count(counted, key);
+        count(report.targetEvents, key);
+      }
+      return counted;
+    };
     // The workers' clock (usage checks, reaps): simulated day d is d-1 days after the start.
     // The janitor keeps the real clock while faults strike: it judges candidates by Glance's
     // real created_at, and a simulated day would make every upload in flight look dead.
@@ -499,12 +639,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           activeRuntime.enqueue(feedCheckQueue, { series: s.id, trigger: 'schedule' }),
         ),
       );
+    /**
+     * What a job of a target's own work (janitor, usage check, reconcile) carries: nothing with
+     * one target (the default one), each target's name with two - as the schedules do.
+     */
+    const perTarget: { target?: string }[] = twoTargets
+      ? TARGET_NAMES.map((target) => ({ target }))
+      : [{}];
     const triggerLifecycle = async () => {
       // this pass heals what the operator did before it (deactivations of this step may come
       // after it, and wait for the next one)
       knowledge.awaitingJanitor.clear();
-      await activeRuntime.enqueue(janitorQueue, { trigger: 'schedule' });
-      await activeRuntime.enqueue(usageCheckQueue, { trigger: 'schedule' });
+      for (const target of perTarget) {
+        await activeRuntime.enqueue(janitorQueue, { trigger: 'schedule', ...target });
+        await activeRuntime.enqueue(usageCheckQueue, { trigger: 'schedule', ...target });
+      }
     };
     let stepHandles: FaultHandle[] = [];
     /** Work a step started that must end before the step is judged. */
@@ -544,7 +693,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           `  ${detail}`,
           `  fault history so far:`,
           ...history.map((line) => `    ${line}`),
-          `  replay: ./dev soak --replay ${plan.seed} --days ${plan.days}`,
+          `  replay: ./dev soak --replay ${plan.seed} --days ${plan.days}${twoTargets ? ' --targets 2' : ''}`,
           '',
         ].join('\n'),
       );
@@ -618,10 +767,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             (i) => i.status === 'active' && i[PROPERTY.state] === 'candidate',
           );
           if (candidate) {
-            await activeRuntime.enqueue(reconcileQueue, {
-              series,
-              reason: 'soak: a reconcile during a smoke test',
-            });
+            for (const target of perTarget)
+              await activeRuntime.enqueue(reconcileQueue, {
+                series,
+                reason: 'soak: a reconcile during a smoke test',
+                ...target,
+              });
             note(
               `    reconcile of ${series} while ${version}'s candidate ${candidate.id} is in its smoke test`,
             );
@@ -719,6 +870,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         case 'cinder-outage':
           note(line);
           proxies.get(action.kind)?.outage(action.ms, action.answer);
+          outageUntil = Math.max(outageUntil, Date.now() + action.ms);
+          return;
+        case 'target-outage':
+          if (!targetProxy) return skip('one target');
+          note(line);
+          targetProxy.outage(action.ms, action.answer);
           outageUntil = Math.max(outageUntil, Date.now() + action.ms);
           return;
         case 'mirror-5xx': {
@@ -1003,7 +1160,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const series = seriesOf(action.series);
           if (facts.filter((s) => !s.retired).length < 2) return skip('the last series');
           series.retired = true;
-          writeCatalogue(catalogueFile, facts);
+          writeCatalogue(catalogueFile, facts, catalogueTargets);
           count(report.operator, action.kind);
           note(`${line}: catalogue changed, rolling restart of every worker`);
           await workers.rollingRestart(grace());
@@ -1042,11 +1199,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           await Promise.all([
             triggerFeedChecks(),
             triggerFeedChecks(),
-            activeRuntime.enqueue(janitorQueue, { trigger: 'manual' }),
-            activeRuntime.enqueue(usageCheckQueue, { trigger: 'manual' }),
-            ...facts.map((s) =>
-              activeRuntime.enqueue(reconcileQueue, { series: s.id, reason: 'soak: operator' }),
-            ),
+            ...perTarget.flatMap((target) => [
+              activeRuntime.enqueue(janitorQueue, { trigger: 'manual', ...target }),
+              activeRuntime.enqueue(usageCheckQueue, { trigger: 'manual', ...target }),
+              ...facts.map((s) =>
+                activeRuntime.enqueue(reconcileQueue, {
+                  series: s.id,
+                  reason: 'soak: operator',
+                  ...target,
+                }),
+              ),
+            ]),
           ]);
           return;
       }
@@ -1082,8 +1245,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const everPresent = new Set<string>();
     let present = new Set<string>();
+    let presentTwo = new Set<string>();
     /** Observes the cloud and judges it; returns what it saw and how many violations it found. */
-    const check = async (): Promise<{ observation: Observation; violated: number }> => {
+    const check = async (): Promise<{
+      observation: Observation;
+      observationTwo: Observation | undefined;
+      violated: number;
+    }> => {
       const observation = await observe();
       const now = new Set(
         observation.images.filter((i) => isSoakImage(i, knowledge)).map((i) => i.id),
@@ -1109,8 +1277,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const result = checkInvariants(observation, knowledge);
       report.checkRounds += 1;
       report.checks += result.checks;
-      for (const v of result.violations) violation(v.invariant, v.subject, v.detail);
-      return { observation, violated: result.violations.length };
+      // with two targets, each violation names its target's Glance
+      const inTarget = (target: string, subject: string) =>
+        twoTargets ? `${subject} in ${target}` : subject;
+      for (const v of result.violations)
+        violation(v.invariant, inTarget(TARGET_NAMES[0], v.subject), v.detail);
+      let violated = result.violations.length;
+      const observationTwo = await observeTwo();
+      if (observationTwo && knowledgeTwo) {
+        const now2 = new Set(
+          observationTwo.images.filter((i) => isSoakImage(i, knowledgeTwo)).map((i) => i.id),
+        );
+        for (const id of now2) if (!everPresent.has(id)) report.glance.appeared += 1;
+        for (const id of presentTwo) if (!now2.has(id)) report.glance.went += 1;
+        for (const id of now2) everPresent.add(id);
+        presentTwo = now2;
+        for (const image of observationTwo.images) {
+          if (!isSoakImage(image, knowledgeTwo)) continue;
+          knowledgeTwo.seenManaged.set(image.id, {
+            series: String(image.imagecycle_series),
+            version: String(image.imagecycle_version),
+            name: image.name ?? '',
+          });
+          const s = facts.find((f) => f.id === image.imagecycle_series);
+          if (s && image.name === latestNameOf(s.title) && image.status === 'active')
+            knowledgeTwo.published.add(s.id);
+        }
+        const two = checkInvariants(observationTwo, knowledgeTwo);
+        report.checks += two.checks;
+        for (const v of two.violations)
+          violation(v.invariant, inTarget(TARGET_NAMES[1], v.subject), v.detail);
+        violated += two.violations.length;
+      }
+      return { observation, observationTwo, violated };
     };
 
     const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -1157,6 +1356,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       );
       await settle();
       await check();
+      if (twoTargets) {
+        const happened = await newTargetEvents();
+        const told = Object.entries(happened)
+          .filter(([key]) => /^(uploaded|gave-up|targets-disagree|repaired) /.test(key))
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([key, n]) => `${key} ${n}`);
+        if (told.length > 0) note(`  events: ${told.join(', ')}`);
+      }
       // the unreadable dates of this step may heal and be reaped a grace period later
       knowledge.unreadableDates.clear();
       note(`  at rest and checked (${elapsed()})`);
@@ -1180,15 +1387,37 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await settle();
       await triggerLifecycle();
       await settle();
-      const { observation, violated } = await check();
+      const { observation, observationTwo, violated } = await check();
       const failedJobs: string[] = [];
+      const outageCasualties: string[] = [];
       for (const queue of allQueues)
-        for (const job of await activeRuntime.queue(queue).getJobs(['failed']))
-          failedJobs.push(`${queue.name} ${job.id}: ${job.failedReason}`);
-      const problems = convergenceProblems(observation, knowledge, {
-        staged: filesUnder(staging),
-        failedJobs,
-      });
+        for (const job of await activeRuntime.queue(queue).getJobs(['failed'])) {
+          const line = `${queue.name} ${job.id}: ${job.failedReason}`;
+          if (twoTargets && regionTwoOutageCasualty(job.data, job.failedReason, targetProxy))
+            outageCasualties.push(line);
+          else failedJobs.push(line);
+        }
+      if (outageCasualties.length > 0)
+        note(
+          `  ${outageCasualties.length} job(s) of region two failed for good while it was unreachable (by design only uploads wait for a target; the next run of the same work went through):${outageCasualties.map((c) => `\n    ${c}`).join('')}`,
+        );
+      report.regionTwoOutageFailures = outageCasualties.length;
+      const leftovers = { staged: filesUnder(staging), failedJobs };
+      const problems = convergenceProblems(observation, knowledge, leftovers);
+      if (observationTwo && knowledgeTwo) {
+        // staging and the queues are shared: judged once, with region one
+        for (const problem of convergenceProblems(observationTwo, knowledgeTwo, {
+          staged: [],
+          failedJobs: [],
+        }))
+          problems.push(problem.replace(':', ` in ${TARGET_NAMES[1]}:`));
+        const views: TargetView[] = [
+          { target: TARGET_NAMES[0], observation, knowledge },
+          { target: TARGET_NAMES[1], observation: observationTwo, knowledge: knowledgeTwo },
+        ];
+        problems.push(...targetsDisagree(views, facts));
+        await newTargetEvents();
+      }
       const clean = problems.length === 0 && violated === 0;
       note(
         `  ${problems.length} convergence problem(s)${problems.map((p) => `\n    ${p}`).join('')}`,
@@ -1249,11 +1478,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const decoy of decoys)
       await attempt(`decoy ${decoy.id}`, () => decoy.by.glance.deleteImage(decoy.id));
     if (!options.keep)
-      for (const id of plan.series)
+      for (const id of plan.series) {
         await attempt(`images of ${id}`, () => removeManagedImages(service, id));
+        if (regionTwo)
+          await attempt(`images of ${id} in region two`, () =>
+            removeManagedImages(regionTwo.service, id),
+          );
+      }
+    await attempt('events', async () => events?.quit());
     await attempt('queues', async () => runtime?.close());
     await attempt('redis', async () => redis?.stop());
     for (const [kind, proxy] of proxies) await attempt(`proxy of ${kind}`, () => proxy.close());
+    if (targetProxy)
+      await attempt('proxy of region two', () => (targetProxy as FaultProxy).close());
     await attempt('mirror', () => mirror.stop());
     rmSync(dir, { recursive: true, force: true });
     for (const line of closing) log(`cleanup: ${line}`);
@@ -1295,6 +1532,28 @@ async function removeLeftovers(
       if ('soak_decoy' in image || (soak(image) && image.name?.endsWith('-shelved')))
         await quietly(client.glance.deleteImage(image.id));
   }
+}
+
+/**
+ * A job of region two's that failed for good only because region two's Glance was down
+ * (its proxy answering 503 or resetting connections), longer than its retries could bear: an
+ * upload that gave up after the outage allowance, or another job of that target (a janitor
+ * pass, a usage check, a reconcile, a reap), which does not wait for a target as an upload
+ * does. The next run of the same work covers it; whether it did is what the convergence
+ * judges (the targets agree, no candidate, nothing retiring, staging empty).
+ */
+export function regionTwoOutageCasualty(
+  data: unknown,
+  failedReason: string | undefined,
+  proxy: { url: string } | undefined,
+): boolean {
+  if (!proxy || (data as { target?: unknown } | null)?.target !== TARGET_NAMES[1]) return false;
+  const reason = failedReason ?? '';
+  if (reason.includes('longer than allowed (IMAGECYCLE_TARGET_OUTAGE_SECONDS)')) return true;
+  return (
+    reason.includes(proxy.url) &&
+    /answered 50[234]|ECONNRESET|ECONNREFUSED|socket hang up/.test(reason)
+  );
 }
 
 /** Takes an item out of a list (nothing when it is not there). */
@@ -1351,7 +1610,7 @@ export function formatReport(report: SoakReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none';
   const lines = [
-    `soak seed ${report.seed}: ${report.days} simulated day(s) of faults, series ${report.series.join(', ')}`,
+    `soak seed ${report.seed}: ${report.days} simulated day(s) of faults, series ${report.series.join(', ')}${report.targets > 1 ? `, ${report.targets} targets` : ''}`,
     `  steps                ${report.steps}`,
     `  faults               ${Object.values(report.faults).reduce((a, b) => a + b, 0)}: ${list(report.faults)}`,
     `  skipped              ${list(report.skipped)}`,
@@ -1361,7 +1620,19 @@ export function formatReport(report: SoakReport): string {
     `  injected in all      ${injectedInAll(report)} (faults, upstream events, tenant and operator actions; a withdrawal, both a fault and an upstream event, once)`,
     `  clock restarts       ${report.clockRestarts} (rolling restarts that move the simulated day, not counted above)`,
     `  processes            ${report.processes.started} started, ${report.processes.killed} SIGKILLed, ${report.processes.failpointsFired} died at a failpoint, ${report.processes.failpointErrors} job attempt(s) failed at one, ${report.processes.drained} drained`,
-    `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks)`,
+    `  managed images       ${report.glance.appeared} appeared, ${report.glance.went} went (as Glance showed them at the checks${report.targets > 1 ? ', every target' : ''})`,
+    ...(report.targets > 1
+      ? [
+          `  target events        ${list(
+            Object.fromEntries(
+              Object.entries(report.targetEvents).filter(([key]) =>
+                /^(uploaded|gave-up|targets-disagree|repaired|reaped) /.test(key),
+              ),
+            ),
+          )}`,
+          `  region two outages   ${report.regionTwoOutageFailures} job(s) of region two failed for good while it was down (not convergence problems: the next run covered them)`,
+        ]
+      : []),
     `  invariant checks     ${report.checkRounds} rounds, ${report.checks} judgements`,
     `  violations           ${report.violations.length} distinct, ${report.violations.reduce((a, v) => a + v.occurrences, 0)} seen`,
     `  worker exits         ${report.unexpectedExits.length} not caused by the soak`,

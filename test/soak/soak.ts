@@ -4,6 +4,8 @@
 //   --series a,b,c                    the series (default ubuntu-24.04, debian-12, flatcar-stable)
 //   --convergence-days N              simulated days without faults to converge (default 3)
 //   --keep                            leave the run's images in Glance
+//   --targets 2                       publish to region one and region two's own Glance (the
+//                                     stack's second region), taking region two down now and then
 // Exit 0: no violation; 1: violations (each printed when found, with the seed, the step and
 // the fault history); 2: usage; 3: not the local stack.
 import { randomInt } from 'node:crypto';
@@ -11,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatReport, runSoak } from './run.ts';
 
 const usage =
-  'usage: ./dev soak [--seed N | --replay N] [--days D] [--series a,b] [--convergence-days N] [--keep]';
+  'usage: ./dev soak [--seed N | --replay N] [--days D] [--series a,b] [--convergence-days N] [--targets 1|2] [--keep]';
 
 let values: Record<string, string | boolean | undefined>;
 try {
@@ -23,6 +25,7 @@ try {
       series: { type: 'string' },
       'convergence-days': { type: 'string', default: '3' },
       keep: { type: 'boolean', default: false },
+      targets: { type: 'string', default: '1' },
     },
   }));
 } catch (error) {
@@ -49,6 +52,11 @@ const seedText = values.replay ?? values.seed;
 const seed = seedText === undefined ? randomInt(2 ** 31) : integer('seed', seedText, 0);
 const days = integer('days', values.days, 1);
 const convergenceDays = integer('convergence-days', values['convergence-days'], 1);
+const targets = integer('targets', values.targets, 1);
+if (targets > 2) {
+  process.stderr.write(`soak: --targets must be 1 or 2, not ${targets}\n${usage}\n`);
+  process.exit(2);
+}
 
 // The soak deletes the managed images of its series and kills its own Redis: the local stack only.
 const stackDir = process.env.IMAGECYCLE_STACK_DIR;
@@ -64,11 +72,14 @@ const report = await runSoak({
   days,
   convergenceDays,
   keep: values.keep === true,
+  targets,
   ...(typeof values.series === 'string'
     ? { series: values.series.split(',').map((s) => s.trim()) }
     : {}),
 });
 process.stdout.write(`\n${formatReport(report)}\n`);
 if (report.violations.length > 0)
-  process.stdout.write(`\nreplay: ./dev soak --replay ${report.seed} --days ${report.days}\n`);
+  process.stdout.write(
+    `\nreplay: ./dev soak --replay ${report.seed} --days ${report.days}${targets > 1 ? ` --targets ${targets}` : ''}\n`,
+  );
 process.exit(report.violations.length > 0 ? 1 : 0);

@@ -56,14 +56,6 @@ export class StagingDeliveries {
     const done = await this.#redis.hgetall(key);
     return targets.filter((name) => !(name in done));
   }
-
-  /** Each target's outcome for the release, as recorded so far. */
-  async outcomes(series: string, version: string): Promise<Record<string, DeliveryOutcome>> {
-    return (await this.#redis.hgetall(this.#key(series, version))) as Record<
-      string,
-      DeliveryOutcome
-    >;
-  }
 }
 
 /**

@@ -315,16 +315,22 @@ export class App {
    * target's renamer and janitor last recorded: who is ahead, who is behind, since when, and
    * whether longer than IMAGECYCLE_TARGETS_DISAGREE_SECONDS.
    */
-  async disagreements(): Promise<Map<string, Disagreement>> {
+  async disagreements(only?: string): Promise<Map<string, Disagreement>> {
     const found = new Map<string, Disagreement>();
     if (this.targets.length < 2) return found;
+    // one series: its record in each target, not every series' records
     const records = await Promise.all(
-      this.targets.map(async (t) => ({
-        target: t.name,
-        all: await this.recordsOf(t.name).published.all(),
-      })),
+      this.targets.map(async (t) => {
+        const published = this.recordsOf(t.name).published;
+        const one = only === undefined ? undefined : await published.get(only);
+        return {
+          target: t.name,
+          all: only === undefined ? await published.all() : new Map(one ? [[only, one]] : []),
+        };
+      }),
     );
     for (const series of this.catalogue.series) {
+      if (only !== undefined && series.id !== only) continue;
       const disagreement = targetsDisagreement(
         records.map(({ target, all }) => {
           const record = all.get(series.id);
@@ -344,7 +350,7 @@ export class App {
    * and set of targets behind.
    */
   async checkTargetsAgree(series: string): Promise<void> {
-    const disagreement = (await this.disagreements()).get(series);
+    const disagreement = (await this.disagreements(series)).get(series);
     if (!disagreement?.overdue) return;
     const behind = disagreement.behind.map((b) => b.target).join(',');
     const once = `${this.settings.IMAGECYCLE_QUEUE_PREFIX}:disagree-told:${series}:${disagreement.newest}:${behind}`;
@@ -518,19 +524,13 @@ export class App {
   #stageTarget(target: Target, roles: readonly CloudRole[]): StageTarget {
     const records = this.recordsOf(target.name);
     const smokeClients = new Map<string, SmokeTester>();
-    // the compute regions besides the target's own whose servers and volumes use its Glance
-    const further = (target.usageRegions ?? []).filter((region) => region !== target.region);
     return {
       name: target.name,
       region: target.region,
       clouds: {
         publish: () => this.clouds.get('publish', target),
         usage: () => this.clouds.get('usage', target),
-        alsoIn: () =>
-          further.map((region) => {
-            const client = this.clouds.get('usage', target, region);
-            return { region, nova: client.nova, cinder: client.cinder };
-          }),
+        alsoIn: () => this.clouds.usageElsewhere(target),
       },
       owner: () => (roles.length > 0 ? this.owner(roles, target) : Promise.resolve('')),
       published: records.published,

@@ -26,6 +26,7 @@ import {
 import type { Logger } from '@imagecycle/observability';
 import { CloudConfigError, type ConnectOptions, OpenStackClient } from '@imagecycle/openstack';
 import type { QueueDefinition } from '@imagecycle/queues';
+import type { ComputeRegion } from '@imagecycle/inventory';
 import type { Target } from '@imagecycle/series-catalogue';
 import type { Settings } from './settings.ts';
 
@@ -117,6 +118,19 @@ export class CloudAccounts {
       },
       `the ${role} account (${setting})${region === undefined ? '' : ` in region ${region}`}`,
     );
+  }
+
+  /**
+   * The reading account in each compute region besides the target's own whose servers and
+   * volumes boot from its Glance (`usageRegions`): a usage scan covers them too.
+   */
+  usageElsewhere(target: Target): ComputeRegion[] {
+    return (target.usageRegions ?? [])
+      .filter((region) => region !== target.region)
+      .map((region) => {
+        const client = this.get('usage', target, region);
+        return { region, nova: client.nova, cinder: client.cinder };
+      });
   }
 
   /**

@@ -147,6 +147,13 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
   const { catalogue, runtime, events } = deps;
   const findSeries = (id: string): Series | undefined => catalogue.series.find((s) => s.id === id);
   const targetNames = deps.targets.map((t) => t.name);
+  /**
+   * Whether the downloader takes a release's SHA-512 (compared with each Glance's own) so the
+   * uploads send without hashing: with several targets (hashed once, not once per target) and
+   * for a series whose upload follows the download (the client's CPU is then what bounds it).
+   */
+  const hashedOnce = (series: string): boolean =>
+    targetNames.length > 1 || (findSeries(series)?.overlap ?? false);
   /** The job's target; one the catalogue no longer names fails the job for good, naming it. */
   const targetOf = (name: string): StageTarget => {
     const target = deps.targets.find((t) => t.name === name);
@@ -162,6 +169,30 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       recursive: true,
       force: true,
     });
+  /**
+   * A target is done with the staged release: its staging goes once no target still needs it
+   * (at once without a record of deliveries: the single target of a test's wiring).
+   */
+  const delivered = async (
+    release: { series: string; version: string },
+    target: string,
+    outcome: DeliveryOutcome,
+  ) => {
+    if (!deps.deliveries) return removeStaged(release);
+    const waiting = await deps.deliveries.record(
+      release.series,
+      release.version,
+      target,
+      outcome,
+      targetNames,
+    );
+    if (waiting.length === 0) await removeStaged(release);
+    else
+      deps.logger?.info(
+        { series: release.series, version: release.version, target, waiting },
+        `staging of ${release.series} ${release.version} kept for ${waiting.join(', ')}`,
+      );
+  };
   /** An event's target field: named unless it is the single target of a catalogue without any. */
   const inTarget = (name: string) => (name === DEFAULT_TARGET ? {} : { target: name });
   const now = () => deps.now?.() ?? new Date();
@@ -265,6 +296,9 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             return series ? loadSeriesTrust(series) : undefined;
           },
           publishAs: (id) => findSeries(id)?.diskFormat,
+          // several targets, or an upload that follows the download: the SHA-512 once here,
+          // not once per target's upload (which then sends without hashing)
+          sha512: hashedOnce(release.series),
           onRecovered: recovered('download', release.series, release.version),
           // The upload starts as soon as the disk image's first bytes are on the disk, and
           // follows it (`overlap: false` in the catalogue: only once it is verified, below).
@@ -308,14 +342,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           // target that gave up) is done with this copy too: it must not keep it for ever.
           if (deps.deliveries && (await job.isCompleted())) {
             const ended = job.returnvalue as { rejected?: string } | undefined;
-            const waiting = await deps.deliveries.record(
-              release.series,
-              release.version,
-              target,
-              ended?.rejected ? 'rejected' : 'published',
-              targetNames,
-            );
-            if (waiting.length === 0) await removeStaged(release);
+            await delivered(release, target, ended?.rejected ? 'rejected' : 'published');
           }
         }
         return artifact;
@@ -328,22 +355,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
         deps.metrics?.bytesMoved?.inc({ stage: 'upload', series: release.series }, bytes),
       );
       const smoke = findSeries(release.series)?.smokeTest;
-      const releaseStaging = async (outcome: DeliveryOutcome) => {
-        if (!deps.deliveries) return removeStaged(release);
-        const waiting = await deps.deliveries.record(
-          release.series,
-          release.version,
-          name,
-          outcome,
-          targetNames,
-        );
-        if (waiting.length === 0) await removeStaged(release);
-        else
-          deps.logger?.info(
-            { series: release.series, version: release.version, target: name, waiting },
-            `staging of ${release.series} ${release.version} kept for ${waiting.join(', ')}`,
-          );
-      };
+      const releaseStaging = (outcome: DeliveryOutcome) => delivered(release, name, outcome);
       let redownloading = false;
       const lease = await deps.uploadSlots?.slots.acquire(name, ctx.jobId);
       if (deps.uploadSlots && !lease)
@@ -380,6 +392,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
               signal: ctx.signal,
               onRecovered: recovered('upload', release.series, release.version, name),
               releaseStaging,
+              hashWhileSending: !hashedOnce(release.series),
             }).catch(async (error: unknown) => {
               if (!(error instanceof StagingDamaged) || ctx.signal.aborted) throw error;
               // The uploader removed the damaged staging; the release is downloaded once more,
@@ -440,7 +453,7 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
             version: release.version,
             detail: `upload failed for good: ${(error as Error).message}`,
           });
-          if (deps.targets.some((t) => t.name === name)) await releaseStaging('gave-up');
+          await releaseStaging('gave-up');
         }
         throw error;
       } finally {

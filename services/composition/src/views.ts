@@ -122,8 +122,6 @@ export async function planFor(
   return Promise.all(
     targets.map((t) => {
       const usage = app.clouds.get('usage', t);
-      // the compute regions besides the target's own whose servers and volumes use its Glance
-      const further = (t.usageRegions ?? []).filter((region) => region !== t.region);
       return planRun({
         target: t.name,
         series,
@@ -132,10 +130,7 @@ export async function planFor(
         nova: usage.nova,
         cinder: usage.cinder,
         ...(t.region === undefined ? {} : { region: t.region }),
-        alsoIn: further.map((region) => {
-          const client = app.clouds.get('usage', t, region);
-          return { region, nova: client.nova, cinder: client.cinder };
-        }),
+        alsoIn: app.clouds.usageElsewhere(t),
         cinderAdminRoles: app.settings.IMAGECYCLE_CINDER_ADMIN_ROLES,
         now: app.now(),
       });

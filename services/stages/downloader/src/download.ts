@@ -48,6 +48,11 @@ export interface DownloadDeps {
   onStaged?: () => void;
   /** How coarse the durable-progress facts are (written.ts has the defaults). */
   durableEvery?: WrittenOptions;
+  /**
+   * Take the disk image's SHA-512 while downloading an uncompressed release too (several
+   * targets: hashed once here rather than by every target's upload).
+   */
+  sha512?: boolean;
 }
 
 export interface DownloadContext {
@@ -112,8 +117,14 @@ async function stage(
   await ensureDir(paths);
   const compressed = release.compression !== 'none';
   // Only the upstream's algorithm while downloading: for an uncompressed release the uploader
-  // computes SHA-512 as it sends the bytes (overlapping Glance's own hashing).
-  const algorithms = [release.checksum.algorithm];
+  // computes SHA-512 as it sends the bytes (overlapping Glance's own hashing). With several
+  // targets SHA-512 is taken here too, once, instead of once per target's upload.
+  const algorithms = [
+    release.checksum.algorithm,
+    ...(deps.sha512 && !compressed && release.checksum.algorithm !== 'sha512'
+      ? ['sha512' as const]
+      : []),
+  ];
   const reject = async (error: DownloadRejected): Promise<never> => {
     await rm(paths.dir, { recursive: true, force: true });
     throw error;

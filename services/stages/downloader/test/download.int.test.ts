@@ -78,6 +78,23 @@ describe('download', () => {
     },
   );
 
+  it('with several targets, an uncompressed release’s SHA-512 is taken while downloading, once', async () => {
+    const release = await releaseOf('ubuntu-24.04');
+    expect([release.compression, release.checksum.algorithm]).toEqual(['none', 'sha256']);
+    const artifact = await download(
+      { release: { ...release, version: `${release.version}.t` } },
+      ctx,
+      {
+        ...deps(),
+        sha512: true,
+      },
+    );
+    expect(artifact.sha512).toBe(
+      createHash('sha512').update(readFileSync(artifact.path)).digest('hex'),
+    );
+    expect(artifact.upstreamChecksum).toEqual(release.checksum);
+  });
+
   it('rejects corrupted bytes and leaves nothing in staging', async () => {
     const release = await releaseOf('ubuntu-22.04');
     const fault = mirror.faults.corrupt(release.url);

@@ -270,6 +270,38 @@ describe('upload', () => {
     expect(existsSync(changed.paths.dir)).toBe(false);
   });
 
+  it('several targets: nothing hashed as sent, Glance’s hash checked against the downloader’s SHA-512; a staged file changed since is damaged staging', async () => {
+    // as the downloader marks an uncompressed release for several targets: both digests
+    const both = (version: string) =>
+      artifactFor(version, undefined, {
+        marked: (a) => ({
+          ...a,
+          upstreamChecksum: releaseOf(version, readFileSync(a.path)).checksum,
+        }),
+      });
+    const once = { ...deps, hashWhileSending: false };
+    const good = both('20270126');
+    const published = await upload(good, ctx, once);
+    expect((await service.glance.getImage(published.imageId)).os_hash_value).toBe(
+      good.artifact.sha512,
+    );
+    // a verified 2027 image would make every later test's release a rollback
+    await service.glance.deleteImage(published.imageId);
+
+    // other bytes of the same size staged after the download verified them: Glance stores
+    // them, its hash differs, the staged file hashed once more is found changed
+    const changed = both('20270127');
+    writeFileSync(
+      changed.artifact.path,
+      makeQcow2({ seed: 'changed after verification', virtualSize: 64 * 1024 * 1024 }),
+    );
+    await expect(upload(changed, ctx, once)).rejects.toThrow(StagingDamaged);
+    expect(
+      await listManagedImages(service.glance, { owner, series: seriesId, version: '20270127' }),
+    ).toEqual([]);
+    expect(existsSync(changed.paths.dir)).toBe(false);
+  });
+
   it('a staged file that grew or went after it was verified is damaged staging: removed, nothing created', async () => {
     // A second writer on the same release (a worker that lost its job's lock) appended a
     // chunk after the marker was written: the size no longer matches it.
