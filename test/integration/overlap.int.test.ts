@@ -20,7 +20,13 @@ import { download, DownloadRejected, readWritten, WrittenFact } from '@imagecycl
 import { listManagedImages } from '@imagecycle/inventory';
 import { imageProperty } from '@imagecycle/openstack';
 import type { Catalogue, Series } from '@imagecycle/series-catalogue';
-import { FollowAbandoned, upload, type UploadDeps } from '@imagecycle/uploader';
+import {
+  FollowAbandoned,
+  StagingDamaged,
+  upload,
+  UploadRejected,
+  type UploadDeps,
+} from '@imagecycle/uploader';
 import {
   DocumentFetcher,
   loadSeriesTrust,
@@ -376,5 +382,99 @@ describe('overlapped publish', () => {
     const image = await service.glance.findImage(active.id);
     expect(imageProperty(image!, PROPERTY.state)).toBe('verified');
     expect(image?.os_hash_value).toBe(createHash('sha512').update(bytes).digest('hex'));
+  });
+
+  describe('sending without hashing (the downloader took the SHA-512: one target that overlaps, or several)', () => {
+    /**
+     * Plays the downloader with its own WrittenFact: the first 100,000 bytes staged as
+     * `first`, the upload (hashWhileSending false) started and seen saving in Glance, then
+     * those bytes made `then`, the rest appended and the marker written with the true SHA-512.
+     */
+    async function followWithFirstBytes(
+      version: string,
+      corrupt: { first: boolean; then: boolean },
+    ): Promise<{ outcome: unknown; bytes: Buffer; release: Release }> {
+      const release = releaseAs(`${upstream.version}.${version}`);
+      const bytes = readFileSync(
+        join(mirror.root, decodeURIComponent(new URL(release.url).pathname)),
+      );
+      const flipped = Buffer.from(bytes.subarray(0, 100_000));
+      flipped[5_000] = (flipped[5_000] ?? 0) ^ 0xff;
+      const head = (wrong: boolean) => (wrong ? flipped : bytes.subarray(0, 100_000));
+      const paths = stagingPaths(stagingDir, seriesId, release.version);
+      mkdirSync(paths.dir, { recursive: true });
+      const fact = new WrittenFact(paths);
+      await fact.follow(paths.part, true);
+      writeFileSync(paths.part, head(corrupt.first));
+      await until(async () => ((await readWritten(paths))?.bytes ?? 0) > 0, {
+        what: 'the first bytes to be published',
+      });
+      const uploading = upload({ release }, noProgress, {
+        ...uploadDeps(),
+        hashWhileSending: false,
+      }).catch((e: unknown) => e);
+      await until(
+        async () =>
+          (
+            await listManagedImages(service.glance, {
+              owner,
+              series: seriesId,
+              version: release.version,
+            })
+          ).some((i) => i.status === 'saving'),
+        { what: 'the candidate to be saving' },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // the first bytes have been read and sent; now they become what the download verified
+      writeFileSync(paths.part, head(corrupt.then));
+      appendFileSync(paths.part, bytes.subarray(100_000));
+      await fact.complete(paths.part, bytes.length);
+      renameSync(paths.part, paths.disk);
+      await fact.renamed(paths.disk);
+      await fact.stop();
+      const artifact = {
+        path: paths.disk,
+        size: bytes.length,
+        upstreamChecksum: release.checksum,
+        sha512: createHash('sha512').update(bytes).digest('hex'),
+        diskFormat: 'qcow2' as const,
+        virtualSize: 64 * 1024 * 1024,
+      };
+      writeFileSync(paths.marker, JSON.stringify(stagingMarker(release, artifact)));
+      return { outcome: await uploading, bytes, release };
+    }
+
+    const imagesOf = (release: Release) =>
+      listManagedImages(service.glance, { owner, series: seriesId, version: release.version });
+
+    it('bytes sent wrong while following, the staged file then the verified one: the candidate is deleted and the next attempt publishes the file, nothing rejected', async () => {
+      const { outcome, bytes, release } = await followWithFirstBytes('ov6', {
+        first: true,
+        then: false,
+      });
+      expect(outcome).toBeInstanceOf(Error);
+      expect(outcome).not.toBeInstanceOf(UploadRejected);
+      expect(outcome).not.toBeInstanceOf(StagingDamaged);
+      expect(String(outcome)).toMatch(/sent while following the download.*next attempt/);
+      expect(await imagesOf(release)).toEqual([]);
+      // the staged copy is kept: the job's retry sends the verified file, whole
+      const paths = stagingPaths(stagingDir, seriesId, release.version);
+      expect(existsSync(paths.marker)).toBe(true);
+      const result = await upload({ release }, noProgress, {
+        ...uploadDeps(),
+        hashWhileSending: false,
+      });
+      const images = await imagesOf(release);
+      expect(images.map((i) => [i.id, imageProperty(i, PROPERTY.state)])).toEqual([
+        [result.imageId, 'verified'],
+      ]);
+      expect(images[0]?.os_hash_value).toBe(createHash('sha512').update(bytes).digest('hex'));
+    });
+
+    it('a staged file that differs from what the download verified: damaged staging (downloaded again), not a rejection', async () => {
+      const { outcome, release } = await followWithFirstBytes('ov7', { first: true, then: true });
+      expect(outcome).toBeInstanceOf(StagingDamaged);
+      expect(await imagesOf(release)).toEqual([]);
+    });
   });
 });
