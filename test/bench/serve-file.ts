@@ -13,6 +13,9 @@ const server = createServer((_req, res) => {
     'content-length': statSync(file).size,
     'content-type': 'application/octet-stream',
   });
-  createReadStream(file).pipe(res);
+  // read as a mirror's server sends, in large pieces (nginx: sendfile): with the default 64 KiB
+  // reads this process took 1.7-2.0 CPU s per 2 GiB, with 1 MiB 1.1 (measured by hand), CPU
+  // taken from the two cores the measured sides share, which a mirror elsewhere does not take
+  createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res);
 });
 server.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
