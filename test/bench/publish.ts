@@ -276,14 +276,11 @@ async function downloadOnly(): Promise<void> {
     };
     for (let round = 1; round <= rounds; round += 1) {
       const before = noiseProbe();
-      if (round % 2) {
-        await curlGet();
-        await stage(round);
-      } else {
-        await stage(round);
-        await curlGet();
+      for (const side of round % 2 ? [curlGet, stage] : [stage, curlGet]) {
+        await warmMemory(Math.ceil((3 * sizeMiB) / 1024)); // as in the publish rounds
+        await side(round);
+        rmSync(staging, { recursive: true, force: true });
       }
-      rmSync(staging, { recursive: true, force: true });
       process.stderr.write(
         `round ${round}/${rounds} (${round % 2 ? 'curl' : 'stage'} first): download stage ${times.stage.at(-1)?.toFixed(2)} s, curl -o ${times.curl.at(-1)?.toFixed(2)} s, noise probe ${before.toFixed(3)} -> ${noiseProbe().toFixed(3)} s\n`,
       );
