@@ -3,8 +3,11 @@
 // the digests wanted have tools of their own (SHA-512 for Glance, and the upstream's SHA-256
 // of the decompressed image where it publishes one), the bytes never enter Node at all:
 // `tool -dc | tee disk | sha512sum` (or `tee disk >(sha256sum >&3) | sha512sum`) runs as one
-// shell pipeline on every core, and progress is read from the growing file. Otherwise Node
-// taps the stream and hashes each algorithm.
+// shell pipeline on every core, and progress is read from the growing file. Where the
+// `openssl` command exists (the container image has it) it takes the digests instead of
+// coreutils: per GiB SHA-256 0.70 s against 2.27 s (coreutils 9.1 has no SHA-NI), SHA-512
+// 1.03 s against 1.42 s on the project's machine. Otherwise Node taps the stream and hashes
+// each algorithm.
 // An abort of the signal kills the tools (the whole pipeline) and throws the signal's reason.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -20,7 +23,8 @@ export interface Decompressed {
   digests: Record<string, string>;
 }
 
-const SUM_TOOLS: Record<string, string> = { sha512: 'sha512sum', sha256: 'sha256sum' };
+/** The algorithms the shell pipeline can take: `openssl dgst -<name>`, or coreutils' `<name>sum`. */
+const SUM_TOOLS = new Set(['sha512', 'sha256']);
 
 async function decompressInShell(
   tool: readonly string[],
@@ -33,11 +37,14 @@ async function decompressInShell(
   signal?.throwIfAborted();
   const [first, second] = algorithms;
   // paths travel as positional parameters, never inside the script text; a second digest is
-  // taken by a process substitution that prints on descriptor 3
+  // taken by a process substitution that prints on descriptor 3. Both tools print the digest
+  // first: `<hex>  -` (coreutils), `<hex> *stdin` (openssl -r).
+  const sum =
+    'sum() { if command -v openssl > /dev/null; then openssl dgst "-$1" -r; else "$1sum"; fi; }; ';
   const script = second
-    ? 'set -o pipefail; "${@:5}" < "$1" | tee -- "$2" >("$4" >&3) | "$3"'
-    : 'set -o pipefail; "${@:4}" < "$1" | tee -- "$2" | "$3"';
-  const sums = [SUM_TOOLS[first] ?? '', ...(second ? [SUM_TOOLS[second] ?? ''] : [])];
+    ? `set -o pipefail; ${sum}"\${@:5}" < "$1" | tee -- "$2" >(sum "$4" >&3) | sum "$3"`
+    : `set -o pipefail; ${sum}"\${@:4}" < "$1" | tee -- "$2" | sum "$3"`;
+  const sums = second ? [first, second] : [first];
   const child = spawn('bash', ['-c', script, 'decompress', from, to, ...sums, ...tool], {
     stdio: ['ignore', 'pipe', 'pipe', ...(second ? (['pipe'] as const) : [])],
     // its own process group: a cancel stops the whole pipeline, not just the shell
@@ -85,7 +92,7 @@ async function decompressInShell(
   ] as const) {
     const digest = /^([0-9a-f]+)\s/.exec(printed)?.[1];
     if (!digest)
-      throw new Error(`${SUM_TOOLS[algorithm]} printed no digest: ${printed.slice(0, 100)}`);
+      throw new Error(`the ${algorithm} digest tool printed no digest: ${printed.slice(0, 100)}`);
     digests[algorithm] = digest;
   }
   const size = (await stat(to)).size;
@@ -105,8 +112,8 @@ export async function decompress(
   if (
     first &&
     more.length === 0 &&
-    SUM_TOOLS[first] &&
-    (second === undefined || (SUM_TOOLS[second] && second !== first))
+    SUM_TOOLS.has(first) &&
+    (second === undefined || (SUM_TOOLS.has(second) && second !== first))
   )
     return decompressInShell(
       TOOLS[compression],

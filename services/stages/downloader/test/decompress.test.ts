@@ -5,7 +5,14 @@
 // (any other) - must stop at once with the signal's reason and leave no process behind.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +81,55 @@ describe('decompress', () => {
       size: bytes.length,
       digests: { sha512: digest('sha512'), sha384: digest('sha384') },
     });
+  });
+
+  it('takes the digests with coreutils where there is no openssl command, alike', async () => {
+    const { dir, bytes, packed, digest } = image();
+    // a PATH of the pipeline's tools without openssl
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const tool of ['bash', 'tee', 'xz', 'sha512sum', 'sha256sum'])
+      symlinkSync(
+        execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(),
+        join(bin, tool),
+      );
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      expect(await decompress('xz', packed, join(dir, 'core.img'), ['sha512', 'sha256'])).toEqual({
+        size: bytes.length,
+        digests: { sha512: digest('sha512'), sha256: digest('sha256') },
+      });
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
+  it('takes the digests with openssl where the command exists', async () => {
+    const { dir, packed } = image();
+    // openssl that records being asked, then does the work
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const asked = join(dir, 'asked');
+    const real = execFileSync('bash', ['-c', 'command -v openssl'], { encoding: 'utf8' }).trim();
+    writeFileSync(
+      join(bin, 'openssl'),
+      `#!/bin/bash\necho "$*" >> '${asked}'\nexec '${real}' "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+    try {
+      await decompress('xz', packed, join(dir, 'ossl.img'), ['sha512', 'sha256']);
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(readFileSync(asked, 'utf8').split('\n').filter(Boolean).sort()).toEqual([
+      'dgst -sha256 -r',
+      'dgst -sha512 -r',
+    ]);
   });
 
   it('fails on a damaged stream, naming the tool', async () => {
