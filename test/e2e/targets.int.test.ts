@@ -3,7 +3,9 @@
 //   region-one  RegionOne's Glance, which RegionTwo's Nova and Cinder boot from too (one
 //               Glance shared by two compute regions): its usage scan covers both regions
 //   region-two  RegionTwo's own Glance, reached through a fault proxy that can take it down
-// A real App (its composition, queues, records and schedules) runs every worker.
+// A real App (its composition, queues, records and schedules) runs every worker. Region
+// one's uploads follow the download as it is written; region two's (`overlap: false`) start
+// once it is verified.
 //   day 1   one download, one verification; both targets publish the same release
 //   day 20  region two is unreachable: region one publishes, region two's upload waits
 //           (no attempt used up), the staged copy waits for it, and after the allowed time
@@ -138,7 +140,13 @@ beforeAll(async () => {
         region: 'RegionOne',
         usageRegions: ['RegionOne', 'RegionTwo'],
       },
-      'region-two': { cloud: 'e2e-publish-r2', usageCloud: 'e2e-usage-r2', region: 'RegionTwo' },
+      // region two's uploads wait for the verified download (a target's overlap: false)
+      'region-two': {
+        cloud: 'e2e-publish-r2',
+        usageCloud: 'e2e-usage-r2',
+        region: 'RegionTwo',
+        overlap: false,
+      },
     }),
   );
   const catalogue = join(dir, 'catalogue.yaml');
@@ -217,6 +225,13 @@ describe('several targets from one download', () => {
       'region-one',
       'region-two',
     ]);
+    // region one's upload was enqueued at the download's first bytes, to follow the staged
+    // file (no artifact yet); region two's only once the download was verified
+    const uploads = app.runtime.queue(uploadQueue);
+    const one = await uploads.getJob(uploadJobId(SERIES, first?.version ?? '', 'region-one'));
+    const two = await uploads.getJob(uploadJobId(SERIES, first?.version ?? '', 'region-two'));
+    expect(uploadQueue.payload.parse(one?.data).artifact).toBeUndefined();
+    expect(uploadQueue.payload.parse(two?.data).artifact?.size).toBeGreaterThan(0);
     // both done: nothing left in staging
     expect(staged()).toEqual([]);
     // each target's record of what it published

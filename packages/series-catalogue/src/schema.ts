@@ -584,6 +584,12 @@ export const targetSchema = z
       .describe(
         "the compute regions whose servers and volumes boot from this target's Glance: all of them when one Glance serves several regions (default: the target's region)",
       ),
+    overlap: z
+      .boolean({ error: rule('must be true or false') })
+      .optional()
+      .describe(
+        "false: uploads to this target start only once the download is verified, for every series - for a Glance behind a proxy that buffers or refuses chunked request bodies (default: each series' own overlap)",
+      ),
   })
   .superRefine((target, ctx) => {
     const regions = target.usageRegions ?? [];

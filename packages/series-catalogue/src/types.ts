@@ -156,6 +156,11 @@ export interface Target {
    * (undefined: the target's region alone).
    */
   readonly usageRegions?: readonly string[] | undefined;
+  /**
+   * false: its uploads start only once the download is verified, whatever a series says
+   * (undefined: each series' `overlap`).
+   */
+  readonly overlap?: boolean | undefined;
 }
 
 /**

@@ -1083,6 +1083,25 @@ describe('targets', () => {
     ]);
   });
 
+  it("a target's overlap: false (uploads there only once the download is verified); anything else but a boolean refused", () => {
+    const text = withTargets(`  near:
+    region: RegionOne
+  behind-a-proxy:
+    region: RegionTwo
+    overlap: false
+`);
+    expect(parseCatalogue(text, 'cat.yaml', { vars }).targets).toEqual([
+      { name: 'near', region: 'RegionOne' },
+      { name: 'behind-a-proxy', region: 'RegionTwo', overlap: false },
+    ]);
+    expectIssue(
+      withTargets('  one:\n    overlap: later\n'),
+      'overlap',
+      'targets.one.overlap',
+      /must be true or false/,
+    );
+  });
+
   it('refuses two targets on one cloud and region, naming the other', () => {
     const text = withTargets(`  one:
     region: RegionOne

@@ -527,6 +527,7 @@ export class App {
     return {
       name: target.name,
       region: target.region,
+      overlap: target.overlap,
       clouds: {
         publish: () => this.clouds.get('publish', target),
         usage: () => this.clouds.get('usage', target),

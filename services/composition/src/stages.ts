@@ -81,6 +81,8 @@ export interface StageTarget {
   name: string;
   /** The region of its Glance, when the catalogue names one. */
   region?: string | undefined;
+  /** false: its uploads never follow a download, they start once it is verified. */
+  overlap?: boolean | undefined;
   clouds: StageClouds;
   /** The service project, owner of the managed images (the accounts' project). */
   owner(): Promise<string>;
@@ -285,6 +287,10 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
       // Directories nobody wrote to for three days belong to abandoned releases.
       const removed = await cleanStaging(deps.stagingDir, [release], ABANDONED_AFTER_MS);
       if (removed.length > 0) deps.logger?.info({ removed }, 'abandoned staging removed');
+      // the targets whose uploads follow this download as it is written
+      const following = findSeries(release.series)?.overlap
+        ? deps.targets.filter((t) => t.overlap !== false).map((t) => t.name)
+        : [];
       return judged(release, ctx.signal, async () => {
         // Overlapped: set once the first bytes are staged - the copy recorded as staged for
         // every target, and one upload per target enqueued to follow it.
@@ -301,13 +307,14 @@ export function stageHandlers(deps: StageDeps): StageHandlers {
           sha512: hashedOnce(release.series),
           onRecovered: recovered('download', release.series, release.version),
           // The upload starts as soon as the disk image's first bytes are on the disk, and
-          // follows it (`overlap: false` in the catalogue: only once it is verified, below).
-          overlap: findSeries(release.series)?.overlap ?? false,
+          // follows it (`overlap: false` on the series or a target: only once it is verified,
+          // below).
+          overlap: following.length > 0,
           onStaged: () => {
             overlapped = (async () => {
               // before any target's upload can finish and say it is done with this copy
               await deps.deliveries?.staged(release.series, release.version);
-              for (const target of targetNames)
+              for (const target of following)
                 await runtime.enqueue(uploadQueue, { release, target });
               return true;
             })().catch((error: unknown) => {
