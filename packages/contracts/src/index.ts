@@ -39,6 +39,7 @@ export {
   stagingMarker,
   stagingMarkerSchema,
   stagingWrittenSchema,
+  parseStagingWritten,
   markerFits,
   type StagingPaths,
   type StagingMarker,

@@ -87,3 +87,17 @@ export const stagingWrittenSchema = z.strictObject({
   complete: z.boolean(),
 });
 export type StagingWritten = z.infer<typeof stagingWrittenSchema>;
+
+/**
+ * `written.json`'s text as its readers take it: undefined when there is none (not yet, or
+ * gone with the staging directory) or it is not one (a half-written file is never taken).
+ */
+export function parseStagingWritten(text: string | undefined): StagingWritten | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = stagingWrittenSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -22,11 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import {
-  type StagingPaths,
-  type StagingWritten,
-  stagingWrittenSchema,
-} from '@imagecycle/contracts';
+import { type StagingPaths, type StagingWritten, parseStagingWritten } from '@imagecycle/contracts';
 
 export interface WrittenOptions {
   /** How often the file's size is read (default 50 ms): cheap, no sync. */
@@ -37,16 +33,8 @@ export interface WrittenOptions {
   syncMs?: number;
 }
 
-export async function readWritten(paths: StagingPaths): Promise<StagingWritten | undefined> {
-  const text = await readFile(paths.written, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    const parsed = stagingWrittenSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const readWritten = async (paths: StagingPaths): Promise<StagingWritten | undefined> =>
+  parseStagingWritten(await readFile(paths.written, 'utf8').catch(() => undefined));
 
 export class WrittenFact {
   readonly #paths: StagingPaths;

@@ -10,27 +10,15 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type StagingPaths,
-  type StagingWritten,
-  stagingWrittenSchema,
-} from '@imagecycle/contracts';
+import { type StagingPaths, type StagingWritten, parseStagingWritten } from '@imagecycle/contracts';
 
 /** The staged file being followed is no longer the one that will be verified, or stalled. */
 export class FollowAbandoned extends Error {
   override name = 'FollowAbandoned';
 }
 
-export async function readWritten(paths: StagingPaths): Promise<StagingWritten | undefined> {
-  const text = await readFile(paths.written, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    const parsed = stagingWrittenSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readWritten = async (paths: StagingPaths): Promise<StagingWritten | undefined> =>
+  parseStagingWritten(await readFile(paths.written, 'utf8').catch(() => undefined));
 
 const exists = (path: string) =>
   readFile(path).then(
