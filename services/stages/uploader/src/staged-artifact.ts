@@ -15,6 +15,7 @@ import {
   type Artifact,
   formatChecksum,
   type Release,
+  type StagingMarker,
   stagingMarkerSchema,
   type StagingPaths,
   stagingPaths,
@@ -85,20 +86,8 @@ export async function stagedArtifact(
     refuse(`the job's artifact ${claimed.path} resolves to ${file}, not to the disk image itself`);
 
   // The marker: the downloader's word, bound to this release's checksum.
-  const text = await readFile(paths.marker, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (text === undefined) return { artifact: undefined, paths };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = stagingMarkerSchema.safeParse(json);
-  if (!parsed.success) return refuse(`the staging marker ${paths.marker} cannot be read`);
-  const marker = parsed.data;
+  const marker = await readMarker(paths, what);
+  if (marker === undefined) return { artifact: undefined, paths };
   if (marker.series !== release.series || marker.version !== release.version)
     refuse(
       `the staging marker ${paths.marker} is of series ${marker.series} version ${marker.version}`,
@@ -149,11 +138,18 @@ export async function markedArtifact(
   what: string,
 ): Promise<{ artifact: Artifact | undefined; paths: StagingPaths }> {
   const paths = stagingPaths(resolve(stagingDir), release.series, release.version);
+  const marker = await readMarker(paths, what);
+  if (marker === undefined) return { artifact: undefined, paths };
+  return stagedArtifact(stagingDir, release, marker.artifact, what);
+}
+
+/** The staging marker; undefined when there is none, StagingRefused when it cannot be read. */
+async function readMarker(paths: StagingPaths, what: string): Promise<StagingMarker | undefined> {
   const text = await readFile(paths.marker, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  if (text === undefined) return { artifact: undefined, paths };
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -163,5 +159,5 @@ export async function markedArtifact(
   const parsed = stagingMarkerSchema.safeParse(json);
   if (!parsed.success)
     throw new StagingRefused(`${what}: the staging marker ${paths.marker} cannot be read`);
-  return stagedArtifact(stagingDir, release, parsed.data.artifact, what);
+  return parsed.data;
 }
