@@ -88,6 +88,24 @@ const releaseAs = (version: string, extra: Partial<Release> = {}): Release => ({
   ...extra,
 });
 
+/** Glance's managed images of this test's series and `version`. */
+const imagesOf = (version: string) =>
+  listManagedImages(service.glance, { owner, series: seriesId, version });
+
+/** The downloader's end, played: the rest of the bytes, the file complete and renamed. */
+async function stageTheRest(
+  paths: ReturnType<typeof stagingPaths>,
+  fact: WrittenFact,
+  bytes: Buffer,
+  from: number,
+): Promise<void> {
+  appendFileSync(paths.part, bytes.subarray(from));
+  await fact.complete(paths.part, bytes.length);
+  renameSync(paths.part, paths.disk);
+  await fact.renamed(paths.disk);
+  await fact.stop();
+}
+
 const uploadDeps = (signal?: AbortSignal): UploadDeps => ({
   glance: service.glance,
   owner,
@@ -192,11 +210,7 @@ describe('overlapped publish', () => {
       if (!s.marked)
         expect(s).toMatchObject({ state: 'candidate', visibility: 'private', hidden: true });
     }
-    const images = await listManagedImages(service.glance, {
-      owner,
-      series: seriesId,
-      version: release.version,
-    });
+    const images = await imagesOf(release.version);
     expect(images.map((i) => i.id)).toEqual([result.imageId]);
     expect(new Set(seen.map((s) => s.id))).toEqual(new Set([result.imageId]));
     const image = images[0];
@@ -233,13 +247,7 @@ describe('overlapped publish', () => {
     // a candidate had been made and filled, and nothing of it is left
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s.state === 'candidate' && s.status !== 'active')).toBe(true);
-    expect(
-      await listManagedImages(service.glance, {
-        owner,
-        series: seriesId,
-        version: release.version,
-      }),
-    ).toEqual([]);
+    expect(await imagesOf(release.version)).toEqual([]);
   });
 
   it('a cut download (the job cancelled halfway) resumes, and the same upload goes on to publish once', async () => {
@@ -264,11 +272,7 @@ describe('overlapped publish', () => {
     const result = (await run.uploading()) as { imageId: string };
     const seen = await watch.stop();
     fault.remove();
-    const images = await listManagedImages(service.glance, {
-      owner,
-      series: seriesId,
-      version: release.version,
-    });
+    const images = await imagesOf(release.version);
     expect(images.map((i) => [i.id, imageProperty(i, PROPERTY.state)])).toEqual([
       [result.imageId, 'verified'],
     ]);
@@ -306,11 +310,7 @@ describe('overlapped publish', () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     cancel.abort(new Error('worker lost'));
     expect(await first?.catch((e: unknown) => e)).toEqual(new Error('worker lost'));
-    const left = await listManagedImages(service.glance, {
-      owner,
-      series: seriesId,
-      version: release.version,
-    });
+    const left = await imagesOf(release.version);
     expect(left.map((i) => imageProperty(i, PROPERTY.state))).toEqual(['candidate']);
     expect(left[0]?.status).not.toBe('active');
     // the job's next attempt, on another worker, while the download still runs
@@ -319,11 +319,7 @@ describe('overlapped publish', () => {
     const result = await second;
     const seen = await watch.stop();
     fault.remove();
-    const images = await listManagedImages(service.glance, {
-      owner,
-      series: seriesId,
-      version: release.version,
-    });
+    const images = await imagesOf(release.version);
     expect(images.map((i) => [i.id, imageProperty(i, PROPERTY.state)])).toEqual([
       [result.imageId, 'verified'],
     ]);
@@ -347,20 +343,9 @@ describe('overlapped publish', () => {
     });
     let settled = false;
     const uploading = upload({ release }, noProgress, uploadDeps()).finally(() => (settled = true));
-    appendFileSync(paths.part, bytes.subarray(100_000));
-    await fact.complete(paths.part, bytes.length);
-    renameSync(paths.part, paths.disk);
-    await fact.renamed(paths.disk);
-    await fact.stop();
+    await stageTheRest(paths, fact, bytes, 100_000);
     const active = await until(
-      async () =>
-        (
-          await listManagedImages(service.glance, {
-            owner,
-            series: seriesId,
-            version: release.version,
-          })
-        ).find((i) => i.status === 'active'),
+      async () => (await imagesOf(release.version)).find((i) => i.status === 'active'),
       { what: 'the candidate to become active' },
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -414,24 +399,13 @@ describe('overlapped publish', () => {
         hashWhileSending: false,
       }).catch((e: unknown) => e);
       await until(
-        async () =>
-          (
-            await listManagedImages(service.glance, {
-              owner,
-              series: seriesId,
-              version: release.version,
-            })
-          ).some((i) => i.status === 'saving'),
+        async () => (await imagesOf(release.version)).some((i) => i.status === 'saving'),
         { what: 'the candidate to be saving' },
       );
       await new Promise((resolve) => setTimeout(resolve, 500));
       // the first bytes have been read and sent; now they become what the download verified
       writeFileSync(paths.part, head(corrupt.then));
-      appendFileSync(paths.part, bytes.subarray(100_000));
-      await fact.complete(paths.part, bytes.length);
-      renameSync(paths.part, paths.disk);
-      await fact.renamed(paths.disk);
-      await fact.stop();
+      await stageTheRest(paths, fact, bytes, 100_000);
       const artifact = {
         path: paths.disk,
         size: bytes.length,
@@ -444,9 +418,6 @@ describe('overlapped publish', () => {
       return { outcome: await uploading, bytes, release };
     }
 
-    const imagesOf = (release: Release) =>
-      listManagedImages(service.glance, { owner, series: seriesId, version: release.version });
-
     it('bytes sent wrong while following, the staged file then the verified one: the candidate is deleted and the next attempt publishes the file, nothing rejected', async () => {
       const { outcome, bytes, release } = await followWithFirstBytes('ov6', {
         first: true,
@@ -456,7 +427,7 @@ describe('overlapped publish', () => {
       expect(outcome).not.toBeInstanceOf(UploadRejected);
       expect(outcome).not.toBeInstanceOf(StagingDamaged);
       expect(String(outcome)).toMatch(/sent while following the download.*next attempt/);
-      expect(await imagesOf(release)).toEqual([]);
+      expect(await imagesOf(release.version)).toEqual([]);
       // the staged copy is kept: the job's retry sends the verified file, whole
       const paths = stagingPaths(stagingDir, seriesId, release.version);
       expect(existsSync(paths.marker)).toBe(true);
@@ -464,7 +435,7 @@ describe('overlapped publish', () => {
         ...uploadDeps(),
         hashWhileSending: false,
       });
-      const images = await imagesOf(release);
+      const images = await imagesOf(release.version);
       expect(images.map((i) => [i.id, imageProperty(i, PROPERTY.state)])).toEqual([
         [result.imageId, 'verified'],
       ]);
@@ -474,7 +445,7 @@ describe('overlapped publish', () => {
     it('a staged file that differs from what the download verified: damaged staging (downloaded again), not a rejection', async () => {
       const { outcome, release } = await followWithFirstBytes('ov7', { first: true, then: true });
       expect(outcome).toBeInstanceOf(StagingDamaged);
-      expect(await imagesOf(release)).toEqual([]);
+      expect(await imagesOf(release.version)).toEqual([]);
     });
   });
 });
