@@ -22,21 +22,11 @@
 // printed beside it. Exits 1, after printing everything, when the median round's ratio
 // exceeds 1.6, a worker's peak RSS reaches RSS_BOUND_MIB, or a two-target side did not
 // download exactly once and upload once per target.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { isMap, parse, parseDocument } from 'yaml';
 import { App, loadSettings } from '@imagecycle/composition';
 import {
@@ -53,6 +43,7 @@ import { OpenStackClient } from '@imagecycle/openstack';
 import { startMirror } from '../mirror/index.ts';
 import { cloudNames } from '../support/clouds.ts';
 import { mirrorCatalogueText, mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+import { makeDisk, median, MiB, noiseProbe, serveFile, settle } from './publish-kit.ts';
 
 const sizeMiB = Number(process.env.BENCH_SIZE_MIB ?? 2048);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -63,7 +54,6 @@ const RATIO_BOUND = 1.6;
  * catalogue, BullMQ and Redis connections), and the uploader sending two uploads at once.
  */
 const RSS_BOUND_MIB = 256;
-const MiB = 1024 * 1024;
 const SERIES = 'ubuntu-24.04';
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'bench-targets-'));
@@ -71,8 +61,6 @@ const runId = randomBytes(3).toString('hex');
 let sideCount = 0;
 /** Every version published, to find what a failed side left in the Glances. */
 const versions = new Set<string>();
-const run = promisify(execFile);
-const settle = () => run('sync', []);
 
 /** The two targets: RegionOne's Glance, RegionTwo's own Glance (the local stack's regions). */
 const TARGETS = {
@@ -96,34 +84,6 @@ const glances: Record<TargetName, OpenStackClient> = {
   'region-one': OpenStackClient.connect({ cloud: TARGETS['region-one'].cloud }),
   'region-two': OpenStackClient.connect({ cloud: TARGETS['region-two'].cloud }),
 };
-
-/** A raw disk as the `publish` benchmark makes it: a GPT protective MBR, then random data. */
-function makeDisk(): { file: string; sha256: string } {
-  const file = join(dir, 'disk.raw');
-  const hash = createHash('sha256');
-  const block = randomBytes(4 * MiB);
-  block.fill(0, 0, 512);
-  block.set([0x00, 0x00, 0x02, 0x00, 0xee, 0xff, 0xff, 0xff], 446);
-  block.writeUInt32LE(1, 446 + 8);
-  block.writeUInt32LE(Math.min((sizeMiB * MiB) / 512 - 1, 0xffffffff), 446 + 12);
-  block.writeUInt16LE(0xaa55, 510);
-  const fd = openSync(file, 'w');
-  for (let written = 0; written < sizeMiB * MiB; written += block.length) {
-    writeSync(fd, block);
-    hash.update(block);
-    block.writeUInt32LE(written, 1024); // not every block alike
-  }
-  closeSync(fd);
-  return { file, sha256: hash.digest('hex') };
-}
-
-/** The noise probe: a fixed CPU-bound task, seconds. */
-const probeData = randomBytes(256 * MiB);
-function probe(): number {
-  const t0 = performance.now();
-  createHash('sha256').update(probeData).digest();
-  return (performance.now() - t0) / 1000;
-}
 
 /** The mirror catalogue (no smoke test: it boots a server) naming the given targets. */
 function catalogueFile(targets: readonly TargetName[]): string {
@@ -318,14 +278,8 @@ async function publishSide(
 }
 
 async function main(): Promise<void> {
-  const disk = makeDisk();
-  const server = spawn(process.execPath, [join(import.meta.dirname, 'serve-file.ts'), disk.file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
-    server.once('exit', (code) => reject(new Error(`serve-file.ts exited with ${code}`)));
-  });
+  const disk = makeDisk(dir, sizeMiB);
+  const { server, port } = await serveFile(disk.file);
   // the catalogue's variables (keyrings, fingerprints) as a worker would have them
   const mirror = await startMirror({ seed: '2026-11-01' });
   const baseEnv: NodeJS.ProcessEnv = {
@@ -358,7 +312,7 @@ async function main(): Promise<void> {
 
   try {
     for (let round = 1; round <= rounds; round += 1) {
-      const before = probe();
+      const before = noiseProbe();
       const oneSide = async () => {
         one.push(await publishSide(['region-one'], round, baseEnv, release, created));
       };
@@ -373,7 +327,7 @@ async function main(): Promise<void> {
         await twoSide();
         await oneSide();
       }
-      const after = probe();
+      const after = noiseProbe();
       probes.push({ before, after });
       const [o, t] = [one.at(-1), two.at(-1)];
       if (!o || !t) throw new Error('a side did not finish');
@@ -400,13 +354,6 @@ async function main(): Promise<void> {
   }
 
   const best = (sides: Side[]) => sides.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2
-      ? (sorted[mid] ?? 0)
-      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  };
   const [bestOne, bestTwo] = [best(one), best(two)];
   // the verdict: each round's two sides ran back to back under the same conditions, so the
   // ratio is taken per round and its median round judged; the ratio of each side's best round

@@ -18,60 +18,33 @@
 // zeros, with the checksum of the decompressed image as Fedora CoreOS publishes it): the
 // upload follows the decompressed disk image as it is written; the other side is `curl -o` of
 // the .xz, then `xz -dc | curl -T -` (expected: the pipeline <= 1.1x the latter).
-import { execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { Release } from '@imagecycle/contracts';
 import { startMirror } from '../mirror/index.ts';
 import { connect } from '../support/clouds.ts';
 import { mirrorCatalogueVars } from '../support/mirror-catalogue.ts';
+import {
+  makeDisk,
+  median,
+  MiB,
+  noiseProbe,
+  run,
+  serveFile,
+  settle,
+  warmMemory,
+} from './publish-kit.ts';
 
 const sizeMiB = Number(process.env.BENCH_SIZE_MIB ?? 2048);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'bench-publish-'));
 
 const xz = process.env.BENCH_COMPRESSION === 'xz';
 if (process.env.BENCH_COMPRESSION && !xz)
   throw new Error(`BENCH_COMPRESSION=${process.env.BENCH_COMPRESSION}: only xz is measured`);
-
-/**
- * A raw disk: a first sector with a GPT protective MBR (one 0xEE entry from LBA 1: an MBR
- * without partitions fails Glance's and the downloader's inspection), then incompressible data
- * - for the xz release, each 4 MiB half data, half zeros (as a disk's unused space).
- */
-function makeDisk(): { file: string; sha256: string } {
-  const file = join(dir, 'disk.raw');
-  const hash = createHash('sha256');
-  const block = randomBytes(4 * MiB);
-  block.fill(0, 0, 512);
-  block.set([0x00, 0x00, 0x02, 0x00, 0xee, 0xff, 0xff, 0xff], 446);
-  block.writeUInt32LE(1, 446 + 8);
-  block.writeUInt32LE(Math.min((sizeMiB * MiB) / 512 - 1, 0xffffffff), 446 + 12);
-  block.writeUInt16LE(0xaa55, 510);
-  if (xz) block.fill(0, 2 * MiB);
-  const fd = openSync(file, 'w');
-  for (let written = 0; written < sizeMiB * MiB; written += block.length) {
-    writeSync(fd, block);
-    hash.update(block);
-    block.writeUInt32LE(written, 1024); // not every block alike
-  }
-  closeSync(fd);
-  return { file, sha256: hash.digest('hex') };
-}
 
 /** The xz release's file (`xz -0 -T2`, several blocks as xz writes them), and its SHA-256. */
 async function compress(raw: string): Promise<{ file: string; sha256: string }> {
@@ -113,30 +86,6 @@ function timeline(download: StageRun, upload: StageRun): string {
 }
 
 // Everything runs asynchronously: the file server lives in this process's event loop.
-const run = promisify(execFile);
-
-/**
- * Before each timed phase: write back the dirty pages of the phases before it (gigabytes of
- * staging files and Glance's store), so no phase pays for another's writeback.
- */
-const settle = () => run('sync', []);
-
-/**
- * Before each side: `GiB` of memory written and given back by a process of its own, so the
- * side's page cache (its staged or downloaded copy, Glance's stored file) is written into
- * memory the machine has just used. This VM's balloon reports free memory to its host
- * (virtio-balloon free page reporting), and filling memory the host has taken back costs the
- * writer kernel time: one 2 GiB `curl -T` took Glance 5.7 s (1.2 CPU s in the kernel) right
- * after another image was deleted, and 8.5-9.9 s (3.8 CPU s in the kernel) with that image
- * kept (measured by hand, three times each). Without this, whichever side found less memory
- * freed before it paid for the difference.
- */
-const warmMemory = (GiB: number) =>
-  run(process.execPath, [
-    '-e',
-    // every GiB held until the end: all of them distinct memory, not one GiB reused
-    `const held = []; for (let i = 0; i < ${GiB}; i += 1) held.push(Buffer.allocUnsafeSlow(2 ** 30).fill(i + 1));`,
-  ]);
 
 async function runStage(args: string[], env: NodeJS.ProcessEnv): Promise<StageRun> {
   const child = await run(
@@ -219,43 +168,36 @@ const cpuSince = (before: Cpu, after: Cpu): Cpu => ({
 const cpuText = (cpu: Cpu, seconds: number) =>
   `Glance ${cpu.glance.toFixed(1)}, file server ${cpu.server.toFixed(1)}, clients ${cpu.children.toFixed(1)} = ${(cpu.glance + cpu.server + cpu.children).toFixed(1)} CPU s in ${seconds.toFixed(1)} s`;
 
-/** Seconds to hash 256 MiB in memory: how busy the machine is right now. */
-const probeBuffer = randomBytes(16 * MiB);
-function noiseProbe(): number {
-  const t0 = performance.now();
-  const hash = createHash('sha256');
-  for (let i = 0; i < 16; i += 1) hash.update(probeBuffer);
-  hash.digest();
-  return (performance.now() - t0) / 1000;
-}
+/** The release a round publishes: a version of its own, the served file's SHA-256. */
+const benchRelease = (
+  url: string,
+  round: number,
+  sha256: string,
+  extra: Partial<Release> = {},
+): Release => ({
+  series: 'ubuntu-24.04',
+  version: `bench-${Date.now()}-${round}`,
+  buildDate: '2026-11-28',
+  url,
+  diskFormat: 'raw',
+  compression: 'none',
+  checksum: { algorithm: 'sha256', value: sha256 },
+  signature: { status: 'not-required' },
+  properties: {},
+  ...extra,
+});
 
 /** The download stage alone, with its durable-progress facts, against `curl -o`. */
 async function downloadOnly(): Promise<void> {
-  const disk = makeDisk();
-  const server = spawn(process.execPath, [join(import.meta.dirname, 'serve-file.ts'), disk.file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const disk = makeDisk(dir, sizeMiB);
+  const { server, port } = await serveFile(disk.file);
   const times: { stage: number[]; curl: number[] } = { stage: [], curl: [] };
   let rss = 0;
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
-      server.once('exit', (code) => reject(new Error(`serve-file.ts exited with ${code}`)));
-    });
     const url = `http://127.0.0.1:${port}/releases/disk.raw`;
     const staging = join(dir, 'staging');
     const stage = async (round: number) => {
-      const release: Release = {
-        series: 'ubuntu-24.04',
-        version: `bench-${Date.now()}-${round}`,
-        buildDate: '2026-11-28',
-        url,
-        diskFormat: 'raw',
-        compression: 'none',
-        checksum: { algorithm: 'sha256', value: disk.sha256 },
-        signature: { status: 'not-required' },
-        properties: {},
-      };
+      const release = benchRelease(url, round, disk.sha256);
       const releaseFile = join(dir, 'release.json');
       writeFileSync(releaseFile, JSON.stringify(release));
       await settle();
@@ -289,7 +231,6 @@ async function downloadOnly(): Promise<void> {
     server.kill();
     rmSync(dir, { recursive: true, force: true });
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
   const best = Math.min(...times.stage) / Math.min(...times.curl);
   const mid = median(times.stage) / median(times.curl);
   console.log(
@@ -311,13 +252,9 @@ async function main(): Promise<void> {
   const client = connect('service');
   // before anything is made: a stack that is not up fails here, leaving nothing behind
   const glanceRoot = (await client.session.endpoint('image')).replace(/\/v2$/, '');
-  const disk = makeDisk();
+  const disk = makeDisk(dir, sizeMiB, xz);
   const served = xz ? await compress(disk.file) : disk;
-  const server = spawn(
-    process.execPath,
-    [join(import.meta.dirname, 'serve-file.ts'), served.file],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { server, port } = await serveFile(served.file);
   const images: string[] = [];
   const pipeline: { download: StageRun; upload: StageRun; seconds: number }[] = [];
   const probes: [number, number][] = [];
@@ -327,10 +264,6 @@ async function main(): Promise<void> {
   let roundCpu: Partial<(typeof cpu)[number]> = {};
 
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      server.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
-      server.once('exit', (code) => reject(new Error(`serve-file.ts exited with ${code}`)));
-    });
     const url = `http://127.0.0.1:${port}/releases/disk.raw${xz ? '.xz' : ''}`;
     // the catalogue's variables (keyrings, fingerprints) as a worker would have them
     const mirror = await startMirror({ seed: '2026-11-01' });
@@ -383,18 +316,17 @@ async function main(): Promise<void> {
     };
     // the pipeline's stages
     const pipelinePair = async (round: number) => {
-      const release: Release = {
-        series: 'ubuntu-24.04',
-        version: `bench-${Date.now()}-${round}`,
-        buildDate: '2026-11-28',
+      const release = benchRelease(
         url,
-        diskFormat: 'raw',
-        compression: xz ? 'xz' : 'none',
-        checksum: { algorithm: 'sha256', value: served.sha256 },
-        ...(xz ? { uncompressedChecksum: { algorithm: 'sha256', value: disk.sha256 } } : {}),
-        signature: { status: 'not-required' },
-        properties: {},
-      };
+        round,
+        served.sha256,
+        xz
+          ? {
+              compression: 'xz',
+              uncompressedChecksum: { algorithm: 'sha256', value: disk.sha256 },
+            }
+          : {},
+      );
       const releaseFile = join(dir, 'release.json');
       writeFileSync(releaseFile, JSON.stringify(release));
       const cpuBefore = cpuNow(server.pid);
@@ -487,13 +419,6 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2
-      ? (sorted[mid] ?? 0)
-      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  };
   /** Best of one side against best of the other, and median against median. */
   const compare = (ours: number[], theirs: number[]) => ({
     best: Math.min(...ours) / Math.min(...theirs),
