@@ -169,6 +169,14 @@ function overlapped(release: Release, options: { downloadSignal?: AbortSignal } 
   let started: Promise<unknown> | undefined;
   let downloadDone = false;
   let uploadStartedWhileDownloading = false;
+  /** The upload's progress reports, in bytes sent. */
+  const sent: number[] = [];
+  const uploadProgress = {
+    progress: (value: Record<string, number | string>) => {
+      if (typeof value.bytes === 'number') sent.push(value.bytes);
+      return Promise.resolve();
+    },
+  };
   const downloading = download(
     { release },
     { ...noProgress, ...(options.downloadSignal ? { signal: options.downloadSignal } : {}) },
@@ -179,12 +187,13 @@ function overlapped(release: Release, options: { downloadSignal?: AbortSignal } 
       overlap: true,
       onStaged: () => {
         uploadStartedWhileDownloading = !downloadDone;
-        started = upload({ release }, noProgress, uploadDeps());
+        started = upload({ release }, uploadProgress, uploadDeps());
       },
     },
   ).finally(() => (downloadDone = true));
   return {
     downloading,
+    sent,
     uploading: async () => {
       await downloading.catch(() => undefined);
       return started;
@@ -221,6 +230,8 @@ describe('overlapped publish', () => {
     expect(image?.os_hash_value).toBe(createHash('sha512').update(bytes).digest('hex'));
     expect(image?.size).toBe(artifact.size);
     expect(image?.min_disk).toBe(Math.max(1, Math.ceil(artifact.virtualSize / 1024 ** 3)));
+    // the size was unknown while following: the last report is still the whole file
+    expect(run.sent.at(-1)).toBe(artifact.size);
     // published: staging is gone
     expect(existsSync(stagingPaths(stagingDir, seriesId, release.version).dir)).toBe(false);
   });

@@ -215,8 +215,13 @@ async function publish(
       const send = async (): Promise<ArtifactDigest | undefined> => {
         let digest: ArtifactDigest | undefined;
         let opened = false;
+        let transferredSoFar = 0;
         last = 0;
         const size = artifact?.size;
+        const report = (bytes: number) => {
+          last = bytes;
+          return ctx.progress({ bytes, ...(size ? { total: size } : {}), phase: 'upload' });
+        };
         await glance.uploadImageData(
           created.id,
           follower
@@ -236,22 +241,21 @@ async function publish(
               return (chunk) => fresh.update(chunk);
             },
             onProgress: ({ transferred }) => {
+              transferredSoFar = transferred;
               // overlapped: halfway through what the download has written so far
               const known = size ?? follower?.written ?? 0;
               if (transferred * 2 >= known && transferred < known) failpoint('uploader:mid-upload');
               if (size === undefined) {
                 if (transferred - last < 64 * 1024 * 1024) return;
               } else if (transferred - last < size / 100 && transferred !== size) return;
-              last = transferred;
-              void ctx.progress({
-                bytes: transferred,
-                ...(size ? { total: size } : {}),
-                phase: 'upload',
-              });
+              void report(transferred);
             },
           },
         );
         if (!opened) throw new Error(`${what}: the upload finished without sending the file`);
+        // a followed file's size was unknown: its last bytes are reported once sent (the
+        // bytes-moved counter and Bull Board see the whole file)
+        if (transferredSoFar > last) await report(transferredSoFar);
         return digest;
       };
       let sent: ArtifactDigest | undefined;
