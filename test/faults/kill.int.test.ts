@@ -137,7 +137,11 @@ describe('workers killed with SIGKILL inside their jobs', () => {
     const downloader = worker('downloader', 'downloader:mid-download');
     await runtime.enqueue(feedCheckQueue, { series: SERIES, trigger: 'manual' });
     await killedAt(downloader, 'downloader:mid-download');
-    expect(stagedFiles()).toEqual([`${SERIES}/${release.version}/download.part`]);
+    // the part file, and how far it is durably written (for an upload that follows it)
+    expect(stagedFiles().sort()).toEqual([
+      `${SERIES}/${release.version}/download.part`,
+      `${SERIES}/${release.version}/written.json`,
+    ]);
 
     const uploader = worker('uploader', 'uploader:mid-upload');
     worker('downloader');
@@ -180,7 +184,11 @@ describe('workers killed with SIGKILL inside their jobs', () => {
     const downloader = worker('downloader', 'downloader:after-last-byte');
     await runtime.enqueue(feedCheckQueue, { series: SERIES, trigger: 'manual' });
     await killedAt(downloader, 'downloader:after-last-byte');
-    expect(stagedFiles()).toEqual([`${SERIES}/${release.version}/download.part`]);
+    // the part file, and how far it is durably written (for an upload that follows it)
+    expect(stagedFiles().sort()).toEqual([
+      `${SERIES}/${release.version}/download.part`,
+      `${SERIES}/${release.version}/written.json`,
+    ]);
 
     for (const name of ['downloader', 'uploader', 'renamer']) worker(name);
     await waitUntilIdle(runtime, allQueues, 120_000);
