@@ -17,6 +17,11 @@ export interface PublishedVersions {
   latest?: string;
   /** Every version of the series' managed images, oldest first by version order, each once. */
   versions: string[];
+  /**
+   * With several targets whose Latests differ: the newest of them, which the targets behind
+   * lack (a release some target published and another gave up on). Undefined otherwise.
+   */
+  ahead?: string;
 }
 
 export function publishedVersions(images: readonly GlanceImage[]): PublishedVersions {
@@ -59,5 +64,11 @@ export function publishedEverywhere(
     }
     if (compareVersions(record.latest, latest) < 0) latest = record.latest;
   }
-  return { ...(latest === undefined ? {} : { latest }), versions };
+  const newest = newestVersion(records.flatMap((r) => (r.latest === undefined ? [] : [r.latest])));
+  const ahead = newest !== undefined && !versions.includes(newest) ? newest : undefined;
+  return {
+    ...(latest === undefined ? {} : { latest }),
+    versions,
+    ...(ahead === undefined ? {} : { ahead }),
+  };
 }

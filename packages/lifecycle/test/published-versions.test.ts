@@ -80,9 +80,31 @@ describe('publishedEverywhere: one decision for every target', () => {
   it('has no floor while one target has no Latest, and no record while one has none', () => {
     expect(
       publishedEverywhere([{ latest: '20261105', versions: ['20261105'] }, { versions: [] }]),
-    ).toEqual({ versions: [] });
+    ).toEqual({ versions: [], ahead: '20261105' });
     expect(
       publishedEverywhere([{ latest: '20261105', versions: ['20261105'] }, undefined]),
+    ).toBeUndefined();
+  });
+
+  it('names the Latest the targets behind lack (ahead), and none once every target has it', () => {
+    expect(
+      publishedEverywhere([
+        { latest: '20261105', versions: ['20261101', '20261105'] },
+        { latest: '20261101', versions: ['20261101'] },
+        { latest: '20261103', versions: ['20261101', '20261103'] },
+      ]),
+    ).toEqual({ latest: '20261101', versions: ['20261101'], ahead: '20261105' });
+    // a target with no Latest at all is behind too
+    expect(
+      publishedEverywhere([{ latest: '20261105', versions: ['20261105'] }, { versions: [] }])
+        ?.ahead,
+    ).toBe('20261105');
+    // every target holds the newest Latest (one of them has moved on to it already)
+    expect(
+      publishedEverywhere([
+        { latest: '20261105', versions: ['20261101', '20261105'] },
+        { latest: '20261105', versions: ['20261105'] },
+      ])?.ahead,
     ).toBeUndefined();
   });
 

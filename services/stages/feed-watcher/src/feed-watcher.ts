@@ -91,6 +91,12 @@ export class FeedWatcher {
     }
     metrics.feedChecks.inc({ series: result.series, outcome: result.outcome });
     metrics.lastSuccessfulCheck.set({ series: result.series }, Date.now() / 1000);
+    const catchUp = 'catchUp' in result ? result.catchUp : undefined;
+    if (catchUp?.created)
+      log.info(
+        { event: 'catching-up', version: catchUp.version, jobId: catchUp.jobId },
+        'a target lacks another target’s Latest: its download enqueued again',
+      );
     if (result.outcome === 'new-release') {
       log.info(
         { event: 'discovered', version: result.version, jobId: result.jobId },
@@ -159,6 +165,7 @@ export class FeedWatcher {
       },
       published: published ?? ((id) => this.#options.published(id)),
       enqueueDownload: onNew,
+      downloadedBefore: (series, version) => this.#downloadedBefore(series, version),
       now,
       ...(this.#options.futureToleranceDays === undefined
         ? {}
@@ -186,6 +193,21 @@ export class FeedWatcher {
     // A download that failed for good stays on its queue for a while; enqueueing retries it.
     const job = await runtime.enqueueAgain(downloadQueue, { release }, { activeWaitMs: 0 });
     return { jobId: job.id ?? jobId, created: true };
+  }
+
+  /**
+   * A release this deployment downloaded before, exactly as its feed check read it (checksum
+   * authenticated then): from an upload job of it, which a target's that gave up keeps for
+   * the failed jobs' retention (30 days).
+   */
+  async #downloadedBefore(series: string, version: string): Promise<Release | undefined> {
+    const uploads = this.#options.runtime.queue(uploadQueue);
+    for (const target of this.#options.catalogue.targets) {
+      const job = await uploads.getJob(uploadJobId(series, version, target.name));
+      const payload = job && uploadQueue.payload.safeParse(job.data);
+      if (payload?.success) return payload.data.release;
+    }
+    return undefined;
   }
 
   /** Whether some target's upload of the release failed for good, or has no job at all. */
