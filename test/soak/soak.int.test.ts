@@ -24,62 +24,60 @@ const TWO_TARGET_SEED = 20261105;
  */
 const CATCH_UP_SEED = SEED;
 
+type SoakReport = Awaited<ReturnType<typeof runSoak>>;
+
+/** One soak run, its summary printed; the log kept for a violation's message. */
+async function soak(
+  options: Omit<Parameters<typeof runSoak>[0], 'log'>,
+): Promise<{ report: SoakReport; summary: string; lines: string[] }> {
+  const lines: string[] = [];
+  const report = await runSoak({ ...options, log: (line) => lines.push(line) });
+  const summary = formatReport(report);
+  process.stdout.write(`${summary}\n`);
+  return { report, summary, lines };
+}
+
+/** No invariant broken, converged, and no worker died without the soak killing it. */
+function expectHeld({ report, summary, lines }: Awaited<ReturnType<typeof soak>>): void {
+  expect(report.violations, `${summary}\n\n${lines.join('\n')}`).toEqual([]);
+  expect(report.converged, summary).toBe(true);
+  expect(report.unexpectedExits, summary).toEqual([]);
+}
+
 describe('the chaos soak', () => {
   it(`seed ${SEED}, three simulated days: every invariant holds after every step, and the system converges`, async () => {
-    const lines: string[] = [];
-    const report = await runSoak({
-      seed: SEED,
-      days: 3,
-      series: ['ubuntu-24.04', 'debian-12'],
-      log: (line) => lines.push(line),
-    });
-    const summary = formatReport(report);
-    process.stdout.write(`${summary}\n`);
-    expect(report.steps).toBe(6);
-    expect(report.checkRounds).toBeGreaterThanOrEqual(7);
-    expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect(report.violations, `${summary}\n\n${lines.join('\n')}`).toEqual([]);
-    expect(report.converged, summary).toBe(true);
-    // a worker that died without the soak killing it is a defect too
-    expect(report.unexpectedExits, summary).toEqual([]);
+    const run = await soak({ seed: SEED, days: 3, series: ['ubuntu-24.04', 'debian-12'] });
+    expect(run.report.steps).toBe(6);
+    expect(run.report.checkRounds).toBeGreaterThanOrEqual(7);
+    expect(Object.values(run.report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expectHeld(run);
   }, 230_000);
 
   it(`seed ${TWO_TARGET_SEED}, two targets, two simulated days: region two's uploads wait, give up and catch up; every invariant holds in both Glances`, async () => {
-    const lines: string[] = [];
-    const report = await runSoak({
+    const run = await soak({
       seed: TWO_TARGET_SEED,
       days: 2,
       series: ['ubuntu-24.04', 'debian-12'],
       targets: 2,
-      log: (line) => lines.push(line),
     });
-    const summary = formatReport(report);
-    process.stdout.write(`${summary}\n`);
+    const { report, summary } = run;
     expect(report.steps).toBe(4);
     expect(report.faults['target-outage']).toBeGreaterThanOrEqual(2);
     // day 1's outage outlasts the allowance: region two gives up on a release...
     expect(report.targetEvents['gave-up region-two'], summary).toBeGreaterThanOrEqual(1);
     // ...and still gets every release region one has (the targets agree once converged)
     expect(report.targetEvents['uploaded region-two'], summary).toBeGreaterThanOrEqual(2);
-    expect(report.violations, `${summary}\n\n${lines.join('\n')}`).toEqual([]);
-    expect(report.converged, summary).toBe(true);
-    expect(report.unexpectedExits, summary).toEqual([]);
+    expectHeld(run);
   }, 300_000);
 
   it(`seed ${CATCH_UP_SEED}, two targets, two simulated days: region two catches up with region one's Latest though upstream's newest release does not verify`, async () => {
-    const lines: string[] = [];
-    const report = await runSoak({
+    const run = await soak({
       seed: CATCH_UP_SEED,
       days: 2,
       series: ['ubuntu-24.04', 'debian-12'],
       targets: 2,
-      log: (line) => lines.push(line),
     });
-    const summary = formatReport(report);
-    process.stdout.write(`${summary}\n`);
-    expect(report.targetEvents['gave-up region-two'], summary).toBeGreaterThanOrEqual(1);
-    expect(report.violations, `${summary}\n\n${lines.join('\n')}`).toEqual([]);
-    expect(report.converged, summary).toBe(true);
-    expect(report.unexpectedExits, summary).toEqual([]);
+    expect(run.report.targetEvents['gave-up region-two'], run.summary).toBeGreaterThanOrEqual(1);
+    expectHeld(run);
   }, 300_000);
 });
