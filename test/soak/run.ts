@@ -1246,6 +1246,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const everPresent = new Set<string>();
     let present = new Set<string>();
     let presentTwo = new Set<string>();
+    /**
+     * What one Glance shows, taken in: images appeared and gone since `previous` (counted),
+     * each managed image and each series' active Latest remembered; the soak images now there.
+     */
+    const absorb = (
+      observation: Observation,
+      known: typeof knowledge,
+      previous: Set<string>,
+    ): Set<string> => {
+      const now = new Set(observation.images.filter((i) => isSoakImage(i, known)).map((i) => i.id));
+      for (const id of now) if (!everPresent.has(id)) report.glance.appeared += 1;
+      for (const id of previous) if (!now.has(id)) report.glance.went += 1;
+      for (const id of now) everPresent.add(id);
+      for (const image of observation.images) {
+        if (!isSoakImage(image, known)) continue;
+        known.seenManaged.set(image.id, {
+          series: String(image.imagecycle_series),
+          version: String(image.imagecycle_version),
+          name: image.name ?? '',
+        });
+        const s = facts.find((f) => f.id === image.imagecycle_series);
+        if (s && image.name === latestNameOf(s.title) && image.status === 'active')
+          known.published.add(s.id);
+      }
+      return now;
+    };
     /** Observes the cloud and judges it; returns what it saw and how many violations it found. */
     const check = async (): Promise<{
       observation: Observation;
@@ -1253,24 +1279,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       violated: number;
     }> => {
       const observation = await observe();
-      const now = new Set(
-        observation.images.filter((i) => isSoakImage(i, knowledge)).map((i) => i.id),
-      );
-      for (const id of now) if (!everPresent.has(id)) report.glance.appeared += 1;
-      for (const id of present) if (!now.has(id)) report.glance.went += 1;
-      for (const id of now) everPresent.add(id);
-      present = now;
-      for (const image of observation.images) {
-        if (!isSoakImage(image, knowledge)) continue;
-        knowledge.seenManaged.set(image.id, {
-          series: String(image.imagecycle_series),
-          version: String(image.imagecycle_version),
-          name: image.name ?? '',
-        });
-        const s = facts.find((f) => f.id === image.imagecycle_series);
-        if (s && image.name === latestNameOf(s.title) && image.status === 'active')
-          knowledge.published.add(s.id);
-      }
+      present = absorb(observation, knowledge, present);
       // an image the operator deactivated that is gone since (it was reactivated and reaped)
       for (const id of knowledge.operatorDeactivated)
         if (!observation.images.some((i) => i.id === id)) knowledge.operatorDeactivated.delete(id);
@@ -1285,24 +1294,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       let violated = result.violations.length;
       const observationTwo = await observeTwo();
       if (observationTwo && knowledgeTwo) {
-        const now2 = new Set(
-          observationTwo.images.filter((i) => isSoakImage(i, knowledgeTwo)).map((i) => i.id),
-        );
-        for (const id of now2) if (!everPresent.has(id)) report.glance.appeared += 1;
-        for (const id of presentTwo) if (!now2.has(id)) report.glance.went += 1;
-        for (const id of now2) everPresent.add(id);
-        presentTwo = now2;
-        for (const image of observationTwo.images) {
-          if (!isSoakImage(image, knowledgeTwo)) continue;
-          knowledgeTwo.seenManaged.set(image.id, {
-            series: String(image.imagecycle_series),
-            version: String(image.imagecycle_version),
-            name: image.name ?? '',
-          });
-          const s = facts.find((f) => f.id === image.imagecycle_series);
-          if (s && image.name === latestNameOf(s.title) && image.status === 'active')
-            knowledgeTwo.published.add(s.id);
-        }
+        presentTwo = absorb(observationTwo, knowledgeTwo, presentTwo);
         const two = checkInvariants(observationTwo, knowledgeTwo);
         report.checks += two.checks;
         for (const v of two.violations)
