@@ -167,7 +167,7 @@ export async function fetchFile(
       await sinkToFile(request, path, {
         restart: have === 0,
         // followed by an overlapped upload: a start from zero is a new file, announced first
-        ...(onStart ? { replace: true, beforeOpen: () => onStart(have === 0) } : {}),
+        ...(onStart ? { beforeOpen: () => onStart(have === 0) } : {}),
         onChunk: (chunk) => {
           for (const h of hashes) h.update(chunk);
           bytes += chunk.length;

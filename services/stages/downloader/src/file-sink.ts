@@ -23,16 +23,14 @@ export function sinkToFile(
   path: string,
   {
     restart,
-    replace = false,
     beforeOpen,
     onChunk,
   }: {
-    restart: boolean;
     /**
-     * To restart, a regular file there is removed and a new one written, never truncated in
-     * place: a reader holding the old one open goes on reading the old bytes.
+     * Written from zero: a regular file there is removed and a new one written, never
+     * truncated in place (a reader holding the old one open goes on reading the old bytes).
      */
-    replace?: boolean;
+    restart: boolean;
     /** Runs before the file is opened (after the old one is removed). */
     beforeOpen?: () => Promise<void>;
     onChunk: (chunk: Buffer) => void;
@@ -102,8 +100,7 @@ export function sinkToFile(
       flush();
     });
     const opening = async () => {
-      if (restart && replace && (await lstat(path).catch(() => undefined))?.isFile())
-        await unlink(path);
+      if (restart && (await lstat(path).catch(() => undefined))?.isFile()) await unlink(path);
       await beforeOpen?.();
       return open(path, restart ? 'w' : 'a');
     };
